@@ -1,0 +1,128 @@
+"""Look-up structures over an inventory that every other module shares.
+
+An :class:`Estate` is built once per inventory: indexes by id, the zone latency matrix,
+expanded country groups, policies by data class and the VM catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .catalog import Catalog, load_catalog
+from .model import Inventory, Policy, Site, Workload
+from typing import Optional
+
+NO_PATH = float("inf")
+
+
+@dataclass
+class Estate:
+    """An inventory with the indexes the rules, costs and solver need."""
+
+    inventory: Inventory
+    catalog: Catalog
+
+    @classmethod
+    def of(cls, inventory: Inventory, catalog: Optional[Catalog] = None) -> "Estate":
+        """Index `inventory`, pricing Azure sites from `catalog` (default: the shipped snapshot)."""
+        return cls(inventory, catalog if catalog is not None else load_catalog())
+
+    @property
+    def scenario(self):  # noqa: ANN201 - Scenario, re-exported for brevity
+        return self.inventory.scenario
+
+    @cached_property
+    def sites(self) -> tuple[Site, ...]:
+        """Sites in id order: the solver's site index."""
+        return tuple(sorted(self.inventory.sites, key=lambda s: s.id))
+
+    @cached_property
+    def site_index(self) -> dict[str, int]:
+        return {s.id: i for i, s in enumerate(self.sites)}
+
+    @cached_property
+    def site_by_id(self) -> dict[str, Site]:
+        return {s.id: s for s in self.sites}
+
+    @cached_property
+    def workloads(self) -> tuple[Workload, ...]:
+        """Workloads in id order: the solver's workload index."""
+        return tuple(sorted(self.inventory.workloads, key=lambda w: w.id))
+
+    @cached_property
+    def workload_index(self) -> dict[str, int]:
+        return {w.id: i for i, w in enumerate(self.workloads)}
+
+    @cached_property
+    def zone_index(self) -> dict[str, int]:
+        return {z.id: i for i, z in enumerate(sorted(self.inventory.zones, key=lambda z: z.id))}
+
+    @cached_property
+    def zone_country(self) -> dict[str, str]:
+        return {z.id: z.country for z in self.inventory.zones}
+
+    def site_country(self, site: Site) -> str:
+        """The country a site's data lives in: its zone's."""
+        return self.zone_country[site.zone]
+
+    @cached_property
+    def latency_matrix(self) -> np.ndarray:
+        """Zone-by-zone latency in ms (inf where no path is known), in `zone_index` order."""
+        n = len(self.zone_index)
+        lat = np.full((n, n), NO_PATH)
+        np.fill_diagonal(lat, self.scenario.intra_zone_ms)
+        for link in self.inventory.latency:
+            i, j = self.zone_index[link.a], self.zone_index[link.b]
+            lat[i, j] = lat[j, i] = link.ms
+        return lat
+
+    def latency(self, zone_a: str, zone_b: str) -> float:
+        """Latency between two zones in ms; inf when no path is known."""
+        return float(self.latency_matrix[self.zone_index[zone_a], self.zone_index[zone_b]])
+
+    @cached_property
+    def site_zone_index(self) -> np.ndarray:
+        return np.array([self.zone_index[s.zone] for s in self.sites], dtype=np.int64)
+
+    def expand_countries(self, names: tuple[str, ...] | list[str]) -> frozenset[str]:
+        """Country codes that a list of codes and group names stands for (groups expand recursively)."""
+        out: set[str] = set()
+        stack = list(names)
+        seen: set[str] = set()
+        while stack:
+            name = stack.pop()
+            if name in self.inventory.countries:
+                if name not in seen:
+                    seen.add(name)
+                    stack.extend(self.inventory.countries[name])
+            else:
+                out.add(name)
+        return frozenset(out)
+
+    @cached_property
+    def policies_by_class(self) -> dict[str, tuple[Policy, ...]]:
+        by: dict[str, list[Policy]] = {}
+        for pol in sorted(self.inventory.policies, key=lambda p: p.id):
+            by.setdefault(pol.data_class, []).append(pol)
+        return {k: tuple(v) for k, v in by.items()}
+
+    @cached_property
+    def policy_countries(self) -> dict[str, frozenset[str]]:
+        return {p.id: self.expand_countries(p.allowed_countries) for p in self.inventory.policies}
+
+    def closes_in_horizon(self, site: Site) -> bool:
+        """Whether the site closes before the horizon ends, so nothing may remain there."""
+        return site.closes is not None and site.closes < self.scenario.horizon_end
+
+    def one_time(self, w: Workload, site: Site) -> float:
+        """One-time cost of putting `w` on `site`: 0 where it already runs."""
+        if site.id == w.current_site:
+            return 0.0
+        return w.migration_cost if w.migration_cost is not None else self.scenario.default_migration_cost
+
+    def effort_hours(self, w: Workload) -> float:
+        """Hours of migration work for `w` (scenario default when not given)."""
+        return w.migration_effort_hours if w.migration_effort_hours is not None else self.scenario.default_migration_effort_hours

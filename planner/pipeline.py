@@ -1,0 +1,41 @@
+"""From an inventory to a plan: the library entry point that the CLI and scripts call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from .estate import Estate
+from .model import Inventory, SolverSettings
+from .plan import Plan, build_plan
+from .solver import Placement, solve
+from .waves import Schedule, schedule_waves
+
+
+@dataclass
+class PlanResult:
+    """A plan with the estate and placement it came from (for reports, explain and verify)."""
+
+    plan: Plan
+    estate: Estate
+    placement: Placement
+    schedule: Optional[Schedule]
+
+
+def make_plan(
+    inventory: Inventory,
+    settings: Optional[SolverSettings] = None,
+    progress: Optional[Callable[[str], None]] = None,
+    estate: Optional[Estate] = None,
+) -> PlanResult:
+    """Place every workload, schedule the moves in waves, and assemble plan.json's content."""
+    estate = estate or Estate.of(inventory)
+    placement = solve(estate, settings, progress)
+    schedule = None
+    if placement.choice is not None:
+        site_ids = [estate.sites[int(placement.candidates.site[e])].id for e in placement.choice.tolist()]
+        moving = [w for w, sid in zip(estate.workloads, site_ids) if sid != w.current_site]
+        if progress:
+            progress(f"placed: {placement.status}, {len(moving)} workloads move; scheduling waves")
+        schedule = schedule_waves(estate, moving)
+    return PlanResult(build_plan(estate, placement, schedule), estate, placement, schedule)

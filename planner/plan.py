@@ -1,0 +1,166 @@
+"""plan.json: the machine-readable result, stable and diffable (format hybrid-migration-plan/1).
+
+Money is rounded to cents, keys and lists are sorted, and nothing but `solver.seconds`
+depends on the clock, so the same inventory gives the same bytes. Readers ignore keys
+they do not know.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from .candidates import Problem
+from .costs import monthly_egress
+from .errors import PlanFileError
+from .estate import Estate
+from .solver import Placement
+from .waves import Schedule, Wave
+
+PLAN_FORMAT = "hybrid-migration-plan/1"
+
+
+def cents(x: float) -> float:
+    """Money rounded to cents (and -0.0 folded to 0.0 so the bytes are stable)."""
+    return round(x, 2) + 0.0
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where one workload lands, what it costs, and when it moves."""
+
+    workload: str
+    site: str
+    sku: Optional[str]
+    monthly_cost: float
+    one_time_cost: float
+    moves: bool
+    wave: Optional[int]
+
+
+@dataclass
+class Plan:
+    """A whole plan as written to plan.json."""
+
+    inventory_sha256: str
+    status: str
+    solver: dict[str, Any]
+    totals: dict[str, float]
+    assignments: list[Assignment] = field(default_factory=list)
+    waves: list[Wave] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    format: str = PLAN_FORMAT
+
+    @property
+    def site_of(self) -> dict[str, str]:
+        """Workload id to site id."""
+        return {a.workload: a.site for a in self.assignments}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "inventory_sha256": self.inventory_sha256,
+            "status": self.status,
+            "solver": self.solver,
+            "totals": self.totals,
+            "assignments": [
+                {"workload": a.workload, "site": a.site, "sku": a.sku, "monthly_cost": a.monthly_cost,
+                 "one_time_cost": a.one_time_cost, "moves": a.moves, "wave": a.wave}
+                for a in sorted(self.assignments, key=lambda a: a.workload)
+            ],
+            "waves": [
+                {"wave": w.number, "start": w.start.isoformat(), "end": w.end.isoformat(), "workloads": sorted(w.workloads)}
+                for w in sorted(self.waves, key=lambda w: w.number)
+            ],
+            "problems": [p.to_json() for p in sorted(set(self.problems))],
+        }
+
+    def to_json(self) -> str:
+        """The plan as canonical JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule]) -> Plan:
+    """Assemble plan.json's content from a placement and its wave schedule."""
+    inv = estate.inventory
+    stay = 0.0
+    from .costs import monthly_run  # local: avoids a cycle with candidates at import time
+
+    for w in estate.workloads:
+        run = monthly_run(estate, w, estate.site_by_id[w.current_site])
+        stay += run.monthly if run is not None else 0.0
+    solver = {"backend": placement.backend, "objective": None, "bound": None, "gap": None,
+              "seconds": round(placement.seconds, 3)}
+    problems = list(placement.problems) + (schedule.problems if schedule else [])
+    if placement.choice is None or (schedule is not None and schedule.problems):
+        totals = {"horizon_cost": 0.0, "monthly_run_cost": 0.0, "one_time_cost": 0.0, "monthly_egress_cost": 0.0,
+                  "stay_put_monthly_run_cost": cents(stay)}
+        return Plan(inv.sha256, "infeasible", solver, totals, problems=problems)
+    cands = placement.candidates
+    assignments = []
+    run_total = one_total = 0.0
+    wave_of = schedule.wave_of if schedule else {}
+    for i, w in enumerate(estate.workloads):
+        e = int(placement.choice[i])
+        site = estate.sites[int(cands.site[e])]
+        monthly, one = float(cands.monthly[e]), float(cands.one_time[e])
+        run_total += monthly
+        one_total += one
+        assignments.append(Assignment(w.id, site.id, cands.sku[e], cents(monthly), cents(one), site.id != w.current_site, wave_of.get(w.id)))
+    egress = monthly_egress(estate, {a.workload: a.site for a in assignments})
+    horizon = estate.scenario.horizon_months
+    total = horizon * (run_total + egress) + one_total
+    solver.update({"objective": cents(total), "bound": cents(min(placement.bound, total)) if placement.bound is not None else None,
+                   "gap": round(placement.gap, 8) if placement.gap is not None else None})
+    totals = {"horizon_cost": cents(total), "monthly_run_cost": cents(run_total), "one_time_cost": cents(one_total),
+              "monthly_egress_cost": cents(egress), "stay_put_monthly_run_cost": cents(stay)}
+    return Plan(inv.sha256, placement.status, solver, totals, assignments, list(schedule.waves if schedule else []), problems)
+
+
+def write_atomic(path: Union[str, Path], text: str) -> None:
+    """Write `text` so that `path` appears whole or not at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_plan(path: Union[str, Path]) -> Plan:
+    """Load a plan.json; raises :class:`PlanFileError` naming what is wrong."""
+    import datetime as dt
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read the plan ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise PlanFileError(f"{path}: not JSON ({exc})") from exc
+    try:
+        if not str(doc.get("format", "")).startswith("hybrid-migration-plan/"):
+            raise PlanFileError(f"{path}: format is {doc.get('format')!r}, expected {PLAN_FORMAT!r}")
+        return Plan(
+            inventory_sha256=str(doc["inventory_sha256"]),
+            status=str(doc["status"]),
+            solver=dict(doc["solver"]),
+            totals={k: float(v) for k, v in doc["totals"].items()},
+            assignments=[Assignment(str(a["workload"]), str(a["site"]), a.get("sku"), float(a["monthly_cost"]),
+                                    float(a["one_time_cost"]), bool(a["moves"]), a.get("wave")) for a in doc["assignments"]],
+            waves=[Wave(int(w["wave"]), dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"]), tuple(w["workloads"]))
+                   for w in doc["waves"]],
+            problems=[Problem(str(p["rule"]), tuple(p["workloads"]), tuple(p["sites"]), str(p["message"])) for p in doc["problems"]],
+            format=str(doc["format"]),
+        )
+    except PlanFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PlanFileError(f"{path}: not a valid plan ({exc.__class__.__name__}: {exc})") from exc

@@ -1,0 +1,170 @@
+"""An independent check of a plan against its inventory: every hard rule, every cost, every total.
+
+It never calls the solver: it reads plan.json's assignments and waves and re-derives
+everything from the rules (:mod:`planner.rules`) and the cost model (:mod:`planner.costs`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .candidates import Problem
+from .costs import monthly_egress, monthly_run
+from .estate import Estate
+from .plan import Plan, cents
+from .rules import Rule, violations
+from .waves import group_label, high_criticality_apps, last_wave_before, wave_dates
+
+_CENT = 0.011
+
+
+def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
+    """Every way `plan` breaks a hard rule or misstates a cost; empty means it holds."""
+    out: list[Problem] = []
+
+    def bad(rule: Rule, workloads: tuple[str, ...], sites: tuple[str, ...], message: str) -> None:
+        out.append(Problem(rule.value, tuple(sorted(workloads)), tuple(sorted(sites)), message))
+
+    if plan.inventory_sha256 != estate.inventory.sha256:
+        bad(Rule.ASSIGNMENT, (), (), "the plan was made from a different inventory (inventory_sha256 differs); re-plan or pass the inventory it was made from")
+    if plan.status == "infeasible":
+        if not plan.problems:
+            bad(Rule.ASSIGNMENT, (), (), "the plan says infeasible but gives no problems explaining why")
+        return sorted(set(out))
+    site_of: dict[str, str] = {}
+    for a in plan.assignments:
+        if a.workload in site_of:
+            bad(Rule.ASSIGNMENT, (a.workload,), (), f"{a.workload} is assigned twice")
+        site_of[a.workload] = a.site
+    for w in estate.workloads:
+        if w.id not in site_of:
+            bad(Rule.ASSIGNMENT, (w.id,), (), f"{w.id} has no site in the plan")
+    for wid in sorted(set(site_of) - set(estate.workload_index)):
+        bad(Rule.ASSIGNMENT, (wid,), (), f"the plan places {wid}, which is not in the inventory")
+    for wid, sid in sorted(site_of.items()):
+        if sid not in estate.site_by_id:
+            bad(Rule.ASSIGNMENT, (wid,), (sid,), f"{wid} is placed on unknown site {sid}")
+    if out:
+        return sorted(set(out))
+
+    by_id = {a.workload: a for a in plan.assignments}
+    load: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    run_total = one_total = 0.0
+    for w in estate.workloads:
+        site = estate.site_by_id[site_of[w.id]]
+        for v in violations(estate, w, site):
+            bad(v.rule, (w.id,), (site.id,), v.message)
+        for res in ("vcpu", "memory_gb", "storage_gb"):
+            load[site.id][res] += getattr(w, res)
+        a = by_id[w.id]
+        run = monthly_run(estate, w, site)
+        one = estate.one_time(w, site)
+        if run is not None:
+            run_total += run.monthly
+            if abs(a.monthly_cost - cents(run.monthly)) > _CENT or a.sku != run.sku:
+                bad(Rule.COST, (w.id,), (site.id,), f"{w.id} on {site.id} costs {run.monthly:.2f} a month ({run.sku or 'unit rates'}); the plan says {a.monthly_cost:.2f} ({a.sku or 'unit rates'})")
+        one_total += one
+        if abs(a.one_time_cost - cents(one)) > _CENT:
+            bad(Rule.COST, (w.id,), (site.id,), f"{w.id} costs {one:.2f} once to put on {site.id}; the plan says {a.one_time_cost:.2f}")
+        if a.moves != (site.id != w.current_site):
+            bad(Rule.COST, (w.id,), (site.id,), f"{w.id} {'moves' if site.id != w.current_site else 'stays'} ({w.current_site} -> {site.id}); the plan says moves={a.moves}")
+    for sid, used in sorted(load.items()):
+        cap = estate.site_by_id[sid].capacity
+        for res, amount in sorted(used.items()):
+            limit = getattr(cap, res) if cap is not None else None
+            if limit is not None and amount > limit + 1e-6:
+                on = tuple(wid for wid, s in site_of.items() if s == sid)
+                bad(Rule.CAPACITY, on, (sid,), f"{sid} holds {amount:g} {res}, over its capacity of {limit:g}")
+    groups: dict[str, list[str]] = defaultdict(list)
+    for w in estate.workloads:
+        if w.anti_affinity is not None:
+            groups[w.anti_affinity].append(w.id)
+        for d in w.depends_on:
+            if d.max_latency_ms is None:
+                continue
+            sa, sb = estate.site_by_id[site_of[w.id]], estate.site_by_id[site_of[d.workload]]
+            ms = estate.latency(sa.zone, sb.zone)
+            if ms > d.max_latency_ms:
+                bad(Rule.DEPENDENCY_LATENCY, (w.id, d.workload), (sa.id, sb.id), f"{w.id} ({sa.id}, {sa.zone}) must reach {d.workload} ({sb.id}, {sb.zone}) within {d.max_latency_ms:g} ms; the path is {ms:g} ms")
+    for name, members in sorted(groups.items()):
+        by_site: dict[str, list[str]] = defaultdict(list)
+        for wid in members:
+            by_site[site_of[wid]].append(wid)
+        for sid, ws in sorted(by_site.items()):
+            if len(ws) > 1:
+                bad(Rule.ANTI_AFFINITY, tuple(ws), (sid,), f"anti-affinity group {name} has {', '.join(sorted(ws))} together on {sid}")
+    _verify_waves(estate, plan, site_of, bad)
+    egress = monthly_egress(estate, site_of)
+    horizon = estate.scenario.horizon_months
+    expected = {"monthly_run_cost": run_total, "one_time_cost": one_total, "monthly_egress_cost": egress,
+                "horizon_cost": horizon * (run_total + egress) + one_total}
+    stay = 0.0
+    for w in estate.workloads:
+        run = monthly_run(estate, w, estate.site_by_id[w.current_site])
+        stay += run.monthly if run is not None else 0.0
+    expected["stay_put_monthly_run_cost"] = stay
+    for key, value in sorted(expected.items()):
+        got = plan.totals.get(key)
+        if got is None or abs(got - cents(value)) > _CENT:
+            bad(Rule.COST, (), (), f"totals.{key} should be {value:.2f}; the plan says {got}")
+    objective = plan.solver.get("objective")
+    bound = plan.solver.get("bound")
+    if objective is None or abs(objective - cents(expected["horizon_cost"])) > _CENT:
+        bad(Rule.COST, (), (), f"solver.objective should equal the horizon cost {expected['horizon_cost']:.2f}; the plan says {objective}")
+    if bound is not None and objective is not None and bound > objective + _CENT:
+        bad(Rule.COST, (), (), f"solver.bound {bound} is above the objective {objective}: no bound can be")
+    return sorted(set(out))
+
+
+def _verify_waves(estate: Estate, plan: Plan, site_of: dict[str, str], bad) -> None:  # noqa: ANN001
+    rules = estate.scenario.waves
+    wls = {w.id: w for w in estate.workloads}
+    wave_of: dict[str, int] = {}
+    for wave in plan.waves:
+        start, end = wave_dates(estate, wave.number)
+        if (wave.start, wave.end) != (start, end):
+            bad(Rule.WAVES, (), (), f"wave {wave.number} should run {start} to {end}; the plan says {wave.start} to {wave.end}")
+        for wid in wave.workloads:
+            if wid in wave_of:
+                bad(Rule.WAVES, (wid,), (), f"{wid} is in waves {wave_of[wid]} and {wave.number}")
+            wave_of[wid] = wave.number
+    for a in plan.assignments:
+        if a.wave != wave_of.get(a.workload):
+            bad(Rule.WAVES, (a.workload,), (), f"{a.workload} says wave {a.wave} but the waves list has it in {wave_of.get(a.workload)}")
+    for wid, w in wls.items():
+        moves = site_of[wid] != w.current_site
+        if moves and wid not in wave_of:
+            bad(Rule.WAVES, (wid,), (), f"{wid} moves ({w.current_site} -> {site_of[wid]}) but is in no wave")
+        if not moves and wid in wave_of:
+            bad(Rule.WAVES, (wid,), (), f"{wid} stays on {w.current_site} but is scheduled in wave {wave_of[wid]}")
+    groups: dict[tuple[str, bool], set[int]] = defaultdict(set)
+    count: dict[int, int] = defaultdict(int)
+    hours: dict[int, float] = defaultdict(float)
+    kinds: dict[int, set[bool]] = defaultdict(set)
+    high = high_criticality_apps(estate)
+    for wid, k in wave_of.items():
+        if wid not in wls:
+            continue
+        w = wls[wid]
+        groups[w.move_group].add(k)
+        count[k] += 1
+        hours[k] += estate.effort_hours(w)
+        kinds[k].add(w.is_prod)
+        if k <= rules.pilot_waves and w.app in high:
+            bad(Rule.WAVES, (wid,), (), f"{wid} belongs to high-criticality app {w.app} but moves in pilot wave {k} (pilot_waves: {rules.pilot_waves})")
+        site = estate.site_by_id[w.current_site]
+        if estate.closes_in_horizon(site) and k > last_wave_before(estate, site.closes):  # type: ignore[arg-type]
+            bad(Rule.WAVES, (wid,), (site.id,), f"{wid} leaves {site.id} in wave {k}, which ends {wave_dates(estate, k)[1]}, not before it closes on {site.closes}")
+    for key, ks in sorted(groups.items()):
+        if len(ks) > 1:
+            bad(Rule.WAVES, (), (), f"{group_label(key)} is split over waves {sorted(ks)}; a move group moves in one wave")
+    for (app, is_prod), ks in sorted(groups.items()):
+        if is_prod and (app, False) in groups and min(groups[(app, False)]) >= min(ks):
+            bad(Rule.WAVES, (), (), f"{app} non-production moves in wave {min(groups[(app, False)])}, not before its production (wave {min(ks)})")
+    for k in sorted(count):
+        if count[k] > rules.max_workloads_in(k):
+            bad(Rule.WAVES, (), (), f"wave {k} moves {count[k]} workloads, over its limit of {rules.max_workloads_in(k)}")
+        if hours[k] > rules.max_effort_hours + 1e-6:
+            bad(Rule.WAVES, (), (), f"wave {k} needs {hours[k]:g} effort hours, over its limit of {rules.max_effort_hours:g}")
+        if len(kinds[k]) > 1:
+            bad(Rule.WAVES, (), (), f"wave {k} mixes production and non-production workloads")
