@@ -16,6 +16,7 @@ so `optimal` is only claimed when the solver proved the scenario's gap.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import time
@@ -288,7 +289,8 @@ def run_highs(core: CoreModel, settings: SolverSettings) -> tuple[str, Optional[
     n = core.n_x + core.n_y + core.n_z
     start, index, value = _csr(core)
     h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    # PLANNER_SOLVER_LOG=1 shows HiGHS's own log on stdout, for tuning a large estate.
+    h.setOptionValue("output_flag", os.environ.get("PLANNER_SOLVER_LOG", "") not in ("", "0"))
     h.setOptionValue("time_limit", float(settings.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(settings.gap))
     h.setOptionValue("random_seed", 0)
