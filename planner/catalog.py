@@ -8,7 +8,6 @@ the live APIs through :mod:`planner.azure`.
 
 from __future__ import annotations
 
-import bisect
 import json
 from dataclasses import dataclass, field
 from importlib import resources

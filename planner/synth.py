@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Union
@@ -261,8 +260,6 @@ class _World:
                                     f"{metro.replace('-', ' ').title()} DC {count[metro]}" + (" (colocation, contract ends)" if closing else ""),
                                     cost=cost, certs=certs, closes=CLOSES if closing else "", headroom=headroom))
             dc_metros.append(metro)
-        self.dc_count = n_dc
-        self.closing = next((i for i, s in enumerate(self.sites) if s.closes), -1)
         countries = {s.country for s in self.sites}
         for region, metro in _AZURE_CATALOGUE:
             country = _METROS[metro][0]
@@ -292,7 +289,6 @@ class _World:
                                              f"storage_gb_month: 0.2, egress_gb: 0.0}}",
                                         certs=("ISO27001",), headroom=1.5))
             self.mec[metro] = (pair[0], pair[1])
-        self.index = {s.id: i for i, s in enumerate(self.sites)}
         active = set(_PRIORITY[: max(11, round(6 * math.log10(workloads + 1)))]) | {s.metro for s in self.sites}
         self.metros = [m for m in _PRIORITY if m in active]
         self.by_country: dict[str, list[str]] = {}
@@ -493,12 +489,14 @@ class _Builder:
         return vcpu, mem, self.rng.randint(lo // 10, hi // 10) * 10
 
     def _tier(self, ctx: "_AppCtx", role: str, env: str, n: int, sites: tuple[int, ...], *, data: Optional[str] = None,
-              users: str = "", requires: str = "", kinds: str = "", pin: bool = False, ha: bool = False,
+              users: str = "", requires: Optional[str] = None, kinds: str = "", pin: bool = False, ha: bool = False,
               crit: Optional[str] = None, shape: Optional[tuple[int, int, int]] = None) -> _Tier:
         vcpu, mem, storage = shape or self._shape(role, big=role in _BIG_ROLES)
         util = _ROLES[role][3] if ctx.measured else None
         crit = crit or ctx.crit
         head = f", app: {ctx.app}, env: {env}, criticality: {crit}, vcpu: {vcpu}, memory_gb: {mem}"
+        if requires is None:  # a tier holding the app's data needs the certifications that data needs
+            requires = ctx.requires if data is None else ""
         tail = (ctx.data if data is None else data) + users + requires + kinds
         return _Tier(role, env, n, vcpu, mem, storage, sites, head=head, tail=tail, extra=_ROLES[role][4],
                      util=util, ha=ha, pin=pin)
@@ -541,8 +539,9 @@ class _Builder:
             gw = add(self._tier(ctx, "gw", env, rng.randint(2, 4), (home,)))
             gw.deps.append((lpar, True, 2, 500))
             rest = n - lpar.n - gw.n
-            app = add(self._tier(ctx, "app", env, rest, (home,), users=ctx.users))
-            app.deps.append((gw, True, 10, 200))
+            if rest > 0:
+                app = add(self._tier(ctx, "app", env, rest, (home,), users=ctx.users))
+                app.deps.append((gw, True, 10, 200))
             return tiers
 
         # The common shape: an HA database pair, then the archetype's roles.
@@ -738,21 +737,6 @@ def synth_yaml(workloads: int, seed: int) -> Iterator[str]:
 
 def synth_to_file(path: Union[str, os.PathLike[str]], workloads: int, seed: int) -> None:
     """Write :func:`synth_yaml` to `path` atomically: a temporary file beside it, then a rename."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            for chunk in synth_yaml(workloads, seed):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from .plan import write_atomic  # local: plan pulls in the solver stack, synth alone does not need it
+
+    write_atomic(Path(path), synth_yaml(workloads, seed))
