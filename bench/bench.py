@@ -22,7 +22,7 @@ def one(n: int, seed: int, time_limit: float, gap: float) -> dict:
     from planner.loader import load_inventory
     from planner.model import SolverSettings
     from planner.pipeline import make_plan
-    from planner.plan import write_atomic
+    from planner.atomic_write import write_atomic
     from planner.synth import synth_to_file
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,8 @@ from .errors import InventoryError, PlanFileError
 from .estate import Estate
 from .loader import load_inventory
 from .model import Inventory, SolverSettings
-from .plan import read_plan, write_atomic
+from .atomic_write import write_atomic
+from .plan import read_plan
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
@@ -173,6 +174,12 @@ def verify(inventory: Path, plan_path: Path, catalog_path: Optional[Path], fmt: 
                                       f"ok: {len(p.assignments)} assignments and {len(p.waves)} waves keep every hard rule; totals match the cost model")
     _emit({"ok": not problems, "problems": [pr.to_json() for pr in problems]}, fmt, text)
     sys.exit(EXIT_FAIL if problems else EXIT_OK)
+
+
+from .cli_import import catalog_group, import_group  # noqa: E402 - registered after main exists
+
+main.add_command(import_group)
+main.add_command(catalog_group)
 
 
 @main.command()

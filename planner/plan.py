@@ -8,11 +8,9 @@ they do not know.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Optional, Union
 
 from .candidates import Problem
 from .costs import monthly_egress
@@ -119,26 +117,6 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     totals = {"horizon_cost": cents(total), "monthly_run_cost": cents(run_total), "one_time_cost": cents(one_total),
               "monthly_egress_cost": cents(egress), "stay_put_monthly_run_cost": cents(stay)}
     return Plan(inv.sha256, placement.status, solver, totals, assignments, list(schedule.waves if schedule else []), problems)
-
-
-def write_atomic(path: Union[str, Path], content: Union[str, Iterable[str]]) -> None:
-    """Write text (or text chunks, streamed) so that `path` appears whole or not at all."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for chunk in ([content] if isinstance(content, str) else content):
-                fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_plan(path: Union[str, Path]) -> Plan:

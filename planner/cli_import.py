@@ -1,0 +1,240 @@
+"""`planner import ...` and `planner catalog refresh`: click wiring only.
+
+Each command parses its options, calls an importer or the catalogue refresh, and writes the
+result. Results go to stdout or `--out` (written atomically); the summary, progress and
+warnings go to stderr. Domain errors become exit code 2 here, at the border, and nothing is
+written when there is any.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import click
+
+from planner.atomic_write import write_atomic
+from planner.catalog import CatalogError, load_catalog
+from planner.importers.common import MAX_REPORTED, ImportFailed, ImportResult
+from planner.importers.emit import render_summary_text, render_yaml
+from planner.importers.table import TableError
+from planner.sources import SourceError
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$")
+FORMATS = click.Choice(["text", "json"])
+
+
+class Failed(click.ClickException):
+    """A domain error at the CLI border: one clear message, exit code 2."""
+
+    exit_code = 2
+
+
+def _site_option(help_text: str) -> Callable[[Any], Any]:
+    return click.option("--site", "site", required=True, metavar="SITE_ID", help=help_text)
+
+
+def _check_site(site: str, allow_region: bool = False) -> str:
+    probe = site.replace("{region}", "westeurope") if allow_region else site
+    if not _ID.match(probe) or len(probe) > 200:
+        raise click.BadParameter(
+            f"{site!r} is not a site id (letters, digits and _.:/@+- , starting with a letter or digit)",
+            param_hint="--site",
+        )
+    return site
+
+
+def _out_option() -> Callable[[Any], Any]:
+    return click.option(
+        "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Write the YAML here (atomically) instead of stdout.",
+    )
+
+
+def _format_option() -> Callable[[Any], Any]:
+    return click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+                        help="Summary on stderr as text or JSON.")
+
+
+def _emit(result: ImportResult, command: str, out: Optional[Path], fmt: str) -> None:
+    """Write the YAML (stdout or atomically to `out`) and the summary to stderr."""
+    text = render_yaml(result, command)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_atomic(out, text)
+        except OSError as exc:
+            raise Failed(f"cannot write {out}: {exc.strerror or exc}") from None
+    summary = result.summary("-" if out is None else str(out))
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=1, sort_keys=True), err=True)
+    else:
+        click.echo(render_summary_text(summary), err=True, nl=False)
+
+
+def _run(command: str, do: Callable[[], ImportResult], out: Optional[Path], fmt: str) -> None:
+    """Run an importer; report every error and exit 2 before anything is written."""
+    try:
+        result = do()
+    except ImportFailed as exc:
+        errors = exc.errors
+        if fmt == "json":
+            click.echo(json.dumps({"format": "planner-import-summary/1", "errors": [e.as_dict() for e in errors]},
+                                  indent=1, sort_keys=True), err=True)
+        else:
+            for issue in errors[:MAX_REPORTED]:
+                click.echo(f"error: {issue}", err=True)
+            if len(errors) > MAX_REPORTED:
+                click.echo(f"... and {len(errors) - MAX_REPORTED} more errors", err=True)
+        raise Failed(f"{len(errors)} error(s) in the input; nothing written") from None
+    except (TableError, SourceError, CatalogError) as exc:
+        raise Failed(str(exc)) from None
+    except OSError as exc:
+        raise Failed(f"cannot read {exc.filename or 'the input'}: {exc.strerror or exc}") from None
+    _emit(result, command, out, fmt)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Turn real inventories (Azure Migrate CSV, RVTools, running Azure VMs) into inventory YAML."""
+
+
+@import_group.command("azure-migrate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_site_option("Site id the servers run on today (their current_site).")
+@_out_option()
+@_format_option()
+def import_azure_migrate_cmd(file: Path, site: str, out: Optional[Path], fmt: str) -> None:
+    """Import an Azure Migrate import-based assessment CSV."""
+    from planner.importers.azure_migrate import import_azure_migrate
+
+    _check_site(site)
+    _run(f"planner import azure-migrate {file.name} --site {site}", lambda: import_azure_migrate(file, site), out, fmt)
+
+
+@import_group.command("rvtools")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@_site_option("Site id the VMs run on today (their current_site).")
+@click.option("--storage", type=click.Choice(["provisioned", "in-use"]), default="provisioned", show_default=True,
+              help="Size storage by provisioned disks (vDisk) or by what the guest uses (vPartition).")
+@click.option("--skip-powered-off", is_flag=True, help="Leave powered-off VMs out (they are imported by default).")
+@_out_option()
+@_format_option()
+def import_rvtools_cmd(
+    file: Path, site: str, storage: str, skip_powered_off: bool, out: Optional[Path], fmt: str
+) -> None:
+    """Import an RVTools export: the xlsx, its vInfo CSV, or a folder of its CSVs."""
+    from planner.importers.rvtools import import_rvtools
+
+    _check_site(site)
+    _run(
+        f"planner import rvtools {file.name} --site {site}",
+        lambda: import_rvtools(file, site, storage=storage, skip_powered_off=skip_powered_off),
+        out,
+        fmt,
+    )
+
+
+@import_group.command("azure")
+@click.option("--subscription", envvar="AZURE_SUBSCRIPTION_ID", required=True, metavar="ID",
+              help="Subscription to list (default: $AZURE_SUBSCRIPTION_ID).")
+@_site_option("Site id of the VMs; '{region}' is replaced by each VM's region (e.g. az-{region}).")
+@click.option("--catalog", "catalog_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="VM catalogue to resolve sizes (default: the shipped snapshot).")
+@_out_option()
+@_format_option()
+def import_azure_cmd(
+    subscription: str, site: str, catalog_path: Optional[Path], out: Optional[Path], fmt: str
+) -> None:
+    """Import the VMs already running in an Azure subscription (azure-identity credentials)."""
+    from planner.azure.arm import AzureVmInventorySource
+    from planner.importers.azure_vms import import_azure_vms
+
+    _check_site(site, allow_region=True)
+
+    def do() -> ImportResult:
+        catalog = load_catalog(catalog_path)
+        source = AzureVmInventorySource(subscription)
+        return import_azure_vms(source, catalog, site, f"subscription {subscription}")
+
+    _run(f"planner import azure --subscription {subscription} --site {site}", do, out, fmt)
+
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """The Azure VM size and price catalogue."""
+
+
+@catalog_group.command("refresh")
+@click.option("--region", "regions", multiple=True, metavar="REGION",
+              help="Azure region to include (repeatable; default: every region of the shipped snapshot).")
+@click.option("--subscription", envvar="AZURE_SUBSCRIPTION_ID", default=None, metavar="ID",
+              help="Subscription whose VM sizes to list (default: $AZURE_SUBSCRIPTION_ID).")
+@click.option("--currency", default="EUR", show_default=True, help="ISO currency of the prices.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("azure_vm_catalog.json"),
+              show_default=True, help="Catalogue file to write (atomically).")
+@_format_option()
+def catalog_refresh_cmd(
+    regions: tuple[str, ...], subscription: Optional[str], currency: str, out: Path, fmt: str
+) -> None:
+    """Rebuild the catalogue from Azure resource SKUs and the Azure Retail Prices API."""
+    from planner.azure.arm import AzureSkuSource
+    from planner.azure.prices import RetailPriceSource
+    from planner.catalog_refresh import catalog_document, refresh_catalog
+
+    currency = currency.upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise click.BadParameter(f"{currency!r} is not a three-letter currency code", param_hint="--currency")
+    if not subscription:
+        raise Failed("catalog refresh lists VM sizes through a subscription: pass --subscription ID "
+                     "or set AZURE_SUBSCRIPTION_ID")
+    quiet = fmt == "json"
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(message, err=True)
+
+    try:
+        previous = load_catalog(out) if out.is_file() else load_catalog()
+    except CatalogError:
+        previous = load_catalog()
+    wanted = sorted(set(regions)) or sorted(previous.regions)
+    try:
+        result = refresh_catalog(
+            wanted, currency, AzureSkuSource(subscription), RetailPriceSource(progress=progress),
+            previous=previous, progress=progress,
+        )
+    except SourceError as exc:
+        raise Failed(str(exc)) from None
+    if not result.catalog.skus:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        raise Failed("nothing to write: no region has priced VM sizes; the catalogue is unchanged")
+    try:
+        write_atomic(out, catalog_document(result))
+    except OSError as exc:
+        raise Failed(f"cannot write {out}: {exc.strerror or exc}") from None
+    summary: dict[str, Any] = {
+        "format": "planner-catalog-refresh/1",
+        "out": str(out),
+        "currency": currency,
+        "regions": sorted(result.catalog.regions),
+        "skus": len(result.catalog.skus),
+        "skipped_restricted": result.skipped_restricted,
+        "skipped_unpriced": result.skipped_unpriced,
+        "warnings": result.warnings,
+    }
+    if quiet:
+        click.echo(json.dumps(summary, indent=1, sort_keys=True), err=True)
+        return
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"wrote {out}: {summary['skus']} VM sizes in {len(summary['regions'])} regions ({currency}); "
+        f"{result.skipped_restricted} restricted and {result.skipped_unpriced} unpriced sizes left out",
+        err=True,
+    )
+

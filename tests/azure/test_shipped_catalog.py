@@ -1,0 +1,74 @@
+"""The shipped VM catalogue snapshot: marked as a snapshot, complete, and plausible."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from planner.catalog import load_catalog
+
+REGIONS = {
+    "westeurope", "northeurope", "spaincentral", "germanywestcentral", "uksouth", "ukwest", "francecentral",
+    "swedencentral", "italynorth", "polandcentral", "brazilsouth", "brazilsoutheast", "mexicocentral", "chilecentral",
+}  # fmt: skip
+SHAPES = {
+    "Standard_B2s": (2, 4), "Standard_B2ms": (2, 8), "Standard_B4ms": (4, 16), "Standard_B8ms": (8, 32),
+    "Standard_D2s_v5": (2, 8), "Standard_D16s_v5": (16, 64), "Standard_D8ds_v5": (8, 32),
+    "Standard_D4as_v5": (4, 16), "Standard_E8s_v5": (8, 64), "Standard_E96s_v5": (96, 672),
+    "Standard_F16s_v2": (16, 32), "Standard_F72s_v2": (72, 144),
+    "Standard_M64ms_v2": (64, 1792), "Standard_M128ms_v2": (128, 3892),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict:
+    return json.loads(resources.files("planner").joinpath("data/azure_vm_catalog.json").read_text("utf-8"))
+
+
+def test_it_says_it_is_a_dated_snapshot_of_the_retail_prices_api(doc: dict):
+    cat = load_catalog()
+    assert cat.snapshot is True and doc["snapshot"] is True
+    assert cat.currency == "EUR" and len(cat.snapshot_date) == 10
+    assert "Retail Prices API" in cat.source and "Linux pay-as-you-go" in cat.source and "EUR" in cat.source
+
+
+def test_every_region_has_vm_sizes_disk_and_egress_prices():
+    cat = load_catalog()
+    assert set(cat.regions) == REGIONS
+    for region in REGIONS:
+        assert cat.has_region(region), region
+        prices = cat.regions[region]
+        assert 0.05 < prices.disk_gb_month < 0.5 and 0.02 < prices.egress_gb < 0.3
+
+
+def test_sizes_have_their_real_shapes_wherever_offered():
+    cat = load_catalog()
+    seen = set()
+    for sku in cat.skus:
+        if sku.name in SHAPES:
+            assert (sku.vcpu, sku.memory_gb) == SHAPES[sku.name], sku
+            seen.add(sku.name)
+    assert seen == set(SHAPES)
+    assert cat.largest("westeurope") == (128, 3892.0)
+
+
+def test_prices_are_plausible_and_brazil_is_dearer_than_europe():
+    cat = load_catalog()
+    by = {(s.region, s.name): s.hourly for s in cat.skus}
+    assert 0.08 < by[("westeurope", "Standard_D2s_v5")] < 0.15
+    for (region, name), hourly in by.items():
+        if region == "brazilsouth" and ("westeurope", name) in by:
+            assert hourly > by[("westeurope", name)] * 1.2, name
+    # Within a family the price grows with the size.
+    assert by[("westeurope", "Standard_D4s_v5")] == pytest.approx(2 * by[("westeurope", "Standard_D2s_v5")], rel=0.01)
+
+
+def test_the_cheapest_cover_lookup_works_on_it():
+    cat = load_catalog()
+    small = cat.cheapest("spaincentral", 2, 8)
+    assert small is not None and small.vcpu >= 2 and small.memory_gb >= 8
+    big = cat.cheapest("westeurope", 100, 3000)
+    assert big is not None and big.name == "Standard_M128ms_v2"
+    assert cat.cheapest("chilecentral", 100, 3000) is None
