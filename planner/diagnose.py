@@ -61,7 +61,8 @@ def diagnose_core(estate: Estate, cands: Candidates, core: CoreModel, settings: 
                 f"{need:g} ({need - cap:g} over): {names}. Add capacity, or allow those workloads elsewhere"))
         elif tag[0] == "anti-affinity":
             _, group, j = tag
-            ws = sorted({estate.workloads[i].id for i in owner[chosen & (site == j)]})
+            members = {i for i, w in enumerate(estate.workloads) if w.anti_affinity == group}
+            ws = sorted({estate.workloads[i].id for i in owner[chosen & (site == j)].tolist() if i in members})
             problems.append(Problem(Rule.ANTI_AFFINITY.value, tuple(ws), (estate.sites[j].id,),
                 f"anti-affinity group {group} needs its workloads on different sites, but {', '.join(ws)} "
                 f"have no admissible sites left apart from {estate.sites[j].id}"))

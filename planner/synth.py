@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
+from .atomic_write import write_atomic
+
 __all__ = ["synth_yaml", "synth_to_file", "wave_rules_for"]
 
 START = "2027-01-01"
@@ -150,7 +152,7 @@ def wave_rules_for(workloads: int) -> dict[str, int]:
 
     The factory scales with the estate so the whole of it could move in about 20 waves
     (well inside the 36-month horizon, and the closing site's share in a few); every move
-    group (at most 60 workloads, at most ~900 effort hours) fits one wave.
+    group (at most 60 workloads and well under 1,000 effort hours) fits one wave.
     """
     max_workloads = max(60, -(-workloads // 16 // 10) * 10)
     return {
@@ -615,7 +617,7 @@ class _Builder:
         devs = f", users: [{{zone: {self.world.sites[ctx.home].metro}, max_latency_ms: 100}}]"
         tiers: list[_Tier] = []
         per_env = [n // len(envs) + (1 if k < n % len(envs) else 0) for k in range(len(envs))]
-        for env, count in zip(envs, per_env):
+        for env, count in zip(envs, per_env, strict=True):
             real = env == "staging" and (data_cls == "public-sector-es" or rng.random() < 0.2)
             if real:
                 data, requires = ctx.data, ctx.requires
@@ -737,6 +739,4 @@ def synth_yaml(workloads: int, seed: int) -> Iterator[str]:
 
 def synth_to_file(path: Union[str, os.PathLike[str]], workloads: int, seed: int) -> None:
     """Write :func:`synth_yaml` to `path` atomically: a temporary file beside it, then a rename."""
-    from .plan import write_atomic  # local: plan pulls in the solver stack, synth alone does not need it
-
     write_atomic(Path(path), synth_yaml(workloads, seed))

@@ -21,7 +21,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORY = ROOT / "inventory"
@@ -176,8 +176,8 @@ class App:
 
 
 STG_TST_DEV = (("staging", 1), ("test", 1), ("dev", 1))
-DB = dict(util=(0.3, 0.7, 0.65, 0.9), effort=40, mcost=4000, replica=True)
-BULK = dict(effort=24, mcost=2500)  # large data copies take longer and cost more to move
+DB: dict[str, Any] = dict(util=(0.3, 0.7, 0.65, 0.9), effort=40, mcost=4000, replica=True)
+BULK: dict[str, Any] = dict(effort=24, mcost=2500)  # large data copies take longer and cost more to move
 PAN_SPAIN = (("madrid", 50), ("barcelona", 50), ("valencia", 60), ("sevilla", 60))
 
 APPS: tuple[App, ...] = (
@@ -281,14 +281,14 @@ APPS: tuple[App, ...] = (
         ("personal-eu",), ("anonymised",), (), (
             Tier("lpar", 4, 64, 512, 50000, ("mad-dc1",), (("test", 1),), pin=True, kinds=("onprem",), util=None),
             Tier("gw", 4, 8, 32, 100, ("mad-dc1",), (("test", 1),), deps=(("lpar", 0, 2, 500),)),
-            Tier("sched", 2, 8, 32, 500, ("mad-dc1",), ha=True, deps=(("lpar", 1, 5, 1000),)),
+            Tier("sched", 2, 8, 32, 500, ("mad-dc1", "az-spaincentral"), ha=True, deps=(("lpar", 1, 5, 1000),)),
         ), prod_env="production"),
     App("crm-br", "Customer platform of the Brazilian operation (LGPD)", "high",
         ("personal-br",), ("anonymised",), (("sao-paulo", 40), ("rio-de-janeiro", 50)), (
             Tier("web", 6, 4, 16, 80, ("sao-dc1",), STG_TST_DEV, deps=(("app", 0, 5, 100),)),
             Tier("app", 10, 8, 32, 150, ("sao-dc1",), (("staging", 2), ("test", 1), ("dev", 2)),
                  deps=(("db", 1, 5, 400),)),
-            Tier("pay", 4, 8, 32, 200, ("sao-dc1",), STG_TST_DEV[:2], ha=True, requires=("PCI-DSS",),
+            Tier("pay", 4, 8, 32, 200, ("sao-dc1", "az-brazilsouth"), STG_TST_DEV[:2], ha=True, requires=("PCI-DSS",),
                  deps=(("db", 1, 10, 100),)),
             Tier("db", 2, 32, 256, 6000, ("sao-dc1", "az-brazilsouth"), STG_TST_DEV, ha=True, **DB),
             Tier("integ", 4, 8, 32, 100, ("sao-dc1",), (("test", 1),), deps=(("db", 1, 10, 200),)),
@@ -312,7 +312,7 @@ APPS: tuple[App, ...] = (
             Tier("api", 8, 8, 32, 150, ("lon-dc1",), (("staging", 2), ("test", 1), ("dev", 1)),
                  deps=(("db", 1, 5, 300),)),
             Tier("crm", 6, 8, 64, 500, ("lon-dc1",), STG_TST_DEV, deps=(("db", 1, 5, 400),)),
-            Tier("pay", 4, 8, 32, 200, ("lon-dc1",), (("staging", 1),), ha=True, requires=("PCI-DSS",),
+            Tier("pay", 4, 8, 32, 200, ("lon-dc1", "az-uksouth"), (("staging", 1),), ha=True, requires=("PCI-DSS",),
                  deps=(("db", 1, 10, 100),)),
             Tier("db", 2, 32, 256, 6000, ("lon-dc1", "az-ukwest"), (("staging", 1), ("test", 1)), ha=True, **DB),
             Tier("batch", 2, 16, 64, 1000, ("lon-dc1",), deps=(("db", 1, 10, 1000),)),
