@@ -101,3 +101,12 @@ def monthly_egress(estate: Estate, site_of: dict[str, str]) -> float:
             if d.traffic_gb_month and site_of[d.workload] != src:
                 total += d.traffic_gb_month * egress_price(estate, estate.site_by_id[src])
     return total
+
+
+def stay_put_monthly(estate: Estate) -> float:
+    """Monthly run cost of every workload where it runs today (the baseline a plan is compared with)."""
+    total = 0.0
+    for w in estate.workloads:
+        run = monthly_run(estate, w, estate.site_by_id[w.current_site])
+        total += run.monthly if run is not None else 0.0
+    return total

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from .candidates import Problem
-from .costs import monthly_egress
+from .costs import monthly_egress, stay_put_monthly
 from .errors import PlanFileError
 from .estate import Estate
 from .solver import Placement
@@ -85,12 +85,7 @@ class Plan:
 def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule]) -> Plan:
     """Assemble plan.json's content from a placement and its wave schedule."""
     inv = estate.inventory
-    stay = 0.0
-    from .costs import monthly_run  # local: avoids a cycle with candidates at import time
-
-    for w in estate.workloads:
-        run = monthly_run(estate, w, estate.site_by_id[w.current_site])
-        stay += run.monthly if run is not None else 0.0
+    stay = stay_put_monthly(estate)
     solver = {"backend": placement.backend, "objective": None, "bound": None, "gap": None,
               "seconds": round(placement.seconds, 3)}
     problems = list(placement.problems) + (schedule.problems if schedule else [])

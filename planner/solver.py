@@ -82,8 +82,10 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress=No
         return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, cands, sorted(cands.problems))
     if progress:
         progress(f"{len(cands.site)} admissible placements for {len(estate.workloads)} workloads")
-    fixed, model_entries = _reduce(estate, cands)
-    core = build_core(estate, cands, model_entries)
+    binding = binding_resources(estate, cands)
+    deps = active_dependencies(estate, cands)
+    fixed, model_entries = _reduce(estate, cands, binding, deps)
+    core = build_core(estate, cands, model_entries, binding, deps)
     constant = float(cands.total[fixed[fixed >= 0]].sum())
     stats = {"candidates": float(len(cands.site)), "fixed_workloads": float((fixed >= 0).sum()),
              "core_columns": float(core.n_x + core.n_y), "core_rows": float(len(core.row_lower))}
@@ -159,12 +161,15 @@ def active_dependencies(estate: Estate, cands: Candidates) -> list[tuple[int, in
     return out
 
 
-def _reduce(estate: Estate, cands: Candidates) -> tuple[np.ndarray, np.ndarray]:
+Binding = dict[int, list[tuple[str, float]]]
+ActiveDeps = list[tuple[int, int, Optional[float], float]]
+
+
+def _reduce(estate: Estate, cands: Candidates, binding: Binding, deps: ActiveDeps) -> tuple[np.ndarray, np.ndarray]:
     """Fix uncoupled workloads whose best choice is certain; return (fixed entry or -1 per workload, entries kept for the model)."""
     n_w = len(cands.ptr) - 1
-    binding = binding_resources(estate, cands)
     coupled = np.zeros(n_w, dtype=bool)
-    for a, b, _, _ in active_dependencies(estate, cands):
+    for a, b, _, _ in deps:
         coupled[a] = coupled[b] = True
     groups: dict[str, list[int]] = {}
     for i, w in enumerate(estate.workloads):
@@ -200,7 +205,7 @@ def _reduce(estate: Estate, cands: Candidates) -> tuple[np.ndarray, np.ndarray]:
     return fixed, model_entries
 
 
-def build_core(estate: Estate, cands: Candidates, entries: np.ndarray) -> CoreModel:
+def build_core(estate: Estate, cands: Candidates, entries: np.ndarray, binding: Binding, deps: ActiveDeps) -> CoreModel:
     """The MILP over `entries`: assignment, capacity, anti-affinity, dependency latency and egress rows."""
     horizon = estate.scenario.horizon_months
     n_w = len(cands.ptr) - 1
@@ -218,7 +223,7 @@ def build_core(estate: Estate, cands: Candidates, entries: np.ndarray) -> CoreMo
         cols = np.arange(bounds[k], bounds[k + 1])
         core.add_row(1.0, 1.0, cols, np.ones(len(cols)), ("assign", int(model_ws[k])))
     sizes = _sizes(estate)
-    for j, resources in sorted(binding_resources(estate, cands).items()):
+    for j, resources in sorted(binding.items()):
         cols = np.nonzero(site == j)[0]
         for res, cap in resources:
             fixed_load = 0.0  # fixed workloads never sit on binding sites (see _reduce)
@@ -242,7 +247,7 @@ def build_core(estate: Estate, cands: Candidates, entries: np.ndarray) -> CoreMo
     lat = estate.latency_matrix
     zone_of = estate.site_zone_index
     y_cost: list[float] = []
-    for a, b, limit, traffic in active_dependencies(estate, cands):
+    for a, b, limit, traffic in deps:
         ea = col_of_entry[cands.of(a)]
         eb = col_of_entry[cands.of(b)]
         ea, eb = ea[ea >= 0], eb[eb >= 0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .candidates import Problem
-from .costs import monthly_egress, monthly_run
+from .costs import monthly_egress, monthly_run, stay_put_monthly
 from .estate import Estate
 from .plan import Plan, cents
 from .rules import Rule, violations
@@ -98,11 +98,7 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
     horizon = estate.scenario.horizon_months
     expected = {"monthly_run_cost": run_total, "one_time_cost": one_total, "monthly_egress_cost": egress,
                 "horizon_cost": horizon * (run_total + egress) + one_total}
-    stay = 0.0
-    for w in estate.workloads:
-        run = monthly_run(estate, w, estate.site_by_id[w.current_site])
-        stay += run.monthly if run is not None else 0.0
-    expected["stay_put_monthly_run_cost"] = stay
+    expected["stay_put_monthly_run_cost"] = stay_put_monthly(estate)
     for key, value in sorted(expected.items()):
         got = plan.totals.get(key)
         if got is None or abs(got - cents(value)) > _CENT:
