@@ -27,10 +27,15 @@ def make_plan(
     settings: Optional[SolverSettings] = None,
     progress: Optional[Callable[[str], None]] = None,
     estate: Optional[Estate] = None,
+    baseline: Optional[Plan] = None,
 ) -> PlanResult:
-    """Place every workload, schedule the moves in waves, and assemble plan.json's content."""
+    """Place every workload, schedule the moves in waves, and assemble plan.json's content.
+
+    With a `baseline` plan, among the plans no dearer than the best one found, the one with the
+    fewest workloads on a different site from the baseline is chosen (stability for CI re-plans).
+    """
     estate = estate or Estate.of(inventory)
-    placement = solve(estate, settings, progress)
+    placement = solve(estate, settings, progress, baseline=baseline.site_of if baseline else None)
     schedule = None
     if placement.choice is not None:
         site_ids = [estate.sites[int(placement.candidates.site[e])].id for e in placement.choice.tolist()]

@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 import numpy as np
 
@@ -73,8 +73,13 @@ class CoreModel:
         self.row_tags.append(tag)
 
 
-def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress=None) -> Placement:  # noqa: ANN001
-    """Place every workload at the lowest horizon cost; infeasible estates come back with problems."""
+def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress=None,  # noqa: ANN001
+          baseline: Optional[Mapping[str, str]] = None) -> Placement:
+    """Place every workload at the lowest horizon cost; infeasible estates come back with problems.
+
+    `baseline` (workload id -> site id) asks, among plans no dearer than the best found, for the one
+    with the fewest workloads off their baseline site.
+    """
     settings = settings or estate.scenario.solver
     t0 = time.perf_counter()
     cands = build_candidates(estate)
