@@ -28,6 +28,9 @@ import numpy as np
 
 from .candidates import Candidates, Problem, build_candidates
 from .estate import Estate
+from .components import Groups, Split, connected_labels, split_core
+from .core_model import CoreModel
+from .island_pool import IslandPool
 from .model import SolverSettings
 
 RESOURCES = ("vcpu", "memory_gb", "storage_gb")
@@ -47,30 +50,6 @@ class Placement:
     candidates: Candidates
     problems: list[Problem] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class CoreModel:
-    """The MILP over the coupled core, as arrays (row-wise sparse matrix)."""
-
-    n_x: int
-    n_y: int
-    cost: np.ndarray
-    row_lower: list[float]
-    row_upper: list[float]
-    start: list[int]
-    index: list[np.ndarray]
-    value: list[np.ndarray]
-    entries: np.ndarray  # candidate entry of each x column
-    n_z: int = 0  # binary columns after the y columns (used by the infeasibility diagnosis)
-    row_tags: list[tuple] = field(default_factory=list)  # what each non-assignment row stands for
-
-    def add_row(self, lower: float, upper: float, cols: np.ndarray, vals: np.ndarray, tag: tuple) -> None:
-        self.row_lower.append(lower)
-        self.row_upper.append(upper)
-        self.index.append(np.asarray(cols, dtype=np.int32))
-        self.value.append(np.asarray(vals, dtype=float))
-        self.row_tags.append(tag)
 
 
 def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress=None,  # noqa: ANN001
@@ -100,28 +79,384 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress=No
     if core.n_x == 0:
         obj = constant
         return Placement("optimal", settings.backend, choice, obj, obj, 0.0, time.perf_counter() - t0, cands, stats=stats)
-    run = run_highs if settings.backend == "highs" else _run_cbc
-    status, x, obj, bound = run(core, settings)
-    if status == "infeasible":
+    owner = np.repeat(np.arange(len(cands.ptr) - 1), np.diff(cands.ptr))
+    base_site = _baseline_sites(estate, baseline)
+    outcome = _solve_islands(estate, cands, core, deps, settings, t0, progress, base_site)
+    stats.update(outcome.stats)
+    elapsed = time.perf_counter() - t0
+    if outcome.status == "infeasible":
         from .diagnose import diagnose_core  # only on the failure path
 
-        problems = diagnose_core(estate, cands, core, settings)
+        problems = diagnose_core(estate, cands, outcome.failed, settings)
         return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, cands, problems, stats)
-    if x is None:
-        return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, cands, [Problem(
-            "time-limit", (), (), f"the solver found no plan within {settings.time_limit_s:g} s; raise solver.time_limit_s or --time-limit")], stats)
-    owner = np.repeat(np.arange(len(cands.ptr) - 1), np.diff(cands.ptr))
-    xs = np.asarray(x[: core.n_x])
+    if outcome.x is None:
+        return Placement("unknown", settings.backend, None, None, None, None, elapsed, cands, [Problem(
+            "time-limit", (), (), f"the solver found no plan within {settings.time_limit_s:g} s, and did not prove that none exists; "
+            "raise solver.time_limit_s or --time-limit")], stats)
+    xs = outcome.x[: core.n_x]
     # Per workload, the entry with the largest value (binary up to tolerance).
     order = np.lexsort((-xs, owner[core.entries]))
     ws = owner[core.entries][order]
     first = np.ones(len(ws), dtype=bool)
     first[1:] = ws[1:] != ws[:-1]
     choice[ws[first]] = core.entries[order][first]
-    objective = obj + constant
-    lower = bound + constant
+    objective = float(core.cost @ outcome.x) + constant
+    lower = min(outcome.bound + constant, objective)
     gap = max(0.0, (objective - lower) / abs(objective)) if objective else 0.0
-    return Placement(status, settings.backend, choice, objective, lower, gap, time.perf_counter() - t0, cands, stats=stats)
+    return Placement(outcome.status, settings.backend, choice, objective, lower, gap, elapsed, cands, stats=stats)
+
+
+@dataclass
+class _Outcome:
+    status: str  # optimal | feasible | infeasible | unknown
+    x: Optional[np.ndarray]
+    bound: float
+    failed: Optional[CoreModel] = None  # the infeasible island group, for the diagnosis
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def _baseline_sites(estate: Estate, baseline: Optional[Mapping[str, str]]) -> Optional[np.ndarray]:
+    """Per workload, the site index the baseline puts it on (-1: not in the baseline)."""
+    if baseline is None:
+        return None
+    return np.array([estate.site_index.get(baseline.get(w.id, ""), -1) for w in estate.workloads], dtype=np.int64)
+
+
+def _solve_islands(estate: Estate, cands: Candidates, core: CoreModel, deps: ActiveDeps, settings: SolverSettings,
+                   t0: float, progress, base_site: Optional[np.ndarray]) -> _Outcome:  # noqa: ANN001
+    """Solve each island of the core on its own, merging islands that overfill a shared site until none does.
+
+    Each round solves a relaxation of the whole model (capacity rows restricted to the islands
+    of a group), so the sum of the groups' bounds is a valid bound; a round whose solution keeps
+    every capacity is therefore a solution of the whole model with that bound.
+    """
+    n_w = len(cands.ptr) - 1
+    owner = np.repeat(np.arange(n_w), np.diff(cands.ptr))
+    col_w = owner[core.entries]
+    ea = [a for a, _, _, _ in deps]
+    eb = [b for _, b, _, _ in deps]
+    members: dict[str, list[int]] = {}
+    for i, w in enumerate(estate.workloads):
+        if w.anti_affinity is not None:
+            members.setdefault(w.anti_affinity, []).append(i)
+    for m in members.values():
+        ea.extend(m[:-1])
+        eb.extend(m[1:])
+    labels = connected_labels(n_w, np.array(ea, dtype=np.int64), np.array(eb, dtype=np.int64))
+    split = split_core(core, col_w, labels)
+    group_of = np.arange(n_w, dtype=np.int64)  # island label -> group (both are workload numbers)
+    x = np.zeros(core.n_x + core.n_y)
+    objs: dict[int, float] = {}
+    bounds: dict[int, float] = {}
+    proven: dict[int, bool] = {}
+    groups = Groups(core, split, group_of)
+    pending = groups.ids.tolist()
+    run = run_highs if settings.backend == "highs" else _run_cbc
+    rounds = 0
+    if progress:
+        progress(f"{len(pending)} independent islands to solve")
+    budget: dict[int, float] = {}
+    pool = IslandPool(groups, settings, time.monotonic() + settings.time_limit_s - (time.perf_counter() - t0), run)
+    try:
+        return _rounds(estate, core, split, groups, pool, x, objs, bounds, proven, pending, budget, col_w, cands, base_site,
+                       settings, t0, run, progress, n_w)
+    finally:
+        pool.close()
+
+
+def _rounds(estate: Estate, core: CoreModel, split: Split, groups: Groups, pool: IslandPool, x: np.ndarray,  # noqa: PLR0913
+            objs: dict[int, float], bounds: dict[int, float], proven: dict[int, bool], pending: list[int],
+            budget: dict[int, float], col_w: np.ndarray, cands: Candidates, base_site: Optional[np.ndarray],
+            settings: SolverSettings, t0: float, run, progress, n_w: int) -> _Outcome:  # noqa: ANN001
+    group_of = groups.group_of
+    rounds = 0
+    priced: Optional[tuple[np.ndarray, float]] = None  # the priced islands' plan and bound, kept if merging runs out of time
+
+    def out_of_time() -> _Outcome:
+        if priced is None:
+            return _Outcome("unknown", None, -np.inf)
+        x[:] = priced[0]
+        return _finish(core, split, groups, x, col_w, cands, base_site, settings, t0, run, "feasible", priced[1],
+                       {"islands": float(len(np.unique(split.x_label))), "rounds": float(rounds), "priced": 1.0})
+
+    while True:
+        rounds += 1
+        for g, status, xs, obj, bound in pool.solve([(g, None, budget.get(g, 0.0)) for g in pending]):
+            sub_nx = len(groups._x.get(g, ()))
+            xcols = groups._x.get(g, np.zeros(0, np.int64))
+            ycols = groups._y.get(g, np.zeros(0, np.int64))
+            if status == "infeasible":
+                return _Outcome("infeasible", None, -np.inf, failed=groups.model(g)[0])
+            if xs is None:
+                return out_of_time()
+            x[xcols] = xs[:sub_nx]
+            x[core.n_x + ycols] = xs[sub_nx: sub_nx + len(ycols)]
+            objs[g] = obj
+            bounds[g] = bound
+            proven[g] = status == "optimal"
+        over = [r for r in split.capacity_rows
+                if float(core.value[r] @ x[core.index[r]]) > core.row_upper[r] + 1e-6 * max(1.0, abs(core.row_upper[r]))]
+        if progress:
+            progress(f"round {rounds}: objective {sum(objs.values()):,.2f}, bound {sum(bounds.values()):,.2f}")
+        if not over:
+            break
+        if rounds == 1 and settings.backend == "highs":
+            priced_out = _price_islands(core, split, groups, pool, x, objs, bounds, settings, t0, progress)
+            if priced_out is not None:
+                x2, lower, full_rows = priced_out
+                priced = (x2, lower)
+                # Rows the prices found full bind in the end: merge their islands now, not a round later.
+                over = sorted(set(over) | set(full_rows))
+                cost = float(core.cost @ x2)
+                if cost - lower <= settings.gap * abs(cost):
+                    x[:] = x2
+                    return _finish(core, split, groups, x, col_w, cands, base_site, settings, t0, run, "optimal", lower,
+                                   {"islands": float(len(groups.ids)), "groups": float(len(groups.ids)), "rounds": 1.0, "priced": 1.0})
+                if progress:
+                    progress(f"priced islands: {cost:,.2f} against a bound of {lower:,.2f}, short of the gap; merging instead")
+        # Merge, per overfilled site, the groups that put workloads on it; they are solved again together.
+        ga, gb = [], []
+        for r in over:
+            cols = core.index[r]
+            used = np.unique(group_of[split.x_label[cols[x[cols] > 0.5]]]).tolist()
+            ga.extend(used[:-1])
+            gb.extend(used[1:])
+        merged = connected_labels(n_w, np.array(ga, dtype=np.int64), np.array(gb, dtype=np.int64))
+        old_ids = groups.ids
+        pending = sorted({int(merged[g]) for g in old_ids.tolist() if merged[g] != g})
+        # The scenario's gap is relative to the whole estate: what the settled groups leave of it
+        # may be spent on the merged ones, in proportion to their cost (this round's objective only
+        # rises as groups merge, so the budget stays within the gap of the final one).
+        total = sum(objs.values())
+        merged_obj = {g: 0.0 for g in pending}
+        for g in old_ids.tolist():
+            if merged[g] != g or g in merged_obj:
+                merged_obj[int(merged[g])] += objs.pop(g)
+                bounds.pop(g, None)
+                proven.pop(g, None)
+        spare = settings.gap * total - sum(objs[g] - bounds[g] for g in objs)
+        weight = sum(merged_obj.values()) or 1.0
+        budget = {g: max(0.0, spare) * merged_obj[g] / weight for g in pending}
+        group_of = merged[group_of]
+        groups = Groups(core, split, group_of)
+        pool.regroup(groups)
+        if progress:
+            full = sorted({estate.sites[core.row_tags[r][1]].id for r in over})
+            progress(f"{', '.join(full)} overfilled by islands solved apart: solving {len(pending)} merged groups again "
+                     f"({sum(len(groups._x[g]) for g in pending)} columns, round {rounds + 1})")
+    status = "optimal" if all(proven.values()) else "feasible"
+    lower = float(sum(bounds.values()))
+    if priced is not None:
+        lower = max(lower, priced[1])
+        if float(core.cost @ priced[0]) < float(core.cost @ x):
+            x[:] = priced[0]
+    return _finish(core, split, groups, x, col_w, cands, base_site, settings, t0, run, status, lower,
+                   {"islands": float(len(np.unique(split.x_label))), "groups": float(len(groups.ids)), "rounds": float(rounds)})
+
+
+def _finish(core: CoreModel, split: Split, groups: Groups, x: np.ndarray, col_w: np.ndarray, cands: Candidates,
+            base_site: Optional[np.ndarray], settings: SolverSettings, t0: float, run, status: str, bound: float,  # noqa: ANN001
+            stats: dict[str, float]) -> _Outcome:
+    if base_site is not None:
+        _prefer_baseline(core, split, groups, x, col_w, cands, base_site, settings, t0, run)
+    return _Outcome(status, x, bound, stats=stats)
+
+
+def _prefer_baseline(core: CoreModel, split: Split, groups: Groups, x: np.ndarray, col_w: np.ndarray, cands: Candidates,
+                     base_site: np.ndarray, settings: SolverSettings, t0: float, run) -> None:  # noqa: ANN001
+    """Within each group, the fewest workloads off their baseline site among solutions no dearer than the one found.
+
+    Groups are re-solved one at a time against the capacity the others leave, so the whole
+    solution stays feasible and its cost does not rise.
+    """
+    off = (cands.site[core.entries] != base_site[col_w]) & (base_site[col_w] >= 0)
+    row_of = {core.row_tags[r]: r for r in split.capacity_rows}
+    load = {r: float(core.value[r] @ x[core.index[r]]) for r in split.capacity_rows}
+    for g in groups.ids.tolist():
+        sub, xcols, ycols = groups.model(g)
+        glob = np.concatenate([xcols, core.n_x + ycols])
+        if not (off[xcols] & (x[xcols] > 0.5)).any():
+            continue
+        left = settings.time_limit_s - (time.perf_counter() - t0)
+        if left <= 0:
+            return
+        mine = x[glob]
+        current = float(sub.cost @ mine)
+        for k, tag in enumerate(sub.row_tags):
+            if tag[0] == "capacity":
+                r = row_of[tag]
+                sub.row_upper[k] = core.row_upper[r] - (load[r] - float(sub.value[k] @ mine[sub.index[k]]))
+        cost = sub.cost.copy()
+        sub.add_row(-np.inf, current + 0.005, np.arange(len(glob)), cost, ("cost",))
+        # Egress columns get a weight too small to outweigh one move, so each sits at its exact value.
+        y_cost = cost[len(xcols):]
+        sub.cost = np.concatenate([off[xcols].astype(float), y_cost / (2.0 * (y_cost.sum() + 1.0))])
+        status, xs, _, _ = run(sub, settings.model_copy(update={"time_limit_s": left, "gap": 0.0}))
+        if xs is None or float(cost @ xs[: len(glob)]) > current + 0.01:
+            continue
+        new = np.round(xs[: len(glob)], 9)
+        x[glob] = new
+        for k, tag in enumerate(sub.row_tags):
+            if tag[0] == "capacity":
+                load[row_of[tag]] += float(sub.value[k] @ (new[sub.index[k]] - mine[sub.index[k]]))
+
+
+def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPool, x: np.ndarray, objs: dict[int, float],
+                   bounds: dict[int, float], settings: SolverSettings, t0: float, progress) -> Optional[tuple[np.ndarray, float]]:  # noqa: ANN001
+    """A capacity-feasible solution and a lower bound, by Dantzig-Wolfe column generation over the islands.
+
+    Capacity is the only link between islands. A master LP mixes, per island, the island plans
+    found so far under every capacity row; its row prices make each island's cost
+    `cost + price * use`, and the islands solved at those prices give new plans. At any prices
+    the sum of the islands' priced optima minus `price * capacity` is a lower bound on the whole
+    model (Lagrangian relaxation), and with many small islands it closes on the optimum. A last
+    MIP picks one plan per island under capacity. Islands that never touch a capacity row
+    keep the plan they have.
+    """
+    cap_rows = list(split.capacity_rows)
+    row_pos = {core.row_tags[r]: k for k, r in enumerate(cap_rows)}
+    cap = np.array([core.row_upper[r] for r in cap_rows])
+    touched = sorted({int(g) for r in cap_rows for g in np.unique(groups.group_of[split.x_label[core.index[r]]]).tolist()})
+    subs = {}
+    plans: list[tuple[int, np.ndarray, float, np.ndarray]] = []  # (island, x over its columns, true cost, use per capacity row)
+    seen: set[tuple[int, bytes]] = set()
+
+    def model(g: int) -> tuple[CoreModel, np.ndarray, list[tuple[int, int]]]:
+        if g not in subs:
+            sub, xcols, ycols = groups.model(g)
+            caps = [(k, row_pos[t]) for k, t in enumerate(sub.row_tags) if t[0] == "capacity"]
+            subs[g] = (sub, np.concatenate([xcols, core.n_x + ycols]), caps, sub.cost.copy())
+        return subs[g][0], subs[g][1], subs[g][2]
+
+    def add_plan(g: int, xs: np.ndarray) -> None:
+        sub, glob, caps = model(g)
+        xs = np.round(xs[: len(glob)], 6)
+        key = (g, xs.tobytes())
+        if key in seen:
+            return
+        seen.add(key)
+        use = np.zeros(len(cap_rows))
+        for k, pos in caps:
+            use[pos] += float(sub.value[k] @ xs[sub.index[k]])
+        plans.append((g, xs, float(subs[g][3] @ xs), use))
+
+    for g in touched:
+        add_plan(g, x[model(g)[1]])
+    base_bound = sum(b for g, b in bounds.items() if g not in set(touched))
+    base_cost = sum(o for g, o in objs.items() if g not in set(touched))
+    best_lower = -np.inf
+    price = np.zeros(len(cap_rows))
+    for it in range(50):
+        if settings.time_limit_s - (time.perf_counter() - t0) <= 0:
+            return None
+        master = _master(plans, touched, cap, relax=True)
+        if master is None:
+            return None
+        master_value, price, island_price = master
+        # Price every island that can use a priced row; the others' priced optimum is their plain one.
+        lower = base_bound - float(price @ cap)
+        added = 0
+        priced_rows = set(np.nonzero(price > 0)[0].tolist())
+        tag_price = {core.row_tags[cap_rows[pos]]: float(price[pos]) for pos in priced_rows}
+        tasks = []
+        for g in touched:
+            if any(pos in priced_rows for _, pos in model(g)[2]):
+                tasks.append((g, tag_price, 0.0))
+            else:
+                lower += bounds[g]  # no priced row: its priced optimum is its plain one
+        for g, status, xs, obj, bound in pool.solve(tasks):
+            if xs is None:
+                return None
+            lower += bound
+            if obj < island_price[g] - 1e-6 * max(1.0, abs(obj)):
+                before = len(plans)
+                add_plan(g, xs)
+                added += len(plans) - before
+        best_lower = max(best_lower, lower)
+        if progress:
+            progress(f"pricing round {it + 1}: master {master_value + base_cost:,.2f}, bound {best_lower:,.2f}, {added} new island plans")
+        if added == 0 or master_value + base_cost - best_lower <= 0.1 * settings.gap * abs(master_value + base_cost):
+            break
+    if os.environ.get("PLANNER_DEBUG_MASTER"):
+        _master(plans, touched, cap, relax=True, debug=True)
+    chosen = _master(plans, touched, cap, relax=False, time_limit=settings.time_limit_s - (time.perf_counter() - t0))
+    if chosen is None:
+        return None
+    x2 = x.copy()
+    for p in chosen:
+        g, xs, _, _ = plans[p]
+        x2[model(g)[1]] = xs
+    return x2, best_lower, [cap_rows[pos] for pos in np.nonzero(price > 0)[0].tolist()]
+
+
+def _master(plans: list[tuple[int, np.ndarray, float, np.ndarray]], islands: list[int], cap: np.ndarray, relax: bool,
+            time_limit: float = 60.0, debug: bool = False):  # noqa: ANN202
+    """The master problem: one plan per island (a mix of them when `relax`) under the capacity rows.
+
+    Relaxed, returns (value, capacity row prices, per-island convexity price) with an
+    overfill column per row at a prohibitive price so the LP is always feasible; otherwise
+    returns the chosen plan numbers, or None when no choice keeps capacity.
+    """
+    import highspy
+
+    n_p = len(plans)
+    n_r = len(cap)
+    pos = {g: i for i, g in enumerate(islands)}
+    cost = np.array([p[2] for p in plans])
+    # An overfill unit must cost more than any plan could save with it, without wrecking the LP's scaling.
+    use = np.array([p[3] for p in plans]).T if n_p else np.zeros((n_r, 0))  # rows x plans
+    positive = use[use > 0]
+    big = 10.0 * (float(np.abs(cost).max()) + 1.0) / (float(positive.min()) if len(positive) else 1.0)
+    n_s = n_r if relax else 0
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("time_limit", max(1.0, float(time_limit)))
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_p + n_s
+    lp.num_row_ = len(islands) + n_r
+    lp.col_cost_ = np.concatenate([cost, np.full(n_s, big)])
+    lp.col_lower_ = np.zeros(n_p + n_s)
+    lp.col_upper_ = np.concatenate([np.ones(n_p), np.full(n_s, np.inf)])
+    lp.row_lower_ = np.concatenate([np.ones(len(islands)), np.full(n_r, -np.inf)])
+    lp.row_upper_ = np.concatenate([np.ones(len(islands)), cap])
+    # Column-wise matrix: each plan sits in its island's convexity row and in the capacity rows it uses.
+    starts, index, value = [0], [], []
+    for g, _, _, u in plans:
+        nz = np.nonzero(u)[0]
+        index.extend([pos[g]] + (len(islands) + nz).tolist())
+        value.extend([1.0] + u[nz].tolist())
+        starts.append(len(index))
+    for k in range(n_s):
+        index.append(len(islands) + k)
+        value.append(-1.0)
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=float)
+    if not relax:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_p
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    if relax:
+        if status != highspy.HighsModelStatus.kOptimal:
+            if os.environ.get("PLANNER_SOLVER_LOG"):
+                print(f"master LP: {h.modelStatusToString(status)}")
+            return None
+        sol = h.getSolution()
+        duals = np.asarray(sol.row_dual)
+        if debug:
+            v = np.asarray(sol.col_value)
+            frac = [(plans[p][0], round(float(v[p]), 3), round(plans[p][2])) for p in range(n_p) if 1e-6 < v[p] < 1 - 1e-6]
+            print("fractional plans", frac, "slack", v[n_p:].sum(), "row duals", np.round(-duals[len(islands):], 3))
+        island_price = {g: float(duals[i]) for g, i in pos.items()}
+        return float(h.getInfo().objective_function_value), np.maximum(0.0, -duals[len(islands):]), island_price
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    chosen = np.asarray(h.getSolution().col_value)[:n_p]
+    return np.nonzero(chosen > 0.5)[0].tolist()
 
 
 def binding_resources(estate: Estate, cands: Candidates) -> dict[int, list[tuple[str, float]]]:
@@ -293,7 +628,8 @@ def _csr(core: CoreModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return start, index, value
 
 
-def run_highs(core: CoreModel, settings: SolverSettings) -> tuple[str, Optional[np.ndarray], float, float]:
+def _highs(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0, relax: bool = False):  # noqa: ANN202
+    """A HiGHS instance holding `core` (as an LP when `relax`), options set from the scenario."""
     import highspy
 
     n = core.n_x + core.n_y + core.n_z
@@ -303,7 +639,17 @@ def run_highs(core: CoreModel, settings: SolverSettings) -> tuple[str, Optional[
     h.setOptionValue("output_flag", os.environ.get("PLANNER_SOLVER_LOG", "") not in ("", "0"))
     h.setOptionValue("time_limit", float(settings.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(settings.gap))
+    if abs_gap > 0:
+        h.setOptionValue("mip_abs_gap", float(abs_gap))
     h.setOptionValue("random_seed", 0)
+    if core.n_x + core.n_y >= 5000:
+        # Probing and enumeration are most of presolve's time on a large merged group, for little gain.
+        h.setOptionValue("presolve_rule_off", 32768 + 65536)
+    else:
+        # Islands are small and mostly solved at the root: presolve and the feasibility-jump heuristic
+        # cost more than they save there (1.7 s instead of 9 s for the 1,186 islands of a 10k estate).
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("mip_heuristic_run_feasibility_jump", False)
     if settings.threads:
         h.setOptionValue("threads", int(settings.threads))
     lp = highspy.HighsLp()
@@ -319,8 +665,30 @@ def run_highs(core: CoreModel, settings: SolverSettings) -> tuple[str, Optional[
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
     kinds = highspy.HighsVarType
-    lp.integrality_ = [kinds.kInteger] * core.n_x + [kinds.kContinuous] * core.n_y + [kinds.kInteger] * core.n_z
+    if not relax:
+        lp.integrality_ = [kinds.kInteger] * core.n_x + [kinds.kContinuous] * core.n_y + [kinds.kInteger] * core.n_z
     h.passModel(lp)
+    if os.environ.get("PLANNER_DUMP") and n > 50000:
+        h.writeModel(os.environ["PLANNER_DUMP"])
+    return h
+
+
+def lp_capacity_prices(core: CoreModel, settings: SolverSettings) -> Optional[np.ndarray]:
+    """Per row, the LP relaxation's shadow price of the row (>= 0 for a full capacity row), or None."""
+    import highspy
+
+    h = _highs(core, settings, relax=True)
+    h.setOptionValue("presolve", "off")  # the LP is easy; MIP-style presolve only costs time here
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.maximum(0.0, -np.asarray(h.getSolution().row_dual))
+
+
+def run_highs(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0) -> tuple[str, Optional[np.ndarray], float, float]:
+    import highspy
+
+    h = _highs(core, settings, abs_gap)
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
@@ -338,7 +706,7 @@ def run_highs(core: CoreModel, settings: SolverSettings) -> tuple[str, Optional[
     return ("optimal" if status == S.kOptimal else "feasible"), x, obj, bound
 
 
-def _run_cbc(core: CoreModel, settings: SolverSettings) -> tuple[str, Optional[np.ndarray], float, float]:
+def _run_cbc(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0) -> tuple[str, Optional[np.ndarray], float, float]:
     import pulp
 
     n = core.n_x + core.n_y
@@ -355,7 +723,7 @@ def _run_cbc(core: CoreModel, settings: SolverSettings) -> tuple[str, Optional[n
             prob += (expr >= lo, f"r{r}")
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "cbc.log"
-        cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=settings.time_limit_s, gapRel=settings.gap,
+        cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=settings.time_limit_s, gapRel=settings.gap, gapAbs=abs_gap or None,
                                 threads=settings.threads, logPath=str(log))
         prob.solve(cmd)
         text = log.read_text(errors="replace") if log.exists() else ""
