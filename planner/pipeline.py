@@ -42,5 +42,5 @@ def make_plan(
         moving = [w for w, sid in zip(estate.workloads, site_ids) if sid != w.current_site]
         if progress:
             progress(f"placed: {placement.status}, {len(moving)} workloads move; scheduling waves")
-        schedule = schedule_waves(estate, moving)
+        schedule = schedule_waves(estate, moving, {w.id: sid for w, sid in zip(estate.workloads, site_ids)})
     return PlanResult(build_plan(estate, placement, schedule), estate, placement, schedule)

@@ -2,7 +2,11 @@
 
 Money is rounded to cents, keys and lists are sorted, and nothing but `solver.seconds`
 depends on the clock, so the same inventory gives the same bytes. Readers ignore keys
-they do not know.
+they do not know. Extensions of DESIGN's format (never renames): each wave's `phase`
+(the half-year it starts in) and a top-level `schedule` block (how the schedule was found,
+`realised_savings` over the horizon, `monthly_savings` once everything has moved,
+`cross_wave_dependencies`, and the `phases` with their dates and waves); plans written
+before them read fine without.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ from .costs import monthly_egress, stay_put_monthly
 from .errors import PlanFileError
 from .estate import Estate
 from .solver import Placement
-from .waves import Schedule, Wave
+from .waves import Phase, Schedule, Wave
 
 PLAN_FORMAT = "hybrid-migration-plan/1"
+
+# Statuses of a plan that places nothing: `infeasible` (proved: `problems` says why) and `unknown`
+# (the solver's time limit came before any plan or proof; an extension of DESIGN's three statuses).
+NO_PLAN = ("infeasible", "unknown")
 
 
 def cents(x: float) -> float:
@@ -40,6 +48,28 @@ class Assignment:
     wave: Optional[int]
 
 
+@dataclass(frozen=True)
+class ScheduleSummary:
+    """plan.json's `schedule` block (an extension of DESIGN's format): how the wave schedule was found,
+    what it realises over the horizon, and its waves grouped into half-year phases."""
+
+    status: str
+    realised_savings: float
+    monthly_savings: float
+    cross_wave_dependencies: int
+    phases: tuple[Phase, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "realised_savings": self.realised_savings,
+            "monthly_savings": self.monthly_savings,
+            "cross_wave_dependencies": self.cross_wave_dependencies,
+            "phases": [{"phase": p.phase, "start": p.start.isoformat(), "end": p.end.isoformat(), "waves": sorted(p.waves)}
+                       for p in sorted(self.phases, key=lambda p: (p.start, p.phase))],
+        }
+
+
 @dataclass
 class Plan:
     """A whole plan as written to plan.json."""
@@ -52,6 +82,12 @@ class Plan:
     waves: list[Wave] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     format: str = PLAN_FORMAT
+    schedule: Optional[ScheduleSummary] = None
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether the plan places every workload (`optimal` or `feasible`)."""
+        return self.status not in NO_PLAN
 
     @property
     def site_of(self) -> dict[str, str]:
@@ -59,7 +95,7 @@ class Plan:
         return {a.workload: a.site for a in self.assignments}
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc = {
             "format": self.format,
             "inventory_sha256": self.inventory_sha256,
             "status": self.status,
@@ -71,11 +107,15 @@ class Plan:
                 for a in sorted(self.assignments, key=lambda a: a.workload)
             ],
             "waves": [
-                {"wave": w.number, "start": w.start.isoformat(), "end": w.end.isoformat(), "workloads": sorted(w.workloads)}
+                {"wave": w.number, "start": w.start.isoformat(), "end": w.end.isoformat(), "workloads": sorted(w.workloads),
+                 **({"phase": w.phase} if w.phase is not None else {})}
                 for w in sorted(self.waves, key=lambda w: w.number)
             ],
             "problems": [p.to_json() for p in sorted(set(self.problems))],
         }
+        if self.schedule is not None:
+            doc["schedule"] = self.schedule.to_dict()
+        return doc
 
     def to_json(self) -> str:
         """The plan as canonical JSON text."""
@@ -92,7 +132,8 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     if placement.choice is None or (schedule is not None and schedule.problems):
         totals = {"horizon_cost": 0.0, "monthly_run_cost": 0.0, "one_time_cost": 0.0, "monthly_egress_cost": 0.0,
                   "stay_put_monthly_run_cost": cents(stay)}
-        return Plan(inv.sha256, "infeasible", solver, totals, problems=problems)
+        status = "unknown" if placement.status == "unknown" and not (schedule and schedule.problems) else "infeasible"
+        return Plan(inv.sha256, status, solver, totals, problems=problems)
     cands = placement.candidates
     assignments = []
     run_total = one_total = 0.0
@@ -111,7 +152,12 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
                    "gap": round(placement.gap, 8) if placement.gap is not None else None})
     totals = {"horizon_cost": cents(total), "monthly_run_cost": cents(run_total), "one_time_cost": cents(one_total),
               "monthly_egress_cost": cents(egress), "stay_put_monthly_run_cost": cents(stay)}
-    return Plan(inv.sha256, placement.status, solver, totals, assignments, list(schedule.waves if schedule else []), problems)
+    summary = None
+    if schedule is not None:
+        summary = ScheduleSummary(schedule.status, cents(schedule.realised_savings), cents(schedule.monthly_savings),
+                                  schedule.cross_wave_dependencies, tuple(schedule.phases))
+    return Plan(inv.sha256, placement.status, solver, totals, assignments, list(schedule.waves if schedule else []), problems,
+                schedule=summary)
 
 
 def read_plan(path: Union[str, Path]) -> Plan:
@@ -134,12 +180,30 @@ def read_plan(path: Union[str, Path]) -> Plan:
             totals={k: float(v) for k, v in doc["totals"].items()},
             assignments=[Assignment(str(a["workload"]), str(a["site"]), a.get("sku"), float(a["monthly_cost"]),
                                     float(a["one_time_cost"]), bool(a["moves"]), a.get("wave")) for a in doc["assignments"]],
-            waves=[Wave(int(w["wave"]), dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"]), tuple(w["workloads"]))
+            waves=[Wave(int(w["wave"]), dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"]), tuple(w["workloads"]),
+                        str(w["phase"]) if w.get("phase") is not None else None)
                    for w in doc["waves"]],
             problems=[Problem(str(p["rule"]), tuple(p["workloads"]), tuple(p["sites"]), str(p["message"])) for p in doc["problems"]],
             format=str(doc["format"]),
+            schedule=_read_schedule(doc.get("schedule")),
         )
     except PlanFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{path}: not a valid plan ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _read_schedule(block: Any) -> Optional[ScheduleSummary]:
+    """plan.json's `schedule` block; None in plans written before it existed."""
+    import datetime as dt
+
+    if block is None:
+        return None
+    return ScheduleSummary(
+        status=str(block["status"]),
+        realised_savings=float(block["realised_savings"]),
+        monthly_savings=float(block["monthly_savings"]),
+        cross_wave_dependencies=int(block["cross_wave_dependencies"]),
+        phases=tuple(Phase(str(p["phase"]), dt.date.fromisoformat(p["start"]), dt.date.fromisoformat(p["end"]),
+                           tuple(int(n) for n in p["waves"])) for p in block.get("phases", [])),
+    )

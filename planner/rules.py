@@ -33,6 +33,7 @@ class Rule(str, Enum):
     ANTI_AFFINITY = "anti-affinity"
     ASSIGNMENT = "assignment"
     WAVES = "waves"
+    WAVE_ORDER = "wave-order"
     COST = "cost"
 
     @property
@@ -55,6 +56,8 @@ _TEXT = {
     Rule.ANTI_AFFINITY: "no two workloads of an anti-affinity group share a site",
     Rule.ASSIGNMENT: "every workload sits on exactly one known site",
     Rule.WAVES: "move groups fit the wave rules (size, effort, order, pilots, deadlines)",
+    Rule.WAVE_ORDER: ("a dependency's target moves no later than its dependants, and in the same wave when moving it "
+                      "first would break their latency budget"),
     Rule.COST: "every cost and total matches the cost model",
 }
 

@@ -13,7 +13,7 @@ from .costs import monthly_egress, monthly_run, stay_put_monthly
 from .estate import Estate
 from .plan import Plan, cents
 from .rules import Rule, violations
-from .waves import group_label, high_criticality_apps, last_wave_before, wave_dates
+from .waves import group_label, high_criticality_apps, last_wave_before, last_wave_in_horizon, months_after, phase_name, wave_dates
 
 _CENT = 0.011
 
@@ -27,7 +27,7 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
 
     if plan.inventory_sha256 != estate.inventory.sha256:
         bad(Rule.ASSIGNMENT, (), (), "the plan was made from a different inventory (inventory_sha256 differs); re-plan or pass the inventory it was made from")
-    if plan.status == "infeasible":
+    if not plan.has_plan:
         if not plan.problems:
             bad(Rule.ASSIGNMENT, (), (), "the plan says infeasible but gives no problems explaining why")
         return sorted(set(out))
@@ -157,10 +157,53 @@ def _verify_waves(estate: Estate, plan: Plan, site_of: dict[str, str], bad) -> N
     for (app, is_prod), ks in sorted(groups.items()):
         if is_prod and (app, False) in groups and min(groups[(app, False)]) >= min(ks):
             bad(Rule.WAVES, (), (), f"{app} non-production moves in wave {min(groups[(app, False)])}, not before its production (wave {min(ks)})")
+    last = last_wave_in_horizon(estate)
     for k in sorted(count):
+        if k > last:
+            bad(Rule.WAVES, (), (), f"wave {k} ends {wave_dates(estate, k)[1]}, after the horizon ends ({estate.scenario.horizon_end}); the last wave may be wave {last}")
         if count[k] > rules.max_workloads_in(k):
             bad(Rule.WAVES, (), (), f"wave {k} moves {count[k]} workloads, over its limit of {rules.max_workloads_in(k)}")
         if hours[k] > rules.max_effort_hours + 1e-6:
             bad(Rule.WAVES, (), (), f"wave {k} needs {hours[k]:g} effort hours, over its limit of {rules.max_effort_hours:g}")
         if len(kinds[k]) > 1:
             bad(Rule.WAVES, (), (), f"wave {k} mixes production and non-production workloads")
+    for w in estate.workloads:
+        for d in w.depends_on:
+            if w.id not in wave_of or d.workload not in wave_of or d.workload not in wls:
+                continue
+            ka, kb = wave_of[w.id], wave_of[d.workload]
+            if kb > ka:
+                bad(Rule.WAVE_ORDER, (w.id, d.workload), (), f"{d.workload} moves in wave {kb}, after {w.id} which depends on it (wave {ka}); a dependency target never moves after its dependants")
+            elif kb < ka and d.max_latency_ms is not None:
+                here, there = estate.site_by_id[w.current_site], estate.site_by_id[site_of[d.workload]]
+                ms = estate.latency(here.zone, there.zone)
+                if ms > d.max_latency_ms:
+                    bad(Rule.WAVE_ORDER, (w.id, d.workload), (here.id, there.id),
+                        f"{d.workload} moves to {there.id} in wave {kb} while {w.id} stays on {here.id} until wave {ka}: "
+                        f"{ms:g} ms between them, over the {d.max_latency_ms:g} ms budget; they must move in one wave")
+    for wave in plan.waves:
+        if wave.phase is not None and wave.phase != phase_name(wave.start):
+            bad(Rule.WAVES, (), (), f"wave {wave.number} starts {wave.start}, in phase {phase_name(wave.start)}; the plan says {wave.phase}")
+    summary = plan.schedule
+    if summary is not None:
+        realised = monthly = 0.0
+        cross = 0
+        for wid, k in sorted(wave_of.items()):
+            if wid not in wls:
+                continue
+            w = wls[wid]
+            now = monthly_run(estate, w, estate.site_by_id[w.current_site])
+            then = monthly_run(estate, w, estate.site_by_id[site_of[wid]])
+            saving = (now.monthly if now is not None else 0.0) - (then.monthly if then is not None else 0.0)
+            monthly += saving
+            realised += saving * months_after(estate, k)
+            cross += sum(1 for d in w.depends_on if d.workload in wave_of and wave_of[d.workload] != k)
+        if abs(summary.realised_savings - cents(realised)) > _CENT:
+            bad(Rule.COST, (), (), f"schedule.realised_savings should be {realised:.2f} (each moved workload's monthly saving from the day after its wave to the horizon end); the plan says {summary.realised_savings}")
+        if abs(summary.monthly_savings - cents(monthly)) > _CENT:
+            bad(Rule.COST, (), (), f"schedule.monthly_savings should be {monthly:.2f}; the plan says {summary.monthly_savings}")
+        if summary.cross_wave_dependencies != cross:
+            bad(Rule.WAVES, (), (), f"schedule.cross_wave_dependencies should be {cross}; the plan says {summary.cross_wave_dependencies}")
+        phased = sorted(n for p in summary.phases for n in p.waves)
+        if phased != sorted(w.number for w in plan.waves):
+            bad(Rule.WAVES, (), (), f"schedule.phases cover waves {phased}, not the plan's waves {sorted(w.number for w in plan.waves)}")
