@@ -103,6 +103,13 @@ def monthly_egress(estate: Estate, site_of: dict[str, str]) -> float:
     return total
 
 
+def dependency_egress(estate: Estate, traffic_gb_month: float, source: Site, target_site_id: str) -> float:
+    """Monthly egress of one dependency whose source end sits on `source`: its traffic at that site's price, 0 when both ends share a site."""
+    if not traffic_gb_month or source.id == target_site_id:
+        return 0.0
+    return traffic_gb_month * egress_price(estate, source)
+
+
 def stay_put_monthly(estate: Estate) -> float:
     """Monthly run cost of every workload where it runs today (the baseline a plan is compared with)."""
     total = 0.0
@@ -110,3 +117,9 @@ def stay_put_monthly(estate: Estate) -> float:
         run = monthly_run(estate, w, estate.site_by_id[w.current_site])
         total += run.monthly if run is not None else 0.0
     return total
+
+
+def stay_put_horizon(estate: Estate) -> float:
+    """Staying put over the horizon, priced like a plan's horizon cost: run plus egress where everything runs today."""
+    today = {w.id: w.current_site for w in estate.workloads}
+    return estate.scenario.horizon_months * (stay_put_monthly(estate) + monthly_egress(estate, today))
