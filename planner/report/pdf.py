@@ -1,0 +1,116 @@
+"""PDF output: print a report's HTML with headless Chromium (Debian's `chromium` package).
+
+The browser is found at `$PLANNER_CHROMIUM`, else `/usr/bin/chromium`, else `chromium` or
+`chromium-browser` on PATH. It runs with a throw-away profile, no network chatter
+(`--disable-background-networking` and friends) and no header or footer, so a PDF holds the
+report and nothing else; the page size and margins come from the report's `@page` rule (A4).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .context import ReportError
+
+TIMEOUT_S = 120.0
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage", "--mute-audio",
+         "--hide-scrollbars")
+
+
+class ChromiumMissing(ReportError):
+    """PDF output was asked for and no Chromium was found."""
+
+
+def find_chromium(explicit: Optional[str] = None) -> str:
+    """The Chromium executable to use, or :class:`ChromiumMissing` saying how to get one."""
+    for given, origin in ((explicit, "the Chromium path given"), (os.environ.get("PLANNER_CHROMIUM"), "PLANNER_CHROMIUM")):
+        if given:
+            if Path(given).is_file() and os.access(given, os.X_OK):
+                return str(given)
+            raise ChromiumMissing(f"{origin} ({given}) is not an executable file; PDF output needs Chromium")
+    if Path("/usr/bin/chromium").is_file() and os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ChromiumMissing("PDF output needs Chromium, and none was found: install it (Debian: apt-get install chromium) "
+                          "or point PLANNER_CHROMIUM at the executable; HTML and Markdown need nothing")
+
+
+def run_chromium(chromium: str, args: Sequence[str], timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess:
+    """Run headless Chromium with a fresh profile and `args`; returns the finished process (stdout and stderr as text)."""
+    with tempfile.TemporaryDirectory(prefix="planner-chromium-") as profile:
+        cmd = [chromium, *FLAGS, f"--user-data-dir={profile}", *args]
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
+                                  env={**os.environ, "HOME": profile})
+        except subprocess.TimeoutExpired as exc:
+            raise ReportError(f"Chromium did not finish within {timeout:g} s") from exc
+        except OSError as exc:
+            raise ReportError(f"cannot run {chromium}: {exc.strerror}") from exc
+
+
+def html_to_pdf(html: str, target: Path, chromium: Optional[str] = None) -> Path:
+    """Print `html` to the PDF file `target` (written whole or not at all)."""
+    exe = find_chromium(chromium)
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="planner-pdf-") as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        out = Path(tmp) / "report.pdf"
+        proc = run_chromium(exe, [f"--print-to-pdf={out}", "--no-pdf-header-footer", "--print-to-pdf-no-header",
+                                  page.as_uri()])
+        if proc.returncode != 0 or not out.is_file() or out.read_bytes()[:5] != b"%PDF-":
+            tail = (proc.stderr or "").strip().splitlines()[-3:]
+            raise ReportError(f"Chromium could not print {target.name} (exit {proc.returncode}): {' / '.join(tail) or 'no output'}")
+        fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        try:
+            shutil.copyfile(out, part)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(part, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
+            os.replace(part, target)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+    return target
+
+
+@dataclass(frozen=True)
+class BrowserCheck:
+    """What a real browser made of a report: its exit code, console messages, and whether a PDF came out."""
+
+    returncode: int
+    console: tuple[str, ...]  # console output and CSP violations; a self-contained report has none
+    pdf_ok: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.console and self.pdf_ok
+
+
+def browser_check(html_file: Path, pdf_file: Path, chromium: Optional[str] = None) -> BrowserCheck:
+    """Open `html_file` in headless Chromium with console logging on and print it to `pdf_file`.
+
+    Any console line (a script error, a blocked resource: the reports' Content-Security-Policy
+    forbids every network load) counts as an error.
+    """
+    exe = find_chromium(chromium)
+    proc = run_chromium(exe, ["--enable-logging=stderr", "--v=0", f"--print-to-pdf={pdf_file}", "--no-pdf-header-footer",
+                              Path(html_file).resolve().as_uri()])
+    console = tuple(line for line in (proc.stderr or "").splitlines() if ":CONSOLE" in line or "Uncaught" in line)
+    pdf_ok = Path(pdf_file).is_file() and Path(pdf_file).read_bytes()[:5] == b"%PDF-"
+    return BrowserCheck(proc.returncode, console, pdf_ok)
+
+
+__all__ = ["BrowserCheck", "ChromiumMissing", "browser_check", "find_chromium", "html_to_pdf", "run_chromium"]
