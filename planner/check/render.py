@@ -1,0 +1,371 @@
+"""Renderers of a :class:`CheckResult`: text, json, markdown, junit and github. Each is a pure function of it.
+
+Every list is sorted before it is rendered or truncated, and every output but JSON ends
+with the result's one-line summary. Nothing depends on the clock or the working folder,
+so the same result renders to the same bytes (the golden-file tests rely on it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from typing import Any, Callable, Optional
+
+from ..plan import NO_PLAN
+from ..rules import Rule
+from .findings import COST_THRESHOLD, WAIVER_EXPIRED, WAIVER_UNUSED, Finding
+from .result import CHECK_FORMAT, CheckResult
+
+FORMATS = ("text", "json", "markdown", "junit", "github")
+MAX_MOVE_ROWS = 50  # a PR comment holds at most 65,536 characters
+MAX_FINDING_ROWS = 100
+_TOTAL_LABELS = {"horizon_cost": "Horizon cost", "monthly_run_cost": "Monthly run", "one_time_cost": "One-time",
+                 "monthly_egress_cost": "Monthly egress", "stay_put_monthly_run_cost": "Stay-put monthly run"}
+_VERDICT_MD = {"pass": "✅ planner check passed", "warn": "⚠️ planner check passed with warnings",
+               "fail": "❌ planner check failed", "error": "🛑 planner check: bad input"}
+_STATUS_MD = {"new": "❌ new", "changed": "❌ changed", "unchanged": "❌ still failing", "waived": "⚪ waived",
+              "resolved": "✅ resolved"}
+
+
+def render(result: CheckResult, fmt: str) -> str:
+    """`result` in one of :data:`FORMATS`."""
+    return _RENDERERS[fmt](result)
+
+
+def _where(f: Finding) -> str:
+    return f"{f.file}:{f.line}" if f.file and f.line else f.file
+
+
+def _subject(f: Finding) -> str:
+    who = f.workload or "(estate)"
+    return f"{who} on {f.site}" if f.site else who
+
+
+def _totals(r: CheckResult) -> list[tuple[str, float, float, float, Optional[float]]]:
+    if r.diff is None or r.status_new in NO_PLAN:  # no plan, no totals to compare
+        return []
+    d = r.diff
+    return [(k, d.totals_old.get(k, 0.0), d.totals_new.get(k, 0.0), d.delta(k), d.delta_ratio(k)) for k in d.total_keys]
+
+
+def _pct(ratio: Optional[float]) -> str:
+    return f" ({ratio:+.2%})" if ratio is not None else ""
+
+
+def _moves_line(r: CheckResult) -> str:
+    n = len(r.moves)
+    why = ", ".join(f"{k} {v}" for k, v in r.moves_by_reason.items())
+    return f"{n} workload{'s' if n != 1 else ''} move{'s' if n == 1 else ''} off the baseline" + (f" ({why})" if why else "") + \
+        f", {len(r.added)} added, {len(r.removed)} removed"
+
+
+# ---------------------------------------------------------------- text
+
+def render_text(r: CheckResult) -> str:
+    """For people at a terminal; ends with the one-line summary."""
+    lines = [f"planner check {r.inventory} --baseline {r.baseline}"]
+    if r.verdict == "error":
+        lines += ["", "bad input (nothing was planned):"]
+        lines += [f"  error: {_where(f) + ': ' if _where(f) else ''}{f.message}" for f in r.findings]
+        return "\n".join(lines + ["", r.summary()]) + "\n"
+    lines.append(f"re-plan: {r.status_new} (baseline: {r.status_baseline}); {r.workloads} workloads; today {r.today.isoformat()}")
+    lines += ["", r.headline()]
+    if r.cost is not None:
+        lines.append(f"cost: {r.cost.sentence}")
+    rows = _totals(r)
+    if rows:
+        table = [("total", "baseline", "new", "delta")] + [(k, r.money(a), r.money(b), r.money(c, signed=True) + _pct(q)) for k, a, b, c, q in rows]
+        widths = [max(len(t[i]) for t in table) for i in range(4)]
+        lines += ["", "totals:"] + ["  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(t)).rstrip() for t in table]
+    if r.status_new not in NO_PLAN:
+        lines += ["", f"stability: {_moves_line(r)}"]
+        for m in r.moves:
+            lines.append(f"  {m.workload}: {m.old_site} -> {m.new_site} ({r.money(m.monthly_cost_delta, signed=True)}/month): {m.reason}")
+        if r.added:
+            lines.append(f"  added: {', '.join(r.added)}")
+        if r.removed:
+            lines.append(f"  removed: {', '.join(r.removed)}")
+    lines += ["", f"findings ({len(r.findings)}):" if r.findings else "findings: none"]
+    for f in r.findings:
+        lines.append(f"  {f.status.upper():9} {f.severity:7} {f.id}" + (f"  {_where(f)}" if _where(f) else ""))
+        lines.append(f"            {f.message}")
+        if f.status == "changed":
+            lines.append(f"            (was: {f.previous})")
+        if f.status == "waived":
+            lines.append(f"            waived until {f.waiver_expires}: {f.waiver_reason}")
+    lines += [f"note: {n}" for n in r.notes]
+    return "\n".join(lines + ["", r.summary()]) + "\n"
+
+
+# ---------------------------------------------------------------- json
+
+def to_json(r: CheckResult) -> dict[str, Any]:
+    """The versioned JSON document (`hybrid-migration-check/1`); readers ignore keys they do not know."""
+    counts = {s: r.count(status=s) for s in ("new", "changed", "unchanged", "waived", "resolved")}
+    counts.update({"findings": len(r.findings), "errors": r.count(severity="error"), "warnings": r.count(severity="warning"),
+                   "blocking": sum(f.blocking for f in r.findings)})
+    stability = None
+    if r.diff is not None and r.status_new not in (None, *NO_PLAN):
+        stability = {"moved": len(r.moves), "added": list(r.added), "removed": list(r.removed), "by_reason": r.moves_by_reason,
+                     "moves": [m.to_json() for m in r.moves]}
+    return {
+        "format": CHECK_FORMAT,
+        "verdict": r.verdict,
+        "exit_code": r.exit_code,
+        "reasons": list(r.reasons),
+        "headline": r.headline(),
+        "summary": r.summary(),
+        "inventory": r.inventory,
+        "baseline": r.baseline,
+        "today": r.today.isoformat(),
+        "currency": r.currency,
+        "horizon_months": r.horizon_months,
+        "status": {"baseline": r.status_baseline, "new": r.status_new},
+        "thresholds": {"warn_over": r.warn_over.text if r.warn_over else None, "fail_over": r.fail_over.text if r.fail_over else None},
+        "cost": r.cost.to_json(r.currency) if r.cost is not None else None,
+        "totals": {k: {"baseline": round(a, 2) + 0.0, "new": round(b, 2) + 0.0, "delta": c,
+                       "ratio": None if q is None else round(q, 6) + 0.0} for k, a, b, c, q in _totals(r)},
+        "stability": stability,
+        "counts": counts,
+        "findings": [f.to_json() for f in r.findings],
+        "waivers": [w.to_json(r.today) for w in sorted(r.waivers)],
+        "waivers_file": r.waivers_file,
+        "notes": sorted(r.notes),
+    }
+
+
+def render_json(r: CheckResult) -> str:
+    return json.dumps(to_json(r), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+MAX_CELL = 600  # characters of a finding's message in a table cell (the JSON output has them whole)
+
+
+def md(text: Any, limit: int = 0) -> str:
+    """Untrusted text made inert in a Markdown table cell: no HTML, no emphasis, links or cell breaks."""
+    s = str(text)
+    if limit and len(s) > limit:
+        s = s[: limit - 1].rstrip() + "…"
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    return re.sub(r"[\r\n]+", " ", s)
+
+
+def _policy_rows(r: CheckResult) -> list[tuple[str, str, str]]:
+    """(rule, result, detail) per hard rule and per gate rule in play."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in r.findings:
+        for part in f.rule.split("+"):
+            by_rule.setdefault(part, []).append(f)
+    names = [rule.value for rule in Rule]
+    if r.warn_over or r.fail_over:
+        names.append(COST_THRESHOLD)
+    names += sorted(k for k in by_rule if k not in names and k not in (WAIVER_UNUSED,))
+    rows = []
+    for name in names:
+        fs = by_rule.get(name, [])
+        failing = sum(f.blocking for f in fs)
+        warning = sum(f.active and f.severity == "warning" for f in fs)
+        waived = sum(f.status == "waived" for f in fs)
+        resolved = sum(f.status == "resolved" for f in fs)
+        if name == COST_THRESHOLD and r.cost is not None and r.cost.level == "skipped" and not fs:
+            result = "➖ not applied"
+        elif failing:
+            result = f"❌ fail ({failing})"
+        elif warning:
+            result = f"⚠️ warn ({warning})"
+        elif waived:
+            result = f"⚪ waived ({waived})"
+        else:
+            result = "✅ pass"
+        detail = ", ".join(x for x in (f"{resolved} resolved" if resolved else "", f"{waived} waived" if waived and failing + warning else "") if x)
+        if name == COST_THRESHOLD and r.cost is not None and not detail:
+            detail = r.cost.sentence
+        rows.append((name, result, detail))
+    return rows
+
+
+def render_markdown(r: CheckResult) -> str:
+    """A pull-request comment in Infracost's shape: headline, totals table, details, policy section; ends with the summary."""
+    out = [f"## {_VERDICT_MD[r.verdict]}", "", f"**{'' if r.verdict == 'error' else '💰 '}{md(r.headline())}**", ""]
+    if r.reasons and r.verdict != "error":
+        out += [f"- {md(x)}" for x in r.reasons] + [""]
+    if r.verdict == "error":
+        out += ["| Where | Problem |", "| --- | --- |"]
+        out += [f"| {md(_where(f)) or '—'} | {md(f.message)} |" for f in r.findings[:MAX_FINDING_ROWS]]
+        if len(r.findings) > MAX_FINDING_ROWS:
+            out.append(f"| … | {len(r.findings) - MAX_FINDING_ROWS} more (see the JSON output) |")
+        out += ["", f"<sub>{md(r.summary())}</sub>", ""]
+        return "\n".join(out)
+    rows = _totals(r)
+    if rows:
+        out += [f"| {md(r.currency or 'Total')} | Baseline | This change | Delta |", "| --- | ---: | ---: | ---: |"]
+        out += [f"| {_TOTAL_LABELS.get(k, md(k))} | {md(r.money(a))} | {md(r.money(b))} | {md(r.money(c, signed=True) + _pct(q))} |"
+                for k, a, b, c, q in rows]
+        out.append("")
+    if r.cost is not None:
+        out += [f"Cost: {md(r.cost.sentence)}.", ""]
+    if r.status_new not in NO_PLAN:
+        out += [f"<details><summary>{md(_moves_line(r))}</summary>", ""]
+        if r.moves:
+            out += ["| Workload | From | To | Monthly | Why |", "| --- | --- | --- | ---: | --- |"]
+            out += [f"| {md(m.workload)} | {md(m.old_site)} | {md(m.new_site)} | {md(r.money(m.monthly_cost_delta, signed=True))} | {md(m.reason, MAX_CELL)} |"
+                    for m in r.moves[:MAX_MOVE_ROWS]]
+            if len(r.moves) > MAX_MOVE_ROWS:
+                out.append(f"| … | | | | {len(r.moves) - MAX_MOVE_ROWS} more (see the JSON output) |")
+        else:
+            out.append("Every workload stays where the baseline put it.")
+        if r.added:
+            out += ["", f"Added: {md(', '.join(r.added))}"]
+        if r.removed:
+            out += ["", f"Removed: {md(', '.join(r.removed))}"]
+        out += ["", "</details>", ""]
+    out += ["### Policy", ""]
+    out += ["| Rule | Result | Detail |", "| --- | --- | --- |"]
+    out += [f"| {md(name)} | {result} | {md(detail)} |" for name, result, detail in _policy_rows(r)]
+    out.append("")
+    if r.findings:
+        out += [f"<details><summary>{len(r.findings)} finding{'s' if len(r.findings) != 1 else ''} "
+                f"({r.count(status='new')} new, {r.count(status='changed')} changed, {r.count(status='resolved')} resolved, "
+                f"{r.count(status='waived')} waived)</summary>", ""]
+        out += ["| Status | Severity | Rule | Subject | Finding |", "| --- | --- | --- | --- | --- |"]
+        for f in r.findings[:MAX_FINDING_ROWS]:
+            status = _STATUS_MD.get(f.status, f.status) if f.severity == "error" or f.status in ("waived", "resolved") else \
+                ("⚠️ " if f.severity == "warning" else "ℹ️ ") + f.status
+            text = f.message + (f" (waived until {f.waiver_expires}: {f.waiver_reason})" if f.status == "waived" else "")
+            text += f" (was: {f.previous})" if f.status == "changed" else ""
+            where = f" ({_where(f)})" if _where(f) else ""
+            out.append(f"| {status} | {f.severity} | {md(f.rule)} | {md(_subject(f) + where)} | {md(text, MAX_CELL)} |")
+        if len(r.findings) > MAX_FINDING_ROWS:
+            out.append(f"| … | | | | {len(r.findings) - MAX_FINDING_ROWS} more (see the JSON output) |")
+        out += ["", "</details>", ""]
+    out += [f"<sub>{md(r.summary())}</sub>", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- junit
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: Any) -> str:
+    return _XML_BAD.sub("\ufffd", str(text))
+
+
+def render_junit(r: CheckResult) -> str:
+    """JUnit XML: one testsuite; a testcase per check step and per finding. No timestamps, so it is deterministic."""
+    cases: list[ET.Element] = []
+
+    def case(classname: str, name: str, *, failure: str = "", ftype: str = "", skipped: str = "", out: str = "",
+             file: str = "", line: int = 0) -> None:
+        el = ET.Element("testcase", {"classname": _x(classname), "name": _x(name)})
+        if file:
+            el.set("file", _x(file))
+            if line:
+                el.set("line", str(line))
+        if failure:
+            ET.SubElement(el, "failure", {"type": _x(ftype), "message": _x(failure.splitlines()[0][:500])}).text = _x(failure)
+        elif skipped:
+            ET.SubElement(el, "skipped", {"message": _x(skipped)})
+        if out:
+            ET.SubElement(el, "system-out").text = _x(out)
+        cases.append(el)
+
+    steps = "planner.check"
+    bad = r.verdict == "error"
+    for source, name in (("input", "the inventory is valid"), ("baseline", "the baseline plan is readable"), ("waivers", "the waivers file is valid")):
+        fs = [f for f in r.findings if f.source == source and bad]
+        if source == "waivers" and r.waivers_file is None:
+            continue
+        case(steps, name, failure="\n".join(f"{_where(f)}: {f.message}" if _where(f) else f.message for f in fs), ftype=source)
+    not_run = "not run: bad input" if bad else ""
+    if r.status_new in NO_PLAN:
+        probs = [f for f in r.findings if f.source == "plan" and f.status != "resolved"]
+        case(steps, "a plan exists", failure="the re-plan found no plan:\n" + "\n".join(f.message for f in probs), ftype="infeasible")
+    else:
+        case(steps, "a plan exists", skipped=not_run, out="" if bad else f"status {r.status_new}")
+    verify = [f for f in r.findings if f.source in ("verify", "compliance") and f.blocking]
+    case(steps, "the plan keeps every hard rule and total", skipped=not_run or ("not run: no plan" if r.status_new in NO_PLAN else ""),
+         failure="\n".join(f"[{f.rule}] {f.message}" for f in verify), ftype="verify")
+    if r.cost is None or r.cost.level == "skipped":
+        case(steps, "the horizon cost is within the thresholds", skipped=not_run or (r.cost.sentence if r.cost else ""))
+    else:
+        waived = any(f.rule == COST_THRESHOLD and f.status == "waived" for f in r.findings)
+        case(steps, "the horizon cost is within the thresholds", failure=r.cost.sentence if r.cost.level == "fail" and not waived else "",
+             ftype=COST_THRESHOLD, out="" if r.cost.level == "fail" and not waived else r.cost.sentence + (" (waived)" if waived else ""))
+    if r.waivers:
+        expired = [f for f in r.findings if f.rule == WAIVER_EXPIRED]
+        case(steps, "the waivers are current", failure="\n".join(f.message for f in expired), ftype=WAIVER_EXPIRED)
+    if not bad:
+        for f in r.findings:
+            if f.rule == COST_THRESHOLD:
+                continue  # the threshold step above says it
+            name = f"{_subject(f)} [{f.status}]"
+            if f.blocking:
+                case(f"{steps}.{f.rule}", name, failure=f.message, ftype=f.rule, file=f.file, line=f.line)
+            elif f.status == "waived":
+                case(f"{steps}.{f.rule}", name, skipped=f"waived until {f.waiver_expires}: {f.waiver_reason}", out=f.message, file=f.file, line=f.line)
+            else:
+                case(f"{steps}.{f.rule}", name, out=f"{f.severity}: {f.message}", file=f.file, line=f.line)
+    failures = sum(c.find("failure") is not None for c in cases)
+    skipped = sum(c.find("skipped") is not None for c in cases)
+    attrs = {"name": "planner check", "tests": str(len(cases)), "failures": str(failures), "errors": "0", "skipped": str(skipped)}
+    suites = ET.Element("testsuites", {k: v for k, v in attrs.items() if k != "skipped"})
+    suite = ET.SubElement(suites, "testsuite", attrs)
+    props = ET.SubElement(suite, "properties")
+    for key, value in (("baseline", r.baseline), ("inventory", r.inventory), ("summary", r.summary()), ("verdict", r.verdict)):
+        ET.SubElement(props, "property", {"name": key, "value": _x(value)})
+    suite.extend(cases)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+# ---------------------------------------------------------------- github
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: % CR LF escaped (GitHub's rules)."""
+    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: also : and , escaped."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(r: CheckResult) -> str:
+    """GitHub Actions workflow commands: one annotation per finding at its inventory line, then the summary as a notice."""
+    lines = []
+    for f in r.findings:
+        if f.blocking:
+            level = "error"
+        elif f.active and f.severity == "warning":
+            level = "warning"
+        else:
+            level = "notice"
+        props = []
+        if f.file:
+            props.append(f"file={escape_property(f.file)}")
+            if f.line:
+                props.append(f"line={f.line}")
+        props.append(f"title={escape_property(f'{f.rule} ({f.status})')}")
+        text = f.message
+        if f.status == "waived":
+            text += f" [waived until {f.waiver_expires}: {f.waiver_reason}]"
+        lines.append(f"::{level} {','.join(props)}::{escape_data(text)}")
+    level = {"pass": "notice", "warn": "warning", "fail": "error", "error": "error"}[r.verdict]
+    lines.append(f"::{level} title=planner check::{escape_data(r.summary())}")
+    return "\n".join(lines) + "\n"
+
+
+_RENDERERS: dict[str, Callable[[CheckResult], str]] = {
+    "text": render_text, "json": render_json, "markdown": render_markdown, "junit": render_junit, "github": render_github,
+}
+
+__all__ = ["FORMATS", "escape_data", "escape_property", "render", "render_github", "render_json", "render_junit",
+           "render_markdown", "render_text", "to_json"]

@@ -1,0 +1,104 @@
+"""`planner check`: the CI gate, click wiring over :mod:`planner.check`.
+
+Exit 0 pass (warnings allowed), 1 fail, 2 bad input or usage. Results go to stdout and
+to the --output files (written whole or not at all); progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from .check.render import FORMATS
+from .check.thresholds import Threshold, ThresholdError, parse_threshold
+
+EXIT_INPUT = 2
+_EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit"}
+
+
+def _threshold(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[Threshold]:
+    if value is None:
+        return None
+    try:
+        return parse_threshold(value)
+    except ThresholdError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def _outputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    out = []
+    for value in values:
+        fmt, sep, rest = value.partition("=")
+        if sep and fmt in FORMATS and rest:
+            out.append((fmt, Path(rest)))
+            continue
+        guess = _EXTENSIONS.get(Path(value).suffix.lower())
+        if guess is None:
+            raise click.BadParameter(f"{value!r}: write FORMAT=FILE with FORMAT one of {', '.join(FORMATS)} "
+                                     f"(or a FILE ending .txt, .json, .md or .xml)", ctx, param)
+        out.append((guess, Path(value)))
+    return out
+
+
+@click.command("check")
+@click.argument("inventory", type=click.Path(path_type=Path))
+@click.option("--baseline", "baseline", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The plan.json to compare with (e.g. reports/plan.json from the main branch).")
+@click.option("--format", "formats", type=click.Choice(FORMATS), multiple=True,
+              help="What to print on stdout; repeatable (default: text).")
+@click.option("--output", "outputs", metavar="[FORMAT=]FILE", multiple=True, callback=_outputs,
+              help="Also write FORMAT to FILE, atomically; repeatable. Without FORMAT= the extension decides "
+                   "(.txt text, .json json, .md markdown, .xml junit).")
+@click.option("--warn-over", callback=_threshold, metavar="X",
+              help="Warn when the horizon cost rises more than X over the baseline: a percentage (5%) or an amount (25000, 25000 EUR).")
+@click.option("--fail-over", callback=_threshold, metavar="X", help="Fail when the horizon cost rises more than X (as --warn-over).")
+@click.option("--waivers", "waivers_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of waivers (rule, workload, optional site, reason, expires). Keep it outside the inventory folder.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help="The date waivers expire against (default: today).")
+@click.option("--backend", type=click.Choice(["highs", "cbc"]), help="MILP solver (default: scenario.solver.backend).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Solver time limit in seconds.")
+@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
+@click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
+@click.option("--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="VM catalogue JSON (default: the shipped snapshot).")
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], outputs: list[tuple[str, Path]],
+                  warn_over: Optional[Threshold], fail_over: Optional[Threshold], waivers_path: Optional[Path],
+                  today: Optional[dt.datetime], backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
+                  threads: Optional[int], catalog_path: Optional[Path], quiet: bool) -> None:
+    """The CI gate: validate INVENTORY, re-plan it keeping workloads where the BASELINE plan put them unless moving
+    pays, verify the new plan, diff it against the baseline, then apply cost thresholds and waivers.
+
+    Findings (rule:workload:site) are reported as new, changed, unchanged, resolved or waived against the baseline.
+
+    \b
+    Exit codes:
+      0  pass (warnings allowed)
+      1  fail: no plan, a rule finding not waived, an expired waiver,
+         or the horizon cost over --fail-over
+      2  bad input or usage: a broken inventory, an unreadable baseline,
+         a bad waivers file, threshold or option
+    """
+    from .check.gate import run_check
+    from .check.render import render
+    from .atomic_write import write_atomic
+    from .cli import _Progress
+
+    progress = _Progress(quiet)
+    result = run_check(inventory, baseline, today=today.date() if today else dt.date.today(), warn_over=warn_over,
+                       fail_over=fail_over, waivers_path=waivers_path, catalog_path=catalog_path, backend=backend,
+                       time_limit=time_limit, gap=gap, threads=threads, progress=progress)
+    for fmt, path in outputs:
+        try:
+            write_atomic(path, render(result, fmt))
+        except OSError as exc:
+            click.echo(f"error: cannot write {path} ({exc.strerror})", err=True)
+            sys.exit(EXIT_INPUT)
+        progress(f"wrote {fmt} to {path}")
+    for fmt in formats or ("text",):
+        click.echo(render(result, fmt), nl=False)
+    sys.exit(result.exit_code)
