@@ -1,8 +1,10 @@
 """Hybrid-cloud migration planner: provably cheapest placement under residency and latency rules."""
 
 from .catalog import Catalog, load_catalog
+from .diff import PlanDiff, diff_plans
 from .errors import InventoryError, Issue
 from .estate import Estate
+from .explain import Explanation, explain_workload
 from .loader import load_inventory
 from .model import Inventory, Site, Workload
 from .pipeline import PlanResult, make_plan
@@ -11,6 +13,7 @@ from .rules import Rule, Violation, violations
 from .verify import verify_plan
 
 __all__ = [
-    "Catalog", "Estate", "Inventory", "InventoryError", "Issue", "Plan", "PlanResult", "Rule", "Site",
-    "Violation", "Workload", "load_catalog", "load_inventory", "make_plan", "read_plan", "verify_plan", "violations",
+    "Catalog", "Estate", "Explanation", "Inventory", "InventoryError", "Issue", "Plan", "PlanDiff", "PlanResult", "Rule", "Site",
+    "Violation", "Workload", "diff_plans", "explain_workload", "load_catalog", "load_inventory", "make_plan", "read_plan",
+    "verify_plan", "violations",
 ]

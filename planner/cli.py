@@ -20,6 +20,7 @@ from .errors import InventoryError, PlanFileError
 from .estate import Estate
 from .loader import load_inventory
 from .model import Inventory, SolverSettings
+from .costs import stay_put_horizon
 from .atomic_write import write_atomic
 from .plan import read_plan
 
@@ -90,10 +91,14 @@ def main() -> None:
 @click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("--templates", "template_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Your report template folder (see planner report).")
+@click.option("--no-reports", is_flag=True, help="Write plan.json only, no reports.")
 @catalog_option
 @format_option
 def plan(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
-         threads: Optional[int], quiet: bool, catalog_path: Optional[Path], fmt: str) -> None:
+         threads: Optional[int], quiet: bool, catalog_path: Optional[Path], fmt: str,
+         template_dir: Optional[Path] = None, no_reports: bool = False) -> None:
     """Validate INVENTORY (default: the sample estate), place every workload, schedule waves, write OUT/plan.json.
 
     Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input.
@@ -115,18 +120,22 @@ def plan(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_
     p = result.plan
     write_atomic(out_dir / "plan.json", p.to_json())
     progress(f"wrote {out_dir / 'plan.json'}")
+    if not no_reports:  # beside plan.json; an infeasible plan's reports say why no plan exists
+        from .cli_report import write_reports
+
+        write_reports(p, estate, out_dir, template_dir, ("html", "md"), progress)
     moves = sum(a.moves for a in p.assignments)
-    if p.status == "infeasible":
+    if not p.has_plan:
         text = "\n".join(f"no plan: [{pr.rule}] {pr.message}" for pr in p.problems)
     else:
         t = p.totals
-        stay = t["stay_put_monthly_run_cost"] * inv.scenario.horizon_months
+        stay = stay_put_horizon(estate)  # run and egress, as the horizon cost counts them
         text = (f"{p.status}: {len(p.assignments)} workloads, {moves} move in {len(p.waves)} waves; "
                 f"horizon cost {t['horizon_cost']:,.2f} {inv.scenario.currency} vs {stay:,.2f} staying put "
                 f"(gap {p.solver['gap']:.4%})")
     _emit({"status": p.status, "totals": p.totals, "solver": p.solver, "moves": moves, "waves": len(p.waves),
            "problems": [pr.to_json() for pr in p.problems], "plan": str(out_dir / "plan.json")}, fmt, text)
-    sys.exit(EXIT_FAIL if p.status == "infeasible" else EXIT_OK)
+    sys.exit(EXIT_OK if p.has_plan else EXIT_FAIL)
 
 
 @main.command()
@@ -180,6 +189,17 @@ from .cli_import import catalog_group, import_group  # noqa: E402 - registered a
 
 main.add_command(import_group)
 main.add_command(catalog_group)
+from .cli_report import report_command  # noqa: E402 - registered after main exists
+main.add_command(report_command)
+
+from .cli_diff import diff_command, explain_command  # noqa: E402 - registered after main exists
+
+main.add_command(diff_command)
+main.add_command(explain_command)
+
+from .cli_check import check_command  # noqa: E402 - registered after main exists
+
+main.add_command(check_command)
 
 
 @main.command()
