@@ -240,13 +240,15 @@ class _Explainer:
             more = f" (and {len(broken) - 1} more rule finding(s))" if len(broken) > 1 else ""
             return f"{old_site} now breaks {v.rule.value}: {v.rule.text} ({v.message}){more}", v.rule.value
         saving, parts = self._cheaper(w, old_site, new_site)
-        if saving >= 0.005:
-            return f"{new_site} is {money(saving, self.currency)} cheaper over the {self.horizon}-month horizon ({parts})", None
+        # A rule between workloads that staying would break is the reason even when the move also
+        # saves money: a workload that must follow its dependency did not move for the saving.
         coupled = self.placed.coupled_violations(w, est.site_by_id[old_site])
         extra = f"; staying would have cost {money(-saving, self.currency)} less on its own" if saving <= -0.005 else ""
         if coupled:
             v = coupled[0]
             return f"displaced from {old_site} to keep {v.rule.value}: {v.message}{extra}", v.rule.value
+        if saving >= 0.005:
+            return f"{new_site} is {money(saving, self.currency)} cheaper over the {self.horizon}-month horizon ({parts})", None
         if abs(saving) < 0.005:
             return f"costs the same over the horizon on {new_site} as on {old_site}; the solver chose between equals", None
         return (f"the joint optimum puts it on {new_site}: {old_site} would cost {money(-saving, self.currency)} less for "

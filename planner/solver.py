@@ -68,7 +68,8 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress=No
         progress(f"{len(cands.site)} admissible placements for {len(estate.workloads)} workloads")
     binding = binding_resources(estate, cands)
     deps = active_dependencies(estate, cands)
-    fixed, model_entries = _reduce(estate, cands, binding, deps)
+    base_site = _baseline_sites(estate, baseline)
+    fixed, model_entries = _reduce(estate, cands, binding, deps, base_site)
     core = build_core(estate, cands, model_entries, binding, deps)
     constant = float(cands.total[fixed[fixed >= 0]].sum())
     stats = {"candidates": float(len(cands.site)), "fixed_workloads": float((fixed >= 0).sum()),
@@ -80,7 +81,6 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress=No
         obj = constant
         return Placement("optimal", settings.backend, choice, obj, obj, 0.0, time.perf_counter() - t0, cands, stats=stats)
     owner = np.repeat(np.arange(len(cands.ptr) - 1), np.diff(cands.ptr))
-    base_site = _baseline_sites(estate, baseline)
     outcome = _solve_islands(estate, cands, core, deps, settings, t0, progress, base_site)
     stats.update(outcome.stats)
     elapsed = time.perf_counter() - t0
@@ -505,7 +505,8 @@ Binding = dict[int, list[tuple[str, float]]]
 ActiveDeps = list[tuple[int, int, Optional[float], float]]
 
 
-def _reduce(estate: Estate, cands: Candidates, binding: Binding, deps: ActiveDeps) -> tuple[np.ndarray, np.ndarray]:
+def _reduce(estate: Estate, cands: Candidates, binding: Binding, deps: ActiveDeps,
+            base_site: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
     """Fix uncoupled workloads whose best choice is certain; return (fixed entry or -1 per workload, entries kept for the model)."""
     n_w = len(cands.ptr) - 1
     coupled = np.zeros(n_w, dtype=bool)
@@ -524,9 +525,10 @@ def _reduce(estate: Estate, cands: Candidates, binding: Binding, deps: ActiveDep
     on_binding = is_binding_site[cands.site]
     cur = np.array([estate.site_index[w.current_site] for w in estate.workloads], dtype=np.int64)
     stays = cands.site == cur[owner]
-    # Cheapest non-binding entry per workload; ties prefer staying, then the site id order.
+    at_base = cands.site == base_site[owner] if base_site is not None else np.zeros(len(owner), dtype=bool)
+    # Cheapest non-binding entry per workload; ties prefer the baseline site, staying, then the site id order.
     free_cost = np.where(on_binding, np.inf, cands.total)
-    order = np.lexsort((cands.site, ~stays, free_cost, owner))
+    order = np.lexsort((cands.site, ~stays, ~at_base, free_cost, owner))
     first = np.ones(len(order), dtype=bool)
     first[1:] = owner[order][1:] != owner[order][:-1]
     best_free = np.full(n_w, -1, dtype=np.int64)

@@ -330,6 +330,8 @@ def test_one_workload_change_moves_only_what_must_move(tmp_path, monkeypatch):
     assert set(moved) == {"x", "y"}, moved
     assert doc["stability"]["moved"] == 2 and doc["stability"]["by_reason"]["residency"] == 1
     assert moved["x"]["rule"] == "residency" and moved["x"]["new_site"] == "sao-dc1"
+    # y follows x because of its latency budget, not for a saving
+    assert moved["y"]["rule"] == "dependency-latency" and doc["stability"]["by_reason"]["dependency-latency"] == 1
     assert "2 workloads move off the baseline (" in result.stdout and "now breaks residency" in result.stdout
 
 
