@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..atomic_write import write_atomic
 from .context import ReportError
 
 TIMEOUT_S = 120.0
@@ -72,17 +73,7 @@ def html_to_pdf(html: str, target: Path, chromium: Optional[str] = None) -> Path
         if proc.returncode != 0 or not out.is_file() or out.read_bytes()[:5] != b"%PDF-":
             tail = (proc.stderr or "").strip().splitlines()[-3:]
             raise ReportError(f"Chromium could not print {target.name} (exit {proc.returncode}): {' / '.join(tail) or 'no output'}")
-        fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            shutil.copyfile(out, part)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(part, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
-            os.replace(part, target)
-        except BaseException:
-            Path(part).unlink(missing_ok=True)
-            raise
+        write_atomic(target, out.read_bytes())
     return target
 
 
