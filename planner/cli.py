@@ -129,7 +129,7 @@ def plan(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_
         text = "\n".join(f"no plan: [{pr.rule}] {pr.message}" for pr in p.problems)
     else:
         t = p.totals
-        stay = stay_put_horizon(estate)  # run and egress, as the horizon cost counts them
+        stay = stay_put_horizon(estate, t["stay_put_monthly_run_cost"])  # run and egress, as the horizon cost and the reports count them
         text = (f"{p.status}: {len(p.assignments)} workloads, {moves} move in {len(p.waves)} waves; "
                 f"horizon cost {t['horizon_cost']:,.2f} {inv.scenario.currency} vs {stay:,.2f} staying put "
                 f"(gap {p.solver['gap']:.4%})")

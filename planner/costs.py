@@ -119,7 +119,12 @@ def stay_put_monthly(estate: Estate) -> float:
     return total
 
 
-def stay_put_horizon(estate: Estate) -> float:
-    """Staying put over the horizon, priced like a plan's horizon cost: run plus egress where everything runs today."""
+def stay_put_horizon(estate: Estate, monthly_run: Optional[float] = None) -> float:
+    """Staying put over the horizon, priced like a plan's horizon cost: run plus egress where everything runs today.
+
+    `monthly_run` is plan.json's `stay_put_monthly_run_cost` when given (rounded to cents, as
+    the reports use it), else computed.
+    """
     today = {w.id: w.current_site for w in estate.workloads}
-    return estate.scenario.horizon_months * (stay_put_monthly(estate) + monthly_egress(estate, today))
+    run = stay_put_monthly(estate) if monthly_run is None else monthly_run
+    return estate.scenario.horizon_months * (run + monthly_egress(estate, today))

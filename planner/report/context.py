@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-from ..costs import monthly_egress, monthly_run
+from ..costs import monthly_egress, monthly_run, stay_put_horizon
 from ..estate import Estate
 from ..model import Site, SiteKind, Workload, add_months
 from ..plan import Assignment, Plan
@@ -751,7 +751,7 @@ class _Builder:
         run_after = t["monthly_run_cost"] if self.feasible else t["stay_put_monthly_run_cost"]
         before = t["stay_put_monthly_run_cost"] + self.egress_before
         after = run_after + egress_after
-        stay_horizon = scn.horizon_months * before
+        stay_horizon = stay_put_horizon(est, t["stay_put_monthly_run_cost"])
         horizon_cost = t["horizon_cost"] if self.feasible else stay_horizon
         phased = sum(r.planned + r.one_time for r in months) if months else stay_horizon
         totals = Totals(
