@@ -264,41 +264,65 @@ def _finish(core: CoreModel, split: Split, groups: Groups, x: np.ndarray, col_w:
 
 def _prefer_baseline(core: CoreModel, split: Split, groups: Groups, x: np.ndarray, col_w: np.ndarray, cands: Candidates,
                      base_site: np.ndarray, settings: SolverSettings, t0: float, run) -> None:  # noqa: ANN001
-    """Within each group, the fewest workloads off their baseline site among solutions no dearer than the one found.
+    """Among plans no dearer than `x`, the one with the fewest workloads off their baseline site.
 
-    Groups are re-solved one at a time against the capacity the others leave, so the whole
-    solution stays feasible and its cost does not rise.
+    Each group that moves anything off the baseline offers two more plans: the fewest moves at
+    no extra cost within the group, and the nearest to the baseline at any cost. A last MIP
+    picks one plan per group, fewest moves first, under every capacity row and a total cost
+    no higher than `x`'s; that also finds swaps between groups sharing a full site.
     """
     off = (cands.site[core.entries] != base_site[col_w]) & (base_site[col_w] >= 0)
-    row_of = {core.row_tags[r]: r for r in split.capacity_rows}
-    load = {r: float(core.value[r] @ x[core.index[r]]) for r in split.capacity_rows}
+    cap_rows = list(split.capacity_rows)
+    row_pos = {core.row_tags[r]: k for k, r in enumerate(cap_rows)}
+    cap = np.array([core.row_upper[r] for r in cap_rows])
+    plans: list[tuple[int, np.ndarray, float, np.ndarray]] = []
+    where: list[np.ndarray] = []
+    moves: list[float] = []
+    total = 0.0
+    alternatives = 0
     for g in groups.ids.tolist():
         sub, xcols, ycols = groups.model(g)
         glob = np.concatenate([xcols, core.n_x + ycols])
-        if not (off[xcols] & (x[xcols] > 0.5)).any():
-            continue
-        left = settings.time_limit_s - (time.perf_counter() - t0)
-        if left <= 0:
-            return
-        mine = x[glob]
-        current = float(sub.cost @ mine)
-        for k, tag in enumerate(sub.row_tags):
-            if tag[0] == "capacity":
-                r = row_of[tag]
-                sub.row_upper[k] = core.row_upper[r] - (load[r] - float(sub.value[k] @ mine[sub.index[k]]))
         cost = sub.cost.copy()
-        sub.add_row(-np.inf, current + 0.005, np.arange(len(glob)), cost, ("cost",))
-        # Egress columns get a weight too small to outweigh one move, so each sits at its exact value.
-        y_cost = cost[len(xcols):]
-        sub.cost = np.concatenate([off[xcols].astype(float), y_cost / (2.0 * (y_cost.sum() + 1.0))])
-        status, xs, _, _ = run(sub, settings.model_copy(update={"time_limit_s": left, "gap": 0.0}))
-        if xs is None or float(cost @ xs[: len(glob)]) > current + 0.01:
+        caps = [(k, row_pos[t]) for k, t in enumerate(sub.row_tags) if t[0] == "capacity"]
+
+        def add(xs: np.ndarray) -> None:
+            use = np.zeros(len(cap_rows))
+            for k, pos in caps:
+                use[pos] += float(sub.value[k] @ xs[sub.index[k]])
+            plans.append((g, xs, float(cost @ xs), use))
+            where.append(glob)
+            moves.append(float((off[xcols] & (xs[: len(xcols)] > 0.5)).sum()))
+
+        current = x[glob].copy()
+        add(current)
+        total += plans[-1][2]
+        if moves[-1] == 0:
             continue
-        new = np.round(xs[: len(glob)], 9)
-        x[glob] = new
-        for k, tag in enumerate(sub.row_tags):
-            if tag[0] == "capacity":
-                load[row_of[tag]] += float(sub.value[k] @ (new[sub.index[k]] - mine[sub.index[k]]))
+        # Fewest moves first, then cost; egress columns only need to sit at their exact value.
+        weight = 1.0 / (2.0 * (float(np.abs(cost).sum()) + 1.0))
+        sub.cost = np.concatenate([off[xcols].astype(float), np.zeros(len(ycols))]) + weight * cost
+        for limit in (plans[-1][2] + 0.005, None):
+            if limit is not None:
+                sub.add_row(-np.inf, limit, np.arange(len(glob)), cost, ("cost",))
+            left = settings.time_limit_s - (time.perf_counter() - t0)
+            if left <= 0:
+                return
+            _, xs, _, _ = run(sub, settings.model_copy(update={"time_limit_s": left, "gap": 0.0}))
+            if limit is not None:
+                for rows in (sub.row_lower, sub.row_upper, sub.index, sub.value, sub.row_tags):
+                    rows.pop()
+            if xs is not None:
+                add(np.round(xs[: len(glob)], 9))
+                alternatives += 1
+    if not alternatives:
+        return
+    chosen = _master(plans, groups.ids.tolist(), cap, relax=False, time_limit=settings.time_limit_s - (time.perf_counter() - t0),
+                     objective=np.array(moves), budget=total + 0.005)
+    if chosen is None:
+        return
+    for p in chosen:
+        x[where[p]] = plans[p][1]
 
 
 def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPool, x: np.ndarray, objs: dict[int, float],
@@ -377,8 +401,6 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
             progress(f"pricing round {it + 1}: master {master_value + base_cost:,.2f}, bound {best_lower:,.2f}, {added} new island plans")
         if added == 0 or master_value + base_cost - best_lower <= 0.1 * settings.gap * abs(master_value + base_cost):
             break
-    if os.environ.get("PLANNER_DEBUG_MASTER"):
-        _master(plans, touched, cap, relax=True, debug=True)
     chosen = _master(plans, touched, cap, relax=False, time_limit=settings.time_limit_s - (time.perf_counter() - t0))
     if chosen is None:
         return None
@@ -390,12 +412,13 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
 
 
 def _master(plans: list[tuple[int, np.ndarray, float, np.ndarray]], islands: list[int], cap: np.ndarray, relax: bool,
-            time_limit: float = 60.0, debug: bool = False):  # noqa: ANN202
+            time_limit: float = 60.0, objective: Optional[np.ndarray] = None, budget: Optional[float] = None):  # noqa: ANN202
     """The master problem: one plan per island (a mix of them when `relax`) under the capacity rows.
 
     Relaxed, returns (value, capacity row prices, per-island convexity price) with an
     overfill column per row at a prohibitive price so the LP is always feasible; otherwise
-    returns the chosen plan numbers, or None when no choice keeps capacity.
+    returns the chosen plan numbers, or None when no choice keeps capacity. With `objective`
+    (per plan) and `budget`, minimises that objective with the plans' total cost at most `budget`.
     """
     import highspy
 
@@ -412,20 +435,22 @@ def _master(plans: list[tuple[int, np.ndarray, float, np.ndarray]], islands: lis
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("time_limit", max(1.0, float(time_limit)))
+    n_b = 1 if budget is not None else 0
     lp = highspy.HighsLp()
     lp.num_col_ = n_p + n_s
-    lp.num_row_ = len(islands) + n_r
-    lp.col_cost_ = np.concatenate([cost, np.full(n_s, big)])
+    lp.num_row_ = len(islands) + n_r + n_b
+    lp.col_cost_ = np.concatenate([cost if objective is None else objective, np.full(n_s, big)])
     lp.col_lower_ = np.zeros(n_p + n_s)
     lp.col_upper_ = np.concatenate([np.ones(n_p), np.full(n_s, np.inf)])
-    lp.row_lower_ = np.concatenate([np.ones(len(islands)), np.full(n_r, -np.inf)])
-    lp.row_upper_ = np.concatenate([np.ones(len(islands)), cap])
-    # Column-wise matrix: each plan sits in its island's convexity row and in the capacity rows it uses.
+    lp.row_lower_ = np.concatenate([np.ones(len(islands)), np.full(n_r + n_b, -np.inf)])
+    lp.row_upper_ = np.concatenate([np.ones(len(islands)), cap, [budget] if n_b else []])
+    # Column-wise matrix: each plan sits in its island's convexity row, the capacity rows it uses
+    # and the budget row.
     starts, index, value = [0], [], []
-    for g, _, _, u in plans:
+    for (g, _, c, u) in plans:
         nz = np.nonzero(u)[0]
-        index.extend([pos[g]] + (len(islands) + nz).tolist())
-        value.extend([1.0] + u[nz].tolist())
+        index.extend([pos[g]] + (len(islands) + nz).tolist() + ([len(islands) + n_r] if n_b else []))
+        value.extend([1.0] + u[nz].tolist() + ([c] if n_b else []))
         starts.append(len(index))
     for k in range(n_s):
         index.append(len(islands) + k)
@@ -447,10 +472,6 @@ def _master(plans: list[tuple[int, np.ndarray, float, np.ndarray]], islands: lis
             return None
         sol = h.getSolution()
         duals = np.asarray(sol.row_dual)
-        if debug:
-            v = np.asarray(sol.col_value)
-            frac = [(plans[p][0], round(float(v[p]), 3), round(plans[p][2])) for p in range(n_p) if 1e-6 < v[p] < 1 - 1e-6]
-            print("fractional plans", frac, "slack", v[n_p:].sum(), "row duals", np.round(-duals[len(islands):], 3))
         island_price = {g: float(duals[i]) for g, i in pos.items()}
         return float(h.getInfo().objective_function_value), np.maximum(0.0, -duals[len(islands):]), island_price
     if h.getInfo().primal_solution_status != 2:
