@@ -19,7 +19,8 @@ from .components import Groups
 from .model import SolverSettings
 
 Result = tuple[int, str, Optional[np.ndarray], float, float]  # (group, status, x, objective, bound)
-Task = tuple[int, Optional[dict[tuple, float]], float]  # (group, price per capacity row tag or None, absolute gap)
+# (group, price per capacity row tag or None, absolute gap, a known solution to start from or None)
+Task = tuple[int, Optional[dict[tuple, float]], float, Optional[np.ndarray]]
 
 _STATE: dict = {}
 _PARALLEL_FROM = 200  # fewer islands than this are not worth the workers' start-up
@@ -28,7 +29,7 @@ _PARALLEL_FROM = 200  # fewer islands than this are not worth the workers' start
 def _solve(task: Task) -> Result:
     groups: Groups = _STATE["groups"]
     settings: SolverSettings = _STATE["settings"]
-    g, price, abs_gap = task
+    g, price, abs_gap, start = task
     sub, _, _ = groups.model(g)
     if price:
         for k, tag in enumerate(sub.row_tags):
@@ -38,7 +39,7 @@ def _solve(task: Task) -> Result:
     left = _STATE["deadline"] - time.monotonic()
     if left <= 0:
         return g, "no-solution", None, 0.0, 0.0
-    status, xs, obj, bound = _STATE["run"](sub, settings.model_copy(update={"time_limit_s": left}), abs_gap)
+    status, xs, obj, bound = _STATE["run"](sub, settings.model_copy(update={"time_limit_s": left}), abs_gap, start)
     return g, status, xs, obj, bound
 
 

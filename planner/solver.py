@@ -181,7 +181,13 @@ def _rounds(estate: Estate, core: CoreModel, split: Split, groups: Groups, pool:
 
     while True:
         rounds += 1
-        for g, status, xs, obj, bound in pool.solve([(g, None, budget.get(g, 0.0)) for g in pending]):
+        tasks = []
+        for g in pending:
+            start = None
+            if priced is not None:  # the priced plan keeps capacity: a good first incumbent for a merged group
+                start = priced[0][np.concatenate([groups._x.get(g, np.zeros(0, np.int64)), core.n_x + groups._y.get(g, np.zeros(0, np.int64))])]
+            tasks.append((g, None, budget.get(g, 0.0), start))
+        for g, status, xs, obj, bound in pool.solve(tasks):
             sub_nx = len(groups._x.get(g, ()))
             xcols = groups._x.get(g, np.zeros(0, np.int64))
             ycols = groups._y.get(g, np.zeros(0, np.int64))
@@ -385,7 +391,7 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
         tasks = []
         for g in touched:
             if any(pos in priced_rows for _, pos in model(g)[2]):
-                tasks.append((g, tag_price, 0.0))
+                tasks.append((g, tag_price, 0.0, None))
             else:
                 lower += bounds[g]  # no priced row: its priced optimum is its plain one
         for g, status, xs, obj, bound in pool.solve(tasks):
@@ -708,10 +714,16 @@ def lp_capacity_prices(core: CoreModel, settings: SolverSettings) -> Optional[np
     return np.maximum(0.0, -np.asarray(h.getSolution().row_dual))
 
 
-def run_highs(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0) -> tuple[str, Optional[np.ndarray], float, float]:
+def run_highs(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0,
+              start: Optional[np.ndarray] = None) -> tuple[str, Optional[np.ndarray], float, float]:
     import highspy
 
     h = _highs(core, settings, abs_gap)
+    if start is not None:
+        known = highspy.HighsSolution()
+        known.col_value = np.asarray(start, dtype=float)
+        known.value_valid = True
+        h.setSolution(known)
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
@@ -729,7 +741,8 @@ def run_highs(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0) -
     return ("optimal" if status == S.kOptimal else "feasible"), x, obj, bound
 
 
-def _run_cbc(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0) -> tuple[str, Optional[np.ndarray], float, float]:
+def _run_cbc(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0,
+             start: Optional[np.ndarray] = None) -> tuple[str, Optional[np.ndarray], float, float]:
     import pulp
 
     n = core.n_x + core.n_y

@@ -74,7 +74,7 @@ def test_baseline_keeps_equally_cheap_choices(tmp_path):
 def test_a_time_out_without_a_plan_is_unknown_not_infeasible(tmp_path, monkeypatch):
     wls, sites = competing_apps(0)
     path = inventory(tmp_path, wls, sites=sites, scenario=SCENARIO)
-    monkeypatch.setattr(solver_module, "run_highs", lambda core, settings, abs_gap=0.0: ("no-solution", None, 0.0, 0.0))
+    monkeypatch.setattr(solver_module, "run_highs", lambda core, settings, abs_gap=0.0, start=None: ("no-solution", None, 0.0, 0.0))
     result = CliRunner().invoke(main, ["plan", str(path), "--out", str(tmp_path / "out"), "--no-reports", "--quiet"])
     assert result.exit_code == 1, result.output
     plan = (tmp_path / "out" / "plan.json").read_text()
