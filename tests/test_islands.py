@@ -8,6 +8,7 @@ price or merge them. Brute force over every placement is the reference.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 
 import pytest
@@ -17,6 +18,8 @@ from helpers import BASE, inventory, sites_of
 from planner import load_inventory, make_plan, verify_plan
 from planner import solver as solver_module
 from planner.cli import main
+from planner.costs import monthly_egress, monthly_run
+from planner.rules import violations
 from test_properties import brute_force
 
 
@@ -79,3 +82,39 @@ def test_a_time_out_without_a_plan_is_unknown_not_infeasible(tmp_path, monkeypat
     assert result.exit_code == 1, result.output
     plan = (tmp_path / "out" / "plan.json").read_text()
     assert '"status": "unknown"' in plan and '"rule": "time-limit"' in plan and "did not prove that none exists" in plan
+
+
+def every_placement(estate) -> list[tuple[float, dict[str, str]]]:
+    """(horizon cost, placement) of every placement keeping the rules these estates exercise."""
+    out = []
+    ws = estate.workloads
+    for combo in itertools.product(estate.sites, repeat=len(ws)):
+        if any(violations(estate, w, s) for w, s in zip(ws, combo)):
+            continue
+        load: dict[str, int] = {}
+        for w, s in zip(ws, combo):
+            load[s.id] = load.get(s.id, 0) + w.vcpu
+        if any(s.capacity and s.capacity.vcpu is not None and load.get(s.id, 0) > s.capacity.vcpu for s in estate.sites):
+            continue
+        site_of = {w.id: s.id for w, s in zip(ws, combo)}
+        months = estate.scenario.horizon_months
+        cost = sum(months * monthly_run(estate, w, s).monthly + estate.one_time(w, s) for w, s in zip(ws, combo))
+        out.append((cost + months * monthly_egress(estate, site_of), site_of))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_random_baseline_gets_the_fewest_moves_among_optimal_plans(tmp_path, seed):
+    wls, sites = competing_apps(seed)
+    inv = load_inventory(inventory(tmp_path, wls, sites=sites, scenario=SCENARIO))
+    first = make_plan(inv).plan
+    rnd = random.Random(seed)
+    base_site = {a.workload: rnd.choice(["mad-dc1", "az-fra", "az-sao"]) for a in first.assignments}
+    baseline = dataclasses.replace(first, assignments=[dataclasses.replace(a, site=base_site[a.workload]) for a in first.assignments])
+    again = make_plan(inv, baseline=baseline)
+    placements = every_placement(again.estate)
+    best = min(c for c, _ in placements)
+    fewest = min(sum(p[w] != base_site[w] for w in p) for c, p in placements if c <= best + 0.01)
+    assert verify_plan(again.estate, again.plan) == []
+    assert abs(again.plan.totals["horizon_cost"] - best) < 0.02
+    assert sum(a.site != base_site[a.workload] for a in again.plan.assignments) == fewest
