@@ -189,7 +189,9 @@ def read_plan(path: Union[str, Path]) -> Plan:
         )
     except PlanFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except KeyError as exc:
+        raise PlanFileError(f"{path}: not a valid plan: field {exc} is missing") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{path}: not a valid plan ({exc.__class__.__name__}: {exc})") from exc
 
 
