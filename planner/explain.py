@@ -270,9 +270,25 @@ def render_text(e: Explanation) -> str:
             else:
                 cost = "no VM size fits"
             if status == "breaks":
-                lines.append(f"{head}: breaks " + "; ".join(f"{f.rule} ({f.message})" for f in o.breaks))
+                lines.append(f"{head}: breaks " + _findings_text(o.breaks))
             elif status == "blocked":
-                lines.append(f"{head}: {cost}; blocked by " + "; ".join(f"{f.rule} ({f.message})" for f in o.blocked_by))
+                lines.append(f"{head}: {cost}; blocked by " + _findings_text(o.blocked_by))
             else:
                 lines.append(f"{head}: {cost}")
     return "\n".join(lines)
+
+
+_SHOWN_PER_RULE = 2
+
+
+def _findings_text(findings: tuple[Finding, ...]) -> str:
+    """Findings grouped by rule, the first few of each quoted (`--format json` lists them all)."""
+    by_rule: dict[str, list[str]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f.message)
+    parts = []
+    for rule, messages in by_rule.items():
+        more = len(messages) - _SHOWN_PER_RULE
+        tail = f"; and {more} more" if more > 0 else ""
+        parts.append(f"{rule} ({'; '.join(messages[:_SHOWN_PER_RULE])}{tail})")
+    return "; ".join(parts)
