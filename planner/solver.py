@@ -376,9 +376,11 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
     base_cost = sum(o for g, o in objs.items() if g not in set(touched))
     best_lower = -np.inf
     price = np.zeros(len(cap_rows))
+    # The islands' own bounds, capacity ignored, already bound the whole estate from below.
+    best_lower = max(best_lower, sum(bounds.values()))
     for it in range(50):
         if settings.time_limit_s - (time.perf_counter() - t0) <= 0:
-            return None
+            break
         master = _master(plans, touched, cap, relax=True)
         if master is None:
             return None
@@ -394,9 +396,10 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
                 tasks.append((g, tag_price, 0.0, None))
             else:
                 lower += bounds[g]  # no priced row: its priced optimum is its plain one
-        for g, status, xs, obj, bound in pool.solve(tasks):
-            if xs is None:
-                return None
+        results = pool.solve(tasks)
+        if any(xs is None for _, _, xs, _, _ in results):
+            break  # out of time: this round's prices give no bound, but the plans found so far still count
+        for g, status, xs, obj, bound in results:
             lower += bound
             if obj < island_price[g] - 1e-6 * max(1.0, abs(obj)):
                 before = len(plans)
@@ -407,7 +410,10 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
             progress(f"pricing round {it + 1}: master {master_value + base_cost:,.2f}, bound {best_lower:,.2f}, {added} new island plans")
         if added == 0 or master_value + base_cost - best_lower <= 0.1 * settings.gap * abs(master_value + base_cost):
             break
-    chosen = _master(plans, touched, cap, relax=False, time_limit=settings.time_limit_s - (time.perf_counter() - t0))
+    # Picking one plan per island is quick; it may run a little past the time limit (a tenth of it,
+    # 30 s at most) so that a long pricing still ends with a plan rather than none.
+    grace = min(30.0, 0.1 * settings.time_limit_s)
+    chosen = _master(plans, touched, cap, relax=False, time_limit=max(settings.time_limit_s - (time.perf_counter() - t0), grace))
     if chosen is None:
         return None
     x2 = x.copy()
