@@ -96,11 +96,14 @@ class Groups:
                 part = order[a:b]
                 self._cap.setdefault(key, []).append((r, cols[part], vals[part]))
 
+    def columns(self, group: int) -> tuple[np.ndarray, np.ndarray]:
+        """The global x and y columns of one group, ascending."""
+        return self._x.get(group, np.zeros(0, np.int64)), self._y.get(group, np.zeros(0, np.int64))
+
     def model(self, group: int) -> tuple[CoreModel, np.ndarray, np.ndarray]:
         """The MILP of one group, with the global x and y columns it holds (in local column order)."""
         core = self.core
-        xcols = self._x.get(group, np.zeros(0, np.int64))
-        ycols = self._y.get(group, np.zeros(0, np.int64))
+        xcols, ycols = self.columns(group)
         glob = np.concatenate([xcols, core.n_x + ycols])  # ascending: x columns come before y columns
 
         def loc(cols: np.ndarray) -> np.ndarray:

@@ -1,17 +1,20 @@
 """Placement: the cheapest assignment of workloads to sites under every hard rule.
 
-The MILP is exact, but before building it we remove what cannot change the optimum,
-because HiGHS's presolve grows faster than linearly in trivially separable columns
-(1M free binaries took 9 minutes to presolve on the 2-core CI machine):
+Before any MILP, what cannot change the optimum goes, because HiGHS's presolve grows
+faster than linearly in trivially separable columns (1M free binaries took 9 minutes to
+presolve on the 2-core CI machine):
 
 * a site's resource whose total candidate demand fits its capacity cannot bind;
 * a workload with no active coupling (no latency-bound or egress-priced dependency, no
   anti-affinity group) only needs its cheapest non-binding site plus the binding sites
   that are strictly cheaper than it; with one such site left it is fixed outright.
 
-The remaining core goes to HiGHS as one row-wise sparse matrix (`passModel`), or to CBC
-through PuLP. `bound` and `gap` are the solver's, shifted by the fixed workloads' cost,
-so `optimal` is only claimed when the solver proved the scenario's gap.
+The remaining core splits into islands (`components.py`) solved one at a time, priced
+by column generation where they share a full site, and merged and solved exactly only
+when pricing does not prove the gap (`_solve_islands`). HiGHS gets each model as one
+row-wise sparse matrix (`passModel`); CBC is reached through PuLP. `bound` is always a
+proven lower bound (the solver's, a Lagrangian one, or the islands' sum), so `optimal`
+is only claimed when the scenario's gap is proven.
 """
 
 from __future__ import annotations
@@ -185,12 +188,12 @@ def _rounds(estate: Estate, core: CoreModel, split: Split, groups: Groups, pool:
         for g in pending:
             start = None
             if priced is not None:  # the priced plan keeps capacity: a good first incumbent for a merged group
-                start = priced[0][np.concatenate([groups._x.get(g, np.zeros(0, np.int64)), core.n_x + groups._y.get(g, np.zeros(0, np.int64))])]
+                xcols, ycols = groups.columns(g)
+                start = priced[0][np.concatenate([xcols, core.n_x + ycols])]
             tasks.append((g, None, budget.get(g, 0.0), start))
         for g, status, xs, obj, bound in pool.solve(tasks):
-            sub_nx = len(groups._x.get(g, ()))
-            xcols = groups._x.get(g, np.zeros(0, np.int64))
-            ycols = groups._y.get(g, np.zeros(0, np.int64))
+            xcols, ycols = groups.columns(g)
+            sub_nx = len(xcols)
             if status == "infeasible":
                 return _Outcome("infeasible", None, -np.inf, failed=groups.model(g)[0])
             if xs is None:
@@ -249,7 +252,7 @@ def _rounds(estate: Estate, core: CoreModel, split: Split, groups: Groups, pool:
         if progress:
             full = sorted({estate.sites[core.row_tags[r][1]].id for r in over})
             progress(f"{', '.join(full)} overfilled by islands solved apart: solving {len(pending)} merged groups again "
-                     f"({sum(len(groups._x[g]) for g in pending)} columns, round {rounds + 1})")
+                     f"({sum(len(groups.columns(g)[0]) for g in pending)} columns, round {rounds + 1})")
     status = "optimal" if all(proven.values()) else "feasible"
     lower = float(sum(bounds.values()))
     if priced is not None:
@@ -703,21 +706,7 @@ def _highs(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0, rela
     if not relax:
         lp.integrality_ = [kinds.kInteger] * core.n_x + [kinds.kContinuous] * core.n_y + [kinds.kInteger] * core.n_z
     h.passModel(lp)
-    if os.environ.get("PLANNER_DUMP") and n > 50000:
-        h.writeModel(os.environ["PLANNER_DUMP"])
     return h
-
-
-def lp_capacity_prices(core: CoreModel, settings: SolverSettings) -> Optional[np.ndarray]:
-    """Per row, the LP relaxation's shadow price of the row (>= 0 for a full capacity row), or None."""
-    import highspy
-
-    h = _highs(core, settings, relax=True)
-    h.setOptionValue("presolve", "off")  # the LP is easy; MIP-style presolve only costs time here
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return np.maximum(0.0, -np.asarray(h.getSolution().row_dual))
 
 
 def run_highs(core: CoreModel, settings: SolverSettings, abs_gap: float = 0.0,
