@@ -52,6 +52,10 @@ class Candidates:
         """The entries of workload `i`."""
         return slice(int(self.ptr[i]), int(self.ptr[i + 1]))
 
+    def owners(self) -> np.ndarray:
+        """The workload number of every entry (not cached: pruning rewrites `ptr`)."""
+        return np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr))
+
 
 def _profile_key(w: Workload) -> tuple:
     return (
@@ -250,7 +254,7 @@ def _prune_dependency_latency(estate: Estate, cands: Candidates) -> None:
 
 
 def _filter(cands: Candidates, keep: np.ndarray) -> None:
-    owner = np.repeat(np.arange(len(cands.ptr) - 1), np.diff(cands.ptr))
+    owner = cands.owners()
     counts = np.bincount(owner[keep], minlength=len(cands.ptr) - 1)
     cands.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     cands.site = cands.site[keep]

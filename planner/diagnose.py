@@ -23,7 +23,7 @@ _LISTED = 12
 
 def diagnose_core(estate: Estate, cands: Candidates, core: CoreModel, settings: SolverSettings) -> list[Problem]:
     """Problems naming a smallest set of coupling rules whose relaxation makes the estate placeable."""
-    owner = np.repeat(np.arange(len(cands.ptr) - 1), np.diff(cands.ptr))[core.entries]
+    owner = cands.owners()[core.entries]
     site = cands.site[core.entries]
     sizes = _sizes(estate)
     base = core.n_x + core.n_y
@@ -61,7 +61,7 @@ def diagnose_core(estate: Estate, cands: Candidates, core: CoreModel, settings: 
                 f"{need:g} ({need - cap:g} over): {names}. Add capacity, or allow those workloads elsewhere"))
         elif tag[0] == "anti-affinity":
             _, group, j = tag
-            members = {i for i, w in enumerate(estate.workloads) if w.anti_affinity == group}
+            members = set(estate.anti_affinity_groups[group])
             ws = sorted({estate.workloads[i].id for i in owner[chosen & (site == j)].tolist() if i in members})
             problems.append(Problem(Rule.ANTI_AFFINITY.value, tuple(ws), (estate.sites[j].id,),
                 f"anti-affinity group {group} needs its workloads on different sites, but {', '.join(ws)} "

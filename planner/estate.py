@@ -113,6 +113,15 @@ class Estate:
     def policy_countries(self) -> dict[str, frozenset[str]]:
         return {p.id: self.expand_countries(p.allowed_countries) for p in self.inventory.policies}
 
+    @cached_property
+    def anti_affinity_groups(self) -> dict[str, tuple[int, ...]]:
+        """Anti-affinity group name to its members' workload numbers (in `workloads` order)."""
+        out: dict[str, list[int]] = {}
+        for i, w in enumerate(self.workloads):
+            if w.anti_affinity is not None:
+                out.setdefault(w.anti_affinity, []).append(i)
+        return {name: tuple(members) for name, members in out.items()}
+
     def closes_in_horizon(self, site: Site) -> bool:
         """Whether the site closes before the horizon ends, so nothing may remain there."""
         return site.closes is not None and site.closes < self.scenario.horizon_end

@@ -53,11 +53,8 @@ class Placed:
     @cached_property
     def groups(self) -> dict[str, list[str]]:
         """Anti-affinity group to its member workload ids."""
-        out: dict[str, list[str]] = defaultdict(list)
-        for w in self.estate.workloads:
-            if w.anti_affinity is not None:
-                out[w.anti_affinity].append(w.id)
-        return dict(out)
+        wls = self.estate.workloads
+        return {name: [wls[i].id for i in members] for name, members in self.estate.anti_affinity_groups.items()}
 
     def site(self, workload_id: str) -> Site | None:
         sid = self.site_of.get(workload_id)

@@ -83,7 +83,7 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress=No
     if core.n_x == 0:
         obj = constant
         return Placement("optimal", settings.backend, choice, obj, obj, 0.0, time.perf_counter() - t0, cands, stats=stats)
-    owner = np.repeat(np.arange(len(cands.ptr) - 1), np.diff(cands.ptr))
+    owner = cands.owners()
     outcome = _solve_islands(estate, cands, core, deps, settings, t0, progress, base_site)
     stats.update(outcome.stats)
     elapsed = time.perf_counter() - t0
@@ -134,43 +134,36 @@ def _solve_islands(estate: Estate, cands: Candidates, core: CoreModel, deps: Act
     every capacity is therefore a solution of the whole model with that bound.
     """
     n_w = len(cands.ptr) - 1
-    owner = np.repeat(np.arange(n_w), np.diff(cands.ptr))
-    col_w = owner[core.entries]
+    col_w = cands.owners()[core.entries]
     ea = [a for a, _, _, _ in deps]
     eb = [b for _, b, _, _ in deps]
-    members: dict[str, list[int]] = {}
-    for i, w in enumerate(estate.workloads):
-        if w.anti_affinity is not None:
-            members.setdefault(w.anti_affinity, []).append(i)
-    for m in members.values():
+    for m in estate.anti_affinity_groups.values():
         ea.extend(m[:-1])
         eb.extend(m[1:])
     labels = connected_labels(n_w, np.array(ea, dtype=np.int64), np.array(eb, dtype=np.int64))
     split = split_core(core, col_w, labels)
-    group_of = np.arange(n_w, dtype=np.int64)  # island label -> group (both are workload numbers)
-    x = np.zeros(core.n_x + core.n_y)
-    objs: dict[int, float] = {}
-    bounds: dict[int, float] = {}
-    proven: dict[int, bool] = {}
-    groups = Groups(core, split, group_of)
-    pending = groups.ids.tolist()
-    run = run_highs if settings.backend == "highs" else _run_cbc
-    rounds = 0
+    groups = Groups(core, split, np.arange(n_w, dtype=np.int64))  # island label -> group (both are workload numbers)
     if progress:
-        progress(f"{len(pending)} independent islands to solve")
-    budget: dict[int, float] = {}
+        progress(f"{len(groups.ids)} independent islands to solve")
+    run = run_highs if settings.backend == "highs" else _run_cbc
     pool = IslandPool(groups, settings, time.monotonic() + settings.time_limit_s - (time.perf_counter() - t0), run)
     try:
-        return _rounds(estate, core, split, groups, pool, x, objs, bounds, proven, pending, budget, col_w, cands, base_site,
-                       settings, t0, run, progress, n_w)
+        return _rounds(estate, core, split, groups, pool, col_w, cands, base_site, settings, t0, run, progress)
     finally:
         pool.close()
 
 
-def _rounds(estate: Estate, core: CoreModel, split: Split, groups: Groups, pool: IslandPool, x: np.ndarray,  # noqa: PLR0913
-            objs: dict[int, float], bounds: dict[int, float], proven: dict[int, bool], pending: list[int],
-            budget: dict[int, float], col_w: np.ndarray, cands: Candidates, base_site: Optional[np.ndarray],
-            settings: SolverSettings, t0: float, run, progress, n_w: int) -> _Outcome:  # noqa: ANN001
+def _rounds(estate: Estate, core: CoreModel, split: Split, groups: Groups, pool: IslandPool, col_w: np.ndarray,
+            cands: Candidates, base_site: Optional[np.ndarray], settings: SolverSettings, t0: float, run,  # noqa: ANN001
+            progress) -> _Outcome:  # noqa: ANN001
+    """The rounds of `_solve_islands`: solve the pending groups, price or merge those that overfill a site, again."""
+    n_w = len(cands.ptr) - 1
+    x = np.zeros(core.n_x + core.n_y)
+    objs: dict[int, float] = {}
+    bounds: dict[int, float] = {}
+    proven: dict[int, bool] = {}
+    pending = groups.ids.tolist()
+    budget: dict[int, float] = {}
     group_of = groups.group_of
     rounds = 0
     priced: Optional[tuple[np.ndarray, float]] = None  # the priced islands' plan and bound, kept if merging runs out of time
@@ -271,6 +264,26 @@ def _finish(core: CoreModel, split: Split, groups: Groups, x: np.ndarray, col_w:
     return _Outcome(status, x, bound, stats=stats)
 
 
+class _Capacity:
+    """The core's capacity rows, numbered 0..n-1, and how much of each a group's plan uses."""
+
+    def __init__(self, core: CoreModel, split: Split):
+        self.rows = list(split.capacity_rows)
+        self.pos = {core.row_tags[r]: k for k, r in enumerate(self.rows)}
+        self.cap = np.array([core.row_upper[r] for r in self.rows])
+
+    def rows_of(self, sub: CoreModel) -> list[tuple[int, int]]:
+        """(row in `sub`, capacity row number) of every capacity row of a group's model."""
+        return [(k, self.pos[t]) for k, t in enumerate(sub.row_tags) if t[0] == "capacity"]
+
+    def use(self, sub: CoreModel, rows: list[tuple[int, int]], xs: np.ndarray) -> np.ndarray:
+        """What the plan `xs` of a group's model puts on every capacity row."""
+        out = np.zeros(len(self.rows))
+        for k, pos in rows:
+            out[pos] += float(sub.value[k] @ xs[sub.index[k]])
+        return out
+
+
 def _prefer_baseline(core: CoreModel, split: Split, groups: Groups, x: np.ndarray, col_w: np.ndarray, cands: Candidates,
                      base_site: np.ndarray, settings: SolverSettings, t0: float, run) -> None:  # noqa: ANN001
     """Among plans no dearer than `x`, the one with the fewest workloads off their baseline site.
@@ -281,9 +294,7 @@ def _prefer_baseline(core: CoreModel, split: Split, groups: Groups, x: np.ndarra
     no higher than `x`'s; that also finds swaps between groups sharing a full site.
     """
     off = (cands.site[core.entries] != base_site[col_w]) & (base_site[col_w] >= 0)
-    cap_rows = list(split.capacity_rows)
-    row_pos = {core.row_tags[r]: k for k, r in enumerate(cap_rows)}
-    cap = np.array([core.row_upper[r] for r in cap_rows])
+    capacity = _Capacity(core, split)
     plans: list[tuple[int, np.ndarray, float, np.ndarray]] = []
     where: list[np.ndarray] = []
     moves: list[float] = []
@@ -293,13 +304,10 @@ def _prefer_baseline(core: CoreModel, split: Split, groups: Groups, x: np.ndarra
         sub, xcols, ycols = groups.model(g)
         glob = np.concatenate([xcols, core.n_x + ycols])
         cost = sub.cost.copy()
-        caps = [(k, row_pos[t]) for k, t in enumerate(sub.row_tags) if t[0] == "capacity"]
+        caps = capacity.rows_of(sub)
 
         def add(xs: np.ndarray) -> None:
-            use = np.zeros(len(cap_rows))
-            for k, pos in caps:
-                use[pos] += float(sub.value[k] @ xs[sub.index[k]])
-            plans.append((g, xs, float(cost @ xs), use))
+            plans.append((g, xs, float(cost @ xs), capacity.use(sub, caps, xs)))
             where.append(glob)
             moves.append(float((off[xcols] & (xs[: len(xcols)] > 0.5)).sum()))
 
@@ -326,7 +334,7 @@ def _prefer_baseline(core: CoreModel, split: Split, groups: Groups, x: np.ndarra
                 alternatives += 1
     if not alternatives:
         return
-    chosen = _master(plans, groups.ids.tolist(), cap, relax=False, time_limit=settings.time_limit_s - (time.perf_counter() - t0),
+    chosen = _master(plans, groups.ids.tolist(), capacity.cap, relax=False, time_limit=settings.time_limit_s - (time.perf_counter() - t0),
                      objective=np.array(moves), budget=total + 0.005)
     if chosen is None:
         return
@@ -335,7 +343,8 @@ def _prefer_baseline(core: CoreModel, split: Split, groups: Groups, x: np.ndarra
 
 
 def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPool, x: np.ndarray, objs: dict[int, float],
-                   bounds: dict[int, float], settings: SolverSettings, t0: float, progress) -> Optional[tuple[np.ndarray, float]]:  # noqa: ANN001
+                   bounds: dict[int, float], settings: SolverSettings, t0: float,
+                   progress) -> Optional[tuple[np.ndarray, float, list[int]]]:  # noqa: ANN001
     """A capacity-feasible solution and a lower bound, by Dantzig-Wolfe column generation over the islands.
 
     Capacity is the only link between islands. A master LP mixes, per island, the island plans
@@ -346,9 +355,8 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
     MIP picks one plan per island under capacity. Islands that never touch a capacity row
     keep the plan they have.
     """
-    cap_rows = list(split.capacity_rows)
-    row_pos = {core.row_tags[r]: k for k, r in enumerate(cap_rows)}
-    cap = np.array([core.row_upper[r] for r in cap_rows])
+    capacity = _Capacity(core, split)
+    cap_rows, cap = capacity.rows, capacity.cap
     touched = sorted({int(g) for r in cap_rows for g in np.unique(groups.group_of[split.x_label[core.index[r]]]).tolist()})
     subs = {}
     plans: list[tuple[int, np.ndarray, float, np.ndarray]] = []  # (island, x over its columns, true cost, use per capacity row)
@@ -357,8 +365,7 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
     def model(g: int) -> tuple[CoreModel, np.ndarray, list[tuple[int, int]]]:
         if g not in subs:
             sub, xcols, ycols = groups.model(g)
-            caps = [(k, row_pos[t]) for k, t in enumerate(sub.row_tags) if t[0] == "capacity"]
-            subs[g] = (sub, np.concatenate([xcols, core.n_x + ycols]), caps, sub.cost.copy())
+            subs[g] = (sub, np.concatenate([xcols, core.n_x + ycols]), capacity.rows_of(sub), sub.cost.copy())
         return subs[g][0], subs[g][1], subs[g][2]
 
     def add_plan(g: int, xs: np.ndarray) -> None:
@@ -368,19 +375,16 @@ def _price_islands(core: CoreModel, split: Split, groups: Groups, pool: IslandPo
         if key in seen:
             return
         seen.add(key)
-        use = np.zeros(len(cap_rows))
-        for k, pos in caps:
-            use[pos] += float(sub.value[k] @ xs[sub.index[k]])
-        plans.append((g, xs, float(subs[g][3] @ xs), use))
+        plans.append((g, xs, float(subs[g][3] @ xs), capacity.use(sub, caps, xs)))
 
     for g in touched:
         add_plan(g, x[model(g)[1]])
-    base_bound = sum(b for g, b in bounds.items() if g not in set(touched))
-    base_cost = sum(o for g, o in objs.items() if g not in set(touched))
-    best_lower = -np.inf
+    touched_set = set(touched)
+    base_bound = sum(b for g, b in bounds.items() if g not in touched_set)
+    base_cost = sum(o for g, o in objs.items() if g not in touched_set)
     price = np.zeros(len(cap_rows))
     # The islands' own bounds, capacity ignored, already bound the whole estate from below.
-    best_lower = max(best_lower, sum(bounds.values()))
+    best_lower = sum(bounds.values())
     for it in range(50):
         if settings.time_limit_s - (time.perf_counter() - t0) <= 0:
             break
@@ -499,7 +503,7 @@ def binding_resources(estate: Estate, cands: Candidates) -> dict[int, list[tuple
     """Per site index, the resources whose capacity total candidate demand could exceed."""
     sizes = _sizes(estate)
     out: dict[int, list[tuple[str, float]]] = {}
-    owner = np.repeat(np.arange(len(cands.ptr) - 1), np.diff(cands.ptr))
+    owner = cands.owners()
     for j, s in enumerate(estate.sites):
         if s.capacity is None:
             continue
@@ -548,14 +552,10 @@ def _reduce(estate: Estate, cands: Candidates, binding: Binding, deps: ActiveDep
     coupled = np.zeros(n_w, dtype=bool)
     for a, b, _, _ in deps:
         coupled[a] = coupled[b] = True
-    groups: dict[str, list[int]] = {}
-    for i, w in enumerate(estate.workloads):
-        if w.anti_affinity is not None:
-            groups.setdefault(w.anti_affinity, []).append(i)
-    for members in groups.values():
+    for members in estate.anti_affinity_groups.values():
         if len(members) > 1:
-            coupled[members] = True
-    owner = np.repeat(np.arange(n_w), np.diff(cands.ptr))
+            coupled[list(members)] = True
+    owner = cands.owners()
     is_binding_site = np.zeros(len(estate.sites), dtype=bool)
     is_binding_site[list(binding)] = True
     on_binding = is_binding_site[cands.site]
@@ -587,8 +587,7 @@ def build_core(estate: Estate, cands: Candidates, entries: np.ndarray, binding: 
     """The MILP over `entries`: assignment, capacity, anti-affinity, dependency latency and egress rows."""
     horizon = estate.scenario.horizon_months
     n_w = len(cands.ptr) - 1
-    owner_all = np.repeat(np.arange(n_w), np.diff(cands.ptr))
-    owner = owner_all[entries]
+    owner = cands.owners()[entries]
     site = cands.site[entries]
     cost = cands.total[entries].astype(float).copy()
     col_of_entry = np.full(len(cands.site), -1, dtype=np.int64)
@@ -606,17 +605,11 @@ def build_core(estate: Estate, cands: Candidates, entries: np.ndarray, binding: 
         for res, cap in resources:
             fixed_load = 0.0  # fixed workloads never sit on binding sites (see _reduce)
             core.add_row(-np.inf, cap - fixed_load, cols, sizes[res][owner[cols]], ("capacity", j, res))
-    groups: dict[str, list[int]] = {}
-    for i, w in enumerate(estate.workloads):
-        if w.anti_affinity is not None:
-            groups.setdefault(w.anti_affinity, []).append(i)
-    in_model = np.zeros(n_w, dtype=bool)
-    in_model[model_ws] = True
-    for name, members in sorted(groups.items()):
+    for name, members in sorted(estate.anti_affinity_groups.items()):
         if len(members) < 2:
             continue
         member_mask = np.zeros(n_w, dtype=bool)
-        member_mask[members] = True
+        member_mask[list(members)] = True
         cols_all = np.nonzero(member_mask[owner])[0]
         for j in np.unique(site[cols_all]).tolist():
             cols = cols_all[site[cols_all] == j]

@@ -75,10 +75,7 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
             if limit is not None and amount > limit + 1e-6:
                 on = tuple(wid for wid, s in site_of.items() if s == sid)
                 bad(Rule.CAPACITY, on, (sid,), f"{sid} holds {amount:g} {res}, over its capacity of {limit:g}")
-    groups: dict[str, list[str]] = defaultdict(list)
     for w in estate.workloads:
-        if w.anti_affinity is not None:
-            groups[w.anti_affinity].append(w.id)
         for d in w.depends_on:
             if d.max_latency_ms is None:
                 continue
@@ -86,9 +83,10 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
             ms = estate.latency(sa.zone, sb.zone)
             if ms > d.max_latency_ms:
                 bad(Rule.DEPENDENCY_LATENCY, (w.id, d.workload), (sa.id, sb.id), f"{w.id} ({sa.id}, {sa.zone}) must reach {d.workload} ({sb.id}, {sb.zone}) within {d.max_latency_ms:g} ms; the path is {ms:g} ms")
-    for name, members in sorted(groups.items()):
+    for name, members in sorted(estate.anti_affinity_groups.items()):
         by_site: dict[str, list[str]] = defaultdict(list)
-        for wid in members:
+        for i in members:
+            wid = estate.workloads[i].id
             by_site[site_of[wid]].append(wid)
         for sid, ws in sorted(by_site.items()):
             if len(ws) > 1:
