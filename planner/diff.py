@@ -11,16 +11,15 @@ One result object, several renderers (:func:`render_text`, :func:`render_markdow
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from .costs import horizon_cost, monthly_run
 from .estate import Estate
 from .model import Workload
-from .placed import RESOURCES, Placed
+from .placed import Placed
 from .plan import Plan, cents
-from .rules import Rule, violations
+from .rules import Rule, placement_violations, violations
 
 DIFF_FORMAT = "hybrid-migration-diff/1"
 TOTAL_KEYS = ("horizon_cost", "monthly_run_cost", "one_time_cost", "monthly_egress_cost", "stay_put_monthly_run_cost")
@@ -271,36 +270,14 @@ def _findings(estate: Estate, site_of: Mapping[str, str], single: list[str]) -> 
         w = estate.workloads[estate.workload_index[wid]]
         for v in violations(estate, w, estate.site_by_id[sid]):
             out[(v.rule.value, wid, sid, v.message)] = v.message
-    load: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(RESOURCES, 0.0))
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for w in estate.workloads:
-        sid = site_of.get(w.id)
-        if sid is None or sid not in estate.site_by_id:
-            continue
-        for res in RESOURCES:
-            load[sid][res] += getattr(w, res)
-        if w.anti_affinity is not None:
-            groups[(w.anti_affinity, sid)].append(w.id)
-        for d in w.depends_on:
-            other = site_of.get(d.workload)
-            if d.max_latency_ms is None or other is None or other not in estate.site_by_id:
-                continue
-            sa, sb = estate.site_by_id[sid], estate.site_by_id[other]
-            ms = estate.latency(sa.zone, sb.zone)
-            if ms > d.max_latency_ms:
-                got = "no known network path" if ms == float("inf") else f"{ms:g} ms"
-                out[(Rule.DEPENDENCY_LATENCY.value, w.id, sid, d.workload)] = (
-                    f"{w.id} ({sid}, {sa.zone}) must reach {d.workload} ({other}, {sb.zone}) within {d.max_latency_ms:g} ms; the path is {got}")
-    for sid, used in load.items():
-        cap = estate.site_by_id[sid].capacity
-        for res in RESOURCES:
-            limit = getattr(cap, res) if cap is not None else None
-            if limit is not None and used[res] > limit + 1e-6:
-                out[(Rule.CAPACITY.value, "", sid, res)] = f"{sid} holds {used[res]:g} {res}, over its capacity of {limit:g}"
-    for (group, sid), members in groups.items():
-        if len(members) > 1:
-            for wid in members:
-                out[(Rule.ANTI_AFFINITY.value, wid, sid, group)] = f"anti-affinity group {group} has {', '.join(sorted(members))} together on {sid}"
+    for v in placement_violations(estate, site_of):
+        if v.rule is Rule.DEPENDENCY_LATENCY:
+            out[(v.rule.value, v.workloads[0], v.sites[0], v.detail)] = v.message
+        elif v.rule is Rule.CAPACITY:
+            out[(v.rule.value, "", v.sites[0], v.detail)] = v.message
+        else:
+            for wid in v.workloads:
+                out[(v.rule.value, wid, v.sites[0], v.detail)] = v.message
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Mapping
 from .costs import dependency_egress
 from .estate import Estate
 from .model import Dependency, Site, Workload
-from .rules import Rule, Violation
+from .rules import Rule, Violation, latency_text
 
 RESOURCES = ("vcpu", "memory_gb", "storage_gb")
 
@@ -106,5 +106,5 @@ class Placed:
 
 
 def _latency_message(wid: str, other_id: str, other: Site, site: Site, ms: float, limit: float) -> str:
-    got = "no known network path" if ms == float("inf") else f"{ms:g} ms"
-    return f"{wid} and {other_id} (on {other.id}, {other.zone}) must be within {limit:g} ms; from {site.id} ({site.zone}) it is {got}"
+    return (f"{wid} and {other_id} (on {other.id}, {other.zone}) must be within {limit:g} ms; from {site.id} ({site.zone}) "
+            f"it is {latency_text(ms)}")

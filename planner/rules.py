@@ -1,16 +1,19 @@
 """The hard rules of DESIGN.md: whether a workload may sit on a site, and why not.
 
 `violations(estate, w, site)` is the single answer to "may w go to site?" for every rule
-that concerns one workload and one site. Rules between workloads (capacity, dependency
-latency, anti-affinity) and the wave rules are checked by the solver and the verifier
-with the same :class:`Rule` names, so plan.json, `explain`, reports and CI quote the
+that concerns one workload and one site. `placement_violations(estate, site_of)` checks
+the rules between workloads (capacity, dependency latency, anti-affinity) on a whole
+placement, for the verifier and `diff`; the solver models them, and the wave rules live
+in waves.py and verify.py, all with the same :class:`Rule` names, so plan.json, `explain`, reports and CI quote the
 same words.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import Enum
+from typing import Mapping
 
 from .costs import catalogue_sku, is_rate_priced
 from .estate import Estate
@@ -90,8 +93,7 @@ def profile_violations(estate: Estate, w: Workload, site: Site) -> list[Violatio
     for user in w.users:
         ms = estate.latency(site.zone, user.zone)
         if ms > user.max_latency_ms:
-            got = "no known network path" if ms == float("inf") else f"{ms:g} ms"
-            out.append(Violation(Rule.USER_LATENCY, f"{w.id} must answer {user.zone} users within {user.max_latency_ms:g} ms; {site.id} ({site.zone}) has {got}"))
+            out.append(Violation(Rule.USER_LATENCY, f"{w.id} must answer {user.zone} users within {user.max_latency_ms:g} ms; {site.id} ({site.zone}) has {latency_text(ms)}"))
     if estate.closes_in_horizon(site):
         out.append(Violation(Rule.SITE_CLOSING, f"{site.id} closes on {site.closes}, before the horizon ends on {estate.scenario.horizon_end}"))
     return out
@@ -115,3 +117,65 @@ def size_violations(estate: Estate, w: Workload, site: Site) -> list[Violation]:
 def violations(estate: Estate, w: Workload, site: Site) -> list[Violation]:
     """Every single-site rule `w` would break on `site`; empty means the site is admissible."""
     return profile_violations(estate, w, site) + size_violations(estate, w, site)
+
+
+def latency_text(ms: float) -> str:
+    """A measured latency as a sentence fragment ("12 ms", or no path at all)."""
+    return "no known network path" if ms == float("inf") else f"{ms:g} ms"
+
+
+@dataclass(frozen=True, order=True)
+class PlacementViolation:
+    """A rule between workloads that a whole placement breaks."""
+
+    rule: Rule
+    workloads: tuple[str, ...]  # sorted; for a dependency (dependant, target)
+    sites: tuple[str, ...]  # the site, or (dependant's site, target's site) for a dependency
+    detail: str  # the resource, the dependency's target, or the anti-affinity group
+    message: str
+
+
+def placement_violations(estate: Estate, site_of: Mapping[str, str]) -> list[PlacementViolation]:
+    """Capacity, dependency latency and anti-affinity on a placement (workload id -> site id).
+
+    Workloads missing from `site_of`, or on sites the inventory lacks, are left out: saying
+    so is the caller's job.
+    """
+    out: list[PlacementViolation] = []
+    placed = {wid: estate.site_by_id[sid] for wid, sid in site_of.items() if sid in estate.site_by_id and wid in estate.workload_index}
+    load: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(("vcpu", "memory_gb", "storage_gb"), 0.0))
+    on_site: dict[str, list[str]] = defaultdict(list)
+    for w in estate.workloads:
+        site = placed.get(w.id)
+        if site is None:
+            continue
+        on_site[site.id].append(w.id)
+        for res in load[site.id]:
+            load[site.id][res] += getattr(w, res)
+        for d in w.depends_on:
+            other = placed.get(d.workload)
+            if d.max_latency_ms is None or other is None:
+                continue
+            ms = estate.latency(site.zone, other.zone)
+            if ms > d.max_latency_ms:
+                out.append(PlacementViolation(Rule.DEPENDENCY_LATENCY, (w.id, d.workload), (site.id, other.id), d.workload,
+                    f"{w.id} ({site.id}, {site.zone}) must reach {d.workload} ({other.id}, {other.zone}) within {d.max_latency_ms:g} ms; "
+                    f"the path is {latency_text(ms)}"))
+    for sid, used in sorted(load.items()):
+        cap = estate.site_by_id[sid].capacity
+        for res, amount in used.items():
+            limit = getattr(cap, res) if cap is not None else None
+            if limit is not None and amount > limit + 1e-6:
+                out.append(PlacementViolation(Rule.CAPACITY, tuple(sorted(on_site[sid])), (sid,), res,
+                                              f"{sid} holds {amount:g} {res}, over its capacity of {limit:g}"))
+    for name, members in sorted(estate.anti_affinity_groups.items()):
+        by_site: dict[str, list[str]] = defaultdict(list)
+        for i in members:
+            site = placed.get(estate.workloads[i].id)
+            if site is not None:
+                by_site[site.id].append(estate.workloads[i].id)
+        for sid, ws in sorted(by_site.items()):
+            if len(ws) > 1:
+                out.append(PlacementViolation(Rule.ANTI_AFFINITY, tuple(sorted(ws)), (sid,), name,
+                                              f"anti-affinity group {name} has {', '.join(sorted(ws))} together on {sid}"))
+    return out

@@ -12,7 +12,7 @@ from .candidates import Problem
 from .costs import monthly_egress, monthly_run, stay_put_monthly
 from .estate import Estate
 from .plan import Plan, cents
-from .rules import Rule, violations
+from .rules import Rule, placement_violations, violations
 from .waves import group_label, high_criticality_apps, last_wave_before, last_wave_in_horizon, months_after, phase_name, wave_dates
 
 _CENT = 0.011
@@ -48,14 +48,11 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
         return sorted(set(out))
 
     by_id = {a.workload: a for a in plan.assignments}
-    load: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     run_total = one_total = 0.0
     for w in estate.workloads:
         site = estate.site_by_id[site_of[w.id]]
         for v in violations(estate, w, site):
             bad(v.rule, (w.id,), (site.id,), v.message)
-        for res in ("vcpu", "memory_gb", "storage_gb"):
-            load[site.id][res] += getattr(w, res)
         a = by_id[w.id]
         run = monthly_run(estate, w, site)
         one = estate.one_time(w, site)
@@ -68,29 +65,8 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
             bad(Rule.COST, (w.id,), (site.id,), f"{w.id} costs {one:.2f} once to put on {site.id}; the plan says {a.one_time_cost:.2f}")
         if a.moves != (site.id != w.current_site):
             bad(Rule.COST, (w.id,), (site.id,), f"{w.id} {'moves' if site.id != w.current_site else 'stays'} ({w.current_site} -> {site.id}); the plan says moves={a.moves}")
-    for sid, used in sorted(load.items()):
-        cap = estate.site_by_id[sid].capacity
-        for res, amount in sorted(used.items()):
-            limit = getattr(cap, res) if cap is not None else None
-            if limit is not None and amount > limit + 1e-6:
-                on = tuple(wid for wid, s in site_of.items() if s == sid)
-                bad(Rule.CAPACITY, on, (sid,), f"{sid} holds {amount:g} {res}, over its capacity of {limit:g}")
-    for w in estate.workloads:
-        for d in w.depends_on:
-            if d.max_latency_ms is None:
-                continue
-            sa, sb = estate.site_by_id[site_of[w.id]], estate.site_by_id[site_of[d.workload]]
-            ms = estate.latency(sa.zone, sb.zone)
-            if ms > d.max_latency_ms:
-                bad(Rule.DEPENDENCY_LATENCY, (w.id, d.workload), (sa.id, sb.id), f"{w.id} ({sa.id}, {sa.zone}) must reach {d.workload} ({sb.id}, {sb.zone}) within {d.max_latency_ms:g} ms; the path is {ms:g} ms")
-    for name, members in sorted(estate.anti_affinity_groups.items()):
-        by_site: dict[str, list[str]] = defaultdict(list)
-        for i in members:
-            wid = estate.workloads[i].id
-            by_site[site_of[wid]].append(wid)
-        for sid, ws in sorted(by_site.items()):
-            if len(ws) > 1:
-                bad(Rule.ANTI_AFFINITY, tuple(ws), (sid,), f"anti-affinity group {name} has {', '.join(sorted(ws))} together on {sid}")
+    for v in placement_violations(estate, site_of):
+        bad(v.rule, v.workloads, v.sites, v.message)
     _verify_waves(estate, plan, site_of, bad)
     egress = monthly_egress(estate, site_of)
     horizon = estate.scenario.horizon_months

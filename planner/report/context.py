@@ -29,7 +29,7 @@ from ..costs import monthly_egress, monthly_run, stay_put_horizon
 from ..estate import Estate
 from ..model import Site, SiteKind, Workload, add_months
 from ..plan import Assignment, Plan
-from ..rules import Rule, profile_violations
+from ..rules import Rule, latency_text, profile_violations
 
 CAPACITY_WARN = 0.90  # a site resource this full after the plan is a risk
 LATENCY_WARN = 0.80  # a path using this much of its latency budget is at the edge
@@ -698,16 +698,14 @@ class _Builder:
             site = est.site_by_id[self.site_after[w.id]]
             for u in w.users:
                 msgs = self._check(w, site, Rule.USER_LATENCY, users=[u])
-                got = est.latency(site.zone, u.zone)
-                got_text = "no known network path" if got == float("inf") else f"{got:g} ms"
+                got_text = latency_text(est.latency(site.zone, u.zone))
                 evidence = msgs[0] if msgs else f"{site.zone} to {u.zone}: {got_text}, within the {u.max_latency_ms:g} ms budget"
                 users.append(self._row(w, site, f"users in {u.zone}, {u.max_latency_ms:g} ms", not msgs, evidence))
             for d in w.depends_on:
                 if d.max_latency_ms is None:
                     continue
                 other = est.site_by_id[self.site_after[d.workload]]
-                got = est.latency(site.zone, other.zone)
-                got_text = "no known network path" if got == float("inf") else f"{got:g} ms"
+                got_text = latency_text(est.latency(site.zone, other.zone))
                 fail = dep_fail.get(tuple(sorted((w.id, d.workload))))  # type: ignore[arg-type]
                 evidence = fail or f"{d.workload} is on {other.id} ({other.zone}): {got_text}, within the {d.max_latency_ms:g} ms budget"
                 deps.append(self._row(w, site, f"{d.workload}, {d.max_latency_ms:g} ms", fail is None, evidence))
