@@ -19,7 +19,7 @@ from .catalog import CatalogError, load_catalog
 from .errors import InventoryError, PlanFileError
 from .estate import Estate
 from .loader import load_inventory
-from .model import Inventory, SolverSettings
+from .model import Inventory
 from .costs import stay_put_horizon
 from .atomic_write import write_atomic
 from .plan import read_plan
@@ -109,13 +109,7 @@ def plan(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_
     path = inventory or default_inventory()
     inv, estate = _load(path, catalog_path)
     progress(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {path}")
-    base = inv.scenario.solver
-    settings = SolverSettings(
-        backend=backend or base.backend,
-        time_limit_s=time_limit if time_limit is not None else base.time_limit_s,
-        gap=gap if gap is not None else base.gap,
-        threads=threads if threads is not None else base.threads,
-    )
+    settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
     result = make_plan(inv, settings, progress, estate)
     p = result.plan
     write_atomic(out_dir / "plan.json", p.to_json())

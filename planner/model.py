@@ -141,6 +141,12 @@ class SolverSettings(_Strict):
     gap: Annotated[float, Field(ge=0, lt=1)] = 0.0001
     threads: Optional[Annotated[int, Field(ge=1, le=256)]] = None
 
+    def overridden(self, backend: Optional[str] = None, time_limit_s: Optional[float] = None, gap: Optional[float] = None,
+                   threads: Optional[int] = None) -> "SolverSettings":
+        """These settings with every value given on the command line (not None) in place of the scenario's."""
+        given = {"backend": backend, "time_limit_s": time_limit_s, "gap": gap, "threads": threads}
+        return self.model_copy(update={k: v for k, v in given.items() if v is not None})
+
 
 class Scenario(_Strict):
     start: dt.date = dt.date(2027, 1, 1)

@@ -16,7 +16,6 @@ from ..diff import diff_plans
 from ..errors import InventoryError, PlanFileError
 from ..estate import Estate
 from ..loader import load_inventory
-from ..model import SolverSettings
 from ..pipeline import make_plan
 from ..plan import Plan, read_plan
 from ..verify import verify_plan
@@ -85,9 +84,7 @@ def run_check(
 
     say(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {inventory}; baseline {baseline} ({base.status})")
     estate = Estate.of(inv, catalog)
-    s = inv.scenario.solver
-    settings = SolverSettings(backend=backend or s.backend, time_limit_s=time_limit if time_limit is not None else s.time_limit_s,
-                              gap=gap if gap is not None else s.gap, threads=threads if threads is not None else s.threads)
+    settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
     new = make_plan(inv, settings, say, estate, baseline=base).plan
     feasible = new.has_plan
     say(f"re-planned: {new.status}; verifying and comparing with the baseline")
