@@ -8,59 +8,20 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
 import click
 
-from .catalog import CatalogError, load_catalog
-from .errors import InventoryError, PlanFileError
-from .estate import Estate
-from .loader import load_inventory
-from .model import Inventory
-from .costs import stay_put_horizon
 from .atomic_write import write_atomic
-from .plan import read_plan
+from .catalog import CatalogError, load_catalog
+from .cli_common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, Progress, catalog_option, default_inventory, load_estate, load_plan
+from .costs import stay_put_horizon
+from .errors import InventoryError
+from .loader import load_inventory
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
-
-
-def default_inventory() -> Path:
-    """The sample estate shipped with the package (the repository's `inventory/`)."""
-    bundled = Path(str(resources.files("planner"))) / "inventory"
-    if bundled.is_dir():
-        return bundled
-    return Path(__file__).resolve().parent.parent / "inventory"
-
-
-class _Progress:
-    """Progress lines on stderr, with seconds since start; silent with --quiet."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.t0 = time.perf_counter()
-
-    def __call__(self, message: str) -> None:
-        if not self.quiet:
-            click.echo(f"[{time.perf_counter() - self.t0:7.1f}s] {message}", err=True)
-
-
-def _load(path: Path, catalog_path: Optional[Path]) -> tuple[Inventory, Estate]:
-    try:
-        catalog = load_catalog(catalog_path)
-    except CatalogError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
-    try:
-        inv = load_inventory(path, catalog)
-    except InventoryError as exc:
-        for issue in exc.issues:
-            click.echo(f"error: {issue}", err=True)
-        click.echo(f"{len(exc.issues)} problem(s) in {path}; nothing was planned or written", err=True)
-        sys.exit(EXIT_INPUT)
-    return inv, Estate.of(inv, catalog)
+# Re-exported: scripts and tests use planner.cli.default_inventory.
+__all__ = ["default_inventory", "main"]
 
 
 def _emit(data: Any, fmt: str, text: str) -> None:
@@ -70,8 +31,6 @@ def _emit(data: Any, fmt: str, text: str) -> None:
         click.echo(text)
 
 
-catalog_option = click.option("--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False),
-                              help="VM catalogue JSON (default: the shipped snapshot).")
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                              help="Output for people or for scripts.")
 
@@ -105,9 +64,9 @@ def plan(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_
     """
     from .pipeline import make_plan
 
-    progress = _Progress(quiet)
+    progress = Progress(quiet)
     path = inventory or default_inventory()
-    inv, estate = _load(path, catalog_path)
+    inv, estate = load_estate(path, catalog_path)
     progress(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {path}")
     settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
     result = make_plan(inv, settings, progress, estate)
@@ -165,12 +124,8 @@ def verify(inventory: Path, plan_path: Path, catalog_path: Optional[Path], fmt: 
     """Check PLAN against INVENTORY without the solver: every hard rule, cost and total. Exit 0 holds, 1 broken, 2 bad input."""
     from .verify import verify_plan
 
-    _, estate = _load(inventory, catalog_path)
-    try:
-        p = read_plan(plan_path)
-    except PlanFileError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+    _, estate = load_estate(inventory, catalog_path)
+    p = load_plan(plan_path)
     problems = verify_plan(estate, p)
     text = "\n".join(f"FAIL [{pr.rule}] {pr.message}" for pr in problems)
     text += ("\n" if text else "") + (f"{len(problems)} problem(s): the plan does not hold" if problems else

@@ -14,9 +14,9 @@ from typing import Optional
 import click
 
 from .check.render import FORMATS
+from .cli_common import EXIT_INPUT, Progress, catalog_option
 from .check.thresholds import Threshold, ThresholdError, parse_threshold
 
-EXIT_INPUT = 2
 _EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit"}
 
 
@@ -63,8 +63,7 @@ def _outputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Solver time limit in seconds.")
 @click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
-@click.option("--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="VM catalogue JSON (default: the shipped snapshot).")
+@catalog_option
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], outputs: list[tuple[str, Path]],
                   warn_over: Optional[Threshold], fail_over: Optional[Threshold], waivers_path: Optional[Path],
@@ -86,9 +85,8 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
     from .check.gate import run_check
     from .check.render import render
     from .atomic_write import write_atomic
-    from .cli import _Progress
 
-    progress = _Progress(quiet)
+    progress = Progress(quiet)
     result = run_check(inventory, baseline, today=today.date() if today else dt.date.today(), warn_over=warn_over,
                        fail_over=fail_over, waivers_path=waivers_path, catalog_path=catalog_path, backend=backend,
                        time_limit=time_limit, gap=gap, threads=threads, progress=progress)

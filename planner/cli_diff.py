@@ -13,28 +13,7 @@ from typing import Optional
 
 import click
 
-from .errors import PlanFileError
-from .plan import Plan, read_plan
-
-# planner.cli imports this module to register the commands, so its helpers are imported
-# inside the commands: importing planner.cli_diff first must work too.
-EXIT_OK, EXIT_INPUT = 0, 2
-catalog_option = click.option("--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False),
-                              help="VM catalogue JSON (default: the shipped snapshot).")
-
-
-def _load(path: Path, catalog_path: Optional[Path]):  # noqa: ANN202 - (Inventory, Estate), exits 2 on bad input
-    from .cli import _load as load
-
-    return load(path, catalog_path)
-
-
-def _read(path: Path) -> Plan:
-    try:
-        return read_plan(path)
-    except PlanFileError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+from .cli_common import EXIT_INPUT, EXIT_OK, catalog_option, default_inventory, load_estate, load_plan
 
 
 def _dump(doc: dict) -> str:
@@ -53,8 +32,8 @@ def diff_command(old_path: Path, new_path: Path, inventory: Optional[Path], fmt:
     """What moved between plan files OLD and NEW, the cost deltas and the compliance findings gained or resolved. Exit 0; 2 on bad input."""
     from .diff import diff_plans, render_markdown, render_text
 
-    old, new = _read(old_path), _read(new_path)
-    estate = _load(inventory, catalog_path)[1] if inventory is not None else None
+    old, new = load_plan(old_path), load_plan(new_path)
+    estate = load_estate(inventory, catalog_path)[1] if inventory is not None else None
     d = diff_plans(old, new, estate)
     for note in d.notes:
         click.echo(f"warning: {note}", err=True)
@@ -80,10 +59,8 @@ def explain_command(workload: str, inventory: Optional[Path], plan_path: Path, f
     """Why WORKLOAD sits where the plan puts it, and what every other site would cost or which rules it would break. Exit 0; 2 on bad input or an unknown workload."""
     from .explain import ExplainError, explain_workload, render_text
 
-    from .cli import default_inventory
-
-    _, estate = _load(inventory or default_inventory(), catalog_path)
-    p = _read(plan_path)
+    _, estate = load_estate(inventory or default_inventory(), catalog_path)
+    p = load_plan(plan_path)
     if p.inventory_sha256 != estate.inventory.sha256:
         click.echo(f"warning: {plan_path} was made from a different inventory (inventory_sha256 differs): it may be stale; "
                    "explaining the sites it gives", err=True)

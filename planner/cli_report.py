@@ -15,11 +15,9 @@ from typing import Callable, Optional, Sequence
 
 import click
 
-from .errors import PlanFileError
+from .cli_common import EXIT_INPUT, Progress, catalog_option, default_inventory, load_estate, load_plan
 from .estate import Estate
-from .plan import Plan, read_plan
-
-EXIT_INPUT = 2
+from .plan import Plan
 
 
 def write_reports(plan: Plan, estate: Estate, out_dir: Path, template_dir: Optional[Path], formats: Sequence[str],
@@ -47,8 +45,7 @@ def write_reports(plan: Plan, estate: Estate, out_dir: Path, template_dir: Optio
               help="Your template folder: its files replace the built-in ones; extend those as default/NAME.")
 @click.option("--format", "formats", type=click.Choice(["html", "md", "pdf"]), multiple=True,
               help="Output format; repeat for several (default: html and md). pdf needs Chromium.")
-@click.option("--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="VM catalogue JSON (default: the shipped snapshot).")
+@catalog_option
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional[Path], template_dir: Optional[Path],
                    formats: tuple[str, ...], catalog_path: Optional[Path], quiet: bool) -> None:
@@ -58,19 +55,13 @@ def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional
     Exit 0 written, 2 bad input (unreadable plan, an inventory the plan was not made from,
     a broken template, PDF without Chromium).
     """
-    from .cli import _load, _Progress, default_inventory
-
-    progress = _Progress(quiet)
+    progress = Progress(quiet)
     if template_dir is not None and not template_dir.is_dir():
         click.echo(f"error: --templates {template_dir}: no such folder", err=True)
         sys.exit(EXIT_INPUT)
-    try:
-        plan = read_plan(plan_path)
-    except PlanFileError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+    plan = load_plan(plan_path)
     inv_path = inventory or default_inventory()
-    inv, estate = _load(inv_path, catalog_path)
+    inv, estate = load_estate(inv_path, catalog_path)
     if plan.inventory_sha256 != inv.sha256:
         click.echo(f"error: {plan_path} was made from a different inventory than {inv_path} "
                    f"(plan inventory_sha256 {plan.inventory_sha256[:16]}…, inventory {inv.sha256[:16]}…); "

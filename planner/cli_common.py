@@ -1,0 +1,74 @@
+"""What every `planner` command module shares: exit codes, progress lines, loading an inventory
+or a plan file with bad input turned into exit 2, and the common options.
+
+The command modules (cli.py, cli_diff.py, cli_report.py, cli_check.py) import this at module
+level; cli.py registers the others, so they must not import cli.py themselves.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from .catalog import CatalogError, load_catalog
+from .errors import InventoryError, PlanFileError
+from .estate import Estate
+from .loader import load_inventory
+from .model import Inventory
+from .plan import Plan, read_plan
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+
+catalog_option = click.option("--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False),
+                              help="VM catalogue JSON (default: the shipped snapshot).")
+
+
+def default_inventory() -> Path:
+    """The sample estate shipped with the package (the repository's `inventory/`)."""
+    bundled = Path(str(resources.files("planner"))) / "inventory"
+    if bundled.is_dir():
+        return bundled
+    return Path(__file__).resolve().parent.parent / "inventory"
+
+
+class Progress:
+    """Progress lines on stderr, with seconds since start; silent with --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(f"[{time.perf_counter() - self.t0:7.1f}s] {message}", err=True)
+
+
+def load_estate(path: Path, catalog_path: Optional[Path]) -> tuple[Inventory, Estate]:
+    """The inventory at `path` and its estate; every input error on stderr and exit 2 otherwise."""
+    try:
+        catalog = load_catalog(catalog_path)
+    except CatalogError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    try:
+        inv = load_inventory(path, catalog)
+    except InventoryError as exc:
+        for issue in exc.issues:
+            click.echo(f"error: {issue}", err=True)
+        click.echo(f"{len(exc.issues)} problem(s) in {path}; nothing was planned or written", err=True)
+        sys.exit(EXIT_INPUT)
+    return inv, Estate.of(inv, catalog)
+
+
+def load_plan(path: Path) -> Plan:
+    """The plan file at `path`; a message on stderr and exit 2 when it cannot be read."""
+    try:
+        return read_plan(path)
+    except PlanFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
