@@ -30,6 +30,7 @@ from ..estate import Estate
 from ..model import Site, SiteKind, Workload, add_months
 from ..plan import Assignment, Plan
 from ..rules import Rule, latency_text, profile_violations
+from ..waves import phase_name, phases_of
 
 CAPACITY_WARN = 0.90  # a site resource this full after the plan is a risk
 LATENCY_WARN = 0.80  # a path using this much of its latency budget is at the edge
@@ -349,11 +350,6 @@ class _EdgeView:
         self.catalog = estate.catalog
 
 
-def _half_year(day: dt.date) -> str:
-    """The fallback phase of a wave when plan.json names none (older plans): the half-year it starts in, `2027-H1`."""
-    return f"{day.year}-H{1 if day.month <= 6 else 2}"
-
-
 # ----------------------------------------------------------------------------- builder
 
 
@@ -590,14 +586,9 @@ class _Builder:
                     phase_of.setdefault(n, str(name))
                 rows.append(PhaseRow(str(name), start, end, waves, sum(size.get(n, 0) for n in waves)))
         for wv in self.waves:
-            phase_of.setdefault(wv.number, _half_year(wv.start))
+            phase_of.setdefault(wv.number, phase_name(wv.start))  # older plans name no phases
         if not rows:
-            grouped: dict[str, list] = {}
-            for wv in self.waves:
-                grouped.setdefault(phase_of[wv.number], []).append(wv)
-            for name, wvs in grouped.items():
-                rows.append(PhaseRow(name, min(w.start for w in wvs), max(w.end for w in wvs), tuple(w.number for w in wvs),
-                                     sum(len(w.workloads) for w in wvs)))
+            rows = [PhaseRow(p.phase, p.start, p.end, p.waves, sum(size.get(n, 0) for n in p.waves)) for p in phases_of(self.waves)]
         rows.sort(key=lambda r: (r.start, r.name))
         return phase_of, rows
 
