@@ -10,7 +10,7 @@ from standin import SUBSCRIPTION, FakeCredential, StandIn, price, sku
 
 import planner.azure.arm as arm
 from planner.catalog import load_catalog
-from planner.cli_import import catalog_group
+from planner.cli.imports import catalog_group
 
 
 @pytest.fixture

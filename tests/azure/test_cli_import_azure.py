@@ -11,7 +11,7 @@ from standin import SUBSCRIPTION, FakeCredential, StandIn, vm
 
 import planner.azure.arm as arm
 from planner.catalog import load_catalog
-from planner.cli_import import import_group
+from planner.cli.imports import import_group
 from planner.importers.azure_vms import import_azure_vms
 from planner.model import Workload
 from planner.sources import FakeVmInventorySource, RunningVm

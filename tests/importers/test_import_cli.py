@@ -10,7 +10,7 @@ from types import ModuleType
 import yaml
 from click.testing import CliRunner, Result
 
-from planner.cli_import import import_group
+from planner.cli.imports import import_group
 from planner.model import Workload
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pytest
 
-from planner.cli_import import catalog_group, import_group
+from planner.cli.imports import catalog_group, import_group
 
 DOC = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.cli_import import import_group
+from planner.cli.imports import import_group
 
 ESTATE = {
     "zones": [{"id": "madrid", "country": "ES"}],

@@ -13,7 +13,7 @@ from typing import Optional
 
 import click
 
-from .cli_common import EXIT_INPUT, EXIT_OK, catalog_option, default_inventory, load_estate, load_plan
+from .common import EXIT_INPUT, EXIT_OK, catalog_option, default_inventory, load_estate, load_plan
 
 
 def _dump(doc: dict) -> str:
@@ -30,7 +30,7 @@ def _dump(doc: dict) -> str:
 @catalog_option
 def diff_command(old_path: Path, new_path: Path, inventory: Optional[Path], fmt: str, catalog_path: Optional[Path]) -> None:
     """What moved between plan files OLD and NEW, the cost deltas and the compliance findings gained or resolved. Exit 0; 2 on bad input."""
-    from .diff import diff_plans, render_markdown, render_text
+    from ..diff import diff_plans, render_markdown, render_text
 
     old, new = load_plan(old_path), load_plan(new_path)
     estate = load_estate(inventory, catalog_path)[1] if inventory is not None else None
@@ -57,7 +57,7 @@ def diff_command(old_path: Path, new_path: Path, inventory: Optional[Path], fmt:
 @catalog_option
 def explain_command(workload: str, inventory: Optional[Path], plan_path: Path, fmt: str, catalog_path: Optional[Path]) -> None:
     """Why WORKLOAD sits where the plan puts it, and what every other site would cost or which rules it would break. Exit 0; 2 on bad input or an unknown workload."""
-    from .explain import ExplainError, explain_workload, render_text
+    from ..explain import ExplainError, explain_workload, render_text
 
     _, estate = load_estate(inventory or default_inventory(), catalog_path)
     p = load_plan(plan_path)

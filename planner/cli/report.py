@@ -15,15 +15,15 @@ from typing import Callable, Optional, Sequence
 
 import click
 
-from .cli_common import EXIT_INPUT, Progress, catalog_option, default_inventory, load_estate, load_plan
-from .estate import Estate
-from .plan import Plan
+from .common import EXIT_INPUT, Progress, catalog_option, default_inventory, load_estate, load_plan
+from ..estate import Estate
+from ..plan import Plan
 
 
 def write_reports(plan: Plan, estate: Estate, out_dir: Path, template_dir: Optional[Path], formats: Sequence[str],
                   progress: Callable[[str], None]) -> list[Path]:
     """Render the reports of `plan` into `out_dir`; on a report error print it and exit 2."""
-    from .report import ReportError, render_reports
+    from ..report import ReportError, render_reports
 
     t0 = time.perf_counter()
     try:
@@ -68,7 +68,7 @@ def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional
                    f"pass the inventory it was made from with --inventory, or re-plan", err=True)
         sys.exit(EXIT_INPUT)
     if "pdf" in formats:
-        from .report import ChromiumMissing, find_chromium
+        from ..report import ChromiumMissing, find_chromium
 
         try:
             find_chromium()

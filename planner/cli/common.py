@@ -1,12 +1,13 @@
 """What every `planner` command module shares: exit codes, progress lines, loading an inventory
 or a plan file with bad input turned into exit 2, and the common options.
 
-The command modules (cli.py, cli_diff.py, cli_report.py, cli_check.py) import this at module
-level; cli.py registers the others, so they must not import cli.py themselves.
+Every command module of this package imports it; the package's `__init__` registers the
+commands, so no command module imports `__init__` itself.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from importlib import resources
@@ -15,12 +16,12 @@ from typing import Optional
 
 import click
 
-from .catalog import CatalogError, load_catalog
-from .errors import InventoryError, PlanFileError
-from .estate import Estate
-from .loader import load_inventory
-from .model import Inventory
-from .plan import Plan, read_plan
+from ..catalog import CatalogError, load_catalog
+from ..errors import InventoryError, PlanFileError
+from ..estate import Estate
+from ..loader import load_inventory
+from ..model import Inventory
+from ..plan import Plan, read_plan
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
@@ -33,7 +34,7 @@ def default_inventory() -> Path:
     bundled = Path(str(resources.files("planner"))) / "inventory"
     if bundled.is_dir():
         return bundled
-    return Path(__file__).resolve().parent.parent / "inventory"
+    return Path(__file__).resolve().parents[2] / "inventory"
 
 
 class Progress:
@@ -72,3 +73,17 @@ def load_plan(path: Path) -> Plan:
     except PlanFileError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
+
+
+def emit(data: Any, fmt: str, text: str) -> None:
+    """Print `data` as JSON for scripts, or `text` for people."""
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    else:
+        click.echo(text)
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                             help="Output for people or for scripts.")
+
+

@@ -13,9 +13,9 @@ from typing import Optional
 
 import click
 
-from .check.render import FORMATS
-from .cli_common import EXIT_INPUT, Progress, catalog_option
-from .check.thresholds import Threshold, ThresholdError, parse_threshold
+from ..check.render import FORMATS
+from .common import EXIT_INPUT, Progress, catalog_option
+from ..check.thresholds import Threshold, ThresholdError, parse_threshold
 
 _EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit"}
 
@@ -82,9 +82,9 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
       2  bad input or usage: a broken inventory, an unreadable baseline,
          a bad waivers file, threshold or option
     """
-    from .check.gate import run_check
-    from .check.render import render
-    from .atomic_write import write_atomic
+    from ..check.gate import run_check
+    from ..check.render import render
+    from ..atomic_write import write_atomic
 
     progress = Progress(quiet)
     result = run_check(inventory, baseline, today=today.date() if today else dt.date.today(), warn_over=warn_over,

@@ -1,0 +1,33 @@
+"""The `planner` command line: click wiring over the library, nothing more.
+
+Exit codes (DESIGN.md): 0 success, 1 no plan / a check failed, 2 bad input or usage.
+Results go to stdout or files, progress to stderr; written files appear whole or not at all.
+Each command lives in a module of this package named for it; this module only groups them.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .check import check_command
+from .common import default_inventory
+from .diff import diff_command, explain_command
+from .imports import catalog_group, import_group
+from .plan import plan_command
+from .report import report_command
+from .synth import synth_command
+from .validate import validate_command, verify_command
+
+# Re-exported: scripts and tests use planner.cli.default_inventory.
+__all__ = ["default_inventory", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hybrid-migration-planner")
+def main() -> None:
+    """Plan the cheapest legal, latency-safe move of an estate into own DCs, Azure and edge sites."""
+
+
+for _command in (plan_command, validate_command, verify_command, import_group, catalog_group, report_command, diff_command,
+                 explain_command, check_command, synth_command):
+    main.add_command(_command)
