@@ -110,6 +110,7 @@ class Workload(_Strict):
     anti_affinity: Optional[Id] = None
     migration_cost: Optional[NonNeg] = None
     migration_effort_hours: Optional[NonNeg] = None
+    os: Literal["linux", "windows"] = "linux"
 
     @property
     def is_prod(self) -> bool:
