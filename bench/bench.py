@@ -19,7 +19,7 @@ from pathlib import Path
 def one(n: int, seed: int, time_limit: float, gap: float) -> dict:
     """Run one size in this process and return its measurements."""
     from planner.estate import Estate
-    from planner.loader import load_inventory
+    from planner.load import load_inventory
     from planner.model import SolverSettings
     from planner.pipeline import make_plan
     from planner.atomic_write import write_atomic

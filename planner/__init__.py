@@ -5,7 +5,7 @@ from .diff import PlanDiff, diff_plans
 from .errors import InventoryError, Issue
 from .estate import Estate
 from .explain import Explanation, explain_workload
-from .loader import load_inventory
+from .load import load_inventory
 from .model import Inventory, Site, Workload
 from .pipeline import PlanResult, make_plan
 from .plan import Plan, read_plan

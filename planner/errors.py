@@ -13,9 +13,10 @@ class Issue:
     line: int
     field: str
     message: str
+    row: int = 0  # a Parquet table's row (the first data row is 1), where a line means nothing
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
+        where = f"{self.file}:{self.line}" if self.line else (f"{self.file}: row {self.row}" if self.row else self.file)
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 

@@ -1,7 +1,8 @@
 """Look-up structures over an inventory that every other module shares.
 
 An :class:`Estate` is built once per inventory: indexes by id, the zone latency matrix,
-expanded country groups, policies by data class and the VM catalogue.
+expanded country groups, policies by data class, the VM catalogue, and the workloads'
+columns (`table`) with their distinct profiles.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from .catalog import Catalog, load_catalog
 from .model import Inventory, Policy, Site, Workload
+from .workloads import WorkloadTable, WorkloadViews
 from typing import Optional
 
 NO_PATH = float("inf")
@@ -47,14 +49,50 @@ class Estate:
     def site_by_id(self) -> dict[str, Site]:
         return {s.id: s for s in self.sites}
 
-    @cached_property
-    def workloads(self) -> tuple[Workload, ...]:
-        """Workloads in id order: the solver's workload index."""
-        return tuple(sorted(self.inventory.workloads, key=lambda w: w.id))
+    @property
+    def table(self) -> WorkloadTable:
+        """The workloads as columns, rows in id order: the solver's workload index."""
+        return self.inventory.workloads
+
+    @property
+    def workloads(self) -> WorkloadViews:
+        """Workloads in id order, as :class:`Workload` objects made when asked for (use `table` on hot paths)."""
+        return self.table.views
+
+    @property
+    def workload_index(self) -> dict[str, int]:
+        """Workload id to its row in `table` (built on first use)."""
+        return self.table.index()
+
+    def workload(self, wid: str) -> Workload:
+        """The workload with id `wid` (KeyError when there is none)."""
+        return self.table.workload(self.workload_index[wid])
 
     @cached_property
-    def workload_index(self) -> dict[str, int]:
-        return {w.id: i for i, w in enumerate(self.workloads)}
+    def migration_cost(self) -> np.ndarray:
+        """Per workload, its one-time cost of moving (the scenario's default where not given)."""
+        return np.where(np.isnan(self.table.migration_cost), self.scenario.default_migration_cost, self.table.migration_cost)
+
+    @cached_property
+    def effort(self) -> np.ndarray:
+        """Per workload, its migration effort in hours (the scenario's default where not given)."""
+        e = self.table.migration_effort_hours
+        return np.where(np.isnan(e), self.scenario.default_migration_effort_hours, e)
+
+    @cached_property
+    def profiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """(profile of each workload, a representative row of each profile): workloads alike for the single-site rules.
+
+        A profile is what those rules read besides size: pin, allowed kinds, certifications,
+        data classes and users; estates have far fewer profiles than workloads.
+        """
+        t = self.table
+        key = np.stack([t.pin.astype(np.int64), t.allowed_kinds.astype(np.int64), t.requires.astype(np.int64),
+                        t.data.astype(np.int64), t.users.astype(np.int64)], axis=1)
+        if len(key) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        return inverse.ravel().astype(np.int64), first.astype(np.int64)
 
     @cached_property
     def zone_index(self) -> dict[str, int]:
@@ -116,11 +154,13 @@ class Estate:
     @cached_property
     def anti_affinity_groups(self) -> dict[str, tuple[int, ...]]:
         """Anti-affinity group name to its members' workload numbers (in `workloads` order)."""
-        out: dict[str, list[int]] = {}
-        for i, w in enumerate(self.workloads):
-            if w.anti_affinity is not None:
-                out.setdefault(w.anti_affinity, []).append(i)
-        return {name: tuple(members) for name, members in out.items()}
+        aa = self.table.anti_affinity
+        rows = np.nonzero(aa.codes >= 0)[0]
+        order = rows[np.argsort(aa.codes[rows], kind="stable")]
+        codes = aa.codes[order]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
+        ends = np.r_[starts[1:], len(codes)]
+        return {aa.names[int(codes[a])]: tuple(order[a:b].tolist()) for a, b in zip(starts.tolist(), ends.tolist())}
 
     def closes_in_horizon(self, site: Site) -> bool:
         """Whether the site closes before the horizon ends, so nothing may remain there."""

@@ -1,14 +1,17 @@
 """The domain model: what an inventory says, validated and immutable.
 
-These pydantic models are both the schema of the YAML inventory (unknown fields are
-errors, types and ranges are checked) and the objects the rest of the planner reads.
-Cross-references (zones, sites, workloads, data classes, country groups) are checked
-by :mod:`planner.loader` once every file is read, since they span files.
+The topology (zones, policies, sites, scenario) is a set of pydantic models: both the schema
+of its YAML sections (unknown fields are errors, types and ranges are checked) and the objects
+the rest of the planner reads. Workloads, of which there may be a million, are held as columns
+(:mod:`planner.workloads`); :class:`Workload` is the read-only view of one of them. Their
+fields are declared once in :mod:`planner.load.schema`. Cross-references are checked by
+:mod:`planner.load` once every file is read, since they span files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Literal, Optional
 
@@ -65,6 +68,7 @@ class SiteCost(_Strict):
     memory_gb_month: NonNeg = 0.0
     storage_gb_month: NonNeg = 0.0
     egress_gb: Optional[NonNeg] = None
+    windows_vcpu_month: NonNeg = 0.0  # Windows licence per vCPU-month, added for Windows workloads
 
 
 class Site(_Strict):
@@ -79,48 +83,69 @@ class Site(_Strict):
     closes: Optional[dt.date] = None
 
 
-class UserNeed(_Strict):
-    zone: Id
-    max_latency_ms: NonNeg
+@dataclass(frozen=True)
+class UserNeed:
+    """Users in `zone` need the workload within `max_latency_ms`."""
+
+    zone: str
+    max_latency_ms: float
 
 
-class Dependency(_Strict):
-    workload: Id
-    max_latency_ms: Optional[NonNeg] = None
-    traffic_gb_month: NonNeg = 0.0
+@dataclass(frozen=True)
+class Dependency:
+    """The workload depends on `workload`, within `max_latency_ms` (None: no budget), sending `traffic_gb_month`."""
+
+    workload: str
+    max_latency_ms: Optional[float] = None
+    traffic_gb_month: float = 0.0
 
 
-class Workload(_Strict):
-    id: Id
-    app: Id
-    env: Id
+@dataclass(frozen=True)
+class Workload:
+    """One workload, read from the columnar estate (:class:`planner.workloads.WorkloadTable`) when asked for.
+
+    The hot paths read the table's columns; this object is for the code that looks at a few
+    workloads at a time (explain, diff, messages). Optional fields are None when not given.
+    """
+
+    id: str
+    app: str
+    env: str
+    vcpu: float
+    memory_gb: float
+    current_site: str
     criticality: Criticality = Criticality.MEDIUM
-    vcpu: Pos
-    memory_gb: Pos
-    storage_gb: NonNeg = 0.0
-    cpu_util_p95: Optional[Fraction] = None
-    mem_util_p95: Optional[Fraction] = None
-    current_site: Id
-    data: list[Id] = Field(default_factory=list)
-    users: list[UserNeed] = Field(default_factory=list)
-    depends_on: list[Dependency] = Field(default_factory=list)
-    requires: list[str] = Field(default_factory=list)
-    pin: Optional[Id] = None
-    allowed_kinds: Optional[list[SiteKind]] = Field(default=None, min_length=1)
-    anti_affinity: Optional[Id] = None
-    migration_cost: Optional[NonNeg] = None
-    migration_effort_hours: Optional[NonNeg] = None
-    os: Literal["linux", "windows"] = "linux"
+    storage_gb: float = 0.0
+    cpu_util_p95: Optional[float] = None
+    mem_util_p95: Optional[float] = None
+    data: tuple[str, ...] = ()
+    users: tuple[UserNeed, ...] = ()
+    depends_on: tuple[Dependency, ...] = ()
+    requires: tuple[str, ...] = ()
+    pin: Optional[str] = None
+    allowed_kinds: Optional[tuple[SiteKind, ...]] = None
+    anti_affinity: Optional[str] = None
+    migration_cost: Optional[float] = None
+    migration_effort_hours: Optional[float] = None
+    os: str = "linux"
 
     @property
     def is_prod(self) -> bool:
         """Production workloads form their app's production move group."""
-        return self.env.lower() in ("prod", "production", "prd")
+        return is_prod_env(self.env)
 
     @property
     def move_group(self) -> tuple[str, bool]:
         """(app, is_prod): the unit that moves in one wave."""
         return (self.app, self.is_prod)
+
+
+PROD_ENVS = ("prod", "production", "prd")
+
+
+def is_prod_env(env: str) -> bool:
+    """Whether an `env` value names production (`prod`, `production` or `prd`, any case)."""
+    return env.lower() in PROD_ENVS
 
 
 class WaveRules(_Strict):
@@ -149,6 +174,16 @@ class SolverSettings(_Strict):
         return self.model_copy(update={k: v for k, v in given.items() if v is not None})
 
 
+PRICING_OPTIONS = ("payg", "reserved-1y", "reserved-3y", "savings-plan-1y", "savings-plan-3y")
+
+
+class Pricing(_Strict):
+    """How catalogue-priced Azure VMs are bought: pay-as-you-go or a commitment, and Azure Hybrid Benefit."""
+
+    azure: Literal["payg", "reserved-1y", "reserved-3y", "savings-plan-1y", "savings-plan-3y"] = "payg"
+    hybrid_benefit: bool = False
+
+
 class Scenario(_Strict):
     start: dt.date = dt.date(2027, 1, 1)
     horizon_months: Annotated[int, Field(ge=1, le=600)] = 36
@@ -159,6 +194,7 @@ class Scenario(_Strict):
     intra_zone_ms: NonNeg = 1.0
     waves: WaveRules = Field(default_factory=WaveRules)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    pricing: Pricing = Field(default_factory=Pricing)
 
     @property
     def horizon_end(self) -> dt.date:
@@ -185,7 +221,11 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 class Inventory(BaseModel):
-    """A whole, cross-checked estate. Built by :func:`planner.loader.load_inventory`."""
+    """A whole, cross-checked estate. Built by :func:`planner.load.load_inventory`.
+
+    `workloads` is columnar (one array per field, rows sorted by id); iterating it yields
+    :class:`Workload` objects one at a time.
+    """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -194,7 +234,12 @@ class Inventory(BaseModel):
     countries: dict[str, tuple[str, ...]]
     policies: tuple[Policy, ...]
     sites: tuple[Site, ...]
-    workloads: tuple[Workload, ...]
+    workloads: "WorkloadTable"
     scenario: Scenario
     sha256: str
     source: str
+
+
+from .workloads import WorkloadTable  # noqa: E402 - the columnar table refers back to the views above
+
+Inventory.model_rebuild()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 from typing import Callable, Optional
 
 from .estate import Estate
 from .model import Inventory, SolverSettings
 from .plan import Plan, build_plan
-from .solver import Placement, solve
+from .solve import Placement, solve
 from .waves import Schedule, schedule_waves
 
 
@@ -38,9 +40,10 @@ def make_plan(
     placement = solve(estate, settings, progress, baseline=baseline.site_of if baseline else None)
     schedule = None
     if placement.choice is not None:
-        site_ids = [estate.sites[int(placement.candidates.site[e])].id for e in placement.choice.tolist()]
-        moving = [w for w, sid in zip(estate.workloads, site_ids) if sid != w.current_site]
+        site_no = placement.candidates.site[placement.choice]
+        site_ids = [estate.sites[j].id for j in site_no.tolist()]
+        moving = [estate.table.workload(i) for i in np.nonzero(site_no != estate.table.current_site)[0].tolist()]
         if progress:
-            progress(f"placed: {placement.status}, {len(moving)} workloads move; scheduling waves")
-        schedule = schedule_waves(estate, moving, {w.id: sid for w, sid in zip(estate.workloads, site_ids)})
+            progress(f"placed: {placement.status}, {len(moving):,} workloads move; scheduling waves")
+        schedule = schedule_waves(estate, moving, dict(zip(estate.table.ids, site_ids)))
     return PlanResult(build_plan(estate, placement, schedule), estate, placement, schedule)

@@ -10,14 +10,17 @@ same words.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping
 
-from .costs import catalogue_sku, is_rate_priced
+import numpy as np
+
+from .costs import is_rate_priced, monthly_run
 from .estate import Estate
 from .model import Site, Workload
+
+RESOURCES = ("vcpu", "memory_gb", "storage_gb")
 
 
 class Rule(str, Enum):
@@ -99,16 +102,27 @@ def profile_violations(estate: Estate, w: Workload, site: Site) -> list[Violatio
     return out
 
 
+def fits_whole_capacity(site: Site, vcpu: np.ndarray, memory_gb: np.ndarray, storage_gb: np.ndarray) -> np.ndarray:
+    """Per workload, whether it fits inside the site's whole capacity in every resource (the size rule on columns)."""
+    ok = np.ones(len(vcpu), dtype=bool)
+    if site.capacity is not None:
+        for res, need in (("vcpu", vcpu), ("memory_gb", memory_gb), ("storage_gb", storage_gb)):
+            cap = getattr(site.capacity, res)
+            if cap is not None:
+                ok &= need <= cap
+    return ok
+
+
 def size_violations(estate: Estate, w: Workload, site: Site) -> list[Violation]:
     """Rules on the workload's size alone: it fits the site's whole capacity, and a VM size exists."""
     out: list[Violation] = []
     if site.capacity is not None:
-        for res in ("vcpu", "memory_gb", "storage_gb"):
+        for res in RESOURCES:
             cap = getattr(site.capacity, res)
             need = getattr(w, res)
             if cap is not None and need > cap:
                 out.append(Violation(Rule.SIZE, f"{w.id} needs {need:g} {res}, more than {site.id}'s whole capacity of {cap:g}"))
-    if not is_rate_priced(site) and catalogue_sku(estate, w, site) is None:
+    if not is_rate_priced(site) and monthly_run(estate, w, site) is None:
         big_cpu, big_mem = estate.catalog.largest(site.region or "")
         out.append(Violation(Rule.NO_VM_SIZE, f"no VM size in {site.region} covers {w.id} (largest: {big_cpu} vCPU, {big_mem:g} GB)"))
     return out
@@ -141,41 +155,51 @@ def placement_violations(estate: Estate, site_of: Mapping[str, str]) -> list[Pla
     Workloads missing from `site_of`, or on sites the inventory lacks, are left out: saying
     so is the caller's job.
     """
+    index = estate.site_index
+    site_no = np.array([index.get(site_of.get(w, ""), -1) for w in estate.table.ids], dtype=np.int64)
+    return placement_violations_columns(estate, site_no)
+
+
+def placement_violations_columns(estate: Estate, site_no: np.ndarray) -> list[PlacementViolation]:
+    """:func:`placement_violations` over a site number per workload row (-1: not placed), on arrays."""
+    t = estate.table
+    ids = t.ids
     out: list[PlacementViolation] = []
-    placed = {wid: estate.site_by_id[sid] for wid, sid in site_of.items() if sid in estate.site_by_id and wid in estate.workload_index}
-    load: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(("vcpu", "memory_gb", "storage_gb"), 0.0))
-    on_site: dict[str, list[str]] = defaultdict(list)
-    for w in estate.workloads:
-        site = placed.get(w.id)
-        if site is None:
-            continue
-        on_site[site.id].append(w.id)
-        for res in load[site.id]:
-            load[site.id][res] += getattr(w, res)
-        for d in w.depends_on:
-            other = placed.get(d.workload)
-            if d.max_latency_ms is None or other is None:
-                continue
-            ms = estate.latency(site.zone, other.zone)
-            if ms > d.max_latency_ms:
-                out.append(PlacementViolation(Rule.DEPENDENCY_LATENCY, (w.id, d.workload), (site.id, other.id), d.workload,
-                    f"{w.id} ({site.id}, {site.zone}) must reach {d.workload} ({other.id}, {other.zone}) within {d.max_latency_ms:g} ms; "
-                    f"the path is {latency_text(ms)}"))
-    for sid, used in sorted(load.items()):
-        cap = estate.site_by_id[sid].capacity
-        for res, amount in used.items():
-            limit = getattr(cap, res) if cap is not None else None
-            if limit is not None and amount > limit + 1e-6:
-                out.append(PlacementViolation(Rule.CAPACITY, tuple(sorted(on_site[sid])), (sid,), res,
-                                              f"{sid} holds {amount:g} {res}, over its capacity of {limit:g}"))
-    for name, members in sorted(estate.anti_affinity_groups.items()):
-        by_site: dict[str, list[str]] = defaultdict(list)
-        for i in members:
-            site = placed.get(estate.workloads[i].id)
-            if site is not None:
-                by_site[site.id].append(estate.workloads[i].id)
-        for sid, ws in sorted(by_site.items()):
-            if len(ws) > 1:
-                out.append(PlacementViolation(Rule.ANTI_AFFINITY, tuple(sorted(ws)), (sid,), name,
-                                              f"anti-affinity group {name} has {', '.join(sorted(ws))} together on {sid}"))
-    return out
+    placed = site_no >= 0
+    n_s = len(estate.sites)
+    for res in RESOURCES:
+        size = getattr(t, res)
+        load = np.bincount(site_no[placed], weights=size[placed], minlength=n_s)
+        for j, site in enumerate(estate.sites):
+            limit = getattr(site.capacity, res) if site.capacity is not None else None
+            if limit is not None and load[j] > limit + 1e-6:
+                on = tuple(sorted(ids[i] for i in np.nonzero(site_no == j)[0].tolist()))
+                out.append(PlacementViolation(Rule.CAPACITY, on, (site.id,), res, f"{site.id} holds {load[j]:g} {res}, over its capacity of {limit:g}"))
+    d = t.deps
+    both = placed[d.src] & placed[d.dst] & ~np.isnan(d.max_latency_ms)
+    zone = estate.site_zone_index
+    ms = np.full(len(d), -np.inf)
+    ms[both] = estate.latency_matrix[zone[site_no[d.src[both]]], zone[site_no[d.dst[both]]]]
+    for k in np.nonzero(both & (ms > np.nan_to_num(d.max_latency_ms, nan=np.inf)))[0].tolist():
+        a, b = int(d.src[k]), int(d.dst[k])
+        sa, sb = estate.sites[int(site_no[a])], estate.sites[int(site_no[b])]
+        limit = float(d.max_latency_ms[k])
+        out.append(PlacementViolation(Rule.DEPENDENCY_LATENCY, (ids[a], ids[b]), (sa.id, sb.id), ids[b],
+            f"{ids[a]} ({sa.id}, {sa.zone}) must reach {ids[b]} ({sb.id}, {sb.zone}) within {limit:g} ms; "
+            f"the path is {latency_text(float(ms[k]))}"))
+    aa = t.anti_affinity
+    member = placed & (aa.codes >= 0)
+    if member.any():
+        rows = np.nonzero(member)[0]
+        key = aa.codes[rows].astype(np.int64) * (n_s + 1) + site_no[rows]
+        order = np.argsort(key, kind="stable")
+        k_sorted = key[order]
+        starts = np.flatnonzero(np.r_[True, k_sorted[1:] != k_sorted[:-1]])
+        ends = np.r_[starts[1:], len(k_sorted)]
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            if b - a > 1:
+                ws = tuple(sorted(ids[i] for i in rows[order[a:b]].tolist()))
+                first = int(rows[order[a]])
+                name, sid = aa.names[int(aa.codes[first])], estate.sites[int(site_no[first])].id
+                out.append(PlacementViolation(Rule.ANTI_AFFINITY, ws, (sid,), name, f"anti-affinity group {name} has {', '.join(ws)} together on {sid}"))
+    return sorted(out)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .candidates import Problem
+from .problem import Problem
 from .costs import monthly_egress, monthly_run, stay_put_monthly
 from .estate import Estate
 from .plan import Plan, cents

@@ -72,7 +72,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from .candidates import Problem
+from .problem import Problem
 from .costs import monthly_run
 from .estate import Estate
 from .model import Criticality, Workload

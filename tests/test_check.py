@@ -22,7 +22,7 @@ from planner.check.findings import Finding
 from planner.check.render import escape_data, escape_property, md, render_github
 from planner.check.result import CheckResult
 from planner.cli import main
-from planner.loader import load_inventory
+from planner.load import load_inventory
 from planner.pipeline import make_plan
 
 HERE = Path(__file__).parent

@@ -11,7 +11,7 @@ from planner.catalog import load_catalog
 from planner.cli import main
 from planner.diff import diff_plans, render_markdown, render_text
 from planner.estate import Estate
-from planner.loader import load_inventory
+from planner.load import load_inventory
 from planner.pipeline import make_plan
 from planner.plan import read_plan
 

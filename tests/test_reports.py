@@ -152,8 +152,9 @@ def test_names_from_the_inventory_are_text_in_html_and_markdown(tmp_path):
     (tmp_path / "inv.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     inv = load_inventory(tmp_path / "inv.yaml")
     # Ids are validated (no markup possible), so rename a workload behind the validator: defence in depth.
-    inv = inv.model_copy(update={"workloads": tuple(w.model_copy(update={"id": EVIL}) if w.id == "crm-app-dev-01" else w
-                                                    for w in inv.workloads)})
+    table = inv.workloads
+    renamed = tuple(EVIL if w == "crm-app-dev-01" else w for w in table.ids)
+    inv = inv.model_copy(update={"workloads": dataclasses.replace(table, ids=renamed, _index={})})
     result = make_plan(inv)
     assert any(a.workload == EVIL and a.moves for a in result.plan.assignments)
     files = render_reports(result.plan, result.estate, tmp_path / "out")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from planner.estate import Estate
-from planner.loader import inventory_files, load_inventory
+from planner.load import inventory_files, load_inventory
 from planner.model import Inventory, SiteKind
 from planner.rules import Rule, violations
 
@@ -43,7 +43,7 @@ def test_generated_files_are_up_to_date(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_every_file_says_what_it_holds() -> None:
-    files = inventory_files(SAMPLE)
+    files = [f.path for f in inventory_files(SAMPLE)[0]]
     assert len(files) >= 5
     for path in files:
         assert path.read_text(encoding="utf-8").startswith("# "), path

@@ -11,7 +11,7 @@ import pytest
 from planner import synth
 from planner.errors import InventoryError
 from planner.estate import Estate
-from planner.loader import load_inventory
+from planner.load import load_inventory
 from planner.model import Inventory, SiteKind
 from planner.pipeline import make_plan
 from planner.rules import Rule, violations

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
-from ..candidates import Problem
+from ..problem import Problem
 
 SEVERITIES = ("error", "warning", "info")
 STATUSES = ("new", "changed", "unchanged", "waived", "resolved")

@@ -15,7 +15,7 @@ from ..catalog import CatalogError, load_catalog
 from ..diff import diff_plans
 from ..errors import InventoryError, PlanFileError
 from ..estate import Estate
-from ..loader import load_inventory
+from ..load import load_inventory
 from ..pipeline import make_plan
 from ..plan import Plan, read_plan
 from ..verify import verify_plan

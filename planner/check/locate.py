@@ -2,7 +2,7 @@
 
 The loader validates and forgets positions; the CI gate needs them only for the few
 workloads and sites that have findings, so it re-reads the inventory's files lazily (the
-same files, in the same order, that :func:`planner.loader.inventory_files` names) and
+same files, in the same order, that :func:`planner.load.inventory_files` names) and
 remembers the line of each item of the ``workloads`` and ``sites`` lists.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
-from ..loader import inventory_files
+from ..load import inventory_files
 from ..yamlio import LineDict, LineList, YamlProblem, load_yaml
 
 Location = tuple[str, int]
@@ -28,7 +28,10 @@ class Locations:
         index: dict[tuple[str, str], Location] = {}
         if not self.root.exists():
             return index
-        for file in inventory_files(self.root):
+        for entry in inventory_files(self.root)[0]:
+            if entry.kind != "yaml":
+                continue
+            file = entry.path
             try:
                 doc = load_yaml(file.read_bytes().decode("utf-8"))
             except (OSError, UnicodeDecodeError, YamlProblem):

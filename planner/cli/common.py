@@ -19,7 +19,7 @@ import click
 from ..catalog import CatalogError, load_catalog
 from ..errors import InventoryError, PlanFileError
 from ..estate import Estate
-from ..loader import load_inventory
+from ..load import load_inventory
 from ..model import Inventory
 from ..plan import Plan, read_plan
 

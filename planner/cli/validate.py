@@ -12,7 +12,7 @@ import json
 
 from ..catalog import CatalogError, load_catalog
 from ..errors import InventoryError
-from ..loader import load_inventory
+from ..load import load_inventory
 from .common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, catalog_option, emit, format_option, load_estate, load_plan
 
 @click.command('validate')

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from pydantic import ValidationError
 
-from planner.model import Workload
+from planner.load import validate_workload
 
 # What no importer's source can know; each is written with a "# default" mark in the YAML.
 DEFAULT_ENV = "prod"
@@ -305,7 +305,7 @@ def workload_id(name: str) -> str:
 
 def validated(fields: dict[str, Any]) -> Workload:
     """The workload checked against the inventory schema (a bug here is ours, not the user's)."""
-    return Workload.model_validate(fields)
+    return validate_workload(fields)
 
 
 def first_error(exc: ValidationError) -> str:

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Optional
 
-from ..costs import monthly_egress, monthly_run, stay_put_horizon
+import numpy as np
+
+from ..costs import egress_columns, monthly_egress, monthly_run, stay_put_horizon
 from ..estate import Estate
 from ..model import Site, SiteKind, Workload, add_months
 from ..plan import Assignment, Plan
@@ -341,15 +343,6 @@ def _overlap_days(a0: dt.date, a1: dt.date, b0: dt.date, b1: dt.date) -> int:
     return max(0, (min(a1, b1) - max(a0, b0)).days)
 
 
-class _EdgeView:
-    """The estate seen through a subset of workloads, so :func:`costs.monthly_egress` prices only the edges a wave changes."""
-
-    def __init__(self, estate: Estate, workloads: list[Workload]):
-        self.workloads = workloads
-        self.site_by_id = estate.site_by_id
-        self.catalog = estate.catalog
-
-
 # ----------------------------------------------------------------------------- builder
 
 
@@ -391,27 +384,18 @@ class _Builder:
     def _wave_deltas(self) -> dict[int, tuple[float, float]]:
         """Per wave: (change in monthly run cost, change in monthly egress) when its moves take effect."""
         est = self.estate
-        dependants: dict[str, list[Workload]] = defaultdict(list)
-        for w in est.workloads:
-            for d in w.depends_on:
-                dependants[d.workload].append(w)
-        site_of = dict(self.site_now)
+        index = est.workload_index
+        site_no = est.table.current_site.astype(np.int64).copy()
+        egress = float(egress_columns(est, site_no).sum())
         out: dict[int, tuple[float, float]] = {}
         for wv in self.waves:
             movers = [wid for wid in wv.workloads if wid in self.by_workload]
             d_run = sum(self.by_workload[wid].monthly_cost - self.stay_run[wid] for wid in movers)
-            touched: dict[str, Workload] = {}
-            for wid in movers:
-                w = est.workloads[est.workload_index[wid]]
-                touched[w.id] = w
-                for src in dependants.get(wid, ()):
-                    touched[src.id] = src
-            view = _EdgeView(est, [touched[k] for k in sorted(touched)])
-            before = monthly_egress(view, site_of)  # type: ignore[arg-type]
-            for wid in movers:
-                site_of[wid] = self.by_workload[wid].site
-            after = monthly_egress(view, site_of)  # type: ignore[arg-type]
-            out[wv.number] = (d_run, after - before)
+            rows = np.array([index[wid] for wid in movers], dtype=np.int64)
+            site_no[rows] = [est.site_index[self.by_workload[wid].site] for wid in movers]
+            after = float(egress_columns(est, site_no).sum())
+            out[wv.number] = (d_run, after - egress)
+            egress = after
         return out
 
     def _months(self, deltas: dict[int, tuple[float, float]]) -> list[MonthRow]:
@@ -638,9 +622,9 @@ class _Builder:
 
     def _check(self, w: Workload, site: Site, rule: Rule, **narrow: Any) -> list[str]:
         """Messages of `rule` that the rule set raises for `w` on `site`, with `w` narrowed to one need."""
-        base = {"data": [], "users": [], "requires": [], "pin": None, "allowed_kinds": None}
-        base.update(narrow)
-        probe = w.model_copy(update=base)
+        base: dict[str, Any] = {"data": (), "users": (), "requires": (), "pin": None, "allowed_kinds": None}
+        base.update({k: tuple(v) if isinstance(v, list) else v for k, v in narrow.items()})
+        probe = replace(w, **base)
         return [v.message for v in profile_violations(self.estate, probe, site) if v.rule is rule]
 
     def _row(self, w: Workload, site: Site, subject: str, passed: bool, evidence: str) -> CheckRow:

@@ -13,7 +13,7 @@ import planner.azure.arm as arm
 from planner.catalog import load_catalog
 from planner.cli.imports import import_group
 from planner.importers.azure_vms import import_azure_vms
-from planner.model import Workload
+from planner.load import validate_workload
 from planner.sources import FakeVmInventorySource, RunningVm
 
 
@@ -50,7 +50,7 @@ def test_imports_running_vms_sized_from_the_catalogue(azure: StandIn):
     assert '"rg-ops.jump"  # default' in result.stdout
     assert "Standard_NC24ads_A100_v4 is not in the VM catalogue; skipped" in result.stderr
     for w in doc["workloads"]:
-        Workload.model_validate(w)
+        validate_workload(w)
 
 
 def test_rejected_credentials_exit_2(azure: StandIn):

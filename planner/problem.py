@@ -1,0 +1,18 @@
+"""Why no plan exists, in inventory terms: the shape every stage reports problems in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """The rule(s), the workloads, the sites and a sentence a person can act on."""
+
+    rule: str
+    workloads: tuple[str, ...]
+    sites: tuple[str, ...]
+    message: str
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "workloads": list(self.workloads), "sites": list(self.sites), "message": self.message}

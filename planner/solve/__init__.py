@@ -1,0 +1,240 @@
+"""Placement: the cheapest assignment of workloads to sites under every hard rule, with a proven bound.
+
+The stages, each in its own module:
+
+1. `candidates` - every admissible (workload, site) pair and its cost, on columns; `latency`
+   prunes sites a dependency's budget rules out (arc consistency over zones).
+2. `reduce` - exact reductions: capacity that cannot bind, dependencies that cannot couple,
+   workloads already decided (*fixed*), and *classes* of interchangeable uncoupled workloads
+   (one integer count per class and site).
+3. `core` - the coupled workloads' model, cut into *islands* that only capacity links,
+   laid out so that an island's MILP is a slice.
+4. `pool` - islands solved in batches (one LP, a MIP only where the LP is fractional) in
+   worker processes; `backends` talks to HiGHS directly or to any solver PuLP knows.
+5. `pricing` - column generation: capacity prices, island plans, and the Lagrangian bound
+   that holds at every round; `master` is its master problem.
+6. `finish` - the integer plan, and when the pricing bound does not prove the gap,
+   reduced-cost fixing and an exact solve of what is left free.
+7. `stability` - with a baseline, among plans no dearer, the fewest moves.
+8. `diagnose` - when there is no plan, which rules collide.
+
+`bound` is always proven (the islands' own bounds, a Lagrangian bound or a MILP's), so
+`optimal` is claimed only when the scenario's gap is proven. Every search is limited by work
+(rounds, nodes); the clock only stops a run early, and then the status says `feasible`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Optional
+
+import numpy as np
+
+from ..estate import Estate
+from ..model import SolverSettings
+from ..problem import Problem
+from .candidates import Candidates, build_candidates
+from .core import Core, build_core
+from .finish import Integer, fix_and_close, integer_master
+from .master import ClassColumns
+from .pool import IslandPool, default_workers
+from .pricing import ColumnGeneration
+from .reduce import Reduced, reduce, sizes
+
+__all__ = ["Placement", "solve"]
+
+
+@dataclass
+class Placement:
+    """The solver's answer: a chosen candidate entry per workload (or problems), with honest bounds."""
+
+    status: str  # optimal | feasible | infeasible | unknown
+    backend: str
+    choice: Optional[np.ndarray]  # index into the candidate arrays, per workload
+    objective: Optional[float]
+    bound: Optional[float]
+    gap: Optional[float]
+    seconds: float
+    candidates: Candidates
+    problems: list[Problem] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: Optional[Callable[[str], None]] = None,
+          baseline: Optional[Mapping[str, str]] = None) -> Placement:
+    """Place every workload at the lowest horizon cost; an estate with no plan comes back with its problems.
+
+    `baseline` (workload id -> site id) asks, among plans no dearer than the best found, for the one
+    with the fewest workloads off their baseline site.
+    """
+    settings = settings or estate.scenario.solver
+    t0 = time.perf_counter()
+    deadline = time.monotonic() + settings.time_limit_s
+    say = progress or (lambda _m: None)
+    cands = build_candidates(estate)
+    if cands.problems:
+        return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, cands, sorted(cands.problems))
+    base_site = _baseline_sites(estate, baseline)
+    red = reduce(estate, cands, base_site)
+    core = build_core(estate, cands, red)
+    classes = class_columns(estate, cands, red, core)
+    choice = red.fixed.copy()
+    constant = float(cands.total[choice[choice >= 0]].sum())
+    stats = {"candidates": float(len(cands.site)), "fixed_workloads": float((choice >= 0).sum()),
+             "classes": float(len(classes.size)), "class_workloads": float(classes.size.sum()), "islands": float(core.n_islands),
+             "island_workloads": float(len(core.island_workloads)), "columns": float(core.n_cols + len(classes)),
+             "rows": float(len(core.row_lower) + len(red.capacity)), "capacity_rows": float(len(red.capacity))}
+    say(f"{len(cands.site):,} admissible placements for {len(estate.table):,} workloads: {int(stats['fixed_workloads']):,} decided "
+        f"exactly, {len(classes.size):,} classes of {int(classes.size.sum()):,} interchangeable workloads, {core.n_islands:,} islands "
+        f"of {len(core.island_workloads):,} coupled ones; {int(stats['columns']):,} variables, {len(red.capacity)} shared capacity rows")
+    linked_mask = np.zeros(core.n_islands, dtype=bool)
+    if core.n_cols:
+        binding_col = (core.col_site >= 0) & (core.cap_table[np.maximum(core.col_site, 0)] >= 0).any(axis=1)
+        isl = np.repeat(np.arange(core.n_islands), np.diff(core.col_ptr))
+        linked_mask[np.unique(isl[binding_col])] = True
+    linked = np.nonzero(linked_mask)[0]
+    alone = np.nonzero(~linked_mask)[0]
+    pool = IslandPool(core, settings.backend, settings.gap, deadline, default_workers(settings.threads))
+    try:
+        outcome = _solve_core(estate, cands, red, core, classes, linked, alone, pool, settings, deadline, say, stats)
+    finally:
+        pool.close()
+    elapsed = time.perf_counter() - t0
+    if outcome.problems:
+        return Placement("infeasible", settings.backend, None, None, None, None, elapsed, cands, outcome.problems, stats)
+    if outcome.plan is None:
+        return Placement("unknown", settings.backend, None, None, None, None, elapsed, cands, [Problem(
+            "time-limit", (), (), f"the solver found no plan within {settings.time_limit_s:g} s, and did not prove that none exists; "
+            "raise solver.time_limit_s or --time-limit")], stats)
+    plan = outcome.plan
+    _apply(core, cands, red, classes, plan, outcome.alone_cols, choice)
+    if base_site is not None:
+        from .stability import prefer_baseline
+
+        prefer_baseline(estate, cands, core, classes, red, choice, base_site, settings, deadline)
+    objective = float(cands.total[choice].sum()) + _variable_egress(estate, cands, choice)
+    bound = min(constant + outcome.bound, objective)
+    gap = max(0.0, (objective - bound) / abs(objective)) if objective else 0.0
+    status = "optimal" if gap <= settings.gap * (1 + 1e-9) + 1e-12 and not outcome.timed_out else "feasible"
+    if status == "optimal" and outcome.timed_out:
+        status = "feasible"
+    stats["seconds"] = time.perf_counter() - t0
+    return Placement(status, settings.backend, choice, objective, bound, gap, time.perf_counter() - t0, cands, stats=stats)
+
+
+@dataclass
+class _Outcome:
+    plan: Optional[Integer]
+    bound: float  # proven, without the fixed workloads' constant
+    alone_cols: dict[int, np.ndarray]
+    problems: list[Problem] = field(default_factory=list)
+    timed_out: bool = False
+
+
+def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, classes: ClassColumns, linked: np.ndarray,
+                alone: np.ndarray, pool: IslandPool, settings: SolverSettings, deadline: float, say: Callable[[str], None],
+                stats: dict) -> _Outcome:
+    # Islands that touch no binding capacity: each solved once, exactly, at its own costs.
+    alone_cols: dict[int, np.ndarray] = {}
+    bound = 0.0
+    timed_out = False
+    if len(alone):
+        answers = pool.solve(alone, core.cost)
+        for a in answers:
+            if a.status == "infeasible":
+                return _Outcome(None, -math.inf, {}, _diagnose(estate, cands, core, [a.island], red, settings))
+            if a.status == "no-solution":
+                return _Outcome(None, -math.inf, {}, timed_out=True)
+            alone_cols[a.island] = int(core.col_ptr[a.island]) + a.cols
+            bound += a.bound
+    limit = red.capacity.limit
+    if len(linked) == 0 and len(classes) == 0:
+        return _Outcome(Integer({}, np.zeros(0, np.int64), 0.0, 0.0, "pricing"), bound, alone_cols)
+    cg = ColumnGeneration(core, linked, classes, limit, pool, settings.gap, deadline, say).run()
+    stats["rounds"] = float(cg.rounds)
+    stats["plans"] = float(len(cg.plans))
+    if cg.infeasible is not None:
+        return _Outcome(None, -math.inf, {}, _diagnose(estate, cands, core, [cg.infeasible], red, settings))
+    if not len(cg.plans) and len(linked):
+        return _Outcome(None, -math.inf, {}, timed_out=True)
+    grace = min(30.0, 0.1 * settings.time_limit_s)
+    plan = integer_master(core, linked, classes, limit, cg, max(deadline - time.monotonic(), grace))
+    if plan is None:
+        problems = _diagnose(estate, cands, core, linked.tolist(), red, settings)
+        return _Outcome(None, -math.inf, {}, problems)
+    if not cg.timed_out and time.monotonic() < deadline:
+        plan = fix_and_close(core, linked, classes, limit, cg, plan, 0.0, settings.gap, settings.backend,
+                             max(deadline - time.monotonic(), 1.0), settings.threads or 1)
+    say(f"plan {plan.cost:,.0f} against a bound of {plan.bound:,.0f} for the shared-capacity part ({plan.proven_by})")
+    return _Outcome(plan, bound + plan.bound, alone_cols, timed_out=cg.timed_out)
+
+
+def class_columns(estate: Estate, cands: Candidates, red: Reduced, core: Core) -> ClassColumns:
+    """The classes' master columns: each class's kept entries (its first member's stand for all)."""
+    reps = red.class_rep
+    counts = (cands.ptr[reps + 1] - cands.ptr[reps])
+    from .core import _ranges
+
+    entries = _ranges(cands.ptr[reps], counts)
+    klass = np.repeat(np.arange(len(reps)), counts)
+    keep = red.entry_kept[entries]
+    entries, klass = entries[keep], klass[keep]
+    site = cands.site[entries]
+    size = sizes(estate)[reps[klass]]
+    cap_row = core.cap_table[site] if len(site) else np.zeros((0, 3), np.int64)
+    coef = np.where(cap_row >= 0, size, 0.0)
+    return ClassColumns(klass, entries, cands.total[entries].astype(float), cap_row, coef, red.class_size)
+
+
+def _apply(core: Core, cands: Candidates, red: Reduced, classes: ClassColumns, plan: Integer, alone_cols: dict[int, np.ndarray],
+           choice: np.ndarray) -> None:
+    """Write the chosen entries into `choice`: island plans by their x columns, class counts member by member."""
+    for cols in list(alone_cols.values()) + list(plan.island_cols.values()):
+        x = cols[core.entry[cols] >= 0]
+        choice[core.col_workload[x]] = core.entry[x]
+    if len(classes):
+        _assign_classes(cands, red, classes, plan.class_count, choice)
+
+
+def _assign_classes(cands: Candidates, red: Reduced, classes: ClassColumns, count: np.ndarray, choice: np.ndarray) -> None:
+    """Give each class's members (in row order) the sites of its columns, `count[c]` members to column c."""
+    members = np.nonzero(red.class_of >= 0)[0]
+    members = members[np.lexsort((members, red.class_of[members]))]
+    starts = np.searchsorted(red.class_of[members], np.arange(len(classes.size)))
+    taken = np.zeros(len(classes.size), dtype=np.int64)
+    for c in np.nonzero(count > 0)[0].tolist():
+        k, n = int(classes.klass[c]), int(count[c])
+        rows = members[starts[k] + taken[k]: starts[k] + taken[k] + n]
+        choice[rows] = cands.entry_at(rows, np.full(len(rows), int(cands.site[classes.entry[c]])))
+        taken[k] += n
+
+
+def class_counts(cands: Candidates, red: Reduced, classes: ClassColumns, choice: np.ndarray) -> np.ndarray:
+    """Per class column, how many of its class's members `choice` puts on its site."""
+    rows = np.nonzero(red.class_of >= 0)[0]
+    n_s = len(cands.egress)
+    have = np.bincount(red.class_of[rows] * n_s + cands.site[choice[rows]], minlength=len(classes.size) * n_s)
+    return have[classes.klass * n_s + cands.site[classes.entry]].astype(np.int64)
+
+
+def _variable_egress(estate: Estate, cands: Candidates, choice: np.ndarray) -> float:
+    """Horizon egress of a placement not already in its entries' costs: every priced dependency whose ends sit apart."""
+    from ..costs import egress_columns
+
+    site = cands.site[choice].astype(np.int64)
+    return estate.scenario.horizon_months * float(egress_columns(estate, site).sum())
+
+
+def _baseline_sites(estate: Estate, baseline: Optional[Mapping[str, str]]) -> Optional[np.ndarray]:
+    """Per workload, the site number the baseline puts it on (-1: not in the baseline)."""
+    if baseline is None:
+        return None
+    return np.array([estate.site_index.get(baseline.get(w, ""), -1) for w in estate.table.ids], dtype=np.int64)
+
+
+def _diagnose(estate: Estate, cands: Candidates, core: Core, islands: list[int], red: Reduced, settings: SolverSettings) -> list[Problem]:
+    from .diagnose import diagnose
+
+    return diagnose(estate, cands, core, np.asarray(islands, dtype=np.int64), red, settings)

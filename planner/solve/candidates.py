@@ -1,0 +1,135 @@
+"""Admissible (workload, site) pairs and their costs, built on columns for a million workloads.
+
+Single-site rules depend on a workload's *profile* (pin, allowed kinds, certifications, data
+classes, users), and estates have far fewer profiles than workloads, so
+:func:`planner.rules.profile_violations` runs once per profile and site; the size rule and
+the cost model run once per site over all workloads (:func:`planner.costs.run_columns`).
+Dependency-latency budgets then prune sites that no admissible site of the other end can
+reach (:mod:`planner.solve.latency`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from ..costs import NO_VM, egress_prices, run_columns
+from ..estate import Estate
+from ..model import Workload
+from ..problem import Problem
+from ..rules import fits_whole_capacity, profile_violations, violations
+
+
+@dataclass
+class Candidates:
+    """Admissible sites per workload in CSR form: workload i owns entries ptr[i]:ptr[i+1], sites ascending."""
+
+    ptr: np.ndarray
+    site: np.ndarray  # int32 site number
+    monthly: np.ndarray
+    one_time: np.ndarray
+    sku: np.ndarray  # int32 catalogue SKU number, or costs.RATE_PRICED
+    total: np.ndarray  # horizon_months * monthly + one_time
+    egress: np.ndarray  # per site: price per GB leaving it
+    problems: list[Problem] = field(default_factory=list)
+
+    def of(self, i: int) -> slice:
+        """The entries of workload `i`."""
+        return slice(int(self.ptr[i]), int(self.ptr[i + 1]))
+
+    def owners(self) -> np.ndarray:
+        """The workload number of every entry."""
+        return np.repeat(np.arange(len(self.ptr) - 1, dtype=np.int64), np.diff(self.ptr))
+
+    @cached_property
+    def owner(self) -> np.ndarray:
+        """`owners()`, computed once (call `keep` rather than editing the arrays, so it stays right)."""
+        return self.owners()
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop every entry where `mask` is False."""
+        owner = self.owner
+        counts = np.bincount(owner[mask], minlength=len(self.ptr) - 1)
+        self.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        for name in ("site", "monthly", "one_time", "sku", "total"):
+            setattr(self, name, getattr(self, name)[mask])
+        self.__dict__.pop("owner", None)
+
+    def entry_at(self, workloads: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        """The entry of each (workload, site) pair, -1 where the site is not admissible for it."""
+        n_s = int(self.egress.shape[0])
+        keys = self.owner * n_s + self.site  # ascending: entries are sorted by workload, then site
+        want = np.asarray(workloads, dtype=np.int64) * n_s + np.asarray(sites, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+        found = (len(keys) > 0) & (keys[pos] == want) if len(keys) else np.zeros(len(want), dtype=bool)
+        return np.where(found, pos, -1)
+
+
+def build_candidates(estate: Estate) -> Candidates:
+    """Every admissible pair with its monthly, one-time and horizon cost; `problems` names workloads left with none."""
+    t = estate.table
+    n_w = len(t)
+    horizon = estate.scenario.horizon_months
+    prof, reps = estate.profiles
+    rep_workloads = [t.workload(int(r)) for r in reps.tolist()]
+    prof_ok = np.array([[not profile_violations(estate, w, s) for s in estate.sites] for w in rep_workloads],
+                       dtype=bool).reshape(len(reps), len(estate.sites))
+    parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
+    for j, s in enumerate(estate.sites):
+        ok = prof_ok[prof, j] & fits_whole_capacity(s, t.vcpu, t.memory_gb, t.storage_gb)
+        rows = np.nonzero(ok)[0]
+        col = run_columns(estate, rows, s)
+        has = col.sku != NO_VM
+        parts.append((rows[has], j, col.monthly[has], col.sku[has]))
+    rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+    sites = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int32) for p in parts]) if parts else np.zeros(0, np.int32)
+    monthly = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+    sku = np.concatenate([p[3] for p in parts]) if parts else np.zeros(0, np.int32)
+    order = np.lexsort((sites, rows))
+    rows, sites, monthly, sku = rows[order], sites[order], monthly[order], sku[order]
+    ptr = np.zeros(n_w + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_w), out=ptr[1:])
+    one = np.where(sites == t.current_site[rows], 0.0, estate.migration_cost[rows])
+    cands = Candidates(ptr=ptr, site=sites, monthly=monthly, one_time=one, sku=sku.astype(np.int32), total=horizon * monthly + one,
+                       egress=egress_prices(estate))
+    empty = np.nonzero(np.diff(ptr) == 0)[0]
+    cands.problems.extend(no_site_problem(estate, t.workload(int(i))) for i in empty[:1000].tolist())
+    if not cands.problems:
+        from .latency import prune_dependency_latency
+
+        prune_dependency_latency(estate, cands)
+    return cands
+
+
+def no_site_problem(estate: Estate, w: Workload) -> Problem:
+    """Explain a workload that no site admits: which rule rules out which site."""
+    by_rule: dict[str, list[str]] = {}
+    details: list[str] = []
+    for s in estate.sites:
+        broken = violations(estate, w, s)
+        first = broken[0]
+        by_rule.setdefault(first.rule.value, []).append(s.id)
+        details.append(f"{s.id}: {first.message}")
+    rules = sorted(by_rule)
+    summary = "; ".join(f"{rule} rules out {', '.join(ids)}" for rule, ids in sorted(by_rule.items()))
+    needs = _needs(estate, w)
+    msg = f"{w.id} {needs}; no site satisfies all of that ({summary}). " + " | ".join(details)
+    return Problem("+".join(rules), (w.id,), tuple(s.id for s in estate.sites), msg)
+
+
+def _needs(estate: Estate, w: Workload) -> str:
+    parts: list[str] = []
+    for cls in sorted(set(w.data)):
+        for pol in estate.policies_by_class.get(cls, ()):
+            parts.append(f"needs {cls} data in {', '.join(pol.allowed_countries)} ({pol.id})")
+    for u in w.users:
+        parts.append(f"{u.max_latency_ms:g} ms to {u.zone} users")
+    if w.requires:
+        parts.append(f"sites certified {', '.join(sorted(w.requires))}")
+    if w.pin:
+        parts.append(f"is pinned to {w.pin}")
+    if w.allowed_kinds:
+        parts.append(f"allows only {'/'.join(k.value for k in w.allowed_kinds)} sites")
+    return " and ".join(parts) if parts else f"needs {w.vcpu:g} vCPU and {w.memory_gb:g} GB"

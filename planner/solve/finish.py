@@ -1,0 +1,244 @@
+"""From the priced relaxation to one plan, and the proof of how good it is.
+
+1. The integer master: islands and classes the relaxed master left integral keep their plan;
+   the few it left fractional (at most about as many as there are capacity rows) choose among
+   their plans in a small MIP over what capacity the others leave.
+2. When that plan is not yet within the scenario's gap of the Lagrangian bound, reduced-cost
+   fixing (exact): with `D = plan - bound`, any better plan gives each island a plan whose
+   priced cost exceeds the island's bound by at most D. An island none of whose other plans
+   can be that cheap (a lower bound from its workloads' priced site costs says so) keeps its
+   plan; the remaining *free* islands and classes are solved together, exactly, as one MILP
+   under the capacity the fixed ones leave. Its optimum is then the estate's, and its bound
+   a proof for the estate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .backends import MIP_NODE_LIMIT, solve_mip
+from .core import Core, SubModel, _ranges
+from .master import ClassColumns, solve_integer_master
+from .pricing import Priced
+
+MAX_FREE_COLUMNS = 400_000  # a merged MILP larger than this is not attempted: the plan keeps its proven gap
+
+
+@dataclass
+class Integer:
+    """One plan: per linked island its columns at 1, per class column its count; its cost and a proven bound."""
+
+    island_cols: dict[int, np.ndarray]
+    class_count: np.ndarray
+    cost: float
+    bound: float
+    proven_by: str  # "pricing" | "fixing"
+
+
+def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced,
+                   time_limit: float) -> Optional[Integer]:
+    """Round the relaxed master: keep what it left integral, solve the rest as a small MIP."""
+    plans = cg.plans
+    isl = np.array(plans.island, dtype=np.int64)
+    x = cg.master_x if len(cg.master_x) == len(plans) else np.zeros(len(plans))
+    pos = np.full(core.n_islands, -1, dtype=np.int64)
+    pos[linked] = np.arange(len(linked))
+    whole = x >= 1 - 1e-6
+    integral = np.zeros(len(linked), dtype=bool)
+    integral[pos[isl[whole]]] = True
+    chosen = {int(isl[p]): p for p in np.nonzero(whole)[0].tolist()}
+    cx = cg.class_x if len(cg.class_x) == len(classes) else np.zeros(len(classes))
+    class_frac = np.zeros(len(classes.size), dtype=bool)
+    np.logical_or.at(class_frac, classes.klass, np.abs(cx - np.round(cx)) > 1e-6)
+    if len(cx) == 0 and len(classes):
+        class_frac[:] = True
+    used = np.zeros(len(limit))
+    for k, p in chosen.items():
+        used[plans.use_rows[p]] += plans.use_vals[p]
+    fixed_class_cols = ~class_frac[classes.klass]
+    counts = np.where(fixed_class_cols, np.round(cx), 0).astype(np.int64) if len(cx) else np.zeros(len(classes), np.int64)
+    used += _class_use(classes, counts, len(limit))
+    todo = [int(k) for k in linked[~integral].tolist()]
+    free_cols = np.nonzero(~fixed_class_cols)[0]
+    result = None
+    overfilled = bool((used > limit + 1e-6 * np.maximum(1.0, np.abs(limit))).any())
+    if overfilled:  # the relaxed master still leans on an overfill column: nothing it chose can be kept as it is
+        todo, free_cols, result = [], np.zeros(0, np.int64), None
+    if (todo or len(free_cols)) and not overfilled:
+        todo_set = set(todo)
+        ids = [p for p in range(len(plans)) if plans.island[p] in todo_set]
+        result = solve_integer_master(plans, ids, todo, classes, free_cols, limit - used, MIP_NODE_LIMIT, time_limit)
+    if result is None and (todo or len(free_cols) or overfilled):
+        # The fractional ones cannot fit what the others leave: choose for every island and class again.
+        ids = list(range(len(plans)))
+        result = solve_integer_master(plans, ids, [int(k) for k in linked.tolist()], classes, np.arange(len(classes)), limit,
+                                      MIP_NODE_LIMIT, time_limit)
+        if result is None:
+            return None
+        chosen = {}
+        counts = np.zeros(len(classes), dtype=np.int64)
+        free_cols = np.arange(len(classes))
+    if result is not None:
+        picked, free_counts = result
+        for p in picked:
+            chosen[int(plans.island[p])] = p
+        counts[free_cols] = free_counts
+    cols = {k: plans.cols[p] for k, p in chosen.items()}
+    cost = float(sum(plans.cost[p] for p in chosen.values())) + float(classes.cost @ counts)
+    return Integer(cols, counts, cost, cg.bound, "pricing")
+
+
+def _class_use(classes: ClassColumns, counts: np.ndarray, n_rows: int) -> np.ndarray:
+    use = np.zeros(n_rows)
+    for j in range(3):
+        rows = classes.cap_row[:, j]
+        ok = rows >= 0
+        np.add.at(use, rows[ok], (classes.cap_coef[:, j] * counts)[ok])
+    return use
+
+
+def fix_and_close(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced, plan: Integer,
+                  constant_bound: float, target_gap: float, backend: str, time_limit: float, threads: int) -> Integer:
+    """Reduced-cost fixing, then the free islands and classes solved exactly together (see the module docstring)."""
+    total_bound = cg.bound + constant_bound
+    total_cost = plan.cost + constant_bound  # the part outside the linked islands is priced the same in both
+    slack = total_cost - total_bound
+    if slack <= target_gap * abs(total_cost):
+        return plan
+    price = cg.price
+    priced = core.cost + core.price_part(price)
+    free = _free_islands(core, linked, cg, priced, slack)
+    class_priced = classes.priced(price)
+    best = np.full(len(classes.size), np.inf)
+    if len(classes):
+        np.minimum.at(best, classes.klass, class_priced)
+    alive = class_priced - best[classes.klass] <= slack + 1e-6 * max(1.0, abs(total_cost))
+    n_alive = np.bincount(classes.klass[alive], minlength=len(classes.size)) if len(classes) else np.zeros(0, np.int64)
+    free_class = n_alive > 1
+    n_cols = int((core.col_ptr[free + 1] - core.col_ptr[free]).sum()) + int(alive[free_class[classes.klass]].sum()) if len(classes) \
+        else int((core.col_ptr[free + 1] - core.col_ptr[free]).sum())
+    if n_cols > MAX_FREE_COLUMNS or (len(free) == 0 and not free_class.any()):
+        return plan
+    # Fixed islands keep their best plan at these prices; fixed classes their one possible site.
+    fixed_cols: dict[int, np.ndarray] = {}
+    used = np.zeros(len(limit))
+    pos = {int(k): i for i, k in enumerate(linked.tolist())}
+    free_set = set(free.tolist())
+    fixed_cost = 0.0
+    for k in linked.tolist():
+        if k in free_set:
+            continue
+        p = int(cg.best_plan[pos[k]])
+        fixed_cols[k] = cg.plans.cols[p]
+        used[cg.plans.use_rows[p]] += cg.plans.use_vals[p]
+        fixed_cost += cg.plans.cost[p]
+    counts = np.zeros(len(classes), dtype=np.int64)
+    if len(classes):
+        only = alive & ~free_class[classes.klass]
+        counts[only] = classes.size[classes.klass[only]]
+        used += _class_use(classes, counts, len(limit))
+        fixed_cost += float(classes.cost @ counts)
+    class_cols = np.nonzero(alive & free_class[classes.klass])[0] if len(classes) else np.zeros(0, np.int64)
+    sub, glob = _merged(core, free, classes, class_cols, limit - used)
+    abs_gap = max(0.0, 0.5 * target_gap * abs(total_cost))
+    start = _start(core, glob, plan, classes, class_cols, sub)
+    res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, start=start, threads=threads, lp_first=False)
+    if res.x is None:
+        if res.status == "infeasible":  # no better plan exists with these islands fixed: the plan is optimal
+            return Integer(plan.island_cols, plan.class_count, plan.cost, plan.cost, "fixing")
+        return plan
+    new_cost = fixed_cost + res.objective
+    bound = min(plan.cost, fixed_cost + res.bound)
+    if new_cost >= plan.cost - 1e-9:
+        return Integer(plan.island_cols, plan.class_count, plan.cost, max(plan.bound, bound), "fixing")
+    x = np.round(res.x)
+    nxy = sub.n_x + sub.n_y
+    chosen = dict(fixed_cols)
+    on = glob[np.nonzero(x[:nxy] > 0.5)[0]]
+    for k in free.tolist():
+        c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
+        chosen[k] = on[(on >= c0) & (on < c1)]
+    counts[class_cols] = x[nxy:].astype(np.int64)
+    return Integer(chosen, counts, new_cost, max(plan.bound, bound), "fixing")
+
+
+def _free_islands(core: Core, linked: np.ndarray, cg: Priced, priced: np.ndarray, slack: float) -> np.ndarray:
+    """Linked islands that a plan better than the current one could change (the others keep their best plan)."""
+    n = len(linked)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    xcols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
+    w = core.col_workload[xcols]
+    w_start = np.flatnonzero(np.r_[True, w[1:] != w[:-1]])
+    pos = np.full(core.n_islands, -1, dtype=np.int64)
+    pos[linked] = np.arange(n)
+    w_isl = pos[core.island_of_workload[w[w_start]]]
+    on = np.zeros(core.n_cols, dtype=bool)
+    for i, p in enumerate(cg.best_plan.tolist()):
+        if p >= 0:
+            on[cg.plans.cols[p]] = True
+    c = priced[xcols]
+    in_plan = on[xcols]
+    a = np.add.reduceat(np.where(in_plan, c, 0.0), w_start)
+    b = np.minimum.reduceat(np.where(in_plan, np.inf, c), w_start)
+    s = np.bincount(w_isl, weights=np.minimum(a, b), minlength=n)
+    rise = np.full(n, np.inf)
+    np.minimum.at(rise, w_isl, np.maximum(0.0, b - a))
+    margin = s + rise - cg.island_bound
+    return linked[margin <= slack * (1 + 1e-9) + 1e-6]
+
+
+def _merged(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray) -> tuple[SubModel, np.ndarray]:
+    """Islands and class columns as one MILP with the capacity rows (limits: what the fixed part leaves)."""
+    sub, glob = core.islands_model(islands)
+    nxy = sub.n_x + sub.n_y
+    # Capacity rows over the islands' x columns and the class columns.
+    xg = glob[: sub.n_x]
+    rows_x = core.cap_table[core.col_site[xg]]
+    vals_x = core.size[core.col_workload[xg]]
+    trip_row = [rows_x.ravel()]
+    trip_col = [np.repeat(np.arange(sub.n_x), 3)]
+    trip_val = [vals_x.ravel()]
+    if len(class_cols):
+        trip_row.append(classes.cap_row[class_cols].ravel())
+        trip_col.append(nxy + np.repeat(np.arange(len(class_cols)), 3))
+        trip_val.append(classes.cap_coef[class_cols].ravel())
+    r, c, v = np.concatenate(trip_row), np.concatenate(trip_col), np.concatenate(trip_val)
+    keep = (r >= 0) & (v != 0)
+    r, c, v = r[keep], c[keep], v[keep]
+    order = np.lexsort((c, r))
+    r, c, v = r[order], c[order], v[order]
+    n_cap = len(limit)
+    cap_start = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_cap))])
+    # Class rows: each class's columns add up to its size.
+    klass = classes.klass[class_cols]
+    uniq, kinv = np.unique(klass, return_inverse=True)
+    korder = np.argsort(kinv, kind="stable")
+    k_start = np.concatenate([[0], np.cumsum(np.bincount(kinv, minlength=len(uniq)))])
+    start = np.concatenate([sub.start, sub.start[-1] + cap_start[1:], sub.start[-1] + cap_start[-1] + k_start[1:]])
+    index = np.concatenate([sub.index, c, nxy + korder])
+    value = np.concatenate([sub.value, v, np.ones(len(korder))])
+    lower = np.concatenate([sub.row_lower, np.full(n_cap, -np.inf), classes.size[uniq].astype(float)])
+    upper = np.concatenate([sub.row_upper, limit, classes.size[uniq].astype(float)])
+    cost = np.concatenate([sub.cost, classes.cost[class_cols]])
+    merged = SubModel(sub.n_x, sub.n_y, cost, lower, upper, start.astype(np.int64), index.astype(np.int64), value,
+                      classes.size[klass].astype(float))
+    return merged, glob
+
+
+def _start(core: Core, glob: np.ndarray, plan: Integer, classes: ClassColumns, class_cols: np.ndarray, sub: SubModel) -> Optional[np.ndarray]:
+    """The current plan restricted to the merged model, as a first incumbent (when it fits the fixed part)."""
+    x = np.zeros(sub.n_cols)
+    on = np.zeros(core.n_cols, dtype=bool)
+    for cols in plan.island_cols.values():
+        on[cols] = True
+    x[: len(glob)] = on[glob]
+    x[len(glob):] = plan.class_count[class_cols]
+    return x
+
+
+__all__ = ["Integer", "fix_and_close", "integer_master", "math"]

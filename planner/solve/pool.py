@@ -1,0 +1,132 @@
+"""Solve many islands at given column costs, on every core the settings allow.
+
+Islands are independent MILPs of a few dozen columns. They are solved in *batches* of
+consecutive islands: one HiGHS LP over the whole batch (a block-diagonal model costs far less
+than one call per island), then a MIP only for the islands whose LP optimum is fractional.
+Batches are cut by the island list alone, never by the number of workers, and results come
+back in batch order, so the plan is byte-identical on one core, on two, or on a cluster.
+
+Worker processes are forked once the core is built, so they read it without a copy; the
+column costs of each round reach them through a shared memory block.
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .backends import DIRECT, Result, highs_lp, solve_mip, _integral
+from .core import Core
+
+BATCH_COLUMNS = 600  # columns per LP batch: big enough to amortise a HiGHS call, small enough to stay linear
+_PARALLEL_FROM = 64  # fewer batches than this are not worth the workers
+
+
+@dataclass
+class Answer:
+    """One island at one set of costs: its plan (local columns at 1), objective and a proven lower bound."""
+
+    island: int
+    status: str  # optimal | feasible | infeasible | no-solution
+    objective: float
+    bound: float
+    cols: np.ndarray  # local column numbers whose value is 1
+
+
+_STATE: dict = {}
+
+
+def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
+    """`islands` cut into consecutive batches of about BATCH_COLUMNS columns."""
+    if len(islands) == 0:
+        return []
+    size = (core.col_ptr[islands + 1] - core.col_ptr[islands]).astype(np.int64)
+    cum = np.cumsum(size)
+    cut = np.searchsorted(cum, np.arange(BATCH_COLUMNS, int(cum[-1]) + BATCH_COLUMNS, BATCH_COLUMNS), side="left")
+    bounds = np.unique(np.concatenate([[0], np.minimum(cut + 1, len(islands)), [len(islands)]]))
+    return [islands[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def solve_batch(batch: np.ndarray) -> list[Answer]:
+    """The islands of one batch at the shared costs (runs in a worker or in the main process)."""
+    core: Core = _STATE["core"]
+    cost: np.ndarray = _STATE["cost"]
+    backend: str = _STATE["backend"]
+    gap: float = _STATE["gap"]
+    left = _STATE["deadline"] - time.monotonic()
+    if left <= 0:
+        return [Answer(int(k), "no-solution", math.inf, -math.inf, np.zeros(0, np.int64)) for k in batch]
+    out: list[Answer] = []
+    if backend == DIRECT:
+        sub, glob = core.islands_model(batch, cost)
+        status, x, _ = highs_lp(sub, left)
+        if x is None and status == "infeasible":
+            # Some island of the batch has no plan: find which, one by one.
+            return [_one(core, int(k), cost, backend, gap, left) for k in batch]
+        pos = {int(c): i for i, c in enumerate(glob.tolist())} if x is not None else {}
+        for k in batch.tolist():
+            c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
+            if x is None:
+                out.append(_one(core, k, cost, backend, gap, left))
+                continue
+            xi = x[[pos[c] for c in range(c0, c1)]]
+            nx = int(core.n_x_of[k])
+            if _integral(xi[:nx]):
+                cols = np.nonzero(np.round(xi) > 0.5)[0]
+                obj = float(cost[c0:c1][cols].sum())
+                out.append(Answer(k, "optimal", obj, obj, cols))
+            else:
+                out.append(_one(core, k, cost, backend, gap, left, lp_first=False))
+        return out
+    return [_one(core, int(k), cost, backend, gap, left) for k in batch]
+
+
+def _one(core: Core, k: int, cost: np.ndarray, backend: str, gap: float, left: float, lp_first: bool = True) -> Answer:
+    sub = core.island(k, cost)
+    res: Result = solve_mip(sub, backend, gap, time_limit=left, lp_first=lp_first)
+    if res.x is None:
+        return Answer(k, res.status, math.inf, res.bound, np.zeros(0, np.int64))
+    cols = np.nonzero(np.round(res.x) > 0.5)[0]
+    return Answer(k, res.status, float(sub.cost[cols].sum()), min(res.bound, float(sub.cost[cols].sum())), cols)
+
+
+class IslandPool:
+    """Runs island batches in order, in forked worker processes when there are enough of them."""
+
+    def __init__(self, core: Core, backend: str, gap: float, deadline: float, workers: int):
+        self.workers = max(1, workers)
+        self._buf = mmap.mmap(-1, max(8, 8 * core.n_cols))  # shared with the forked workers
+        self.cost = np.frombuffer(self._buf, dtype=np.float64, count=core.n_cols)
+        _STATE.update(core=core, cost=self.cost, backend=backend, gap=gap, deadline=deadline)
+        self._pool = None
+
+    def solve(self, islands: np.ndarray, cost: np.ndarray) -> list[Answer]:
+        """Every island of `islands` solved at column costs `cost`, in the order given."""
+        self.cost[:] = cost
+        work = batches(_STATE["core"], np.asarray(islands, dtype=np.int64))
+        if self.workers < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+            results = [solve_batch(b) for b in work]
+        else:
+            if self._pool is None:
+                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            results = self._pool.map(solve_batch, work, chunksize=max(1, len(work) // (16 * self.workers)))
+        return [a for part in results for a in part]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
+        _STATE.clear()
+
+
+def default_workers(threads: Optional[int]) -> int:
+    """Worker processes for island solves: the machine's cores, or `threads` when the scenario caps them."""
+    cores = os.cpu_count() or 1
+    return min(cores, threads) if threads else cores

@@ -1,0 +1,186 @@
+"""Column generation over the islands: capacity prices, island plans and a proven lower bound.
+
+Capacity is the only link between islands (and classes). At prices `pi >= 0` on the capacity
+rows, the Lagrangian relaxation splits into one problem per island and per class, and
+
+    L(pi) = sum_islands v_i(pi) + sum_classes n_k * min_site (c + pi.u) - pi.cap
+
+bounds the whole estate from below whatever `pi` is (`v_i(pi)` is island i's optimum with
+capacity priced, or any proven lower bound of it). A relaxed master mixes the plans found so
+far under the capacity rows; its prices, smoothed toward the best prices yet (Wentges), are
+where the islands are priced next; the plans they return become master columns.
+
+Pricing a hundred thousand islands every round would cost minutes, so an island is solved
+again only when its bound could have moved: with `pi_i` the prices of its last solve and
+`b_i` that solve's proven bound, every plan x costs at least
+`b_i + sum_w min_site (pi - pi_i).u` at `pi` (one site per workload, egress >= 0), and when
+its best known plan reaches that bound (within a millionth) it is optimal at `pi` too. The
+bound of the round uses exactly these numbers, solved or not, so it stays a proof.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from .core import Core, _ranges
+from .master import ClassColumns, Plans, RelaxedMaster, big_price
+from .pool import Answer, IslandPool
+
+MAX_ROUNDS = 60  # a work limit: the same rounds on every machine
+SMOOTHING = 0.5
+SCREEN_TOL = 1e-7
+
+
+@dataclass
+class Priced:
+    """What column generation found: plans, the master's last LP solution, and the best proven bound."""
+
+    plans: Plans
+    best_plan: np.ndarray  # per linked island, its cheapest plan at `price`
+    island_bound: np.ndarray  # per linked island, a proven lower bound of v_i(price)
+    price: np.ndarray  # the prices of the best bound
+    bound: float  # the best Lagrangian bound (linked islands and classes only)
+    master_value: float
+    master_x: np.ndarray  # plan values of the last relaxed master, per plan
+    class_x: np.ndarray  # class column values of the last relaxed master
+    rounds: int
+    infeasible: Optional[int] = None  # an island with no plan at all
+    timed_out: bool = False
+
+
+class ColumnGeneration:
+    """The loop of the module docstring over the linked islands and the classes."""
+
+    def __init__(self, core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, pool: IslandPool,
+                 gap: float, deadline: float, progress: Optional[Callable[[str], None]]):
+        self.core, self.linked, self.classes, self.limit, self.pool = core, linked, classes, limit, pool
+        self.gap, self.deadline, self.progress = gap, deadline, progress
+        self.pos = np.full(core.n_islands, -1, dtype=np.int64)
+        self.pos[linked] = np.arange(len(linked))
+        self.plans = Plans(len(limit))
+        n = len(linked)
+        self.base = np.full(n, -np.inf)  # proven bound of the last solve, at that solve's prices
+        self.part_at_solve = np.zeros(core.n_cols)  # each column's price part at its island's last solve
+        self.best = np.full(n, -1, dtype=np.int64)
+        # x columns of linked islands grouped by workload, for the per-workload minimum of the screen.
+        cols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
+        self.xcols = cols
+        w = core.col_workload[cols]
+        self.w_start = np.flatnonzero(np.r_[True, w[1:] != w[:-1]]) if len(w) else np.zeros(0, np.int64)
+        self.w_island = self.pos[core.island_of_workload[w[self.w_start]]] if len(w) else np.zeros(0, np.int64)
+
+    def _say(self, message: str) -> None:
+        if self.progress:
+            self.progress(message)
+
+    def _solve(self, idx: np.ndarray, price: np.ndarray) -> list[Answer]:
+        """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds."""
+        part = self.core.price_part(price)
+        answers = self.pool.solve(self.linked[idx], self.core.cost + part)
+        for i, a in zip(idx.tolist(), answers):
+            k = int(self.linked[i])
+            if a.status == "infeasible":
+                return answers
+            if a.status == "no-solution":
+                continue
+            p = self.plans.add(self.core, k, int(self.core.col_ptr[k]) + a.cols)
+            c0, c1 = int(self.core.col_ptr[k]), int(self.core.col_ptr[k + 1])
+            self.part_at_solve[c0:c1] = part[c0:c1]
+            self.base[i] = a.bound
+            self.best[i] = p
+        return answers
+
+    def bounds_at(self, price: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(per island: screening lower bound at `price`, cheapest known plan's priced value, that plan)."""
+        n = len(self.linked)
+        part = self.core.price_part(price, self.xcols)
+        delta = part - self.part_at_solve[self.xcols]
+        per_w = np.minimum.reduceat(delta, self.w_start) if len(delta) else np.zeros(0)
+        shift = np.bincount(self.w_island, weights=per_w, minlength=n) if len(per_w) else np.zeros(n)
+        lower = self.base + shift
+        value = np.full(n, np.inf)
+        plan = np.full(n, -1, dtype=np.int64)
+        if len(self.plans):
+            priced = self.plans.priced(price)
+            isl = self.pos[np.array(self.plans.island)]
+            order = np.lexsort((np.arange(len(priced)), priced, isl))
+            first = np.r_[True, isl[order][1:] != isl[order][:-1]]
+            heads = order[first]
+            value[isl[heads]] = priced[heads]
+            plan[isl[heads]] = heads
+        return np.minimum(lower, value), value, plan
+
+    def run(self) -> Priced:
+        n = len(self.linked)
+        cap = self.limit
+        zero = np.zeros(len(cap))
+        t_round = time.monotonic()
+        answers = self._solve(np.arange(n), zero)
+        bad = next((a for a in answers if a.status == "infeasible"), None)
+        if bad is not None:
+            return self._result(zero, -math.inf, 0.0, np.zeros(0), np.zeros(0), 0, infeasible=bad.island)
+        if any(a.status == "no-solution" for a in answers):
+            return self._result(zero, -math.inf, math.inf, np.zeros(0), np.zeros(0), 0, timed_out=True)
+        # Escape plans: the same islands with the binding sites made prohibitively dear, so the
+        # first master can already mix staying on a full site with leaving it.
+        using = np.array([len(self.plans.use_rows[p]) > 0 for p in self.best.tolist()], dtype=bool) if n else np.zeros(0, bool)
+        big = big_price(self.plans, self.classes)
+        base_saved, part_saved, best_saved = self.base.copy(), self.part_at_solve.copy(), self.best.copy()
+        self._solve(np.nonzero(using)[0], np.full(len(cap), big))
+        self.base, self.part_at_solve, self.best = base_saved, part_saved, best_saved  # the bound stays that of prices 0
+        master = RelaxedMaster(self.linked, self.classes, cap, big)
+        master.add_plans(self.plans)
+        lower0, _, _ = self.bounds_at(zero)
+        best_bound = float(lower0.sum()) + self.classes.lagrangian(zero)
+        best_price = zero
+        self._say(f"islands solved apart: lower bound {best_bound:,.0f} ({time.monotonic() - t_round:.1f}s); pricing shared capacity")
+        rounds = 0
+        value, m_price, m_x = math.inf, zero, np.zeros(0)
+        alpha = SMOOTHING
+        timed_out = False
+        while rounds < MAX_ROUNDS:
+            rounds += 1
+            solved = master.solve()
+            if solved is None:
+                break
+            value, m_price, _, col = solved
+            m_x = col
+            if value - best_bound <= 0.1 * self.gap * abs(value):
+                break
+            if time.monotonic() > self.deadline:
+                timed_out = True
+                break
+            price = alpha * best_price + (1 - alpha) * m_price
+            lower, known, _ = self.bounds_at(price)
+            todo = np.nonzero(known - lower > SCREEN_TOL * np.maximum(1.0, np.abs(known)))[0]
+            before = len(self.plans)
+            answers = self._solve(todo, price)
+            if any(a.status == "no-solution" for a in answers):
+                timed_out = True
+                break
+            lower, _, _ = self.bounds_at(price)
+            bound = float(lower.sum()) + self.classes.lagrangian(price) - float(price @ cap)
+            if bound > best_bound:
+                best_bound, best_price = bound, price
+            added = len(self.plans) - before
+            self._say(f"pricing round {rounds}: {len(todo)} of {n} islands priced again, {added} new plans; "
+                      f"gap to the bound {max(0.0, value - best_bound) / max(abs(value), 1.0):.4%}")
+            if added == 0:
+                if alpha == 0.0:
+                    break
+                alpha = 0.0  # no new column at the smoothed prices: price at the master's own next
+            else:
+                alpha = SMOOTHING
+            master.add_plans(self.plans)
+        return self._result(best_price, best_bound, value, m_x[master.plan_first:], m_x[master.class_first:master.plan_first],
+                            rounds, timed_out=timed_out)
+
+    def _result(self, price: np.ndarray, bound: float, value: float, plan_x: np.ndarray, class_x: np.ndarray, rounds: int,
+                infeasible: Optional[int] = None, timed_out: bool = False) -> Priced:
+        lower, _, plan = self.bounds_at(price) if len(self.linked) else (np.zeros(0), None, np.zeros(0, np.int64))
+        return Priced(self.plans, plan, lower, price, bound, value, plan_x, class_x, rounds, infeasible, timed_out)

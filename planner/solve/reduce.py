@@ -1,0 +1,167 @@
+"""Exact reductions before any MILP: what cannot bind, what cannot couple, what is already decided.
+
+* A site resource whose total candidate demand fits its capacity cannot bind: no capacity row.
+* A dependency couples its ends only when its latency budget can be broken by some admissible
+  pair of sites, or when its traffic is priced.
+* A workload with no coupling (no such dependency, no anti-affinity group) needs only its
+  cheapest entry on a site without a binding resource, plus the binding-site entries strictly
+  cheaper than that; with one entry left it is *fixed*. Ties prefer the baseline site (in
+  `check`), then staying put, then the site order.
+* Uncoupled workloads that are not fixed and are interchangeable for the optimiser (same
+  profile, sizes, right-sized need, OS, current site, migration cost and baseline site, hence
+  the same entries) form one *class*: one integer count per (class, site) instead of a binary
+  per workload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ..costs import rightsize
+from ..estate import Estate
+from ..rules import RESOURCES
+from .candidates import Candidates
+from .latency import binding_latency
+
+
+@dataclass
+class Capacity:
+    """The binding capacity rows: site number, resource number (into RESOURCES) and limit of each."""
+
+    site: np.ndarray
+    res: np.ndarray
+    limit: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.site)
+
+    def row_of(self, n_sites: int) -> np.ndarray:
+        """(sites x resources) -> capacity row number, -1 where the resource does not bind."""
+        table = np.full((n_sites, len(RESOURCES)), -1, dtype=np.int64)
+        table[self.site, self.res] = np.arange(len(self))
+        return table
+
+
+@dataclass
+class ActiveDeps:
+    """The dependencies that constrain or cost anything: rows into `table.deps`, and which of the two."""
+
+    index: np.ndarray
+    latency: np.ndarray  # bool: its budget can be broken
+    priced: np.ndarray  # bool: its traffic costs egress somewhere
+
+
+@dataclass
+class Reduced:
+    """What is left to decide after the reductions."""
+
+    capacity: Capacity
+    deps: ActiveDeps
+    coupled: np.ndarray  # bool per workload
+    fixed: np.ndarray  # per workload, its fixed entry or -1
+    entry_kept: np.ndarray  # bool per candidate entry: still in the model
+    class_of: np.ndarray  # per workload, its class or -1
+    class_rep: np.ndarray  # per class, its first member (its entries stand for every member's)
+    class_size: np.ndarray  # per class, how many workloads
+
+
+def sizes(estate: Estate) -> np.ndarray:
+    """(workloads x resources) sizes in RESOURCES order."""
+    t = estate.table
+    return np.stack([t.vcpu, t.memory_gb, t.storage_gb], axis=1)
+
+
+def binding_capacity(estate: Estate, cands: Candidates) -> Capacity:
+    """Site resources that the candidates' total demand could exceed."""
+    size = sizes(estate)
+    rows: list[tuple[int, int, float]] = []
+    n_s = len(estate.sites)
+    for r, res in enumerate(RESOURCES):
+        demand = np.bincount(cands.site, weights=size[cands.owner, r], minlength=n_s)
+        for j, s in enumerate(estate.sites):
+            cap = getattr(s.capacity, res) if s.capacity is not None else None
+            if cap is not None and demand[j] > cap + 1e-9:
+                rows.append((j, r, float(cap)))
+    rows.sort()
+    return Capacity(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
+                    np.array([r[2] for r in rows], dtype=float))
+
+
+def active_dependencies(estate: Estate, cands: Candidates) -> ActiveDeps:
+    """Dependencies whose budget can break, or whose traffic can cost egress (some site of the dependant prices it)."""
+    d = estate.table.deps
+    latency = binding_latency(estate, cands)
+    priced_site = cands.egress[cands.site] > 0
+    any_priced = np.zeros(len(cands.ptr) - 1, dtype=bool)
+    np.logical_or.at(any_priced, cands.owner, priced_site)
+    priced = (d.traffic_gb_month > 0) & any_priced[d.src]
+    idx = np.nonzero(latency | priced)[0]
+    return ActiveDeps(idx, latency[idx], priced[idx])
+
+
+def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray]) -> Reduced:
+    """Binding capacity, active dependencies, fixed workloads and classes of interchangeable ones."""
+    t = estate.table
+    n_w = len(t)
+    capacity = binding_capacity(estate, cands)
+    deps = active_dependencies(estate, cands)
+    coupled = np.zeros(n_w, dtype=bool)
+    coupled[t.deps.src[deps.index]] = True
+    coupled[t.deps.dst[deps.index]] = True
+    for members in estate.anti_affinity_groups.values():
+        if len(members) > 1:
+            coupled[list(members)] = True
+    owner = cands.owner
+    binding_site = np.zeros(len(estate.sites), dtype=bool)
+    binding_site[capacity.site] = True
+    on_binding = binding_site[cands.site]
+    stays = cands.site == t.current_site[owner]
+    at_base = cands.site == base_site[owner] if base_site is not None else np.zeros(len(owner), dtype=bool)
+    free_cost = np.where(on_binding, np.inf, cands.total)
+    order = np.lexsort((cands.site, ~stays, ~at_base, free_cost, owner))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = owner[order][1:] != owner[order][:-1]
+    heads = order[first]
+    best_free = np.full(n_w, -1, dtype=np.int64)
+    has_free = np.isfinite(free_cost[heads])
+    best_free[owner[heads][has_free]] = heads[has_free]
+    best_cost = np.full(n_w, np.inf)
+    best_cost[best_free >= 0] = cands.total[best_free[best_free >= 0]]
+    kept = coupled[owner] | (best_free[owner] < 0) | (on_binding & (cands.total < best_cost[owner] - 1e-9))
+    kept[best_free[best_free >= 0]] = True
+    kept_count = np.bincount(owner[kept], minlength=n_w)
+    single = ~coupled & (kept_count == 1) & (best_free >= 0)
+    fixed = np.where(single, best_free, -1)
+    kept &= ~single[owner]
+    class_of, class_rep, class_size = _classes(estate, ~coupled & ~single, base_site)
+    return Reduced(capacity, deps, coupled, fixed, kept, class_of, class_rep, class_size)
+
+
+def _classes(estate: Estate, members: np.ndarray, base_site: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interchangeable uncoupled workloads grouped: everything their entries are made of is equal."""
+    t = estate.table
+    rows = np.nonzero(members)[0]
+    class_of = np.full(len(t), -1, dtype=np.int64)
+    if len(rows) == 0:
+        return class_of, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    prof, _ = estate.profiles
+    comfort = estate.scenario.comfort_factor
+    key = np.stack([
+        prof[rows].astype(float), t.vcpu[rows], t.memory_gb[rows], t.storage_gb[rows],
+        rightsize(t.vcpu[rows], t.cpu_util_p95[rows], comfort).astype(float),
+        rightsize(t.memory_gb[rows], t.mem_util_p95[rows], comfort).astype(float),
+        t.os[rows].astype(float), t.current_site[rows].astype(float), estate.migration_cost[rows],
+        (base_site[rows] if base_site is not None else np.zeros(len(rows))).astype(float),
+    ], axis=1)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    # Number classes by their first member, so the numbering does not depend on float sort order.
+    reps = rows[first]
+    rank = np.argsort(reps)
+    renumber = np.empty(len(reps), dtype=np.int64)
+    renumber[rank] = np.arange(len(reps))
+    class_of[rows] = renumber[inverse]
+    return class_of, reps[rank], np.bincount(renumber[inverse], minlength=len(reps))

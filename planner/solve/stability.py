@@ -1,0 +1,168 @@
+"""Stability against a baseline: among plans no dearer than the one found, the fewest moves off the baseline.
+
+Every island that moves anything off its baseline sites offers two more plans: the fewest
+moves at no extra cost within the island, and the nearest to the baseline at any cost. Classes
+offer their sites. A last MIP picks one plan per island and a count per class site, fewest
+moves first, under every capacity row and a total cost no higher than the plan found, so it
+also finds swaps between islands that share a full site. The cost never rises and every rule
+still holds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import numpy as np
+
+from ..estate import Estate
+from ..model import SolverSettings
+from .backends import MIP_NODE_LIMIT, solve_mip
+from .candidates import Candidates
+from .core import Core, SubModel
+from .master import ClassColumns
+from .reduce import Reduced
+
+
+def prefer_baseline(estate: Estate, cands: Candidates, core: Core, classes: ClassColumns, red: Reduced, choice: np.ndarray,
+                    base_site: np.ndarray, settings: SolverSettings, deadline: float) -> None:
+    """Rewrite `choice` (entries per workload) to the fewest baseline moves at no higher cost, when one exists."""
+    off_col = np.zeros(core.n_cols)
+    x = core.entry >= 0
+    off_col[x] = ((core.col_site[x] != base_site[core.col_workload[x]]) & (base_site[core.col_workload[x]] >= 0)).astype(float)
+    on = np.zeros(core.n_cols, dtype=bool)
+    chosen_entry = np.zeros(len(cands.site), dtype=bool)
+    chosen_entry[choice] = True
+    on[x] = chosen_entry[core.entry[x]]
+    on[~x] = _y_values(core, on)
+    plans: list[tuple[int, np.ndarray, float, float]] = []  # (island, columns at 1, cost, moves)
+    current_cost = 0.0
+    alternatives = 0
+    for k in range(core.n_islands):
+        c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
+        cols = c0 + np.nonzero(on[c0:c1])[0]
+        cost = float(core.cost[cols].sum())
+        current_cost += cost
+        moves = float(off_col[cols].sum())
+        plans.append((k, cols, cost, moves))
+        if moves == 0:
+            continue
+        sub = core.island(k)
+        weight = 1.0 / (2.0 * (float(np.abs(sub.cost).sum()) + 1.0))
+        for limit in (cost + 0.005, None):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            probe = SubModel(sub.n_x, sub.n_y, off_col[c0:c1] + weight * sub.cost, sub.row_lower, sub.row_upper, sub.start,
+                             sub.index, sub.value)
+            if limit is not None:
+                probe = _with_row(probe, sub.cost, limit)
+            res = solve_mip(probe, settings.backend, 0.0, time_limit=left, lp_first=False)
+            if res.x is not None:
+                alt = c0 + np.nonzero(np.round(res.x[: c1 - c0]) > 0.5)[0]
+                plans.append((k, alt, float(core.cost[alt].sum()), float(off_col[alt].sum())))
+                alternatives += 1
+    class_moves = np.zeros(len(classes))
+    if len(classes):
+        members = red.class_rep[classes.klass]
+        class_moves = ((cands.site[classes.entry] != base_site[members]) & (base_site[members] >= 0)).astype(float)
+        from . import class_counts
+
+        counts = class_counts(cands, red, classes, choice)
+        current_cost += float(classes.cost @ counts)
+        if not alternatives and not (class_moves * counts).any():
+            return
+    elif not alternatives:
+        return
+    picked = _pick(core, plans, classes, class_moves, red.capacity.limit, current_cost + 0.005, max(deadline - time.monotonic(), 1.0))
+    if picked is None:
+        return
+    chosen_plans, class_count = picked
+    for p in chosen_plans:
+        cols = plans[p][1]
+        xs = cols[core.entry[cols] >= 0]
+        choice[core.col_workload[xs]] = core.entry[xs]
+    if len(classes):
+        from . import _assign_classes
+
+        _assign_classes(cands, red, classes, class_count, choice)
+
+
+def _y_values(core: Core, on: np.ndarray) -> np.ndarray:
+    """Each y column's value under the x values `on`: 1 where its dependant sits on its site and the target not."""
+    y = np.nonzero(core.entry < 0)[0]
+    out = np.zeros(len(y), dtype=bool)
+    if len(y) == 0:
+        return out
+    # Egress rows are the rows holding a y column: y - x[a,s] + x[b,s] >= 0.
+    from .core import EGRESS
+
+    rows = np.nonzero(core.row_kind == EGRESS)[0]
+    trip = core.start[rows][:, None] + np.arange(3)  # an egress row holds exactly y, x[a,s] (-1) and x[b,s] (+1)
+    cols, vals = core.index[trip], core.value[trip]
+    is_y = core.entry[cols] < 0
+    ycol = cols[is_y]
+    xa = cols[~is_y & (vals < 0)]
+    xb = cols[~is_y & (vals > 0)]
+    val = on[xa] & ~on[xb]
+    pos = np.searchsorted(y, ycol)
+    out[pos] = val
+    return out
+
+
+def _with_row(sub: SubModel, coef: np.ndarray, upper: float) -> SubModel:
+    n = sub.n_cols
+    return SubModel(sub.n_x, sub.n_y, sub.cost, np.append(sub.row_lower, -np.inf), np.append(sub.row_upper, upper),
+                    np.append(sub.start, sub.start[-1] + n), np.concatenate([sub.index, np.arange(n)]), np.concatenate([sub.value, coef]),
+                    sub.int_upper)
+
+
+def _pick(core: Core, plans: list, classes: ClassColumns, class_moves: np.ndarray, limit: np.ndarray, budget: float,
+          time_limit: float) -> Optional[tuple[list[int], np.ndarray]]:
+    """One plan per island and counts per class column: fewest moves, capacity kept, total cost within `budget`."""
+    import highspy
+
+    n_isl = core.n_islands
+    n_k = len(classes.size)
+    n_r = len(limit)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("mip_max_nodes", MIP_NODE_LIMIT)
+    h.setOptionValue("time_limit", float(time_limit))
+    lower = np.concatenate([np.ones(n_isl), classes.size.astype(float), np.full(n_r + 1, -np.inf)])
+    upper = np.concatenate([np.ones(n_isl), classes.size.astype(float), limit, [budget]])
+    h.addRows(len(lower), lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+    starts, index, value, obj, ub = [], [], [], [], []
+    cap0, budget_row = n_isl + n_k, n_isl + n_k + n_r
+    for k, cols, cost, moves in plans:
+        rows, vals = core.use(cols)
+        starts.append(len(index))
+        index.extend([k] + (cap0 + rows).tolist() + [budget_row])
+        value.extend([1.0] + vals.tolist() + [cost])
+        obj.append(moves)
+        ub.append(1.0)
+    for c in range(len(classes)):
+        starts.append(len(index))
+        index.append(n_isl + int(classes.klass[c]))
+        value.append(1.0)
+        for j in range(3):
+            r = int(classes.cap_row[c, j])
+            if r >= 0 and classes.cap_coef[c, j]:
+                index.append(cap0 + r)
+                value.append(float(classes.cap_coef[c, j]))
+        index.append(budget_row)
+        value.append(float(classes.cost[c]))
+        obj.append(float(class_moves[c]))
+        ub.append(float(classes.size[classes.klass[c]]))
+    n = len(obj)
+    h.addCols(n, np.array(obj), np.zeros(n), np.array(ub), len(index), np.array(starts, dtype=np.int32),
+              np.array(index, dtype=np.int32), np.array(value))
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * n))
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    x = np.asarray(h.getSolution().col_value)
+    chosen = [p for p in range(len(plans)) if x[p] > 0.5]
+    return chosen, np.round(x[len(plans):]).astype(np.int64)
