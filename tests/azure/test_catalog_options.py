@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.catalog import PRICING_OPTIONS, Catalog, RegionPrices, VmSku, parse_catalog
+from planner.catalog import PRICING_OPTIONS, Catalog, RegionPrices, VmSku, load_catalog, parse_catalog
 
 WE = "westeurope"
 D2 = VmSku(WE, "Standard_D2s_v5", 2, 8.0, 0.10, windows_hourly=0.19, reserved_1y=0.06, reserved_3y=0.04,
@@ -104,6 +104,19 @@ def test_to_json_writes_the_options_sorted_and_reads_back():
                                    "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y"}
     assert set(doc["skus"][2]) == {"region", "name", "vcpu", "memory_gb", "hourly"}
     assert sorted(parse_catalog(text, "x").skus) == sorted(cat.skus)
+
+
+def test_the_shipped_snapshot_keeps_the_invariants_for_every_size():
+    cat = load_catalog()
+    for sku in cat.skus:
+        assert sku.hourly_price("payg", "windows", False) > sku.hourly, sku
+        assert sku.hourly_price("payg", "windows", True) == sku.hourly, sku
+        assert sku.hourly_price("reserved-3y", "linux", False) < sku.hourly, sku
+        for option in PRICING_OPTIONS:
+            compute = sku.compute_hourly(option)
+            assert compute is not None and compute <= sku.hourly, (sku, option)
+            assert sku.hourly_price(option, "windows", False) == pytest.approx(
+                compute + sku.windows_hourly - sku.hourly), (sku, option)
 
 
 _price = st.floats(min_value=0.001, max_value=100.0, allow_nan=False)
