@@ -60,6 +60,8 @@ class PriceRow:
     unit_of_measure: str = "1 Hour"
     effective_start_date: str = ""
     tier_minimum_units: float = 0.0
+    reservation_term: str = ""  # "1 Year" or "3 Years" on Reservation rows
+    savings_plan: tuple[tuple[str, float], ...] = ()  # (term, hourly retail price) on Consumption rows
 
     @classmethod
     def from_api(cls, item: Mapping[str, object]) -> "PriceRow":
@@ -83,11 +85,32 @@ class PriceRow:
                 unit_of_measure=str(item.get("unitOfMeasure") or ""),
                 effective_start_date=str(item.get("effectiveStartDate") or ""),
                 tier_minimum_units=float(item.get("tierMinimumUnits") or 0.0),  # type: ignore[arg-type]
+                reservation_term=str(item.get("reservationTerm") or ""),
+                savings_plan=_savings_plan(item.get("savingsPlan")),
             )
         except KeyError as exc:
             raise ValueError(f"an item has no {exc.args[0]!r}") from exc
         except TypeError as exc:
             raise ValueError(f"an item has a field of the wrong type ({exc})") from exc
+
+
+def _savings_plan(value: object) -> tuple[tuple[str, float], ...]:
+    """The ``savingsPlan`` list of an API item as (term, retailPrice) pairs; ValueError when malformed."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError(f"savingsPlan is {type(value).__name__}, not a list")
+    out = []
+    for plan in value:
+        if not isinstance(plan, Mapping):
+            raise ValueError(f"a savingsPlan entry is {type(plan).__name__}, not an object")
+        price, term = plan.get("retailPrice", plan.get("unitPrice")), plan.get("term")
+        if isinstance(price, bool) or not isinstance(price, (int, float)):
+            raise ValueError(f"a savingsPlan retailPrice is {price!r}, not a number")
+        if not isinstance(term, str):
+            raise ValueError(f"a savingsPlan term is {term!r}, not a string")
+        out.append((term, float(price)))
+    return tuple(sorted(out))
 
 
 @dataclass(frozen=True)
@@ -119,10 +142,12 @@ class RunningVm:
 
 @runtime_checkable
 class PriceSource(Protocol):
-    """Retail price rows of one service in one region and currency."""
+    """Retail price rows of one service in one region and currency, of one price type
+    (``Consumption`` or ``Reservation``)."""
 
     def price_rows(
-        self, *, service: str, region: str, currency: str, product: Optional[str] = None
+        self, *, service: str, region: str, currency: str, product: Optional[str] = None,
+        price_type: str = "Consumption",
     ) -> Iterator[PriceRow]: ...
 
 
@@ -155,25 +180,45 @@ class StaticSkuSource:
                 yield SkuInfo(sku.name, sku.region, sku.vcpu, sku.memory_gb)
 
 
+# Hours in a reservation term: the Retail Prices API gives a reservation's price for the whole term.
+_TERM_HOURS = {"1 Year": 8760.0, "3 Years": 26280.0}
+
+
 class StaticPriceSource:
-    """VM price rows from a catalogue's hourly prices (other services have none)."""
+    """VM price rows from a catalogue's prices, as the Retail Prices API would give them (other services have none)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
 
     def price_rows(
-        self, *, service: str, region: str, currency: str, product: Optional[str] = None
+        self, *, service: str, region: str, currency: str, product: Optional[str] = None,
+        price_type: str = "Consumption",
     ) -> Iterator[PriceRow]:
         if service != "Virtual Machines" or currency != self._catalog.currency:
             return
-        for sku in sorted(self._catalog.skus):
-            if sku.region == region:
-                yield PriceRow(sku.name, region, sku.hourly, currency, product_name=f"Virtual Machines {sku.name}")
+        for sku in sorted(self._catalog.skus, key=lambda s: (s.region, s.name)):
+            if sku.region != region:
+                continue
+            product_name = f"Virtual Machines {sku.name}"
+            if price_type == "Reservation":
+                for term, price in (("1 Year", sku.reserved_1y), ("3 Years", sku.reserved_3y)):
+                    if price is not None:
+                        yield PriceRow(sku.name, region, price * _TERM_HOURS[term], currency, type="Reservation",
+                                       product_name=product_name, reservation_term=term)
+                continue
+            if price_type != "Consumption":
+                continue
+            plans = tuple((term, price) for term, price in (("1 Year", sku.savings_plan_1y),
+                                                            ("3 Years", sku.savings_plan_3y)) if price is not None)
+            yield PriceRow(sku.name, region, sku.hourly, currency, product_name=product_name, savings_plan=plans)
+            if sku.windows_hourly is not None:
+                yield PriceRow(sku.name, region, sku.windows_hourly, currency, product_name=f"{product_name} Windows")
 
 
 # --- fakes for tests ----------------------------------------------------------------------
 
-PriceFn = Callable[[str, str, str, Optional[str]], Iterable[PriceRow]]
+# (service, region, currency, product, price_type) -> rows
+PriceFn = Callable[[str, str, str, Optional[str], str], Iterable[PriceRow]]
 
 
 class FakePriceSource:
@@ -182,19 +227,20 @@ class FakePriceSource:
     def __init__(self, rows: Union[Iterable[PriceRow], PriceFn]) -> None:
         self._fn: Optional[PriceFn] = rows if callable(rows) else None
         self._rows: tuple[PriceRow, ...] = () if callable(rows) else tuple(rows)
-        self.calls: list[tuple[str, str, str, Optional[str]]] = []
+        self.calls: list[tuple[str, str, str, Optional[str], str]] = []
 
     def price_rows(
-        self, *, service: str, region: str, currency: str, product: Optional[str] = None
+        self, *, service: str, region: str, currency: str, product: Optional[str] = None,
+        price_type: str = "Consumption",
     ) -> Iterator[PriceRow]:
-        self.calls.append((service, region, currency, product))
+        self.calls.append((service, region, currency, product, price_type))
         if self._fn is not None:
-            yield from self._fn(service, region, currency, product)
+            yield from self._fn(service, region, currency, product, price_type)
             return
         for row in self._rows:
-            if (row.service_name, row.arm_region_name, row.currency_code) == (service, region, currency) and (
-                product is None or row.product_name == product
-            ):
+            if (row.service_name, row.arm_region_name, row.currency_code, row.type) == (
+                service, region, currency, price_type
+            ) and (product is None or row.product_name == product):
                 yield row
 
 

@@ -2,7 +2,10 @@
 
 The API is public and unauthenticated: plain HTTPS GETs with an OData ``$filter``, paged
 through ``NextPageLink``. Throttling (429) and transient 5xx answers are retried a bounded
-number of times, waiting what ``Retry-After`` asks (capped).
+number of times, waiting what ``Retry-After`` asks (capped). Requests name api-version
+``2023-01-01-preview``, the version whose Consumption items list savings plans, and ask for
+primary meters only (``meterRegion='primary'``): the API otherwise adds each meter's
+non-primary copies, more pages of the same prices.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from planner.sources import PriceRow, ServiceError
 
 DEFAULT_PRICES_ENDPOINT = "https://prices.azure.com/api/retail/prices"
 PRICES_ENDPOINT_ENV = "PLANNER_PRICES_ENDPOINT"
+# "Rates for savings plans are only available with ...?api-version=2023-01-01-preview"
+# (https://learn.microsoft.com/rest/api/cost-management/retail-prices/azure-retail-prices).
+API_VERSION = "2023-01-01-preview"
 _RETRIED = {429, 500, 502, 503, 504}
 _MAX_PAGES = 10_000  # a guard against a service that pages forever
 
@@ -66,18 +72,21 @@ class RetailPriceSource:
         self._progress = progress
 
     def price_rows(
-        self, *, service: str, region: str, currency: str, product: Optional[str] = None
+        self, *, service: str, region: str, currency: str, product: Optional[str] = None,
+        price_type: str = "Consumption",
     ) -> Iterator[PriceRow]:
-        """Consumption rows of `service` in `region`, priced in `currency`, following every page."""
+        """Rows of `price_type` for `service` in `region`, priced in `currency`, following every page."""
         clauses = [
             f"serviceName eq {_odata_literal(service)}",
             f"armRegionName eq {_odata_literal(region)}",
-            "priceType eq 'Consumption'",
+            f"priceType eq {_odata_literal(price_type)}",
         ]
         if product:
             clauses.append(f"productName eq {_odata_literal(product)}")
         query = urllib.parse.urlencode(
-            {"currencyCode": _odata_literal(currency), "$filter": " and ".join(clauses)}, quote_via=urllib.parse.quote
+            {"api-version": API_VERSION, "meterRegion": "'primary'", "currencyCode": _odata_literal(currency),
+             "$filter": " and ".join(clauses)},
+            quote_via=urllib.parse.quote,
         )
         url: Optional[str] = f"{self.endpoint}?{query}"
         seen: set[str] = set()
@@ -97,7 +106,7 @@ class RetailPriceSource:
                 except ValueError as exc:
                     raise ServiceError(f"malformed answer from the prices API at {url}: {exc}") from None
             if self._progress is not None:
-                self._progress(f"prices: {service} {region} page {pages} ({len(items)} rows)")
+                self._progress(f"prices: {service} {price_type} {region} page {pages} ({len(items)} rows)")
             url = self._next_link(doc.get("NextPageLink"), url)
 
     def _next_link(self, link: object, current: str) -> Optional[str]:
@@ -109,8 +118,12 @@ class RetailPriceSource:
         here, there = urllib.parse.urlsplit(self.endpoint), urllib.parse.urlsplit(link)
         if there.hostname != here.hostname:
             raise ServiceError(f"the prices API sent a next page on another host ({there.hostname}); not followed")
-        # The live API answers with an explicit :443, which is the same place.
-        return urllib.parse.urlunsplit((here.scheme, here.netloc, there.path, there.query, ""))
+        # The live API answers with an explicit :443, which is the same place. A link that drops
+        # the api-version would page on in the default version, without savings plans.
+        query = there.query
+        if "api-version" not in urllib.parse.parse_qs(query):
+            query = f"api-version={API_VERSION}" + (f"&{query}" if query else "")
+        return urllib.parse.urlunsplit((here.scheme, here.netloc, there.path, query, ""))
 
     def _get_json(self, url: str) -> dict[str, object]:
         """GET `url` as JSON, retrying throttling and transient failures a bounded number of times."""

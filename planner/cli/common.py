@@ -54,7 +54,8 @@ def load_estate(path: Path, catalog_path: Optional[Path]) -> tuple[Inventory, Es
     try:
         catalog = load_catalog(catalog_path)
     except CatalogError as exc:
-        click.echo(f"error: {exc}", err=True)
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
         sys.exit(EXIT_INPUT)
     try:
         inv = load_inventory(path, catalog)

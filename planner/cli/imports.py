@@ -183,7 +183,7 @@ def catalog_refresh_cmd(
     """Rebuild the catalogue from Azure resource SKUs and the Azure Retail Prices API."""
     from planner.azure.arm import AzureSkuSource
     from planner.azure.prices import RetailPriceSource
-    from planner.catalog_refresh import catalog_document, refresh_catalog
+    from planner.catalog_refresh import catalog_document, option_counts, refresh_catalog
 
     currency = currency.upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
@@ -215,6 +215,8 @@ def catalog_refresh_cmd(
         raise Failed("nothing to write: no region has priced VM sizes; the catalogue is unchanged")
     try:
         write_atomic(out, catalog_document(result))
+    except CatalogError as exc:  # the answer holds a price no catalogue may hold: write nothing
+        raise Failed(f"the refreshed catalogue would not be valid, nothing written: {exc}") from None
     except OSError as exc:
         raise Failed(f"cannot write {out}: {exc.strerror or exc}") from None
     summary: dict[str, Any] = {
@@ -223,6 +225,7 @@ def catalog_refresh_cmd(
         "currency": currency,
         "regions": sorted(result.catalog.regions),
         "skus": len(result.catalog.skus),
+        "priced": option_counts(result.catalog),
         "skipped_restricted": result.skipped_restricted,
         "skipped_unpriced": result.skipped_unpriced,
         "warnings": result.warnings,
@@ -237,4 +240,6 @@ def catalog_refresh_cmd(
         f"{result.skipped_restricted} restricted and {result.skipped_unpriced} unpriced sizes left out",
         err=True,
     )
+    click.echo("priced beyond Linux pay-as-you-go: "
+               + ", ".join(f"{label} {count}" for label, count in summary["priced"].items()), err=True)
 

@@ -3,6 +3,8 @@
 The real azure-mgmt-compute SDK and our prices client talk to it over plain http. It pages
 like the services do (ARM ``nextLink``, prices ``NextPageLink``), and a test can queue
 canned answers (401, 403, 429 with Retry-After, malformed bodies) in front of the normal ones.
+The prices side answers Consumption rows (Linux, Windows, Spot, with ``savingsPlan`` lists in
+api-version 2023-01-01-preview only) and Reservation rows with ``reservationTerm``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Iterator, Optional
 from azure.core.credentials import AccessToken
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+PRICES_API_VERSION = "2023-01-01-preview"  # the first that lists savings plans
 _FILTER_CLAUSE = re.compile(r"(\w+) eq '((?:[^']|'')*)'")
 
 
@@ -54,13 +57,21 @@ def sku(name: str, vcpu: int, memory: float, region: str, *, family: str = "stan
 
 def price(arm_sku: str, region: str, value: float, *, product: str = "Virtual Machines Dsv5 Series",
           sku_name: str = "", meter: str = "", ptype: str = "Consumption", currency: str = "EUR",
-          service: str = "Virtual Machines", unit: str = "1 Hour", start: str = "2026-01-01T00:00:00Z") -> dict:
-    """A Retail Prices API item."""
+          service: str = "Virtual Machines", unit: str = "1 Hour", start: str = "2026-01-01T00:00:00Z",
+          term: str = "", savings_plan: Optional[dict[str, float]] = None, primary: bool = True) -> dict:
+    """A Retail Prices API item; `term` makes it a Reservation row (value: the whole term's price),
+    `savings_plan` ({"1 Year": hourly, ...}) gives a Consumption row its savings-plan rates."""
     short = arm_sku.removeprefix("Standard_").replace("_", " ")
-    return {"currencyCode": currency, "tierMinimumUnits": 0.0, "retailPrice": value, "unitPrice": value,
+    item = {"currencyCode": currency, "tierMinimumUnits": 0.0, "retailPrice": value, "unitPrice": value,
             "armRegionName": region, "location": region, "effectiveStartDate": start, "meterName": meter or short,
             "productName": product, "skuName": sku_name or short, "serviceName": service, "serviceFamily": "Compute",
-            "unitOfMeasure": unit, "type": ptype, "isPrimaryMeterRegion": True, "armSkuName": arm_sku}
+            "unitOfMeasure": unit, "type": ptype, "isPrimaryMeterRegion": primary, "armSkuName": arm_sku}
+    if term:
+        # The live API labels reservation rows "1 Hour" too, though the price is the term's.
+        item.update(type="Reservation", reservationTerm=term)
+    if savings_plan:
+        item["savingsPlan"] = [{"unitPrice": v, "retailPrice": v, "term": t} for t, v in savings_plan.items()]
+    return item
 
 
 def vm(name: str, size: str, region: str = "westeurope", rg: str = "rg-app", *, os_gb: Optional[int] = 128,
@@ -122,12 +133,19 @@ class StandIn:
         return self._page(items, query, parts.path, "value", "nextLink", "$skiptoken")
 
     def _prices(self, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        """Items as the live API filters them: by $filter clauses and currency; only primary meters
+        with meterRegion='primary'; savingsPlan lists only in the api-version that has them."""
         clauses = {k: v.replace("''", "'") for k, v in _FILTER_CLAUSE.findall(query.get("$filter", [""])[0])}
         currency = query.get("currencyCode", ["'USD'"])[0].strip("'")
         fields = {"serviceName": "serviceName", "armRegionName": "armRegionName", "productName": "productName",
                   "priceType": "type"}
+        primary_only = query.get("meterRegion", [""])[0] == "'primary'"
+        with_plans = query.get("api-version", [""])[0] == PRICES_API_VERSION
         items = [p for p in self.prices if p["currencyCode"] == currency
+                 and (p["isPrimaryMeterRegion"] or not primary_only)
                  and all(p.get(fields[k]) == v for k, v in clauses.items() if k in fields)]
+        if not with_plans:
+            items = [{k: v for k, v in p.items() if k != "savingsPlan"} for p in items]
         return self._page(items, query, "/api/retail/prices", "Items", "NextPageLink", "$skip")
 
     def _page(self, items: list[dict], query: dict[str, list[str]], path: str, key: str, link: str,

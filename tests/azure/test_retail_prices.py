@@ -41,7 +41,54 @@ def test_follows_next_page_links_with_the_filter_and_currency(standin: StandIn):
     assert first["currencyCode"] == ["'EUR'"]
     assert first["$filter"] == ["serviceName eq 'Virtual Machines' and armRegionName eq 'westeurope' "
                                 "and priceType eq 'Consumption'"]
+    assert first["api-version"] == ["2023-01-01-preview"] and first["meterRegion"] == ["'primary'"]
     assert len(standin.requests) == 3  # five rows, two a page
+    assert all(r["query"]["api-version"] == ["2023-01-01-preview"] for r in standin.requests)
+
+
+def test_reservation_rows_and_savings_plans_are_read_across_pages(standin: StandIn):
+    standin.prices = [
+        price("Standard_D2s_v5", "westeurope", 0.1, savings_plan={"1 Year": 0.072, "3 Years": 0.048}),
+        price("Standard_D2s_v5", "westeurope", 0.19, product="Virtual Machines Dsv5 Series Windows"),
+        price("Standard_D2s_v5", "westeurope", 0.1, primary=False),  # a non-primary copy of the meter
+        price("Standard_D2s_v5", "westeurope", 525.6, term="1 Year"),
+        price("Standard_D2s_v5", "westeurope", 1051.2, term="3 Years"),
+        price("Standard_D4s_v5", "westeurope", 1051.2, term="1 Year"),
+    ]
+    src = source(standin, Sleeps())
+    consumption = rows(src)
+    assert [(r.product_name, r.savings_plan) for r in consumption] == [
+        ("Virtual Machines Dsv5 Series", (("1 Year", 0.072), ("3 Years", 0.048))),
+        ("Virtual Machines Dsv5 Series Windows", ()),
+    ]
+    reserved = list(src.price_rows(service="Virtual Machines", region="westeurope", currency="EUR",
+                                   price_type="Reservation"))
+    assert [(r.arm_sku_name, r.type, r.reservation_term, r.retail_price) for r in reserved] == [
+        ("Standard_D2s_v5", "Reservation", "1 Year", 525.6), ("Standard_D2s_v5", "Reservation", "3 Years", 1051.2),
+        ("Standard_D4s_v5", "Reservation", "1 Year", 1051.2)]
+    assert "priceType eq 'Reservation'" in standin.requests[-1]["query"]["$filter"][0]
+    assert len(standin.requests) == 1 + 2  # one page of Consumption rows, two of Reservation rows
+
+
+def test_a_next_page_without_the_api_version_keeps_it(standin: StandIn):
+    standin.prices = [price("Standard_D2s_v5", "westeurope", 0.1, savings_plan={"1 Year": 0.07})]
+    standin.queue("prices", 200, {"Items": [], "NextPageLink": f"{standin.url}/api/retail/prices?$skip=0&"
+                                  "currencyCode=%27EUR%27&meterRegion=%27primary%27"})
+    got = rows(source(standin, Sleeps()))
+    assert [r.savings_plan for r in got] == [(("1 Year", 0.07),)]  # the stand-in lists plans only in that version
+    assert standin.requests[1]["query"]["api-version"] == ["2023-01-01-preview"]
+
+
+def test_throttled_reservation_pages_are_retried(standin: StandIn):
+    standin.prices = [price(f"Standard_D{n}s_v5", "westeurope", 500.0 * n, term="1 Year") for n in (2, 4, 8)]
+    sleeps = Sleeps()
+    src = source(standin, sleeps)
+    pages = src.price_rows(service="Virtual Machines", region="westeurope", currency="EUR", price_type="Reservation")
+    first = next(pages)
+    standin.queue("prices", 429, {"Message": "Too many requests"}, {"Retry-After": "3"})  # in front of page two
+    assert [first.arm_sku_name] + [r.arm_sku_name for r in pages] == [
+        "Standard_D2s_v5", "Standard_D4s_v5", "Standard_D8s_v5"]
+    assert sleeps == [3.0]
 
 
 def test_a_product_narrows_the_filter_and_quotes_are_escaped(standin: StandIn):
@@ -89,6 +136,10 @@ def test_throttling_without_end_gives_up_after_bounded_retries(standin: StandIn)
         (b'{"Items": [{"armSkuName": "Standard_D2s_v5", "retailPrice": "cheap"}]}', "retailPrice is 'cheap'"),
         (b'{"Items": [{"armSkuName": "Standard_D2s_v5"}]}', "no 'retailPrice'"),
         (b'{"Items": [], "NextPageLink": 42}', "NextPageLink is not a string"),
+        (b'{"Items": [{"retailPrice": 0.1, "savingsPlan": {"term": "1 Year"}}]}', "savingsPlan is dict, not a list"),
+        (b'{"Items": [{"retailPrice": 0.1, "savingsPlan": [{"term": "1 Year", "retailPrice": null}]}]}',
+         "savingsPlan retailPrice is None"),
+        (b'{"Items": [{"retailPrice": 0.1, "savingsPlan": [{"retailPrice": 0.05}]}]}', "savingsPlan term is None"),
     ],
 )
 def test_malformed_answers_are_service_errors(standin: StandIn, body: bytes, expected: str):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from planner.catalog import load_catalog
+from planner.catalog import PRICING_OPTIONS, load_catalog
 
 REGIONS = {
     "westeurope", "northeurope", "spaincentral", "germanywestcentral", "uksouth", "ukwest", "francecentral",
@@ -72,3 +75,26 @@ def test_the_cheapest_cover_lookup_works_on_it():
     big = cat.cheapest("westeurope", 100, 3000)
     assert big is not None and big.name == "Standard_M128ms_v2"
     assert cat.cheapest("chilecentral", 100, 3000) is None
+
+
+def test_every_size_carries_every_option_as_a_stated_approximation(doc: dict):
+    cat = load_catalog()
+    for sku in cat.skus:
+        assert sku.windows_hourly is not None
+        assert all(sku.compute_hourly(option) is not None for option in PRICING_OPTIONS), sku
+    for note in ("windows_hourly", "per vCPU-hour", "reserved_1y x0.6", "reserved_3y x0.4", "savings_plan_1y x0.72",
+                 "savings_plan_3y x0.48", "Approximate"):
+        assert note in cat.source, note
+    d2 = next(s for s in cat.skus if (s.region, s.name) == ("westeurope", "Standard_D2s_v5"))
+    # Windows adds Azure's licence rate (0.092 USD an hour on a D2s v5), about 0.084 EUR.
+    assert d2.windows_hourly - d2.hourly == pytest.approx(0.084, abs=0.002)
+    assert d2.reserved_3y < d2.savings_plan_3y < d2.reserved_1y < d2.savings_plan_1y < d2.hourly
+    b2 = next(s for s in cat.skus if (s.region, s.name) == ("westeurope", "Standard_B2ms"))
+    assert b2.windows_hourly - b2.hourly < 0.02  # the burstable B-series pays a smaller licence
+
+
+def test_the_generator_has_written_the_snapshot_it_would_write_now():
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, str(root / "tools" / "make_vm_catalog_snapshot.py"), "--check"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
