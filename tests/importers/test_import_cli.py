@@ -74,10 +74,13 @@ def test_usage_errors(fixtures: Path, tmp_path: Path):
     bad_site = run("azure-migrate", str(fixtures / "azure_migrate_servers.csv"), "--site", "mad dc1")
     assert bad_site.exit_code == 2 and "not a site id" in bad_site.stderr
     assert run("azure-migrate", str(tmp_path / "missing.csv"), "--site", "x").exit_code == 2
+    # A workbook saved under a .csv name is read as the workbook it is; RVTools' sheets are not Azure Migrate's.
     binary = tmp_path / "servers.csv"
     binary.write_bytes((fixtures / "rvtools_export.xlsx").read_bytes())
     unreadable = run("azure-migrate", str(binary), "--site", "x")
-    assert unreadable.exit_code == 2 and "not a text CSV file" in unreadable.stderr
+    assert unreadable.exit_code == 2 and unreadable.stderr == (
+        f"Error: {binary}: no sheet lists servers the way Azure Migrate does (a server or machine name, cores and "
+        "memory in MB); the workbook has: vInfo, vDisk, vPartition\n")
     # A missing output folder is created, as `planner plan --out` does (one atomic writer for all commands).
     new_dir = run("azure-migrate", str(fixtures / "azure_migrate_servers.csv"), "--site", "x",
                   "--out", str(tmp_path / "new" / "out.yaml"))
