@@ -2,8 +2,9 @@
 
 A template is a site id with placeholders, each replaced per VM by a value from the source
 (its Azure region; its vSphere datacenter, cluster or host). A value becomes part of a valid
-site id: accents dropped, lower-cased, every run of characters a site id cannot hold turned
-into one ``-``, and ``-`` trimmed from both ends (``DC Madrid/Prod`` -> ``dc-madrid-prod``).
+site id: accents dropped, lower-cased, every run of characters other than letters, digits,
+``.`` and ``_`` turned into one ``-``, and ``-``, ``.`` and ``_`` trimmed from both ends
+(``DC Madrid / Prod`` -> ``dc-madrid-prod``), so a part starts and ends with a letter or digit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Mapping, Sequence
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$")
-_BAD = re.compile(r"[^a-z0-9_.:/@+-]+")
+_BAD = re.compile(r"[^a-z0-9_.]+")
 MAX_ID = 200
 
 
@@ -38,7 +39,7 @@ class SiteTemplate:
 def site_part(value: str) -> str:
     """A source value (datacenter, cluster, host, region) as part of a site id."""
     ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    return _BAD.sub("-", ascii_value.strip().lower()).strip("-")
+    return _BAD.sub("-", ascii_value.lower()).strip("-._")
 
 
 def parse_template(text: str, allowed: Sequence[str]) -> SiteTemplate:
