@@ -134,7 +134,7 @@ def choose_sheet(path: Path, name: Optional[str]) -> tuple[Table, list[Issue]]:
             match = name if name in wb.sheetnames else next(
                 (s for s in wb.sheetnames if s.lower() == name.lower()), None)
             if match is None:
-                raise TableError(f"{path}: no sheet {name!r} (the workbook has: {', '.join(wb.sheetnames)})")
+                raise TableError(f"{path}: no sheet {name!r} (the workbook has: {wb.listing()})")
             return wb.table(match), []
         preferred = [p.lower() for p in PREFERRED_SHEETS]
         ranked = []
@@ -147,7 +147,7 @@ def choose_sheet(path: Path, name: Optional[str]) -> tuple[Table, list[Issue]]:
             ranked.append((tier, -len(cols), rank, position, sheet))
         if not ranked:
             raise TableError(f"{path}: no sheet lists servers the way Azure Migrate does (a server or machine "
-                             f"name, cores and memory in MB); the workbook has: {', '.join(wb.sheetnames)}")
+                             f"name, cores and memory in MB); the workbook has: {wb.listing()}")
         ranked.sort()
         chosen = ranked[0][-1]
         table = wb.table(chosen)

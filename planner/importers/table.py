@@ -115,6 +115,10 @@ class Workbook:
         finally:
             self._file.close()
 
+    def listing(self) -> str:
+        """The sheet names for a message: 'Properties, Discovery_Report'."""
+        return ", ".join(shown(n) for n in self.sheetnames)
+
     def header(self, name: str) -> list[str]:
         """The first row of a sheet as header text ([] for an empty sheet)."""
         rows = self._rows(name, max_row=1)
@@ -124,8 +128,8 @@ class Workbook:
         """A whole sheet; an empty one is an error (it has no header to read)."""
         rows = self._rows(name)
         if not rows:
-            raise TableError(f"{self.path}[{name}]: the sheet is empty; expected a header row")
-        return Table(f"{self.path}[{name}]", _header(rows[0]), list(enumerate(rows[1:], start=2)))
+            raise TableError(f"{self.path}[{shown(name)}]: the sheet is empty; expected a header row")
+        return Table(f"{self.path}[{shown(name)}]", _header(rows[0]), list(enumerate(rows[1:], start=2)))
 
     def _rows(self, name: str, max_row: Optional[int] = None) -> list[tuple[Cell, ...]]:
         try:
@@ -133,7 +137,12 @@ class Workbook:
                 warnings.simplefilter("ignore")  # openpyxl's style warnings are not the user's problem
                 return list(self._wb[name].iter_rows(values_only=True, max_row=max_row))
         except Exception as exc:  # openpyxl and its XML parser raise many kinds for a damaged sheet
-            raise TableError(f"{self.path}[{name}]: not a readable sheet ({exc.__class__.__name__}: {exc})") from None
+            raise TableError(f"{self.path}[{shown(name)}]: not a readable sheet ({exc.__class__.__name__}: {exc})") from None
+
+
+def shown(name: str) -> str:
+    """A sheet name as messages print it: a workbook's text is untrusted, so control characters become spaces."""
+    return "".join(" " if ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" else c for c in name)
 
 
 def _header(row: Sequence[Cell]) -> list[str]:
@@ -145,7 +154,7 @@ def read_xlsx(path: Path, sheets: Sequence[str], required: Sequence[str] = ()) -
     with Workbook(path) as wb:
         missing = [name for name in required if name not in wb.sheetnames]
         if missing:
-            raise TableError(f"{path}: no sheet {missing[0]!r} (the workbook has: {', '.join(wb.sheetnames)})")
+            raise TableError(f"{path}: no sheet {missing[0]!r} (the workbook has: {wb.listing()})")
         return {name: wb.table(name) for name in sheets if name in wb.sheetnames}
 
 

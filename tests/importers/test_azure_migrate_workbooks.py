@@ -137,7 +137,17 @@ def test_unreadable_workbooks_exit_2_naming_the_file_and_nothing_is_written(fixt
     assert result.exit_code == 2 and result.stderr == (
         f"Error: {legacy}: a legacy .xls or password-protected workbook, which cannot be read: save it in Excel as "
         ".xlsx (without a password)\n")
-    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["report.xls", "report.xlsx"]
+    from openpyxl import Workbook
+
+    broken_xml = tmp_path / "broken.xlsx"
+    wb = Workbook()
+    wb.active.title = "Servers\x1b"  # openpyxl writes it; no XML parser reads it back
+    wb.save(broken_xml)
+    result = run(str(broken_xml), "--site", "mad-dc1", "--out", str(out))
+    assert result.exit_code == 2 and result.stderr.startswith(
+        f"Error: {broken_xml}: not a readable xlsx workbook (ParseError: not well-formed")
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.xlsx", "report.xls", "report.xlsx"]
 
 
 def test_a_workbook_without_a_server_sheet_names_its_sheets(tmp_path: Path):
