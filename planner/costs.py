@@ -50,15 +50,11 @@ def is_rate_priced(site: Site) -> bool:
 def vm_hourly(estate: Estate, sku: VmSku, os: str) -> Optional[float]:
     """The hourly price of `sku` for a workload running `os`, at the scenario's pricing option."""
     p = estate.scenario.pricing
-    if not hasattr(sku, "hourly_price"):  # MERGE-SHIM: catalogue without pricing options yet
-        return sku.hourly if p.azure == "payg" else None
     return sku.hourly_price(p.azure, os, p.hybrid_benefit)
 
 
 def _cheapest(catalog: Catalog, estate: Estate, region: str, vcpu: int, memory_gb: float, os: str) -> Optional[VmSku]:
     p = estate.scenario.pricing
-    if not hasattr(VmSku, "hourly_price"):  # MERGE-SHIM: catalogue without pricing options yet
-        return catalog.cheapest(region, vcpu, memory_gb)
     return catalog.cheapest(region, vcpu, memory_gb, os=os, option=p.azure, hybrid_benefit=p.hybrid_benefit)
 
 

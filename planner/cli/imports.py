@@ -1,9 +1,9 @@
 """`planner import ...` and `planner catalog refresh`: click wiring only.
 
 Each command parses its options, calls an importer or the catalogue refresh, and writes the
-result. Results go to stdout or `--out` (written atomically); the summary, progress and
-warnings go to stderr. Domain errors become exit code 2 here, at the border, and nothing is
-written when there is any.
+result. Results go to stdout (YAML) or `--out` (YAML, or the workloads table for .csv and
+.parquet; written atomically); the summary, progress and warnings go to stderr. Domain
+errors become exit code 2 here, at the border, and nothing is written when there is any.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from planner.atomic_write import write_atomic
 from planner.catalog import CatalogError, load_catalog
 from planner.importers.common import MAX_REPORTED, ImportFailed, ImportResult
 from planner.importers.emit import render_summary_text, render_yaml
+from planner.importers.sites import TemplateError, parse_template
 from planner.importers.table import TableError
+from planner.importers.workload_table import TABLE_SUFFIXES, write_workloads_table
 from planner.sources import SourceError
+from planner.table_format import table_kind
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$")
 FORMATS = click.Choice(["text", "json"])
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class Failed(click.ClickException):
@@ -36,20 +39,27 @@ def _site_option(help_text: str) -> Callable[[Any], Any]:
     return click.option("--site", "site", required=True, metavar="SITE_ID", help=help_text)
 
 
-def _check_site(site: str, allow_region: bool = False) -> str:
-    probe = site.replace("{region}", "westeurope") if allow_region else site
-    if not _ID.match(probe) or len(probe) > 200:
-        raise click.BadParameter(
-            f"{site!r} is not a site id (letters, digits and _.:/@+- , starting with a letter or digit)",
-            param_hint="--site",
-        )
+def _check_site(site: str, placeholders: tuple[str, ...] = ()) -> str:
+    """A usage error (exit 2) unless `site` is a site id, with only `placeholders` in braces."""
+    try:
+        parse_template(site, placeholders)
+    except TemplateError as exc:
+        raise click.BadParameter(str(exc), param_hint="--site") from None
     return site
+
+
+def _check_out(ctx: click.Context, param: click.Parameter, out: Optional[Path]) -> Optional[Path]:
+    if out is not None and out.suffix.lower() not in YAML_SUFFIXES + TABLE_SUFFIXES:
+        raise click.BadParameter(f"{str(out)!r}: name a .yaml or .yml file (inventory YAML), or a .csv or .parquet "
+                                 "file (the workloads table)", ctx=ctx, param=param)
+    return out
 
 
 def _out_option() -> Callable[[Any], Any]:
     return click.option(
-        "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Write the YAML here (atomically) instead of stdout.",
+        "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=_check_out,
+        help="Write here (atomically) instead of YAML on stdout: .yaml/.yml for YAML, .csv/.parquet for the "
+             "workloads table.",
     )
 
 
@@ -59,20 +69,24 @@ def _format_option() -> Callable[[Any], Any]:
 
 
 def _emit(result: ImportResult, command: str, out: Optional[Path], fmt: str) -> None:
-    """Write the YAML (stdout or atomically to `out`) and the summary to stderr."""
-    text = render_yaml(result, command)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            write_atomic(out, text)
-        except OSError as exc:
-            raise Failed(f"cannot write {out}: {exc.strerror or exc}") from None
+    """Write the YAML (stdout or atomically to `out`) or the workloads table, and the summary to stderr."""
+    try:
+        if out is None:
+            click.echo(render_yaml(result, command), nl=False)
+        elif out.suffix.lower() in TABLE_SUFFIXES:
+            write_workloads_table(result, out)
+        else:
+            write_atomic(out, render_yaml(result, command))
+    except OSError as exc:
+        raise Failed(f"cannot write {out}: {exc.strerror or exc}") from None
     summary = result.summary("-" if out is None else str(out))
     if fmt == "json":
         click.echo(json.dumps(summary, indent=1, sort_keys=True), err=True)
     else:
         click.echo(render_summary_text(summary), err=True, nl=False)
+    if out is not None and out.suffix.lower() in TABLE_SUFFIXES and table_kind(out) != "workloads":
+        click.echo(f"note: an inventory folder reads workloads tables named workloads*{out.suffix.lower()}; "
+                   f"rename {out.name} to be read", err=True)
 
 
 def _run(command: str, do: Callable[[], ImportResult], out: Optional[Path], fmt: str) -> None:
@@ -99,40 +113,53 @@ def _run(command: str, do: Callable[[], ImportResult], out: Optional[Path], fmt:
 
 @click.group("import")
 def import_group() -> None:
-    """Turn real inventories (Azure Migrate CSV, RVTools, running Azure VMs) into inventory YAML."""
+    """Turn real inventories (Azure Migrate, RVTools, running Azure VMs) into inventory YAML or a workloads table."""
 
 
 @import_group.command("azure-migrate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_site_option("Site id the servers run on today (their current_site).")
+@click.option("--sheet", default=None, metavar="NAME",
+              help="Sheet of an xlsx workbook to read (default: chosen by its headers).")
+@click.option("--skip-powered-off", is_flag=True, help="Leave powered-off servers out (they are imported by default).")
 @_out_option()
 @_format_option()
-def import_azure_migrate_cmd(file: Path, site: str, out: Optional[Path], fmt: str) -> None:
-    """Import an Azure Migrate import-based assessment CSV."""
+def import_azure_migrate_cmd(
+    file: Path, site: str, sheet: Optional[str], skip_powered_off: bool, out: Optional[Path], fmt: str
+) -> None:
+    """Import an Azure Migrate CSV template, discovery report or assessment workbook (.xlsx)."""
     from planner.importers.azure_migrate import import_azure_migrate
 
     _check_site(site)
-    _run(f"planner import azure-migrate {file.name} --site {site}", lambda: import_azure_migrate(file, site), out, fmt)
+    _run(
+        f"planner import azure-migrate {file.name} --site {site}",
+        lambda: import_azure_migrate(file, site, sheet=sheet, skip_powered_off=skip_powered_off),
+        out,
+        fmt,
+    )
 
 
 @import_group.command("rvtools")
 @click.argument("file", type=click.Path(exists=True, path_type=Path))
-@_site_option("Site id the VMs run on today (their current_site).")
+@_site_option("Site id the VMs run on today, or a template over {datacenter}, {cluster} and {host} "
+              "(e.g. '{datacenter}-{cluster}').")
 @click.option("--storage", type=click.Choice(["provisioned", "in-use"]), default="provisioned", show_default=True,
               help="Size storage by provisioned disks (vDisk) or by what the guest uses (vPartition).")
 @click.option("--skip-powered-off", is_flag=True, help="Leave powered-off VMs out (they are imported by default).")
+@click.option("--strict", is_flag=True,
+              help="A VM without CPU or memory figures is an error (by default: skipped with a warning).")
 @_out_option()
 @_format_option()
 def import_rvtools_cmd(
-    file: Path, site: str, storage: str, skip_powered_off: bool, out: Optional[Path], fmt: str
+    file: Path, site: str, storage: str, skip_powered_off: bool, strict: bool, out: Optional[Path], fmt: str
 ) -> None:
     """Import an RVTools export: the xlsx, its vInfo CSV, or a folder of its CSVs."""
-    from planner.importers.rvtools import import_rvtools
+    from planner.importers.rvtools import PLACEHOLDERS, import_rvtools
 
-    _check_site(site)
+    _check_site(site, PLACEHOLDERS)
     _run(
         f"planner import rvtools {file.name} --site {site}",
-        lambda: import_rvtools(file, site, storage=storage, skip_powered_off=skip_powered_off),
+        lambda: import_rvtools(file, site, storage=storage, skip_powered_off=skip_powered_off, strict=strict),
         out,
         fmt,
     )
@@ -151,9 +178,9 @@ def import_azure_cmd(
 ) -> None:
     """Import the VMs already running in an Azure subscription (azure-identity credentials)."""
     from planner.azure.arm import AzureVmInventorySource
-    from planner.importers.azure_vms import import_azure_vms
+    from planner.importers.azure_vms import PLACEHOLDERS, import_azure_vms
 
-    _check_site(site, allow_region=True)
+    _check_site(site, PLACEHOLDERS)
 
     def do() -> ImportResult:
         catalog = load_catalog(catalog_path)

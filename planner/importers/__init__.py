@@ -1,20 +1,30 @@
-"""Importers: real inventories (Azure Migrate CSV, RVTools, running Azure VMs) to inventory YAML."""
+"""Importers: real inventories (Azure Migrate CSV and workbooks, RVTools, running Azure VMs) to inventory
+YAML or a workloads table."""
 
 from planner.importers.azure_migrate import import_azure_migrate
 from planner.importers.azure_vms import import_azure_vms
 from planner.importers.common import ImportFailed, ImportResult, Issue
 from planner.importers.emit import render_summary_text, render_yaml
+from planner.importers.os_family import os_family
 from planner.importers.rvtools import import_rvtools
+from planner.importers.sites import SiteTemplate, TemplateError, parse_template
 from planner.importers.table import TableError
+from planner.importers.workload_table import workload_columns, write_workloads_table
 
 __all__ = [
     "ImportFailed",
     "ImportResult",
     "Issue",
+    "SiteTemplate",
     "TableError",
+    "TemplateError",
     "import_azure_migrate",
     "import_azure_vms",
     "import_rvtools",
+    "os_family",
+    "parse_template",
     "render_summary_text",
     "render_yaml",
+    "workload_columns",
+    "write_workloads_table",
 ]

@@ -4,42 +4,45 @@ The VM list comes from a :class:`planner.sources.VmInventorySource` (Azure's
 ``virtual_machines.list_all`` in production, a fake in tests). A VM's size name becomes
 vCPUs and memory through the catalogue: the same size in its own region, else in any region
 (a size's shape does not change with the region). Tags ``app``/``application`` and
-``env``/``environment`` fill the fields other importers must default.
+``env``/``environment`` fill the fields other importers must default; ``os`` comes from the
+OS disk's ``os_type`` (``Windows`` or ``Linux``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import ValidationError
 
 from planner.catalog import Catalog, VmSku
 from planner.importers.common import (
     ImportedWorkload,
     ImportResult,
     Issue,
+    bump,
     defaults_for,
+    fill_os,
     finish,
     first_error,
     text,
     validated,
     workload_id,
 )
+from planner.importers.sites import parse_template
 from planner.model import Criticality
 from planner.sources import RunningVm, VmInventorySource
 
+PLACEHOLDERS = ("region",)  # --site placeholders
 APP_TAGS = ("app", "application", "workload", "service")
 ENV_TAGS = ("env", "environment", "stage")
 CRITICALITY_TAGS = ("criticality",)
 
 
-def site_for(template: str, region: str) -> str:
-    """The current site of a VM: `template` with ``{region}`` replaced (az-{region} -> az-westeurope)."""
-    return template.replace("{region}", region)
-
-
 def import_azure_vms(source: VmInventorySource, catalog: Catalog, site: str, origin: str) -> ImportResult:
-    """Workloads from running VMs; a VM whose size the catalogue does not know is skipped with a warning."""
+    """Workloads from running VMs; a VM whose size the catalogue does not know is skipped with a warning.
+
+    `site` may use ``{region}``; another placeholder raises :class:`planner.importers.sites.TemplateError`.
+    """
+    template = parse_template(site, PLACEHOLDERS)
     vms = sorted(source.running_vms(), key=lambda v: (v.name.lower(), v.resource_group.lower(), v.id))
     result = ImportResult("azure", origin, len(vms), [])
     errors: list[Issue] = []
@@ -55,7 +58,7 @@ def import_azure_vms(source: VmInventorySource, catalog: Catalog, site: str, ori
         if shape is None:
             result.warnings.append(Issue(origin, 0, "", f"VM {where}: size {vm.size or '(none)'} is not in the VM "
                                          "catalogue; skipped (run `planner catalog refresh`)"))
-            result.skipped["unknown sizes"] = result.skipped.get("unknown sizes", 0) + 1
+            bump(result.skipped, "unknown sizes")
             continue
         wid = workload_id(vm.name)
         if base_ids.get(wid.lower(), 0) > 1:
@@ -69,13 +72,14 @@ def import_azure_vms(source: VmInventorySource, catalog: Catalog, site: str, ori
             "vcpu": shape.vcpu,
             "memory_gb": shape.memory_gb,
             "storage_gb": round(sum(d or 0.0 for d in disks), 2),
-            "current_site": site_for(site, vm.region),
+            "current_site": template.render({"region": vm.region}),
         }
+        fill_os(fields, vm.os_type, result, (origin, 0, ""), f"VM {where}")
         known = _from_tags(vm, fields)
         defaulted = defaults_for(fields, known)
         try:
             validated(fields)
-        except ValidationError as exc:
+        except ValueError as exc:
             errors.append(Issue(origin, 0, "", f"VM {where}: cannot make a valid workload: {first_error(exc)}"))
             continue
         facts = (f"source: {vm.id or vm.name}", f"size: {vm.size}", f"os: {vm.os_type}" if vm.os_type else "")

@@ -10,9 +10,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from pydantic import ValidationError
 
+from planner.importers.os_family import os_family, unknown_os_message
 from planner.load import validate_workload
+from planner.model import Workload
 
 # What no importer's source can know; each is written with a "# default" mark in the YAML.
 DEFAULT_ENV = "prod"
@@ -145,8 +146,13 @@ class RowCells:
 
 
 def norm_header(name: str) -> str:
-    """A header compared loosely: no leading '*', case and spacing ignored."""
-    return " ".join(str(name).lstrip("*").strip().lower().split())
+    """A header compared loosely: a leading '*', case (units' too), spacing and punctuation ignored.
+
+    ``*Memory (In MB)``, ``Memory (in MB)`` and ``memory_in_mb`` all read ``memory in mb``; ``%``
+    is kept, so ``Free %`` stays apart from ``Free``.
+    """
+    lowered = unicodedata.normalize("NFKC", str(name)).strip().lstrip("*").lower()
+    return " ".join(re.sub(r"[^\w%]|_", " ", lowered).split())
 
 
 def find_columns(header: list[str], wanted: Mapping[str, Sequence[str]]) -> dict[str, int]:
@@ -283,6 +289,14 @@ def percent(cell: Any) -> Optional[float]:
     return round(value / 100.0, 4)
 
 
+_OFF_STATES = {"off", "poweredoff", "stopped", "shutdown", "shutoff", "deallocated"}
+
+
+def powered_off(cell: Any) -> bool:
+    """A power-state cell saying the machine is off (RVTools ``poweredOff``, Azure Migrate ``OFF``)."""
+    return re.sub(r"[^a-z]", "", text(cell).lower()) in _OFF_STATES
+
+
 def flag(cell: Any) -> bool:
     """A spreadsheet boolean (True/False, yes/no, 1/0); blank is False."""
     if isinstance(cell, bool):
@@ -308,10 +322,9 @@ def validated(fields: dict[str, Any]) -> Workload:
     return validate_workload(fields)
 
 
-def first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg', 'invalid')}"
+def first_error(exc: ValueError) -> str:
+    """The first problem :func:`planner.load.validate_workload` found."""
+    return str(exc).split("; ")[0]
 
 
 def finish(result: ImportResult, errors: list[Issue]) -> ImportResult:
@@ -321,6 +334,21 @@ def finish(result: ImportResult, errors: list[Issue]) -> ImportResult:
     result.workloads.sort(key=lambda w: w.fields["id"])
     result.warnings.sort()
     return result
+
+
+def bump(counts: dict[str, int], key: str, by: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + by
+
+
+def fill_os(fields: dict[str, Any], os_name: str, result: ImportResult, at: tuple[str, int, str], who: str) -> None:
+    """Set ``os`` from the OS text, or leave it out with a warning at `at` (origin, row, column) naming `who`."""
+    family = os_family(os_name)
+    if family:
+        fields["os"] = family
+        bump(result.counts, f"os {family}")
+        return
+    bump(result.counts, "os left out (cannot tell Windows from Linux)")
+    result.warnings.append(Issue(at[0], at[1], at[2], f"{who}: {unknown_os_message(os_name)}"))
 
 
 def defaults_for(fields: dict[str, Any], known: Iterable[str] = ()) -> tuple[str, ...]:

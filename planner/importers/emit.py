@@ -22,7 +22,7 @@ MARKS = {
 }
 FIELD_ORDER = (
     "id", "app", "env", "criticality", "vcpu", "memory_gb", "storage_gb",
-    "cpu_util_p95", "mem_util_p95", "current_site", "data", "users",
+    "cpu_util_p95", "mem_util_p95", "current_site", "os", "data", "users",
 )  # fmt: skip
 
 

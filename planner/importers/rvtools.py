@@ -1,18 +1,22 @@
 """RVTools exports (xlsx workbook, or its per-tab CSV files) to workloads.
 
-vInfo gives each VM's CPUs, memory and OS; vDisk its provisioned disks; vPartition what
-the guest uses. Sizes are MiB even where an older RVTools' header says MB. Templates, SRM
-placeholders and vSphere Cluster Services (vCLS) VMs are not workloads: they are skipped
-and counted. The OS reported by VMware Tools is preferred to the configuration file's.
+vInfo gives each VM's CPUs, memory, OS and where it runs (datacenter, cluster, host); vDisk
+its provisioned disks; vPartition what the guest uses. Sizes are MiB even where an older
+RVTools' header says MB. Templates, SRM placeholders and vSphere Cluster Services (vCLS) VMs
+are not workloads: they are skipped and counted. So are VMs whose CPU or memory cells are
+empty (RVTools leaves them so for inaccessible and orphaned VMs), with a warning each, unless
+``strict`` makes them errors. The OS reported by VMware Tools is preferred to the
+configuration file's. The current site comes from a template over ``{datacenter}``,
+``{cluster}`` and ``{host}`` (see :mod:`planner.importers.sites`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from pydantic import ValidationError
 
 from planner.importers.common import (
     CellError,
@@ -21,7 +25,9 @@ from planner.importers.common import (
     Issue,
     RowCells,
     amount,
+    bump,
     defaults_for,
+    fill_os,
     find_columns,
     finish,
     first_error,
@@ -29,12 +35,14 @@ from planner.importers.common import (
     is_blank,
     label,
     norm_header,
+    powered_off,
     text,
     validated,
     whole,
     workload_id,
 )
-from planner.importers.table import Table, TableError, read_csv, read_xlsx
+from planner.importers.sites import SiteTemplate, parse_template, site_part
+from planner.importers.table import Table, TableError, is_workbook, read_csv, read_xlsx
 
 # Each key: the xlsx header(s), then the CSV export's prefixed name.
 VINFO = {
@@ -52,7 +60,10 @@ VINFO = {
     "os_tools": ["OS according to the VMware Tools", "vInfoOSTools"],
     "datacenter": ["Datacenter", "vInfoDataCenter"],
     "cluster": ["Cluster", "vInfoCluster"],
+    "host": ["Host", "vInfoHost"],
+    "connection": ["Connection state", "vInfoConnectionState"],
 }
+PLACEHOLDERS = ("datacenter", "cluster", "host")  # --site placeholders, each a vInfo column
 VDISK = {
     "vm": ["VM", "vDiskVMName"],
     "capacity": ["Capacity MiB", "Capacity MB", "vDiskCapacityMiB"],
@@ -70,12 +81,17 @@ _GB_HEADER = re.compile(r"\b(gb|gib|tb|tib)\b")
 
 
 def import_rvtools(
-    path: Path, site: str, *, storage: str = "provisioned", skip_powered_off: bool = False
+    path: Path, site: str, *, storage: str = "provisioned", skip_powered_off: bool = False, strict: bool = False
 ) -> ImportResult:
-    """Workloads from an RVTools xlsx, a vInfo CSV (sibling vDisk/vPartition CSVs are used), or a folder of CSVs."""
+    """Workloads from an RVTools xlsx, a vInfo CSV (sibling vDisk/vPartition CSVs are used), or a folder of CSVs.
+
+    `site` is a site id or a template over {datacenter}, {cluster} and {host}; an unknown
+    placeholder raises :class:`planner.importers.sites.TemplateError` before the file is read.
+    """
+    template = parse_template(site, PLACEHOLDERS)
     path = Path(path)
     vinfo, vdisk, vpart = _tables(path)
-    return convert(vinfo, vdisk, vpart, site, storage=storage, skip_powered_off=skip_powered_off)
+    return convert(vinfo, vdisk, vpart, template, storage=storage, skip_powered_off=skip_powered_off, strict=strict)
 
 
 def _tables(path: Path) -> tuple[Table, Optional[Table], Optional[Table]]:
@@ -85,7 +101,7 @@ def _tables(path: Path) -> tuple[Table, Optional[Table], Optional[Table]]:
             raise TableError(f"{path}: no vInfo CSV in this folder (RVTools names it RVTools_tabvInfo.csv)")
         disk, part = found["vDisk"], found["vPartition"]
         return read_csv(found["vInfo"]), read_csv(disk) if disk else None, read_csv(part) if part else None
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if is_workbook(path):
         tables = read_xlsx(path, ("vInfo", "vDisk", "vPartition"), required=("vInfo",))
         return tables["vInfo"], tables.get("vDisk"), tables.get("vPartition")
     vinfo = read_csv(path)
@@ -169,10 +185,11 @@ def convert(
     vinfo: Table,
     vdisk: Optional[Table],
     vpart: Optional[Table],
-    site: str,
+    site: SiteTemplate,
     *,
     storage: str = "provisioned",
     skip_powered_off: bool = False,
+    strict: bool = False,
 ) -> ImportResult:
     """Workloads from the vInfo, vDisk and vPartition tables; raises ImportFailed listing every error."""
     if storage not in STORAGE_CHOICES:
@@ -180,23 +197,44 @@ def convert(
     errors: list[Issue] = []
     result = ImportResult("rvtools", vinfo.origin, 0, [])
     cols = _columns(vinfo, VINFO, REQUIRED_VINFO, errors)
+    for key in site.placeholders:
+        if key not in cols:
+            errors.append(Issue(vinfo.origin, 1, VINFO[key][0], f"missing column: the site template {site.text!r} "
+                                f"uses {{{key}}} (also accepted: {VINFO[key][1]!r})"))
+    header_broken = bool(errors)  # rows cannot be read without their columns; vDisk cell errors still add up
     disks = _sizes(vdisk, VDISK, "capacity", errors)
     parts = _sizes(vpart, VPARTITION, "consumed", errors)
-    if any(key not in cols for key in REQUIRED_VINFO):
+    if header_broken:
         return finish(result, errors)
 
     seen: dict[str, int] = {}
+    rules = _Rules(site, disks, parts, storage, skip_powered_off, strict)
     for row_no, cells in vinfo.rows:
         if all(is_blank(c) for c in cells):
             continue
         result.rows += 1
         row = RowCells(vinfo.origin, vinfo.header, cols, row_no, cells, errors)
-        workload = _workload(row, site, seen, disks, parts, storage, skip_powered_off, result)
+        workload = _workload(row, seen, rules, result)
         if workload is not None:
             result.workloads.append(workload)
     if result.workloads:
         result.counts["without utilisation (RVTools has none: sized at full allocation)"] = len(result.workloads)
+    if site.placeholders:
+        for w in result.workloads:
+            bump(result.counts, f"on site {w.fields['current_site']}")
     return finish(result, errors)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What every vInfo row is converted with."""
+
+    site: SiteTemplate
+    disks: dict[str, float]
+    parts: dict[str, float]
+    storage: str
+    skip_powered_off: bool
+    strict: bool
 
 
 _PARSERS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
@@ -211,16 +249,7 @@ _PARSERS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
 )
 
 
-def _workload(
-    row: RowCells,
-    site: str,
-    seen: dict[str, int],
-    disks: dict[str, float],
-    parts: dict[str, float],
-    storage: str,
-    skip_powered_off: bool,
-    result: ImportResult,
-) -> Optional[ImportedWorkload]:
+def _workload(row: RowCells, seen: dict[str, int], rules: _Rules, result: ImportResult) -> Optional[ImportedWorkload]:
     """The workload of one vInfo row, or None when skipped or after recording why it cannot be one."""
     try:
         name = label(row.get("vm"))
@@ -231,20 +260,13 @@ def _workload(
         row.fail("vm", "missing value (a required column)")
         return None
     reason = _skip_reason(name, row)
-    powered_off = text(row.get("powerstate")).lower() == "poweredoff"
-    if reason is None and powered_off and skip_powered_off:
+    off = powered_off(row.get("powerstate"))
+    if reason is None and off and rules.skip_powered_off:
         reason = "powered off"
     if reason:
-        result.skipped[reason] = result.skipped.get(reason, 0) + 1
+        bump(result.skipped, reason)
         return None
 
-    values = row.parse(_PARSERS, REQUIRED_VINFO)
-    memory: float = values.get("memory") or 0.0
-    if row.ok and memory <= 0:
-        row.fail("memory", f"{memory:g} is not a positive amount of memory (MiB)")
-    elif row.ok and memory < MIN_MEMORY_MIB:
-        row.fail("memory", f"wrong units: {memory:g} MiB of memory looks like GB (RVTools gives MiB: "
-                 f"{memory:g} GB is {int(memory * 1024)} MiB)")
     wid = workload_id(name)
     if not wid:
         row.fail("vm", f"{name!r} has no letter or digit to make a workload id from")
@@ -252,13 +274,23 @@ def _workload(
         row.fail("vm", f"duplicate VM name {name!r} (first on row {seen[wid.lower()]})")
     else:
         seen[wid.lower()] = row.number  # also when the row has other errors: a later twin is still a duplicate
-    if not row.ok:
+    if _no_figures(row, name, rules.strict, result):
+        return None
+    values = row.parse(_PARSERS, REQUIRED_VINFO)
+    memory: float = values.get("memory") or 0.0
+    if row.ok and memory < 0:
+        row.fail("memory", f"{memory:g} is not a positive amount of memory (MiB)")
+    elif row.ok and memory < MIN_MEMORY_MIB:
+        row.fail("memory", f"wrong units: {memory:g} MiB of memory looks like GB (RVTools gives MiB: "
+                 f"{memory:g} GB is {int(memory * 1024)} MiB)")
+    site = _site(row, rules.site)
+    if not row.ok or site is None:
         return None
 
-    mib, how = _storage_mib(name.lower(), values, disks, parts, storage)
-    _bump(result.counts, how)
-    if powered_off:
-        _bump(result.counts, "powered off (included)")
+    mib, how = _storage_mib(name.lower(), values, rules.disks, rules.parts, rules.storage)
+    bump(result.counts, how)
+    if off:
+        bump(result.counts, "powered off (included)")
     fields: dict[str, Any] = {
         "id": wid,
         "vcpu": values["cpus"],
@@ -266,17 +298,56 @@ def _workload(
         "storage_gb": round(mib / MIB_PER_GB, 2),
         "current_site": site,
     }
+    os_column = "os_tools" if values.get("os_tools") else "os_config"
+    at = (row.origin, row.number, row.header[row.cols[os_column]] if os_column in row.cols else "")
+    fill_os(fields, values.get("os_tools") or values.get("os_config") or "", result, at, f"VM {name!r}")
     defaulted = defaults_for(fields)
     try:
         validated(fields)
-    except ValidationError as exc:
+    except ValueError as exc:
         row.fail("vm", f"cannot make a valid workload: {first_error(exc)}")
         return None
     return ImportedWorkload(fields, defaulted, _note(row, name, wid, values))
 
 
-def _bump(counts: dict[str, int], key: str) -> None:
-    counts[key] = counts.get(key, 0) + 1
+def _no_figures(row: RowCells, name: str, strict: bool, result: ImportResult) -> bool:
+    """True when the row has no CPU or no memory figure (blank or 0); skipped with a warning, or an error."""
+    missing = [key for key in ("cpus", "memory") if _zero_or_blank(row.get(key))]
+    if not missing:
+        return False
+    column = row.header[row.cols[missing[0]]]
+    state = text(row.get("connection"))
+    why = f" (connection state: {state})" if state and state.lower() != "connected" else ""
+    what = "CPU or memory figures" if len(missing) == 2 else {"cpus": "CPU figure", "memory": "memory figure"}[
+        missing[0]]
+    if strict:
+        row.fail(missing[0], f"VM {name!r} has no {what}{why} (--strict makes this an error)")
+    else:
+        result.warnings.append(Issue(row.origin, row.number, column, f"VM {name!r} has no {what}{why}; skipped"))
+        bump(result.skipped, "without CPU or memory figures")
+    return True
+
+
+def _zero_or_blank(cell: Any) -> bool:
+    if is_blank(cell):
+        return True
+    try:
+        return amount(cell, "MB") == 0
+    except CellError:
+        return False  # not a number: parse() reports it
+
+
+def _site(row: RowCells, template: SiteTemplate) -> Optional[str]:
+    """The row's current site from the template, or None after recording a missing value."""
+    values: dict[str, str] = {}
+    for key in template.placeholders:
+        raw = text(row.get(key))
+        if not site_part(raw):
+            shown = f"{raw!r} has no letter or digit" if raw else "empty"
+            hint = " (a VM on a standalone host has no cluster: use {host} or {datacenter})" if key == "cluster" else ""
+            row.fail(key, f"{shown}, but the site template {template.text!r} uses {{{key}}}{hint}")
+        values[key] = raw
+    return template.render(values) if row.ok else None
 
 
 def _storage_mib(
@@ -308,4 +379,6 @@ def _note(row: RowCells, name: str, wid: str, values: dict[str, Any]) -> str:
     where = "/".join(p for p in (text(row.get("datacenter")), text(row.get("cluster"))) if p)
     if where:
         parts.append(f"cluster: {where}")
+    if text(row.get("host")):
+        parts.append(f"host: {text(row.get('host'))}")
     return "; ".join(parts)

@@ -58,13 +58,14 @@ def test_bad_cells_name_file_row_and_column(fixtures: Path):
 def test_a_missing_required_column(fixtures: Path):
     path = fixtures / "broken_am_missing_column.csv"
     (only,) = errors_of(path)
-    assert only.startswith(f"{path}:1: column '*Cores': missing required column (the header row has: '*Server name'")
+    assert only.startswith(f"{path}:1: column '*Cores': missing required column (also accepted: 'Number of cores'; "
+                           "the header row has: '*Server name'")
 
 
 def test_memory_in_gb_is_wrong_units(fixtures: Path):
     path = fixtures / "broken_am_units_header.csv"
-    assert errors_of(path) == [f"{path}:1: column '*Memory (In GB)': wrong units: Azure Migrate's template has "
-                               "memory in MB: give MB in a column named '*Memory (In MB)'"]
+    assert errors_of(path) == [f"{path}:1: column '*Memory (In GB)': wrong units: Azure Migrate has memory in MB: "
+                               "give MB in a column named '*Memory (In MB)' or 'Memory (in MB)'"]
 
 
 def write(tmp_path: Path, text: str) -> Path:

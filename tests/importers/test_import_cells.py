@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from planner.importers.common import CellError, amount, count, flag, number, percent, whole, workload_id
+from planner.importers.common import CellError, amount, count, flag, norm_header, number, percent, whole, workload_id
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,14 @@ def test_flags():
 )
 def test_workload_ids(name: str, wid: str):
     assert workload_id(name) == wid
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [("*Memory (In MB)", "Memory (in MB)", "memory_in_mb", "  MEMORY  (IN  MB) "),
+     ("*Server name", "Server Name", "server-name", "SERVER_NAME"),
+     ("CPU Utilization (in %)", "cpu utilization in %", "CPU_Utilization_(In_%)")],
+)
+def test_headers_match_ignoring_case_spacing_punctuation_and_the_star(spellings: tuple[str, ...]):
+    assert len({norm_header(s) for s in spellings}) == 1
+    assert norm_header("Free %") != norm_header("Free")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -74,26 +73,28 @@ def test_usage_errors(fixtures: Path, tmp_path: Path):
     bad_site = run("azure-migrate", str(fixtures / "azure_migrate_servers.csv"), "--site", "mad dc1")
     assert bad_site.exit_code == 2 and "not a site id" in bad_site.stderr
     assert run("azure-migrate", str(tmp_path / "missing.csv"), "--site", "x").exit_code == 2
+    # A workbook saved under a .csv name is read as the workbook it is; RVTools' sheets are not Azure Migrate's.
     binary = tmp_path / "servers.csv"
     binary.write_bytes((fixtures / "rvtools_export.xlsx").read_bytes())
     unreadable = run("azure-migrate", str(binary), "--site", "x")
-    assert unreadable.exit_code == 2 and "not a text CSV file" in unreadable.stderr
+    assert unreadable.exit_code == 2 and unreadable.stderr == (
+        f"Error: {binary}: no sheet lists servers the way Azure Migrate does (a server or machine name, cores and "
+        "memory in MB); the workbook has: vInfo, vDisk, vPartition\n")
     # A missing output folder is created, as `planner plan --out` does (one atomic writer for all commands).
     new_dir = run("azure-migrate", str(fixtures / "azure_migrate_servers.csv"), "--site", "x",
                   "--out", str(tmp_path / "new" / "out.yaml"))
     assert new_dir.exit_code == 0 and (tmp_path / "new" / "out.yaml").read_text().count("- id:") == 300
 
 
-def test_twenty_thousand_rows_import_in_seconds(make_fixtures: ModuleType, tmp_path: Path):
+def test_twenty_thousand_rows(make_fixtures: ModuleType, tmp_path: Path):
+    # How fast is for the benchmark to say; this test checks what 20k rows must do.
     rows = list(make_fixtures.azure_migrate_rows(20_000, seed=3))
     big = tmp_path / "big.csv"
     make_fixtures.write_azure_migrate(big, rows)
-    start = time.perf_counter()
     result = run("azure-migrate", str(big), "--site", "mad-dc1", "--out", str(tmp_path / "big.yaml"))
-    elapsed = time.perf_counter() - start
     assert result.exit_code == 0, result.output
     assert "imported 20000 workloads" in result.stderr
-    assert elapsed < 10, f"20k rows took {elapsed:.1f} s"
+    assert (tmp_path / "big.yaml").read_text().count("\n  - id: ") == 20_000
 
     rows[19_000][2] = "lots"  # one bad cell deep in the file is found and named
     make_fixtures.write_azure_migrate(big, rows)
@@ -104,8 +105,11 @@ def test_twenty_thousand_rows_import_in_seconds(make_fixtures: ModuleType, tmp_p
 def test_twenty_thousand_rvtools_rows(make_fixtures: ModuleType, tmp_path: Path):
     vinfo, vdisk, vpart = make_fixtures.rvtools_rows(20_000, seed=5)
     make_fixtures.write_rvtools_csv(tmp_path, vinfo, vdisk, vpart)
-    start = time.perf_counter()
-    result = run("rvtools", str(tmp_path), "--site", "mad-dc1", "--out", str(tmp_path / "out.yaml"))
-    elapsed = time.perf_counter() - start
+    result = run("rvtools", str(tmp_path), "--site", "{datacenter}", "--out", str(tmp_path / "workloads.parquet"),
+                 "--format", "json")
     assert result.exit_code == 0, result.output
-    assert elapsed < 10, f"20k VMs took {elapsed:.1f} s"
+    summary = json.loads(result.stderr)
+    assert summary["rows"] == 20_000 and summary["workloads"] + sum(summary["skipped"].values()) == 20_000
+    assert summary["counts"]["storage from vDisk (provisioned)"] == summary["workloads"]
+    sites = {k for k in summary["counts"] if k.startswith("on site ")}
+    assert sites == {"on site dc-mad", "on site dc-sao", "on site dc-mex"}

@@ -26,7 +26,8 @@ ESTATE = {
 
 @pytest.mark.parametrize(
     ("importer", "sample"),
-    [("azure-migrate", "azure_migrate_servers.csv"), ("rvtools", "rvtools_export.xlsx")],
+    [("azure-migrate", "azure_migrate_servers.csv"), ("azure-migrate", "azure_migrate_discovery.xlsx"),
+     ("rvtools", "rvtools_export.xlsx")],
 )
 def test_an_imported_estate_plans_and_verifies(fixtures: Path, tmp_path: Path, importer: str, sample: str):
     inventory = tmp_path / "inventory"
