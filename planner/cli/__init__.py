@@ -12,6 +12,7 @@ import click
 from .check import check_command
 from .common import default_inventory
 from .diff import diff_command, explain_command
+from .export import export_command
 from .imports import catalog_group, import_group
 from .plan import plan_command
 from .report import report_command
@@ -29,5 +30,5 @@ def main() -> None:
 
 
 for _command in (plan_command, validate_command, verify_command, import_group, catalog_group, report_command, diff_command,
-                 explain_command, check_command, synth_command):
+                 explain_command, check_command, synth_command, export_command):
     main.add_command(_command)
