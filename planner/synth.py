@@ -30,7 +30,7 @@ from typing import Iterator, Optional, Union
 
 from .atomic_write import write_atomic
 
-__all__ = ["synth_yaml", "synth_to_file", "wave_rules_for"]
+__all__ = ["synth_tables", "synth_to_file", "synth_yaml", "wave_rules_for"]
 
 START = "2027-01-01"
 HORIZON_MONTHS = 36
@@ -119,9 +119,9 @@ _DATA_MIX: dict[str, tuple[tuple[str, float], ...]] = {
 # Per-role shape: (vCPU choices, memory GB per vCPU choices, storage GB low/high, p95 utilisation
 # cpu lo/hi mem lo/hi, migration extras). Memory stays <= 256 GB except for the "big" roles, so
 # that an Azure VM exists for everything that may have to leave the closing site.
-_DB_EXTRA = ", migration_cost: 4000, migration_effort_hours: 40"
-_BULK_EXTRA = ", migration_cost: 2500, migration_effort_hours: 24"
-_ROLES: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, int], Optional[tuple[float, float, float, float]], str]] = {
+_DB_EXTRA = (4000, 40)  # (migration_cost, migration_effort_hours)
+_BULK_EXTRA = (2500, 24)
+_ROLES: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, int], Optional[tuple[float, float, float, float]], tuple]] = {
     "web": ((2, 4, 4, 8), (2, 4), (50, 150), (0.1, 0.5, 0.3, 0.7), ""),
     "app": ((4, 8, 8, 16), (4, 4, 8), (100, 300), (0.15, 0.6, 0.35, 0.75), ""),
     "cache": ((4, 8), (8,), (50, 200), (0.1, 0.4, 0.5, 0.9), ""),
@@ -135,7 +135,7 @@ _ROLES: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, int], Optio
     "collector": ((2, 4), (2, 4), (100, 500), (0.2, 0.6, 0.3, 0.6), ""),
     "proc": ((8, 16), (4,), (200, 1000), (0.3, 0.8, 0.4, 0.7), ""),
     "tsdb": ((8, 16), (8,), (4000, 15000), (0.3, 0.6, 0.6, 0.9), _BULK_EXTRA),
-    "upf": ((16, 24, 32), (2, 4), (100, 300), None, ", migration_cost: 3000, migration_effort_hours: 24"),
+    "upf": ((16, 24, 32), (2, 4), (100, 300), None, (3000, 24)),
     "amf": ((4, 8), (4,), (50, 200), (0.1, 0.4, 0.3, 0.6), ""),
     "smf": ((4, 8), (4,), (50, 200), (0.1, 0.4, 0.3, 0.6), ""),
     "nf": ((4, 8), (4,), (50, 200), (0.1, 0.4, 0.3, 0.6), ""),
@@ -237,13 +237,17 @@ class _Tier:
     mem: int
     storage: int
     sites: tuple[int, ...]  # site index per instance, cycled
-    head: str = ""  # the fixed fields after the id: app, env, criticality, sizes
-    tail: str = ""  # the fixed fields after current_site: data, users, requires, pin, kinds
-    extra: str = ""  # migration cost and effort
+    app: str = ""
+    crit: str = ""
+    data: tuple[str, ...] = ()
+    users: tuple[tuple[str, int], ...] = ()  # (zone, max_latency_ms)
+    requires: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    extra: tuple = ()  # (migration_cost, migration_effort_hours) or ()
     util: Optional[tuple[float, float, float, float]] = None
     ha: bool = False
     pin: bool = False
-    cross: str = ""  # a dependency on another app, added to the first instance
+    cross: Optional[tuple[str, int]] = None  # (workload, traffic_gb_month): a dependency on another app, on the first instance
     deps: list[tuple["_Tier", bool, Optional[int], int]] = field(default_factory=list)  # (target, round-robin, ms, GB)
     first: int = 0  # number of the first instance's workload id
 
@@ -439,8 +443,8 @@ class _Builder:
             yield size
 
     # -- one app ----------------------------------------------------------------
-    def app(self, size: int) -> list[str]:
-        """The workload lines of one app of `size` workloads."""
+    def app(self, size: int) -> list["Row"]:
+        """The workloads of one app of `size` workloads."""
         rng, world = self.rng, self.world
         self.app_no += 1
         app = f"a{self.app_no:0{self.app_width}d}"
@@ -466,8 +470,8 @@ class _Builder:
             archetype = "network"
 
         ens = data_cls == "public-sector-es"
-        data = f", data: [{data_cls}]" if data_cls else ""
-        requires = ", requires: [ENS-high]" if ens else ""
+        data = (data_cls,) if data_cls else ()
+        requires = ("ENS-high",) if ens else ()
         users = self._users(home_site.metro)
         ctx = _AppCtx(app, crit, measured, data, requires, users, home, partner)
 
@@ -482,7 +486,7 @@ class _Builder:
             self._cross_app(front, group)
         return [line for t in tiers for line in self._emit(t, ctx)]
 
-    def _users(self, metro: str) -> str:
+    def _users(self, metro: str) -> tuple[tuple[str, int], ...]:
         """Users in the home metro and up to two more metros of its country, with budgets the home meets."""
         rng, world = self.rng, self.world
         budget = rng.choice((20, 30, 40, 60, 80))
@@ -490,8 +494,7 @@ class _Builder:
         others = [m for m in world.by_country.get(_METROS[metro][0], ()) if m != metro]
         for m in rng.sample(others, min(len(others), rng.choice((0, 1, 2)))):
             zones.append(m)
-        parts = [f"{{zone: {z}, max_latency_ms: {max(budget, world.zone_latency(metro, z) + 10)}}}" for z in zones]
-        return ", users: [" + ", ".join(parts) + "]"
+        return tuple((z, max(budget, world.zone_latency(metro, z) + 10)) for z in zones)
 
     def _shape(self, role: str, big: bool = False) -> tuple[int, int, int]:
         vcpus, ratios, (lo, hi), _, _ = _ROLES[role]
@@ -501,18 +504,16 @@ class _Builder:
             mem = min(mem, 256)
         return vcpu, mem, self.rng.randint(lo // 10, hi // 10) * 10
 
-    def _tier(self, ctx: "_AppCtx", role: str, env: str, n: int, sites: tuple[int, ...], *, data: Optional[str] = None,
-              users: str = "", requires: Optional[str] = None, kinds: str = "", pin: bool = False, ha: bool = False,
+    def _tier(self, ctx: "_AppCtx", role: str, env: str, n: int, sites: tuple[int, ...], *, data: Optional[tuple] = None,
+              users: tuple = (), requires: Optional[tuple] = None, kinds: tuple = (), pin: bool = False, ha: bool = False,
               crit: Optional[str] = None, shape: Optional[tuple[int, int, int]] = None) -> _Tier:
         vcpu, mem, storage = shape or self._shape(role, big=role in _BIG_ROLES)
         util = _ROLES[role][3] if ctx.measured else None
         crit = crit or ctx.crit
-        head = f", app: {ctx.app}, env: {env}, criticality: {crit}, vcpu: {vcpu}, memory_gb: {mem}"
         if requires is None:  # a tier holding the app's data needs the certifications that data needs
-            requires = ctx.requires if data is None else ""
-        tail = (ctx.data if data is None else data) + users + requires + kinds
-        return _Tier(role, env, n, vcpu, mem, storage, sites, head=head, tail=tail, extra=_ROLES[role][4],
-                     util=util, ha=ha, pin=pin)
+            requires = ctx.requires if data is None else ()
+        return _Tier(role, env, n, vcpu, mem, storage, sites, app=ctx.app, crit=crit, data=ctx.data if data is None else data,
+                     users=users, requires=requires, kinds=kinds, extra=_ROLES[role][4], util=util, ha=ha, pin=pin)
 
     def _prod_tiers(self, archetype: str, n: int, ctx: "_AppCtx") -> list[_Tier]:
         home, partner = ctx.home, ctx.partner
@@ -529,25 +530,25 @@ class _Builder:
         if archetype == "5g":
             mec = world.mec[world.sites[home].metro]
             ran = world.sites[mec[0]].zone
-            kinds_edge = ", allowed_kinds: [edge, onprem]"
+            kinds_edge = ("edge", "onprem")
             cp_ms = max(20, world.zone_latency(world.sites[partner].zone, ran) + 5)
-            upf = add(self._tier(ctx, "upf", env, 2 if n < 16 else 4, mec, data="",
-                                 users=f", users: [{{zone: {ran}, max_latency_ms: 5}}]", kinds=kinds_edge, ha=True))
-            kinds_cp = ", allowed_kinds: [onprem, azure]"
-            amf = add(self._tier(ctx, "amf", env, 2, pair, data="", kinds=kinds_cp, ha=True,
-                                 users=f", users: [{{zone: {ran}, max_latency_ms: {cp_ms + 10}}}]"))
-            smf = add(self._tier(ctx, "smf", env, 2, pair, data="", kinds=kinds_cp, ha=True))
+            upf = add(self._tier(ctx, "upf", env, 2 if n < 16 else 4, mec, data=(),
+                                 users=((ran, 5),), kinds=kinds_edge, ha=True))
+            kinds_cp = ("onprem", "azure")
+            amf = add(self._tier(ctx, "amf", env, 2, pair, data=(), kinds=kinds_cp, ha=True,
+                                 users=((ran, cp_ms + 10),)))
+            smf = add(self._tier(ctx, "smf", env, 2, pair, data=(), kinds=kinds_cp, ha=True))
             smf.deps += [(upf, True, cp_ms, 40), (amf, True, cp_ms + ha_ms, 20)]
             udm = add(self._tier(ctx, "udm", env, 2, pair, kinds=kinds_cp, ha=True))
             udm.deps.append((udm, False, max(40, ha_ms + 10), 300))
             rest = n - sum(t.n for t in tiers)
             if rest > 0:
-                nf = add(self._tier(ctx, "nf", env, rest, (home,), data="", kinds=kinds_cp))
+                nf = add(self._tier(ctx, "nf", env, rest, (home,), data=(), kinds=kinds_cp))
                 nf.deps.append((amf, False, max(30, ha_ms + 10), 10))
             return tiers
 
         if archetype == "mainframe":
-            lpar = add(self._tier(ctx, "lpar", env, rng.randint(2, 4), (home,), kinds=", allowed_kinds: [onprem]",
+            lpar = add(self._tier(ctx, "lpar", env, rng.randint(2, 4), (home,), kinds=("onprem",),
                                   pin=True, crit="high"))
             gw = add(self._tier(ctx, "gw", env, rng.randint(2, 4), (home,)))
             gw.deps.append((lpar, True, 2, 500))
@@ -579,8 +580,8 @@ class _Builder:
         if archetype == "network":
             metro = world.sites[home].metro
             zone = f"{metro}-ran" if metro in world.mec else metro
-            coll = add(self._tier(ctx, "collector", env, max(1, left // 3), (home,), data="",
-                                  users=f", users: [{{zone: {zone}, max_latency_ms: 20}}]"))
+            coll = add(self._tier(ctx, "collector", env, max(1, left // 3), (home,), data=(),
+                                  users=((zone, 20),)))
             left -= coll.n
             tsdb = add(self._tier(ctx, "tsdb", env, max(1, left // 3), (home,)))
             left -= tsdb.n
@@ -592,8 +593,8 @@ class _Builder:
             return tiers
         # web/app/db with optional payments, cache and batch
         if db and left >= 10 and ctx.data and rng.random() < 0.3:
-            certs = "ENS-high, PCI-DSS" if ctx.requires else "PCI-DSS"
-            pay = add(self._tier(ctx, "pay", env, 2, pair, requires=f", requires: [{certs}]", ha=True))
+            certs = ("ENS-high", "PCI-DSS") if ctx.requires else ("PCI-DSS",)
+            pay = add(self._tier(ctx, "pay", env, 2, pair, requires=certs, ha=True))
             pay.deps.append((db, False, max(10, ha_ms + 5), 100))
             left -= 2
         cache = None
@@ -625,7 +626,7 @@ class _Builder:
         anchor = next((t for t in prod if t.role == anchor_role), None)
         compute = next((t for t in prod if t.role in ("app", "proc", "etl", "api", "nf", "gw")), prod[-1])
         # Developers and testers work from the home metro: test systems stay on their continent.
-        devs = f", users: [{{zone: {self.world.sites[ctx.home].metro}, max_latency_ms: 100}}]"
+        devs = ((self.world.sites[ctx.home].metro, 100),)
         tiers: list[_Tier] = []
         per_env = [n // len(envs) + (1 if k < n % len(envs) else 0) for k in range(len(envs))]
         for env, count in zip(envs, per_env, strict=True):
@@ -633,13 +634,13 @@ class _Builder:
             if real:
                 data, requires = ctx.data, ctx.requires
             else:  # masked copies of production data
-                data, requires = (", data: [anonymised]" if data_cls else ""), ""
+                data, requires = (("anonymised",) if data_cls else ()), ()
             crit = "medium" if env == "staging" and ctx.crit == "high" else "low"
             base = None
             if anchor is not None and count >= 2:
                 pin = anchor.role == "lpar"
                 base = self._tier(ctx, anchor.role, env, 1, (ctx.home,), data=data, requires=requires, crit=crit,
-                                  kinds=", allowed_kinds: [onprem]" if pin else "", pin=pin,
+                                  kinds=("onprem",) if pin else (), pin=pin,
                                   shape=_smaller(anchor))
                 tiers.append(base)
                 count -= 1
@@ -655,55 +656,85 @@ class _Builder:
         recent = self.recent_api.setdefault(group, [])
         if recent and self.rng.random() < 0.3:
             target = self.rng.choice(recent)
-            front.cross = f"{{workload: {target}, traffic_gb_month: {self.rng.choice((50, 200, 1000))}}}"
+            front.cross = (target, self.rng.choice((50, 200, 1000)))
         recent.append(f"w{front.first:0{self.wid_width}d}")
         if len(recent) > 50:
             del recent[0]
 
-    def _emit(self, t: _Tier, ctx: "_AppCtx") -> Iterator[str]:
-        """The flow-style lines of one tier's instances."""
+    def _emit(self, t: _Tier, ctx: "_AppCtx") -> Iterator["Row"]:
+        """The workloads of one tier's instances."""
         rng, world, width = self.rng, self.world, self.wid_width
         sites = world.sites
         lo, hi = max(20, t.storage * 8 // 10), max(20, t.storage * 12 // 10)
         util = t.util
-        deps = t.deps
-        pin = t.pin
         for k in range(t.n):
-            wid = t.first + k
-            site_i = t.sites[k % len(t.sites)]
-            site = sites[site_i]
+            site = sites[t.sites[k % len(t.sites)]]
             storage = rng.randint(lo // 10, hi // 10) * 10
             use = site.use
             use[0] += t.vcpu
             use[1] += t.mem
             use[2] += storage
-            parts = [f"  - {{id: w{wid:0{width}d}{t.head}, storage_gb: {storage}"]
+            cpu = mem = None
             if util is not None:
-                parts.append(f", cpu_util_p95: {_UTIL[int(100 * rng.uniform(util[0], util[1]))]}"
-                             f", mem_util_p95: {_UTIL[int(100 * rng.uniform(util[2], util[3]))]}")
-            parts.append(f", current_site: {site.id}{t.tail}")
-            if pin:
-                parts.append(f", pin: {site.id}")
-            if deps or t.cross:
-                ds = []
-                for target, rr, ms, gb in deps:
-                    if target is t:  # replica -> primary: only the second and later instances
-                        if k == 0:
-                            continue
-                        j = target.first
-                    else:
-                        j = target.first + (k % target.n if rr else 0)
-                    lat = f", max_latency_ms: {ms}" if ms is not None else ""
-                    ds.append(f"{{workload: w{j:0{width}d}{lat}, traffic_gb_month: {gb}}}")
-                if k == 0 and t.cross:
-                    ds.append(t.cross)
-                if ds:
-                    parts.append(", depends_on: [" + ", ".join(ds) + "]")
-            if t.ha and t.n >= 2:
-                parts.append(f", anti_affinity: {ctx.app}-{t.role}-ha" + (f"{k // 2 + 1}" if t.n > 2 else ""))
-            parts.append(t.extra)
-            parts.append("}")
-            yield "".join(parts)
+                cpu = _UTIL[int(100 * rng.uniform(util[0], util[1]))]
+                mem = _UTIL[int(100 * rng.uniform(util[2], util[3]))]
+            deps = []
+            for target, rr, ms, gb in t.deps:
+                if target is t:  # replica -> primary: only the second and later instances
+                    if k == 0:
+                        continue
+                    j = target.first
+                else:
+                    j = target.first + (k % target.n if rr else 0)
+                deps.append((f"w{j:0{width}d}", ms, gb))
+            if k == 0 and t.cross:
+                deps.append((t.cross[0], None, t.cross[1]))
+            aa = f"{ctx.app}-{t.role}-ha" + (f"{k // 2 + 1}" if t.n > 2 else "") if t.ha and t.n >= 2 else None
+            yield Row(f"w{t.first + k:0{width}d}", t, storage, cpu, mem, site.id, site.id if t.pin else None, tuple(deps), aa)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One synthetic workload: its tier's shared fields and its own."""
+
+    id: str
+    tier: _Tier
+    storage_gb: int
+    cpu_util: Optional[str]  # the utilisation as written ("0.35")
+    mem_util: Optional[str]
+    site: str
+    pin: Optional[str]
+    deps: tuple[tuple[str, Optional[int], int], ...]  # (workload, max_latency_ms, traffic_gb_month)
+    anti_affinity: Optional[str]
+
+    def yaml(self) -> str:
+        """The workload as one flow-style line of the inventory's `workloads:` list."""
+        t = self.tier
+        parts = [f"  - {{id: {self.id}, app: {t.app}, env: {t.env}, criticality: {t.crit}, vcpu: {t.vcpu}, memory_gb: {t.mem}, "
+                 f"storage_gb: {self.storage_gb}"]
+        if self.cpu_util is not None:
+            parts.append(f", cpu_util_p95: {self.cpu_util}, mem_util_p95: {self.mem_util}")
+        parts.append(f", current_site: {self.site}")
+        if t.data:
+            parts.append(f", data: [{', '.join(t.data)}]")
+        if t.users:
+            parts.append(", users: [" + ", ".join(f"{{zone: {z}, max_latency_ms: {ms}}}" for z, ms in t.users) + "]")
+        if t.requires:
+            parts.append(f", requires: [{', '.join(t.requires)}]")
+        if t.kinds:
+            parts.append(f", allowed_kinds: [{', '.join(t.kinds)}]")
+        if self.pin:
+            parts.append(f", pin: {self.pin}")
+        if self.deps:
+            parts.append(", depends_on: [" + ", ".join(
+                f"{{workload: {w}" + (f", max_latency_ms: {ms}" if ms is not None else "") + f", traffic_gb_month: {gb}}}"
+                for w, ms, gb in self.deps) + "]")
+        if self.anti_affinity:
+            parts.append(f", anti_affinity: {self.anti_affinity}")
+        if t.extra:
+            parts.append(f", migration_cost: {t.extra[0]}, migration_effort_hours: {t.extra[1]}")
+        parts.append("}")
+        return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -713,9 +744,9 @@ class _AppCtx:
     app: str
     crit: str
     measured: bool
-    data: str
-    requires: str
-    users: str
+    data: tuple[str, ...]
+    requires: tuple[str, ...]
+    users: tuple[tuple[str, int], ...]
     home: int
     partner: int
 
@@ -738,7 +769,7 @@ def synth_yaml(workloads: int, seed: int) -> Iterator[str]:
     yield builder.world.header(workloads, seed)
     buf: list[str] = []
     for size in builder.app_sizes():
-        buf.extend(builder.app(size))
+        buf.extend(row.yaml() for row in builder.app(size))
         if len(buf) >= _CHUNK_LINES:
             buf.append("")
             yield "\n".join(buf)
@@ -751,3 +782,71 @@ def synth_yaml(workloads: int, seed: int) -> Iterator[str]:
 def synth_to_file(path: Union[str, os.PathLike[str]], workloads: int, seed: int) -> None:
     """Write :func:`synth_yaml` to `path` atomically: a temporary file beside it, then a rename."""
     write_atomic(Path(path), synth_yaml(workloads, seed))
+
+
+_BLOCK_ROWS = 100_000
+
+
+def synth_tables(folder: Union[str, os.PathLike[str]], workloads: int, seed: int, fmt: str = "parquet") -> list[Path]:
+    """The same estate as :func:`synth_yaml` as an inventory folder: `topology.yaml` (zones, latency, countries,
+    policies, sites, scenario) and `workloads`, `dependencies` and `users` tables in `fmt` (csv or parquet).
+
+    Written block by block, each file atomically; memory stays flat however many workloads are asked for.
+    """
+    from .table_format import TableWriter
+
+    if workloads < 1:
+        raise ValueError(f"workloads must be at least 1, got {workloads}")
+    out = Path(folder)
+    builder = _Builder(workloads, seed)
+    header = builder.world.header(workloads, seed)
+    paths = {kind: out / f"{kind}.{fmt}" for kind in ("workloads", "dependencies", "users")}
+    with TableWriter(paths["workloads"], "workloads") as wt, TableWriter(paths["dependencies"], "dependencies") as dt_, \
+            TableWriter(paths["users"], "users") as ut:
+        cols: dict[str, list] = {}
+        deps: dict[str, list] = {}
+        users: dict[str, list] = {}
+        n = 0
+
+        def flush() -> None:
+            if cols:
+                wt.write(cols)
+            if deps:
+                dt_.write(deps)
+            if users:
+                ut.write(users)
+            for d in (cols, deps, users):
+                d.clear()
+
+        for size in builder.app_sizes():
+            for row in builder.app(size):
+                _table_row(row, cols, deps, users)
+                n += 1
+            if n >= _BLOCK_ROWS:
+                flush()
+                n = 0
+        flush()
+    topology = out / "topology.yaml"
+    write_atomic(topology, header.removesuffix("workloads:\n") + builder.world.sites_yaml())
+    return [topology, *paths.values()]
+
+
+def _table_row(row: Row, cols: dict[str, list], deps: dict[str, list], users: dict[str, list]) -> None:
+    t = row.tier
+    values = {"id": row.id, "app": t.app, "env": t.env, "criticality": t.crit, "vcpu": t.vcpu, "memory_gb": t.mem,
+              "storage_gb": row.storage_gb, "cpu_util_p95": float(row.cpu_util) if row.cpu_util is not None else None,
+              "mem_util_p95": float(row.mem_util) if row.mem_util is not None else None, "current_site": row.site,
+              "data": list(t.data) or None, "requires": list(t.requires) or None, "pin": row.pin,
+              "allowed_kinds": list(t.kinds) or None, "anti_affinity": row.anti_affinity,
+              "migration_cost": t.extra[0] if t.extra else None, "migration_effort_hours": t.extra[1] if t.extra else None}
+    for k, v in values.items():
+        cols.setdefault(k, []).append(v)
+    for w, ms, gb in row.deps:
+        deps.setdefault("workload", []).append(row.id)
+        deps.setdefault("depends_on", []).append(w)
+        deps.setdefault("max_latency_ms", []).append(ms)
+        deps.setdefault("traffic_gb_month", []).append(gb)
+    for z, ms in t.users:
+        users.setdefault("workload", []).append(row.id)
+        users.setdefault("zone", []).append(z)
+        users.setdefault("max_latency_ms", []).append(ms)

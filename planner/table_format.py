@@ -39,21 +39,14 @@ def table_kind(path: Path) -> Optional[str]:
     return None
 
 
-def write_table(path: Path, kind: str, rows: Mapping[str, Sequence[Any]]) -> None:
-    """Write one table (`kind` as in :data:`COLUMNS`) atomically as CSV or Parquet, by `path`'s suffix.
-
-    `rows` maps column names to equally long sequences (None = absent; list columns hold lists of
-    strings). Columns left out of `rows` are left out of the file.
-    """
+def _table(kind: str, rows: Mapping[str, Sequence[Any]], parquet: bool) -> Any:
+    """`rows` (column name -> values; None = absent, list columns hold lists of strings) as a pyarrow table."""
     import pyarrow as pa
-
-    from .atomic_write import write_atomic
 
     names = [c for c in COLUMNS[kind] if c in rows]
     unknown = sorted(set(rows) - set(COLUMNS[kind]))
     if unknown:
         raise ValueError(f"unknown {kind} columns: {', '.join(unknown)}")
-    parquet = path.suffix.lower() == ".parquet"
     arrays = []
     for name in names:
         values = list(rows[name])
@@ -67,18 +60,63 @@ def write_table(path: Path, kind: str, rows: Mapping[str, Sequence[Any]]) -> Non
             arrays.append(pa.array([None if v is None else float(v) for v in values], type=pa.float64()))
         else:
             arrays.append(pa.array([None if v is None else str(v) for v in values], type=pa.string()))
-    table = pa.Table.from_arrays(arrays, names=names)
-    write_atomic(path, _encode(table, parquet))
+    return pa.Table.from_arrays(arrays, names=names)
 
 
-def _encode(table: Any, parquet: bool) -> bytes:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+def write_table(path: Path, kind: str, rows: Mapping[str, Sequence[Any]]) -> None:
+    """Write one table (`kind` as in :data:`COLUMNS`) atomically as CSV or Parquet, by `path`'s suffix.
 
-    sink = pa.BufferOutputStream()
-    if parquet:
-        pq.write_table(table, sink, compression="zstd")
-    else:
-        pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed"))
-    return sink.getvalue().to_pybytes()
+    `rows` maps column names to equally long sequences (None = absent; list columns hold lists of
+    strings). Columns left out of `rows` are left out of the file.
+    """
+    with TableWriter(path, kind) as out:
+        out.write(rows)
+
+
+class TableWriter:
+    """A table written block by block into a temporary file beside `path`, renamed into place on success."""
+
+    def __init__(self, path: Path, kind: str):
+        self.path, self.kind = Path(path), kind
+        self.parquet = self.path.suffix.lower() == ".parquet"
+        self._tmp: Optional[Path] = None
+        self._writer: Any = None
+
+    def __enter__(self) -> "TableWriter":
+        import tempfile
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        import os
+
+        os.close(fd)
+        self._tmp = Path(name)
+        return self
+
+    def write(self, rows: Mapping[str, Sequence[Any]]) -> None:
+        """Append a block of rows (the same columns every time)."""
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        table = _table(self.kind, rows, self.parquet)
+        if self._writer is None:
+            if self.parquet:
+                self._writer = pq.ParquetWriter(str(self._tmp), table.schema, compression="zstd")
+            else:
+                self._writer = pacsv.CSVWriter(str(self._tmp), table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        self._writer.write_table(table)
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        import os
+
+        assert self._tmp is not None
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if kind is None:
+                if self._writer is None:
+                    self._tmp.write_bytes(b"")
+                os.chmod(self._tmp, 0o644)
+                os.replace(self._tmp, self.path)
+        finally:
+            self._tmp.unlink(missing_ok=True)
