@@ -20,6 +20,7 @@ from .model import Workload
 from .placed import Placed
 from .plan import Plan, cents
 from .rules import Rule, placement_violations, violations
+from .untrusted import markdown, one_line, terminal
 
 DIFF_FORMAT = "hybrid-migration-diff/1"
 TOTAL_KEYS = ("horizon_cost", "monthly_run_cost", "one_time_cost", "monthly_egress_cost", "stay_put_monthly_run_cost")
@@ -295,41 +296,41 @@ def compliance_deltas(estate: Estate, old: Plan, new: Plan, moved: list[str]) ->
 
 
 def render_text(d: PlanDiff) -> str:
-    """The diff for people at a terminal: headline, moves table, totals, compliance, notes."""
-    lines = [d.summary(), ""]
+    """The diff for people at a terminal: headline, moves table, totals, compliance, notes (untrusted text escaped)."""
+    t = one_line
+    lines = [t(d.summary()), ""]
     if d.moves:
-        rows = [(m.workload, m.old_site or "(new)", m.new_site or "(removed)", money(m.monthly_cost_delta, d.currency, signed=True), m.reason)
-                for m in d.moves]
+        rows = [(t(m.workload), t(m.old_site or "(new)"), t(m.new_site or "(removed)"), money(m.monthly_cost_delta, d.currency, signed=True),
+                 t(m.reason)) for m in d.moves]
         lines += _table(("workload", "from", "to", "monthly", "reason"), rows) + [""]
     lines.append("cost deltas:")
     for k in d.total_keys:
         ratio = d.delta_ratio(k)
         pct = f" ({ratio:+.1%})" if ratio is not None else ""
-        lines.append(f"  {k}: {money(d.totals_old.get(k, 0.0), d.currency)} -> {money(d.totals_new.get(k, 0.0), d.currency)}"
+        lines.append(f"  {t(k)}: {money(d.totals_old.get(k, 0.0), d.currency)} -> {money(d.totals_new.get(k, 0.0), d.currency)}"
                      f"  {money(d.delta(k), d.currency, signed=True)}{pct}")
     lines.append("")
     if d.compliance:
         lines.append("compliance:")
-        lines += [f"  {c.change.upper():8} [{c.rule}] {c.workload + ' on ' if c.workload else ''}{c.site}: {c.message}" for c in d.compliance]
+        lines += [f"  {c.change.upper():8} [{t(c.rule)}] {t(c.workload) + ' on ' if c.workload else ''}{t(c.site)}: {t(c.message)}"
+                  for c in d.compliance]
     elif d.explained:
         lines.append("compliance: no rule finding appeared or disappeared")
     else:
         lines.append("compliance: not evaluated (pass --inventory with the new inventory to explain moves and compare findings)")
-    lines += [f"note: {n}" for n in d.notes]
-    return "\n".join(lines)
+    lines += [f"note: {t(n)}" for n in d.notes]
+    return terminal("\n".join(lines))
 
 
 def render_markdown(d: PlanDiff) -> str:
-    """The diff as GitHub-flavoured Markdown (for a pull-request comment)."""
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
+    """The diff as GitHub-flavoured Markdown (for a pull-request comment); untrusted text through :func:`planner.untrusted.markdown`."""
+    cell = markdown
     lines = [f"### Plan diff: {cell(d.summary())}", ""]
     lines += ["| total | old | new | delta |", "| --- | ---: | ---: | ---: |"]
     for k in d.total_keys:
         ratio = d.delta_ratio(k)
         pct = f" ({ratio:+.1%})" if ratio is not None else ""
-        lines.append(f"| {k} | {money(d.totals_old.get(k, 0.0), d.currency)} | {money(d.totals_new.get(k, 0.0), d.currency)} | "
+        lines.append(f"| {cell(k)} | {money(d.totals_old.get(k, 0.0), d.currency)} | {money(d.totals_new.get(k, 0.0), d.currency)} | "
                      f"{money(d.delta(k), d.currency, signed=True)}{pct} |")
     lines.append("")
     if d.moves:
@@ -339,7 +340,7 @@ def render_markdown(d: PlanDiff) -> str:
         lines.append("")
     if d.compliance:
         lines += ["| change | rule | workload | site | finding |", "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {c.change} | {c.rule} | {cell(c.workload)} | {cell(c.site)} | {cell(c.message)} |" for c in d.compliance]
+        lines += [f"| {c.change} | {cell(c.rule)} | {cell(c.workload)} | {cell(c.site)} | {cell(c.message)} |" for c in d.compliance]
         lines.append("")
     lines += [f"> {cell(n)}" for n in d.notes]
     return "\n".join(lines).rstrip() + "\n"

@@ -26,6 +26,7 @@ from .model import Site, Workload
 from .placed import Placed
 from .plan import Plan, cents
 from .rules import Rule, Violation, violations
+from .untrusted import one_line, terminal
 
 EXPLAIN_FORMAT = "hybrid-migration-explain/1"
 _LIST = 6  # sites named in one sentence before "and N more"
@@ -236,23 +237,24 @@ def _reasons(estate: Estate, plan: Plan, w: Workload, chosen: Optional[Option], 
 
 
 def render_text(e: Explanation) -> str:
-    """The explanation for people: where, why, and every other site."""
+    """The explanation for people: where, why, and every other site (untrusted text escaped for a terminal)."""
     cur = e.currency
+    t = one_line
     lines: list[str] = []
     if e.chosen is not None:
         c = e.chosen
         run = money(c.monthly_run, cur) if c.monthly_run is not None else "n/a"
-        lines.append(f"{e.workload} -> {c.site} ({c.kind}, {c.country}{', ' + c.sku if c.sku else ''}): {run}/month run, "
+        lines.append(f"{t(e.workload)} -> {t(c.site)} ({t(c.kind)}, {t(c.country)}{', ' + t(c.sku) if c.sku else ''}): {run}/month run, "
                      f"{money(c.monthly_egress, cur)}/month egress, {money(c.one_time, cur)} one-time; "
                      f"{money(c.horizon_cost or 0.0, cur)} over {e.horizon_months} months")
     else:
-        lines.append(f"{e.workload}: the plan is {e.status} and places nothing")
+        lines.append(f"{t(e.workload)}: the plan is {t(e.status)} and places nothing")
     if e.stale:
         lines.append("warning: the plan was made from a different inventory (inventory_sha256 differs); it may be stale")
     lines.append("")
     lines.append("why:")
-    lines += [f"  - {r}" for r in e.reasons]
-    lines += [f"  - no plan: {p}" for p in e.problems]
+    lines += [f"  - {t(r)}" for r in e.reasons]
+    lines += [f"  - no plan: {t(p)}" for p in e.problems]
     groups = [("admissible", "other sites that keep every rule (by horizon cost):"),
               ("blocked", "sites blocked by where the plan puts other workloads:"),
               ("breaks", "sites it may never use:")]
@@ -262,7 +264,7 @@ def render_text(e: Explanation) -> str:
             continue
         lines += ["", title]
         for o in opts:
-            head = f"  {o.site} ({o.kind}, {o.country})"
+            head = f"  {t(o.site)} ({t(o.kind)}, {t(o.country)})"
             if o.horizon_cost is not None:
                 extra = f"{money(o.extra_cost, cur, signed=True)} vs chosen, " if o.extra_cost is not None else ""
                 cost = (f"{extra}{money(o.monthly_run or 0.0, cur)}/month run, {money(o.monthly_egress, cur)}/month egress, "
@@ -275,7 +277,7 @@ def render_text(e: Explanation) -> str:
                 lines.append(f"{head}: {cost}; blocked by " + _findings_text(o.blocked_by))
             else:
                 lines.append(f"{head}: {cost}")
-    return "\n".join(lines)
+    return terminal("\n".join(lines))
 
 
 _SHOWN_PER_RULE = 2
@@ -290,5 +292,5 @@ def _findings_text(findings: tuple[Finding, ...]) -> str:
     for rule, messages in by_rule.items():
         more = len(messages) - _SHOWN_PER_RULE
         tail = f"; and {more} more" if more > 0 else ""
-        parts.append(f"{rule} ({'; '.join(messages[:_SHOWN_PER_RULE])}{tail})")
+        parts.append(f"{one_line(rule)} ({'; '.join(one_line(m) for m in messages[:_SHOWN_PER_RULE])}{tail})")
     return "; ".join(parts)

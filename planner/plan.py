@@ -11,12 +11,14 @@ before them read fine without.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-
-import numpy as np
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
+
+import numpy as np
 
 from .problem import Problem
 from .costs import egress_columns, pricing_of, sku_name, stay_put_monthly
@@ -227,51 +229,197 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
 
 
 def read_plan(path: Union[str, Path]) -> Plan:
-    """Load a plan.json; raises :class:`PlanFileError` naming what is wrong."""
-    import datetime as dt
+    """Load a plan.json; raises :class:`PlanFileError` naming the file and the field that is wrong.
 
+    Strict where a wrong value would mislead later: a known `status`, every required field with
+    its type, finite numbers only (no `NaN` or `Infinity`), all five `totals`, ISO dates. Unknown
+    keys are ignored (nested unknown values in `solver` are dropped), so newer plans still read.
+    """
+    where = str(path)
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError as exc:
+        raise PlanFileError(f"{where}: is a folder, not a plan file") from exc
     except OSError as exc:
-        raise PlanFileError(f"{path}: cannot read the plan ({exc.strerror})") from exc
-    except ValueError as exc:
-        raise PlanFileError(f"{path}: not JSON ({exc})") from exc
+        raise PlanFileError(f"{where}: cannot read the plan ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(f"{where}: not a plan: not UTF-8 text (byte {exc.start})") from exc
     try:
-        if not str(doc.get("format", "")).startswith("hybrid-migration-plan/"):
-            raise PlanFileError(f"{path}: format is {doc.get('format')!r}, expected {PLAN_FORMAT!r}")
+        doc = json.loads(text)
+    except RecursionError as exc:
+        raise PlanFileError(f"{where}: not a plan: JSON nested too deeply") from exc
+    except ValueError as exc:
+        line = f":{exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise PlanFileError(f"{where}{line}: not JSON ({exc})") from exc
+    return _PlanReader(where).plan(doc)
+
+
+STATUSES = ("optimal", "feasible", *NO_PLAN)
+TOTAL_KEYS = ("horizon_cost", "monthly_run_cost", "one_time_cost", "monthly_egress_cost", "stay_put_monthly_run_cost")
+
+
+class _PlanReader:
+    """Checks a decoded plan.json field by field; every error names the file and the field's path."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, field: str, message: str) -> "PlanFileError":
+        return PlanFileError(f"{self.path}: not a valid plan: {field}: {message}" if field else f"{self.path}: not a valid plan: {message}")
+
+    def get(self, obj: dict, key: str, field: str, required: bool = True) -> Any:
+        if key not in obj:
+            if required:
+                raise self.fail(f"{field}.{key}" if field else key, "field is missing")
+            return None
+        return obj[key]
+
+    def obj(self, value: Any, field: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected an object, got {_kind(value)}")
+        return value
+
+    def list(self, value: Any, field: str) -> list:
+        if not isinstance(value, list):
+            raise self.fail(field, f"expected a list, got {_kind(value)}")
+        return value
+
+    def str(self, value: Any, field: str, optional: bool = False) -> Optional[str]:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(field, f"expected text, got {_kind(value)}")
+        return value
+
+    def num(self, value: Any, field: str, optional: bool = False) -> Optional[float]:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(field, f"expected a number, got {_kind(value)}")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise self.fail(field, f"{_kind(value)} is not a finite number")
+        return number
+
+    def int(self, value: Any, field: str, optional: bool = False, minimum: int = 0) -> Optional[int]:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(field, f"expected a whole number >= {minimum}, got {_kind(value)}")
+        return value
+
+    def bool(self, value: Any, field: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(field, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def date(self, value: Any, field: str) -> "dt.date":
+        text = self.str(value, field)
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise self.fail(field, f"expected a date YYYY-MM-DD, got {text[:40]!r}") from None
+
+    def strs(self, value: Any, field: str) -> tuple[str, ...]:
+        return tuple(self.str(v, f"{field}[{i}]") for i, v in enumerate(self.list(value, field)))
+
+    def plan(self, doc: Any) -> Plan:
+        doc = self.obj(doc, "the document")
+        fmt = doc.get("format")
+        if not isinstance(fmt, str) or not fmt.startswith("hybrid-migration-plan/"):
+            raise PlanFileError(f"{self.path}: format is {_short(fmt)}, expected {PLAN_FORMAT!r}")
+        status = self.str(self.get(doc, "status", ""), "status")
+        if status not in STATUSES:
+            raise self.fail("status", f"{_short(status)} is not a plan status (one of {', '.join(STATUSES)})")
+        totals_doc = self.obj(self.get(doc, "totals", ""), "totals")
+        totals = {k: self.num(self.get(totals_doc, k, "totals"), f"totals.{k}") for k in TOTAL_KEYS}
+        totals.update({k: self.num(v, f"totals.{k}") for k, v in sorted(totals_doc.items()) if k not in totals})
         return Plan(
-            inventory_sha256=str(doc["inventory_sha256"]),
-            status=str(doc["status"]),
-            solver=dict(doc["solver"]),
-            totals={k: float(v) for k, v in doc["totals"].items()},
-            assignments=[Assignment(str(a["workload"]), str(a["site"]), a.get("sku"), float(a["monthly_cost"]),
-                                    float(a["one_time_cost"]), bool(a["moves"]), a.get("wave"), a.get("pricing")) for a in doc["assignments"]],
-            waves=[Wave(int(w["wave"]), dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"]), tuple(w["workloads"]),
-                        str(w["phase"]) if w.get("phase") is not None else None)
-                   for w in doc["waves"]],
-            problems=[Problem(str(p["rule"]), tuple(p["workloads"]), tuple(p["sites"]), str(p["message"])) for p in doc["problems"]],
-            format=str(doc["format"]),
-            schedule=_read_schedule(doc.get("schedule")),
+            inventory_sha256=self.str(self.get(doc, "inventory_sha256", ""), "inventory_sha256"),
+            status=status,
+            solver=self.solver(self.obj(self.get(doc, "solver", ""), "solver")),
+            totals=totals,
+            assignments=[self.assignment(a, i) for i, a in enumerate(self.list(self.get(doc, "assignments", ""), "assignments"))],
+            waves=[self.wave(w, i) for i, w in enumerate(self.list(self.get(doc, "waves", ""), "waves"))],
+            problems=[self.problem(p, i) for i, p in enumerate(self.list(self.get(doc, "problems", ""), "problems"))],
+            format=fmt,
+            schedule=self.schedule(doc.get("schedule")),
         )
-    except PlanFileError:
-        raise
-    except KeyError as exc:
-        raise PlanFileError(f"{path}: not a valid plan: field {exc} is missing") from exc
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise PlanFileError(f"{path}: not a valid plan ({exc.__class__.__name__}: {exc})") from exc
+
+    def solver(self, block: dict) -> dict[str, Any]:
+        out: dict[str, Any] = {"backend": self.str(block.get("backend", ""), "solver.backend")}
+        for key in ("objective", "bound", "gap", "seconds"):
+            out[key] = self.num(block.get(key), f"solver.{key}", optional=True)
+        for key, value in sorted(block.items()):  # extensions: scalars kept, anything nested dropped
+            if key not in out and (value is None or isinstance(value, (str, bool, int))
+                                   or (isinstance(value, float) and math.isfinite(value))):
+                out[key] = value
+        return out
+
+    def assignment(self, raw: Any, i: int) -> Assignment:
+        field = f"assignments[{i}]"
+        a = self.obj(raw, field)
+        wid = self.str(self.get(a, "workload", field), f"{field}.workload")
+        field = f"{field} ({_short(wid)})"
+        return Assignment(wid, self.str(self.get(a, "site", field), f"{field}.site"),
+                          self.str(a.get("sku"), f"{field}.sku", optional=True),
+                          self.num(self.get(a, "monthly_cost", field), f"{field}.monthly_cost"),
+                          self.num(self.get(a, "one_time_cost", field), f"{field}.one_time_cost"),
+                          self.bool(self.get(a, "moves", field), f"{field}.moves"),
+                          self.int(a.get("wave"), f"{field}.wave", optional=True, minimum=1),
+                          self.str(a.get("pricing"), f"{field}.pricing", optional=True))
+
+    def wave(self, raw: Any, i: int) -> Wave:
+        field = f"waves[{i}]"
+        w = self.obj(raw, field)
+        return Wave(self.int(self.get(w, "wave", field), f"{field}.wave", minimum=1), self.date(self.get(w, "start", field), f"{field}.start"),
+                    self.date(self.get(w, "end", field), f"{field}.end"), self.strs(self.get(w, "workloads", field), f"{field}.workloads"),
+                    self.str(w.get("phase"), f"{field}.phase", optional=True))
+
+    def problem(self, raw: Any, i: int) -> Problem:
+        field = f"problems[{i}]"
+        p = self.obj(raw, field)
+        return Problem(self.str(self.get(p, "rule", field), f"{field}.rule"), self.strs(self.get(p, "workloads", field), f"{field}.workloads"),
+                       self.strs(self.get(p, "sites", field), f"{field}.sites"), self.str(self.get(p, "message", field), f"{field}.message"))
+
+    def schedule(self, raw: Any) -> Optional[ScheduleSummary]:
+        """plan.json's `schedule` block; None in plans written before it existed."""
+        if raw is None:
+            return None
+        b = self.obj(raw, "schedule")
+        phases = []
+        for i, p in enumerate(self.list(b.get("phases", []), "schedule.phases")):
+            field = f"schedule.phases[{i}]"
+            p = self.obj(p, field)
+            phases.append(Phase(self.str(self.get(p, "phase", field), f"{field}.phase"), self.date(self.get(p, "start", field), f"{field}.start"),
+                                self.date(self.get(p, "end", field), f"{field}.end"),
+                                tuple(self.int(n, f"{field}.waves[{j}]", minimum=1) for j, n in enumerate(self.list(self.get(p, "waves", field), f"{field}.waves")))))
+        return ScheduleSummary(
+            status=self.str(self.get(b, "status", "schedule"), "schedule.status"),
+            realised_savings=self.num(self.get(b, "realised_savings", "schedule"), "schedule.realised_savings"),
+            monthly_savings=self.num(self.get(b, "monthly_savings", "schedule"), "schedule.monthly_savings"),
+            cross_wave_dependencies=self.int(self.get(b, "cross_wave_dependencies", "schedule"), "schedule.cross_wave_dependencies"),
+            phases=tuple(phases),
+        )
 
 
-def _read_schedule(block: Any) -> Optional[ScheduleSummary]:
-    """plan.json's `schedule` block; None in plans written before it existed."""
-    import datetime as dt
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[str(value)]
+    if isinstance(value, int):
+        return _short(value)
+    if isinstance(value, str):
+        return f"text {_short(value)}"
+    return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else type(value).__name__
 
-    if block is None:
-        return None
-    return ScheduleSummary(
-        status=str(block["status"]),
-        realised_savings=float(block["realised_savings"]),
-        monthly_savings=float(block["monthly_savings"]),
-        cross_wave_dependencies=int(block["cross_wave_dependencies"]),
-        phases=tuple(Phase(str(p["phase"]), dt.date.fromisoformat(p["start"]), dt.date.fromisoformat(p["end"]),
-                           tuple(int(n) for n in p["waves"])) for p in block.get("phases", [])),
-    )
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -2,18 +2,21 @@
 
 Every list is sorted before it is rendered or truncated, and every output but JSON ends
 with the result's one-line summary. Nothing depends on the clock or the working folder,
-so the same result renders to the same bytes (the golden-file tests rely on it).
+so the same result renders to the same bytes (the golden-file tests rely on it). Text from
+the inventory, the baseline and the waivers file is untrusted: each renderer escapes it
+with :mod:`planner.untrusted` for its format, so no output (printed in a CI log, posted as a
+PR comment) carries a live workflow command, mention, link or markup.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 from typing import Any, Callable, Optional
 
 from ..plan import NO_PLAN
 from ..rules import Rule
+from ..untrusted import json_text, markdown, one_line, terminal, workflow_data, workflow_property, xml_text
 from .findings import COST_THRESHOLD, WAIVER_EXPIRED, WAIVER_UNUSED, Finding
 from .result import CHECK_FORMAT, CheckResult
 
@@ -63,39 +66,40 @@ def _moves_line(r: CheckResult) -> str:
 # ---------------------------------------------------------------- text
 
 def render_text(r: CheckResult) -> str:
-    """For people at a terminal; ends with the one-line summary."""
-    lines = [f"planner check {r.inventory} --baseline {r.baseline}"]
+    """For people at a terminal; ends with the one-line summary. Untrusted text is :func:`one_line`-escaped."""
+    t = one_line
+    lines = [f"planner check {t(r.inventory)} --baseline {t(r.baseline)}"]
     if r.verdict == "error":
         lines += ["", "bad input (nothing was planned):"]
-        lines += [f"  error: {_where(f) + ': ' if _where(f) else ''}{f.message}" for f in r.findings]
-        return "\n".join(lines + ["", r.summary()]) + "\n"
-    lines.append(f"re-plan: {r.status_new} (baseline: {r.status_baseline}); {r.workloads} workloads; today {r.today.isoformat()}")
-    lines += ["", r.headline()]
+        lines += [f"  error: {t(_where(f)) + ': ' if _where(f) else ''}{t(f.message)}" for f in r.findings]
+        return terminal("\n".join(lines + ["", t(r.summary())]) + "\n")
+    lines.append(f"re-plan: {t(r.status_new)} (baseline: {t(r.status_baseline)}); {r.workloads} workloads; today {r.today.isoformat()}")
+    lines += ["", t(r.headline())]
     if r.cost is not None:
-        lines.append(f"cost: {r.cost.sentence}")
+        lines.append(f"cost: {t(r.cost.sentence)}")
     rows = _totals(r)
     if rows:
-        table = [("total", "baseline", "new", "delta")] + [(k, r.money(a), r.money(b), r.money(c, signed=True) + _pct(q)) for k, a, b, c, q in rows]
-        widths = [max(len(t[i]) for t in table) for i in range(4)]
-        lines += ["", "totals:"] + ["  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(t)).rstrip() for t in table]
+        table = [("total", "baseline", "new", "delta")] + [(t(k), r.money(a), r.money(b), r.money(c, signed=True) + _pct(q)) for k, a, b, c, q in rows]
+        widths = [max(len(row[i]) for row in table) for i in range(4)]
+        lines += ["", "totals:"] + ["  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)).rstrip() for row in table]
     if r.status_new not in NO_PLAN:
-        lines += ["", f"stability: {_moves_line(r)}"]
+        lines += ["", f"stability: {t(_moves_line(r))}"]
         for m in r.moves:
-            lines.append(f"  {m.workload}: {m.old_site} -> {m.new_site} ({r.money(m.monthly_cost_delta, signed=True)}/month): {m.reason}")
+            lines.append(f"  {t(m.workload)}: {t(m.old_site)} -> {t(m.new_site)} ({r.money(m.monthly_cost_delta, signed=True)}/month): {t(m.reason)}")
         if r.added:
-            lines.append(f"  added: {', '.join(r.added)}")
+            lines.append(f"  added: {t(', '.join(r.added))}")
         if r.removed:
-            lines.append(f"  removed: {', '.join(r.removed)}")
+            lines.append(f"  removed: {t(', '.join(r.removed))}")
     lines += ["", f"findings ({len(r.findings)}):" if r.findings else "findings: none"]
     for f in r.findings:
-        lines.append(f"  {f.status.upper():9} {f.severity:7} {f.id}" + (f"  {_where(f)}" if _where(f) else ""))
-        lines.append(f"            {f.message}")
+        lines.append(f"  {f.status.upper():9} {f.severity:7} {t(f.id)}" + (f"  {t(_where(f))}" if _where(f) else ""))
+        lines.append(f"            {t(f.message)}")
         if f.status == "changed":
-            lines.append(f"            (was: {f.previous})")
+            lines.append(f"            (was: {t(f.previous)})")
         if f.status == "waived":
-            lines.append(f"            waived until {f.waiver_expires}: {f.waiver_reason}")
-    lines += [f"note: {n}" for n in r.notes]
-    return "\n".join(lines + ["", r.summary()]) + "\n"
+            lines.append(f"            waived until {t(f.waiver_expires)}: {t(f.waiver_reason)}")
+    lines += [f"note: {t(n)}" for n in r.notes]
+    return terminal("\n".join(lines + ["", t(r.summary())]) + "\n")
 
 
 # ---------------------------------------------------------------- json
@@ -136,25 +140,16 @@ def to_json(r: CheckResult) -> dict[str, Any]:
 
 
 def render_json(r: CheckResult) -> str:
-    return json.dumps(to_json(r), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_text(to_json(r), indent=2, sort_keys=True) + "\n"
 
 
 # ---------------------------------------------------------------- markdown
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
-
-
 MAX_CELL = 600  # characters of a finding's message in a table cell (the JSON output has them whole)
 
-
-def md(text: Any, limit: int = 0) -> str:
-    """Untrusted text made inert in a Markdown table cell: no HTML, no emphasis, links or cell breaks."""
-    s = str(text)
-    if limit and len(s) > limit:
-        s = s[: limit - 1].rstrip() + "…"
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _MD_SPECIAL.sub(r"\\\1", s)
-    return re.sub(r"[\r\n]+", " ", s)
+# Untrusted text in a Markdown cell: planner.untrusted.markdown (no HTML, no Markdown syntax, no
+# live mention, issue reference or URL, one line); `md` is its older name here.
+md = markdown
 
 
 def _policy_rows(r: CheckResult) -> list[tuple[str, str, str]]:
@@ -323,19 +318,14 @@ def render_junit(r: CheckResult) -> str:
         ET.SubElement(props, "property", {"name": key, "value": _x(value)})
     suite.extend(cases)
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return xml_text('<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n")
 
 
 # ---------------------------------------------------------------- github
 
-def escape_data(text: str) -> str:
-    """A workflow command's message: % CR LF escaped (GitHub's rules)."""
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A workflow command's property value: also : and , escaped."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+# A workflow command's message and property values: planner.untrusted's GitHub escapes, under their older names.
+escape_data = workflow_data
+escape_property = workflow_property
 
 
 def render_github(r: CheckResult) -> str:

@@ -14,7 +14,7 @@ from typing import Optional
 import click
 
 from ..check.render import FORMATS
-from .common import EXIT_INPUT, Progress, catalog_option
+from .common import Progress, catalog_option, fail
 from ..check.thresholds import Threshold, ThresholdError, parse_threshold
 
 _EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit"}
@@ -84,18 +84,21 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
     """
     from ..check.gate import run_check
     from ..check.render import render
-    from ..atomic_write import write_atomic
+    from ..atomic_write import write_atomic, write_error
 
     progress = Progress(quiet)
+    for _, path in outputs:  # refused before the re-plan: a folder can never take an output
+        if path.is_dir():
+            fail(f"--output {path}: it is a folder")
     result = run_check(inventory, baseline, today=today.date() if today else dt.date.today(), warn_over=warn_over,
                        fail_over=fail_over, waivers_path=waivers_path, catalog_path=catalog_path, backend=backend,
                        time_limit=time_limit, gap=gap, threads=threads, progress=progress)
-    for fmt, path in outputs:
+    rendered = [(fmt, path, render(result, fmt)) for fmt, path in outputs]  # every output renders before one is written
+    for fmt, path, text in rendered:
         try:
-            write_atomic(path, render(result, fmt))
+            write_atomic(path, text)
         except OSError as exc:
-            click.echo(f"error: cannot write {path} ({exc.strerror})", err=True)
-            sys.exit(EXIT_INPUT)
+            fail(write_error(path, exc))
         progress(f"wrote {fmt} to {path}")
     for fmt in formats or ("text",):
         click.echo(render(result, fmt), nl=False)

@@ -6,18 +6,18 @@ unknown workload. Results go to stdout; warnings (a stale plan) go to stderr.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
 
 import click
 
-from .common import EXIT_INPUT, EXIT_OK, catalog_option, default_inventory, load_estate, load_plan
+from ..untrusted import json_text
+from .common import EXIT_OK, catalog_option, default_inventory, echo, fail, load_estate, load_plan
 
 
 def _dump(doc: dict) -> str:
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)
+    return json_text(doc, indent=2, sort_keys=True)
 
 
 @click.command("diff")
@@ -36,7 +36,7 @@ def diff_command(old_path: Path, new_path: Path, inventory: Optional[Path], fmt:
     estate = load_estate(inventory, catalog_path)[1] if inventory is not None else None
     d = diff_plans(old, new, estate)
     for note in d.notes:
-        click.echo(f"warning: {note}", err=True)
+        echo(f"warning: {note}", err=True)
     if fmt == "json":
         click.echo(_dump(d.to_json()))
     elif fmt == "markdown":
@@ -62,12 +62,11 @@ def explain_command(workload: str, inventory: Optional[Path], plan_path: Path, f
     _, estate = load_estate(inventory or default_inventory(), catalog_path)
     p = load_plan(plan_path)
     if p.inventory_sha256 != estate.inventory.sha256:
-        click.echo(f"warning: {plan_path} was made from a different inventory (inventory_sha256 differs): it may be stale; "
-                   "explaining the sites it gives", err=True)
+        echo(f"warning: {plan_path} was made from a different inventory (inventory_sha256 differs): it may be stale; "
+             "explaining the sites it gives", err=True)
     try:
         e = explain_workload(estate, p, workload)
     except ExplainError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+        fail(str(exc))
     click.echo(_dump(e.to_json()) if fmt == "json" else render_text(e))
     sys.exit(EXIT_OK)

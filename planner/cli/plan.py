@@ -1,4 +1,10 @@
-"""`planner plan`: validate, place, schedule, write plan.json and the reports. Click wiring only."""
+"""`planner plan`: validate, place, schedule, write plan.json and the reports. Click wiring only.
+
+Nothing is written until everything is ready: the user's templates are compiled before the
+solve, every report is rendered in memory after it, and then plan.json and its reports are
+published together (:func:`planner.publish.publish`: reports first, plan.json last, stale
+reports of an older plan removed), so DIR never holds a plan.json beside another plan's reports.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,44 @@ from typing import Optional
 
 import click
 
-from ..atomic_write import write_atomic
 from ..costs import stay_put_horizon
-from .common import EXIT_FAIL, EXIT_OK, Progress, catalog_option, default_inventory, emit, format_option, load_estate
+from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
+from ..untrusted import one_line
+from .common import EXIT_FAIL, EXIT_OK, Progress, catalog_option, default_inventory, echo, emit, fail, format_option, load_estate
+
+LOCAL_INVENTORY = Path("inventory")  # DESIGN: `planner plan` plans `inventory/` by default
+
+
+def inventory_to_plan(given: Optional[Path], quiet: bool) -> Path:
+    """INVENTORY, else `./inventory` when it exists, else the bundled sample estate; says which on stderr."""
+    if given is not None:
+        return given
+    if LOCAL_INVENTORY.exists():
+        path, why = LOCAL_INVENTORY, "no INVENTORY given: planning ./inventory"
+    else:
+        path = default_inventory()
+        why = f"no INVENTORY given and no ./inventory here: planning the bundled sample estate ({path})"
+    if not quiet:
+        echo(why, err=True)
+    return path
+
+
+def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
+    """Refuse, before the solve, an output folder that cannot take plan.json or user templates that do not compile."""
+    existing = next((p for p in (out_dir, *out_dir.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        fail(f"--out {out_dir}: {existing} is a file, not a folder")
+    for name in (PLAN_FILE, *REPORT_FILES):
+        if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
+            fail(f"cannot write {out_dir / name}: it is a folder; move it away or choose another --out")
+    if template_dir is not None:
+        from ..report import ReportError, check_templates
+
+        try:
+            check_templates(template_dir)
+        except ReportError as exc:
+            fail(str(exc))
+
 
 @click.command('plan')
 @click.argument("inventory", required=False, type=click.Path(path_type=Path))
@@ -23,34 +64,42 @@ from .common import EXIT_FAIL, EXIT_OK, Progress, catalog_option, default_invent
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @click.option("--templates", "template_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Your report template folder (see planner report).")
-@click.option("--no-reports", is_flag=True, help="Write plan.json only, no reports.")
+@click.option("--no-reports", is_flag=True, help="Write plan.json only, no reports (and remove an older plan's reports from --out).")
 @catalog_option
 @format_option
 def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
          threads: Optional[int], quiet: bool, catalog_path: Optional[Path], fmt: str,
          template_dir: Optional[Path] = None, no_reports: bool = False) -> None:
-    """Validate INVENTORY (default: the sample estate), place every workload, schedule waves, write OUT/plan.json.
-
-    Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input.
+    """Validate INVENTORY (default: ./inventory if it exists, else the sample estate), place every workload,
+    schedule waves, write OUT/plan.json and its reports.
+    Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input or when OUT cannot be written.
     """
     from ..pipeline import make_plan
-
     progress = Progress(quiet)
-    path = inventory or default_inventory()
+    path = inventory_to_plan(inventory, quiet)
+    preflight(out_dir, None if no_reports else template_dir)
     inv, estate = load_estate(path, catalog_path)
     progress(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {path}")
     settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
     result = make_plan(inv, settings, progress, estate)
     p = result.plan
-    write_atomic(out_dir / "plan.json", p.to_json())
-    progress(f"wrote {out_dir / 'plan.json'}")
+    files: dict[str, bytes] = {}
     if not no_reports:  # beside plan.json; an infeasible plan's reports say why no plan exists
-        from .report import write_reports
+        from ..report import ReportError, render_files
 
-        write_reports(p, estate, out_dir, template_dir, ("html", "md"), progress)
+        try:
+            files = render_files(p, estate, template_dir, ("html", "md"))
+        except ReportError as exc:
+            fail(f"{exc}; nothing was written")
+    files[PLAN_FILE] = p.to_json().encode("utf-8")
+    try:
+        publish(out_dir, files, last=PLAN_FILE, remove=REPORT_FILES)
+    except PublishError as exc:
+        fail(str(exc))
+    progress(f"wrote {out_dir / PLAN_FILE}" + (f" and {len(files) - 1} report file(s)" if len(files) > 1 else ""))
     moves = sum(a.moves for a in p.assignments)
     if not p.has_plan:
-        text = "\n".join(f"no plan: [{pr.rule}] {pr.message}" for pr in p.problems)
+        text = "\n".join(f"no plan: [{one_line(pr.rule)}] {one_line(pr.message)}" for pr in p.problems)
     else:
         t = p.totals
         stay = stay_put_horizon(estate, t["stay_put_monthly_run_cost"])  # run and egress, as the horizon cost and the reports count them
@@ -58,5 +107,5 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
                 f"horizon cost {t['horizon_cost']:,.2f} {inv.scenario.currency} vs {stay:,.2f} staying put "
                 f"(gap {p.solver['gap']:.4%})")
     emit({"status": p.status, "totals": p.totals, "solver": p.solver, "moves": moves, "waves": len(p.waves),
-           "problems": [pr.to_json() for pr in p.problems], "plan": str(out_dir / "plan.json")}, fmt, text)
+           "problems": [pr.to_json() for pr in p.problems], "plan": str(out_dir / PLAN_FILE)}, fmt, text)
     sys.exit(EXIT_OK if p.has_plan else EXIT_FAIL)

@@ -2,37 +2,53 @@
 
 The reports need the plan and the inventory it was made from (policies, site countries,
 latency budgets); a plan whose `inventory_sha256` differs from the inventory's is refused
-with exit code 2, as is any other bad input, a broken user template, or `--format pdf`
-without Chromium.
+with exit code 2, as is any other bad input, a broken user template, `--format pdf` without
+Chromium, an output folder that holds another plan's plan.json, or one that cannot be written.
+Every report renders in memory before the first one is written.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import click
 
-from .common import EXIT_INPUT, Progress, catalog_option, default_inventory, load_estate, load_plan
 from ..estate import Estate
 from ..plan import Plan
+from ..publish import PLAN_FILE, PublishError, publish
+from .common import Progress, catalog_option, default_inventory, echo, fail, load_estate, load_plan
 
 
 def write_reports(plan: Plan, estate: Estate, out_dir: Path, template_dir: Optional[Path], formats: Sequence[str],
                   progress: Callable[[str], None]) -> list[Path]:
-    """Render the reports of `plan` into `out_dir`; on a report error print it and exit 2."""
-    from ..report import ReportError, render_reports
+    """Render the reports of `plan`, then publish them into `out_dir`; on any error print one line and exit 2."""
+    from ..report import ReportError, render_files
 
     t0 = time.perf_counter()
     try:
-        written = render_reports(plan, estate, out_dir, template_dir, formats)
+        files = render_files(plan, estate, template_dir, formats)
     except ReportError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+        fail(f"{exc}; nothing was written")
+    try:
+        publish(out_dir, files)
+    except PublishError as exc:
+        fail(str(exc))
+    written = [out_dir / name for name in files]  # html, md, then pdf, as rendered
     progress(f"wrote {len(written)} report file(s) into {out_dir} in {time.perf_counter() - t0:.1f}s")
     return written
+
+
+def other_plan_beside(plan_path: Path, out_dir: Path) -> bool:
+    """Whether `out_dir` holds a plan.json that is not the plan being rendered (its reports would sit beside the wrong plan)."""
+    there = out_dir / PLAN_FILE
+    if not there.is_file():
+        return False
+    try:
+        return not there.samefile(plan_path) and there.read_bytes() != plan_path.read_bytes()
+    except OSError:
+        return True
 
 
 @click.command("report")
@@ -53,30 +69,28 @@ def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional
 
     Writes executive, roadmap and compliance as .html and .md (and .pdf on request) into --out.
     Exit 0 written, 2 bad input (unreadable plan, an inventory the plan was not made from,
-    a broken template, PDF without Chromium).
+    a broken template, PDF without Chromium, an --out holding another plan.json or not writable).
     """
     progress = Progress(quiet)
     if template_dir is not None and not template_dir.is_dir():
-        click.echo(f"error: --templates {template_dir}: no such folder", err=True)
-        sys.exit(EXIT_INPUT)
+        fail(f"--templates {template_dir}: no such folder")
     plan = load_plan(plan_path)
     inv_path = inventory or default_inventory()
     inv, estate = load_estate(inv_path, catalog_path)
     if plan.inventory_sha256 != inv.sha256:
-        click.echo(f"error: {plan_path} was made from a different inventory than {inv_path} "
-                   f"(plan inventory_sha256 {plan.inventory_sha256[:16]}…, inventory {inv.sha256[:16]}…); "
-                   f"pass the inventory it was made from with --inventory, or re-plan", err=True)
-        sys.exit(EXIT_INPUT)
+        fail(f"{plan_path} was made from a different inventory than {inv_path} "
+             f"(plan inventory_sha256 {plan.inventory_sha256[:16]}…, inventory {inv.sha256[:16]}…); "
+             f"pass the inventory it was made from with --inventory, or re-plan")
     if "pdf" in formats:
         from ..report import ChromiumMissing, find_chromium
-
         try:
             find_chromium()
         except ChromiumMissing as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_INPUT)
+            fail(str(exc))
     out = out_dir if out_dir is not None else plan_path.resolve().parent
+    if other_plan_beside(plan_path, out):
+        fail(f"{out / PLAN_FILE} is another plan than {plan_path}: its reports would sit beside the wrong plan; "
+             f"choose another --out (or re-plan into that folder)")
     progress(f"rendering the reports of {plan_path} ({plan.status}, {len(plan.assignments)} workloads)")
-    written = write_reports(plan, estate, out, template_dir, formats or ("html", "md"), progress)
-    for path in written:
-        click.echo(str(path))
+    for path in write_reports(plan, estate, out, template_dir, formats or ("html", "md"), progress):
+        echo(str(path))

@@ -8,7 +8,8 @@ from typing import Optional
 
 import click
 
-from .common import EXIT_INPUT
+from ..atomic_write import write_error
+from .common import echo, fail
 
 
 @click.command("synth")
@@ -19,22 +20,28 @@ from .common import EXIT_INPUT
 @click.option("--out", "out_path", type=click.Path(path_type=Path),
               help="The YAML file (default: stdout), or the folder for csv and parquet (required for them).")
 def synth_command(workloads: int, seed: int, fmt: str, out_path: Optional[Path]) -> None:
-    """Write a realistic synthetic estate of any size, for benchmarks and demos."""
+    """Write a realistic synthetic estate of any size, for benchmarks and demos. Exit 0; 2 when --out cannot be written."""
     from ..synth import synth_tables, synth_to_file, synth_yaml
 
     if fmt != "yaml":
         if out_path is None:
-            click.echo(f"error: --format {fmt} writes a folder: give it with --out DIR", err=True)
-            sys.exit(EXIT_INPUT)
+            fail(f"--format {fmt} writes a folder: give it with --out DIR")
         if out_path.exists() and not out_path.is_dir():
-            click.echo(f"error: --out {out_path}: not a folder (--format {fmt} writes topology.yaml and tables into one)", err=True)
-            sys.exit(EXIT_INPUT)
-        written = synth_tables(out_path, workloads, seed, fmt)
-        click.echo(f"wrote {out_path}: {workloads} workloads (seed {seed}) in {', '.join(p.name for p in written)}", err=True)
+            fail(f"--out {out_path}: not a folder (--format {fmt} writes topology.yaml and tables into one)")
+        try:
+            written = synth_tables(out_path, workloads, seed, fmt)
+        except OSError as exc:
+            fail(write_error(out_path, exc))
+        echo(f"wrote {out_path}: {workloads} workloads (seed {seed}) in {', '.join(p.name for p in written)}", err=True)
         return
     if out_path is None:
         for chunk in synth_yaml(workloads, seed):
             sys.stdout.write(chunk)
+    elif out_path.is_dir():
+        fail(f"--out {out_path}: a folder; the YAML format writes one file (or use --format parquet)")
     else:
-        synth_to_file(out_path, workloads, seed)
-        click.echo(f"wrote {out_path}: {workloads} workloads (seed {seed})", err=True)
+        try:
+            synth_to_file(out_path, workloads, seed)
+        except OSError as exc:
+            fail(write_error(out_path, exc))
+        echo(f"wrote {out_path}: {workloads} workloads (seed {seed})", err=True)

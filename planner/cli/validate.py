@@ -8,12 +8,12 @@ from typing import Optional
 
 import click
 
-import json
-
 from ..catalog import CatalogError, load_catalog
 from ..errors import InventoryError
 from ..load import load_inventory
-from .common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, catalog_option, emit, format_option, load_estate, load_plan
+from ..untrusted import json_text, one_line
+from .common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, catalog_option, echo, emit, format_option, load_estate, load_plan
+
 
 @click.command('validate')
 @click.argument("inventory", type=click.Path(path_type=Path))
@@ -26,13 +26,13 @@ def validate_command(inventory: Path, catalog_path: Optional[Path], fmt: str) ->
     except (InventoryError, CatalogError) as exc:
         issues = exc.issues if isinstance(exc, InventoryError) else []
         if fmt == "json":
-            click.echo(json.dumps({"valid": False, "issues": [vars(i) for i in issues] or [{"message": str(exc)}]}, indent=2, sort_keys=True))
+            click.echo(json_text({"valid": False, "issues": [vars(i) for i in issues] or [{"message": str(exc)}]}, indent=2, sort_keys=True))
         else:
             for issue in issues:
-                click.echo(f"error: {issue}", err=True)
+                echo(f"error: {one_line(issue)}", err=True)
             if not issues:
-                click.echo(f"error: {exc}", err=True)
-            click.echo(f"{len(issues) or 1} problem(s) in {inventory}", err=True)
+                echo(f"error: {one_line(exc)}", err=True)
+            echo(f"{len(issues) or 1} problem(s) in {one_line(inventory)}", err=True)
         sys.exit(EXIT_INPUT)
     summary = {"valid": True, "workloads": len(inv.workloads), "sites": len(inv.sites), "zones": len(inv.zones),
                "policies": len(inv.policies), "inventory_sha256": inv.sha256}
@@ -53,7 +53,7 @@ def verify_command(inventory: Path, plan_path: Path, catalog_path: Optional[Path
     _, estate = load_estate(inventory, catalog_path)
     p = load_plan(plan_path)
     problems = verify_plan(estate, p)
-    text = "\n".join(f"FAIL [{pr.rule}] {pr.message}" for pr in problems)
+    text = "\n".join(f"FAIL [{one_line(pr.rule)}] {one_line(pr.message)}" for pr in problems)
     text += ("\n" if text else "") + (f"{len(problems)} problem(s): the plan does not hold" if problems else
                                       f"ok: {len(p.assignments)} assignments and {len(p.waves)} waves keep every hard rule; totals match the cost model")
     emit({"ok": not problems, "problems": [pr.to_json() for pr in problems]}, fmt, text)

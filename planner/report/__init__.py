@@ -8,9 +8,9 @@ with inline SVG charts (:mod:`.charts`) and to Markdown; headless Chromium print
 
 from .context import ReportContext, ReportError, build_context
 from .pdf import ChromiumMissing, find_chromium
-from .render import DEFAULT_FORMATS, FORMATS, REPORTS, builtin_templates, render_reports, render_text
+from .render import DEFAULT_FORMATS, FORMATS, REPORTS, builtin_templates, check_templates, render_files, render_reports, render_text
 
 __all__ = [
     "DEFAULT_FORMATS", "FORMATS", "REPORTS", "ChromiumMissing", "ReportContext", "ReportError", "build_context",
-    "builtin_templates", "find_chromium", "render_reports", "render_text",
+    "builtin_templates", "check_templates", "find_chromium", "render_files", "render_reports", "render_text",
 ]

@@ -59,11 +59,9 @@ def run_chromium(chromium: str, args: Sequence[str], timeout: float = TIMEOUT_S)
             raise ReportError(f"cannot run {chromium}: {exc.strerror}") from exc
 
 
-def html_to_pdf(html: str, target: Path, chromium: Optional[str] = None) -> Path:
-    """Print `html` to the PDF file `target` (written whole or not at all)."""
+def html_pdf_bytes(html: str, chromium: Optional[str] = None, name: str = "report.pdf") -> bytes:
+    """Print `html` with headless Chromium and return the PDF's bytes (`name` only labels errors)."""
     exe = find_chromium(chromium)
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="planner-pdf-") as tmp:
         page = Path(tmp) / "report.html"
         page.write_text(html, encoding="utf-8")
@@ -72,8 +70,14 @@ def html_to_pdf(html: str, target: Path, chromium: Optional[str] = None) -> Path
                                   page.as_uri()])
         if proc.returncode != 0 or not out.is_file() or out.read_bytes()[:5] != b"%PDF-":
             tail = (proc.stderr or "").strip().splitlines()[-3:]
-            raise ReportError(f"Chromium could not print {target.name} (exit {proc.returncode}): {' / '.join(tail) or 'no output'}")
-        write_atomic(target, out.read_bytes())
+            raise ReportError(f"Chromium could not print {name} (exit {proc.returncode}): {' / '.join(tail) or 'no output'}")
+        return out.read_bytes()
+
+
+def html_to_pdf(html: str, target: Path, chromium: Optional[str] = None) -> Path:
+    """Print `html` to the PDF file `target` (written whole or not at all)."""
+    target = Path(target)
+    write_atomic(target, html_pdf_bytes(html, chromium, target.name))
     return target
 
 
@@ -104,4 +108,4 @@ def browser_check(html_file: Path, pdf_file: Path, chromium: Optional[str] = Non
     return BrowserCheck(proc.returncode, console, pdf_ok)
 
 
-__all__ = ["BrowserCheck", "ChromiumMissing", "browser_check", "find_chromium", "html_to_pdf", "run_chromium"]
+__all__ = ["BrowserCheck", "ChromiumMissing", "browser_check", "find_chromium", "html_pdf_bytes", "html_to_pdf", "run_chromium"]

@@ -1,12 +1,17 @@
-"""Rendering the reports: one Jinja environment per output format over one set of templates.
+"""Rendering the reports: one sandboxed Jinja environment per output format over one set of templates.
 
 Template lookup (datasette's convention): a user's folder first, then the built-in
 templates, and the built-ins again under the `default/` prefix, so a user template can
 replace a page or a partial outright, or `{% extends "default/executive.html" %}` and
-override a block. HTML is autoescaped; Markdown is escaped for Markdown (HTML entities and
-backslashes, see :func:`planner.report.fmt.md_escape`) by a `finalize` hook, so a name in
-the inventory never becomes live markup in a browser or a PR comment. Undefined values
-raise (`StrictUndefined`).
+override a block. Templates run in Jinja's sandbox (a template is code a user hands us: no
+attribute starting `_`, no unsafe callables). HTML is autoescaped and Markdown is escaped for
+Markdown by `finalize` hooks (:mod:`planner.untrusted`), so a name in the inventory never
+becomes live markup, a mention or a workflow command. Undefined values raise (`StrictUndefined`).
+
+Nothing is written until every report has rendered: :func:`render_files` renders in memory
+(compiling the user's templates first) and turns any template error, syntax or runtime, into
+a :class:`ReportError` naming the template file and line; :func:`render_reports` then
+publishes the files with :func:`planner.publish.publish`.
 
 Where the built-in templates live: the repository's top-level `templates/` folder
 (DESIGN.md's layout). A wheel carries a copy at `planner/templates/` (setup.py's build
@@ -19,20 +24,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import TracebackType
 from typing import Iterable, Optional, Sequence, Union
 
 import jinja2
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from ..atomic_write import write_atomic
+from .. import untrusted
 from ..estate import Estate
 from ..plan import Plan
+from ..publish import REPORT_FORMATS, REPORT_NAMES, publish
 from . import fmt
 from .charts import charts_for
 from .context import ReportContext, ReportError, build_context
 
-REPORTS = ("executive", "roadmap", "compliance")
-FORMATS = ("html", "md", "pdf")
+REPORTS = REPORT_NAMES
+FORMATS = REPORT_FORMATS
 DEFAULT_FORMATS = ("html", "md")
 TITLES = {
     "executive": "Executive summary",
@@ -70,18 +78,20 @@ def _filters(currency: str) -> dict:
     def amount(value: float) -> str:  # money in a table whose header names the currency
         return fmt.number(value, 2)
 
+    money.__qualname__, amount.__qualname__ = "money", "amount"  # how a template's bad call names them
+
     return {"money": money, "amount": amount, "number": fmt.number, "percent": fmt.percent, "ms": fmt.ms, "month": fmt.month_label, "iso": fmt.iso,
-            "md": fmt.md_escape}
+            "md": untrusted.markdown}
 
 
-def environment(kind: str, template_dir: Optional[Path] = None, currency: str = "EUR") -> Environment:
-    """The Jinja environment for `kind` ("html" or "md"): strict, escaped for its format, with the report filters."""
+def environment(kind: str, template_dir: Optional[Path] = None, currency: str = "EUR") -> SandboxedEnvironment:
+    """The sandboxed Jinja environment for `kind` ("html" or "md"): strict, escaped for its format, with the report filters."""
     common = dict(loader=_loader(template_dir), undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
                   lstrip_blocks=True, auto_reload=False)
     if kind == "html":
-        env = Environment(autoescape=True, **common)  # type: ignore[arg-type]
+        env = SandboxedEnvironment(autoescape=True, finalize=untrusted.html_finalize, **common)  # type: ignore[arg-type]
     elif kind == "md":
-        env = Environment(autoescape=False, finalize=fmt.md_finalize, **common)  # type: ignore[arg-type]
+        env = SandboxedEnvironment(autoescape=False, finalize=untrusted.markdown_finalize, **common)  # type: ignore[arg-type]
     else:
         raise ValueError(kind)
     env.filters.update(_filters(currency))
@@ -97,40 +107,89 @@ class Rendered:
     text: str
 
 
+def check_templates(template_dir: Optional[Path], currency: str = "EUR") -> None:
+    """Compile every `.html` and `.md` template in the user's folder; a :class:`ReportError` naming the first broken one.
+
+    Catches syntax errors and files that are not UTF-8 before any work; runtime errors need the
+    real context and are caught by :func:`render_text`.
+    """
+    if template_dir is None:
+        return
+    if not Path(template_dir).is_dir():
+        raise ReportError(f"{template_dir}: no such template folder")
+    names = [n for n in FileSystemLoader(str(template_dir)).list_templates() if n.endswith((".html", ".md"))]
+    envs = {kind: environment(kind, Path(template_dir), currency) for kind in ("html", "md")}
+    for name in sorted(names):
+        try:
+            envs["html" if name.endswith(".html") else "md"].get_template(name)
+        except Exception as exc:  # any failure to load or compile is the template's, never a traceback
+            raise _template_error(exc, str(Path(template_dir) / name), template_dir) from None
+
+
 def render_text(ctx: ReportContext, kinds: Sequence[str] = DEFAULT_FORMATS, template_dir: Optional[Path] = None,
                 reports: Sequence[str] = REPORTS) -> list[Rendered]:
-    """Render every report in `kinds` ("html", "md") from a view-model; nothing is written."""
+    """Render every report in `kinds` ("html", "md") from a view-model; nothing is written.
+
+    Any error a template raises (syntax, undefined value, sandbox, division by zero, bad filter
+    arguments, self-inclusion, not UTF-8) becomes a :class:`ReportError` naming the template and line.
+    """
     out: list[Rendered] = []
     for kind in kinds:
         env = environment(kind, template_dir, ctx.currency)
         for name in reports:
             charts = charts_for(name, ctx) if kind == "html" else {}
+            page = f"{name}.{kind}"
             try:
-                template = env.get_template(f"{name}.{kind}")
+                template = env.get_template(page)
                 text = template.render(r=ctx, charts=charts, report=name, title=TITLES[name], reports=REPORTS, titles=TITLES)
-            except jinja2.TemplateNotFound as exc:
-                raise ReportError(f"template {exc.name} not found (templates: {template_dir or builtin_templates()})") from exc
-            except jinja2.TemplateSyntaxError as exc:
-                raise ReportError(f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: {exc.message}") from exc
-            except jinja2.UndefinedError as exc:
-                raise ReportError(f"{name}.{kind}: {exc.message} (templates use StrictUndefined: every value must exist)") from exc
+            except Exception as exc:  # a user's template is code: whatever it raises is reported, never a traceback
+                raise _template_error(exc, page, template_dir) from None
             out.append(Rendered(name, kind, text))
     return out
 
 
-def render_reports(plan: Plan, estate: Estate, out_dir: Union[str, Path], template_dir: Optional[Union[str, Path]] = None,
-                   formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None) -> list[Path]:
-    """Render the executive summary, roadmap and compliance report of `plan` into `out_dir`; return the files written.
+def _template_error(exc: BaseException, page: str, template_dir: Optional[Path]) -> ReportError:
+    """One line naming the template file and line that failed, and why."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return ReportError(f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: {exc.message}")
+    frame = _template_frame(exc.__traceback__)
+    where = frame or page
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return ReportError(f"{frame + ': ' if frame else ''}template {exc.name} not found "
+                           f"(templates: {template_dir or builtin_templates()})")
+    if isinstance(exc, jinja2.UndefinedError):
+        return ReportError(f"{where}: {exc.message} (templates use StrictUndefined: every value must exist)")
+    if isinstance(exc, SecurityError):
+        return ReportError(f"{where}: not allowed in a report template (they run in Jinja's sandbox): {exc}")
+    if isinstance(exc, UnicodeDecodeError):
+        return ReportError(f"{where}: the template is not UTF-8 text (byte {exc.start})")
+    if isinstance(exc, RecursionError):
+        return ReportError(f"{where}: templates include or extend each other without end")
+    return ReportError(f"{where}: template error: {type(exc).__name__}: {exc}")
 
-    `formats` holds "html", "md" and/or "pdf" (PDF prints the HTML with headless Chromium).
-    Each file is written atomically; the same plan and templates give the same bytes.
+
+def _template_frame(tb: Optional[TracebackType]) -> Optional[str]:
+    """`FILE:LINE` of the innermost template frame in a traceback (Jinja maps its frames to template lines)."""
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".md")):
+            found = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, Path]] = None,
+                 formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None) -> dict[str, bytes]:
+    """Every report of `plan` in `formats` ("html", "md", "pdf"), rendered in memory: file name -> bytes.
+
+    Raises :class:`ReportError` (a template error, PDF without Chromium) before anything is written.
     """
     requested = set(formats)
     unknown = requested - set(FORMATS)
     if unknown or not requested:
         raise ReportError(f"unknown report format(s) {sorted(unknown) or 'none'}; choose from {', '.join(FORMATS)}")
     formats = [f for f in FORMATS if f in requested]
-    out = Path(out_dir)
     tdir = Path(template_dir) if template_dir is not None else None
     pdf_path = None
     if "pdf" in formats:
@@ -138,24 +197,32 @@ def render_reports(plan: Plan, estate: Estate, out_dir: Union[str, Path], templa
 
         pdf_path = find_chromium(chromium)  # fail before any work when PDF cannot be made
     ctx = build_context(plan, estate)
+    check_templates(tdir, ctx.currency)
     kinds = [k for k in ("html", "md") if k in formats or (k == "html" and "pdf" in formats)]
     rendered = render_text(ctx, kinds, tdir)
-    written: list[Path] = []
-    for r in rendered:
-        if r.ext not in formats:
-            continue
-        path = out / f"{r.name}.{r.ext}"
-        write_atomic(path, r.text)
-        written.append(path)
+    files = {f"{r.name}.{r.ext}": r.text.encode("utf-8") for r in rendered if r.ext in formats}
     if pdf_path is not None:
-        from .pdf import html_to_pdf
+        from .pdf import html_pdf_bytes
 
         for r in rendered:
             if r.ext == "html":
-                target = out / f"{r.name}.pdf"
-                html_to_pdf(r.text, target, pdf_path)
-                written.append(target)
-    return written
+                files[f"{r.name}.pdf"] = html_pdf_bytes(r.text, pdf_path, f"{r.name}.pdf")
+    return files
 
 
-__all__ = ["DEFAULT_FORMATS", "FORMATS", "REPORTS", "Rendered", "builtin_templates", "environment", "render_reports", "render_text"]
+def render_reports(plan: Plan, estate: Estate, out_dir: Union[str, Path], template_dir: Optional[Union[str, Path]] = None,
+                   formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None) -> list[Path]:
+    """Render the executive summary, roadmap and compliance report of `plan` into `out_dir`; return the files written.
+
+    `formats` holds "html", "md" and/or "pdf" (PDF prints the HTML with headless Chromium).
+    Everything renders before anything is written (:class:`ReportError` otherwise); the files
+    are then published together (:class:`planner.publish.PublishError` when the folder cannot be
+    written). The same plan and templates give the same bytes.
+    """
+    files = render_files(plan, estate, template_dir, formats, chromium)
+    publish(out_dir, files)
+    return [Path(out_dir) / name for name in files]  # html, md, then pdf, as rendered
+
+
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "REPORTS", "Rendered", "builtin_templates", "check_templates", "environment",
+           "render_files", "render_reports", "render_text"]
