@@ -103,7 +103,8 @@ def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: f
     lp.num_row_ = len(sub.row_lower)
     lp.col_cost_ = np.asarray(sub.cost, dtype=float)
     lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.concatenate([np.ones(sub.n_x + sub.n_y), np.asarray(sub.int_upper, dtype=float)])
+    x_upper = np.ones(sub.n_x) if sub.x_upper is None else np.asarray(sub.x_upper, dtype=float)
+    lp.col_upper_ = np.concatenate([x_upper, np.ones(sub.n_y), np.asarray(sub.int_upper, dtype=float)])
     lp.row_lower_ = np.asarray(sub.row_lower, dtype=float)
     lp.row_upper_ = np.asarray(sub.row_upper, dtype=float)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
@@ -117,19 +118,27 @@ def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: f
     return h
 
 
-def highs_lp(sub: SubModel, time_limit: float = 1e6) -> tuple[str, Optional[np.ndarray], float]:
-    """The LP relaxation with HiGHS: (status, x, objective)."""
+def highs_lp(sub: SubModel, time_limit: float = 1e6, duals: bool = False, row_duals: bool = False):  # noqa: ANN201
+    """The LP relaxation with HiGHS: (status, x, objective), then the columns' reduced costs when `duals`, then
+    the rows' duals when `row_duals`."""
     import highspy
 
     h = _highs(sub, relax=True, gap=0.0, abs_gap=0.0, time_limit=time_limit)
     h.run()
     status = h.getModelStatus()
     S = highspy.HighsModelStatus
+    extra = (None,) * (int(duals) + int(row_duals))
     if status == S.kInfeasible:
-        return "infeasible", None, math.inf
+        return ("infeasible", None, math.inf, *extra)
     if status != S.kOptimal:
-        return "no-solution", None, math.inf
-    return "optimal", np.asarray(h.getSolution().col_value), float(h.getInfo().objective_function_value)
+        return ("no-solution", None, math.inf, *extra)
+    sol = h.getSolution()
+    out = ("optimal", np.asarray(sol.col_value), float(h.getInfo().objective_function_value))
+    if duals:
+        out += (np.asarray(sol.col_dual),)
+    if row_duals:
+        out += (np.asarray(sol.row_dual),)
+    return out
 
 
 def highs_mip(sub: SubModel, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6, start: Optional[np.ndarray] = None,

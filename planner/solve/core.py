@@ -20,6 +20,7 @@ link islands.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -44,6 +45,7 @@ class SubModel:
     value: np.ndarray
     # Optional general-integer columns after the y columns (class counts in a merged model): their upper bounds.
     int_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    x_upper: Optional[np.ndarray] = None  # per x column, 0 to rule it out (reduced-cost fixing); None: all 1
 
     @property
     def n_cols(self) -> int:
@@ -145,32 +147,19 @@ class Core:
 
 def island_labels(estate: Estate, red: Reduced) -> np.ndarray:
     """Per workload, its island number (islands numbered by their first workload), -1 when not coupled."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from .reduce import components, coupling_edges
 
-    t = estate.table
-    n = len(t)
-    a = [t.deps.src[red.deps.index].astype(np.int64)]
-    b = [t.deps.dst[red.deps.index].astype(np.int64)]
-    for members in estate.anti_affinity_groups.values():
-        if len(members) > 1:
-            m = np.asarray(members, dtype=np.int64)
-            a.append(m[:-1])
-            b.append(m[1:])
-    ea, eb = np.concatenate(a), np.concatenate(b)
-    graph = coo_matrix((np.ones(len(ea)), (ea, eb)), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
+    label = components(len(estate.table), *coupling_edges(estate, red.deps))
     coupled = np.nonzero(red.coupled)[0]
-    out = np.full(n, -1, dtype=np.int64)
+    out = np.full(len(estate.table), -1, dtype=np.int64)
     if len(coupled) == 0:
         return out
     lab = label[coupled]
-    # First member (smallest row) of each component, in row order: islands numbered by it.
-    first_of = {}
-    for row, l in zip(coupled.tolist(), lab.tolist()):
-        first_of.setdefault(l, len(first_of))
-    remap = np.array([first_of[l] for l in lab.tolist()], dtype=np.int64)
-    out[coupled] = remap
+    # Number islands by their first member (smallest row): labels in order of first appearance.
+    uniq, first = np.unique(lab, return_index=True)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(uniq))
+    out[coupled] = rank[np.searchsorted(uniq, lab)]
     return out
 
 
@@ -217,7 +206,7 @@ def build_core(estate: Estate, cands: Candidates, red: Reduced) -> Core:
     # Global column order: island-major, x columns before y columns within an island.
     isl = np.concatenate([x_island, y_island])
     kind = np.concatenate([np.zeros(n_x, np.int8), np.ones(n_y, np.int8)])
-    order = np.lexsort((np.arange(n_x + n_y), kind, isl))
+    order = np.lexsort((kind, isl))  # lexsort is stable: columns keep their order within an island and kind
     newcol = np.empty(n_x + n_y, dtype=np.int64)
     newcol[order] = np.arange(n_x + n_y)
     col_ptr = np.concatenate([[0], np.cumsum(np.bincount(isl, minlength=n_isl))]).astype(np.int64)
@@ -282,11 +271,11 @@ class _Rows:
         cols = np.concatenate([p[7] for p in self.parts]).astype(np.int64)
         vals = np.concatenate([p[8] for p in self.parts]).astype(float)
         n = len(island)
-        order = np.lexsort((np.arange(n), island))  # island-major, kinds and rows in the order added
+        order = np.argsort(island, kind="stable")  # island-major, kinds and rows in the order added
         new = np.empty(n, dtype=np.int64)
         new[order] = np.arange(n)
         trip_new = new[trip_row]
-        torder = np.lexsort((cols, trip_new))
+        torder = np.argsort(trip_new, kind="stable")  # a row's entries in the order added
         counts = np.bincount(trip_new, minlength=n)
         start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         row_ptr = np.concatenate([[0], np.cumsum(np.bincount(island, minlength=n_isl))]).astype(np.int64)

@@ -102,12 +102,109 @@ def active_dependencies(estate: Estate, cands: Candidates) -> ActiveDeps:
     return ActiveDeps(idx, latency[idx], priced[idx])
 
 
-def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray]) -> Reduced:
-    """Binding capacity, active dependencies, fixed workloads and classes of interchangeable ones."""
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label of each of `n` nodes joined by edges a[k]-b[k] (scipy's, in C)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def coupling_edges(estate: Estate, deps: ActiveDeps) -> tuple[np.ndarray, np.ndarray]:
+    """The edges that tie workloads into islands: active dependencies and anti-affinity groups (as chains)."""
+    t = estate.table
+    a = [t.deps.src[deps.index].astype(np.int64)]
+    b = [t.deps.dst[deps.index].astype(np.int64)]
+    for members in estate.anti_affinity_groups.values():
+        if len(members) > 1:
+            m = np.asarray(members, dtype=np.int64)
+            a.append(m[:-1])
+            b.append(m[1:])
+    return np.concatenate(a), np.concatenate(b)
+
+
+def prune_by_fallback(estate: Estate, cands: Candidates, capacity: Capacity, deps: ActiveDeps) -> bool:
+    """Drop entries no optimal plan can use, island by island; True when any went.
+
+    An island never costs more in an optimal plan than a plan of its own that uses no binding
+    capacity (swapping to it frees capacity and saves money). Each workload at its cheapest entry
+    on a site without binding capacity gives such a plan when it keeps the island's latency and
+    anti-affinity rules; its cost (egress included) minus the sum of every workload's cheapest
+    entry is the most any one workload can spend above its own cheapest entry, so dearer entries
+    go. Islands with no such plan keep every entry.
+    """
+    t = estate.table
+    n_w = len(t)
+    owner, total = cands.owner, cands.total
+    ea, eb = coupling_edges(estate, deps)
+    label = components(n_w, ea, eb)
+    binding_site = np.zeros(len(estate.sites), dtype=bool)
+    binding_site[capacity.site] = True
+    free_total = np.where(binding_site[cands.site], np.inf, total)
+    starts = cands.ptr[:-1]
+    has = np.diff(cands.ptr) > 0
+    m = np.full(n_w, np.inf)
+    m[has] = np.minimum.reduceat(total, starts[has])
+    # The cheapest entry on a site without binding capacity (ties: the lower site, as entries are sorted by site).
+    order = np.lexsort((free_total, owner))
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]] if len(order) else np.zeros(0, bool)
+    nb = np.full(n_w, -1, dtype=np.int64)
+    heads = order[first]
+    ok_head = np.isfinite(free_total[heads])
+    nb[owner[heads][ok_head]] = heads[ok_head]
+    bad = np.zeros(n_w, dtype=bool)  # per label: the fallback plan breaks a rule, or does not exist
+    np.logical_or.at(bad, label, nb < 0)
+    site = np.where(nb >= 0, cands.site[np.maximum(nb, 0)], -1).astype(np.int64)
+    d = t.deps
+    src, dst = d.src[deps.index].astype(np.int64), d.dst[deps.index].astype(np.int64)
+    both = (site[src] >= 0) & (site[dst] >= 0)
+    zone = estate.site_zone_index
+    lat = np.full(len(src), np.inf)
+    lat[both] = estate.latency_matrix[zone[site[src[both]]], zone[site[dst[both]]]]
+    broken = deps.latency & (lat > np.nan_to_num(d.max_latency_ms[deps.index], nan=np.inf))
+    np.logical_or.at(bad, label[src], broken)
+    aa = t.anti_affinity.codes
+    member = np.nonzero((aa >= 0) & (site >= 0))[0]
+    if len(member):
+        key = aa[member].astype(np.int64) * (len(estate.sites) + 1) + site[member]
+        _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+        np.logical_or.at(bad, label[member], cnt[inv.ravel()] > 1)
+    cost = np.zeros(n_w)
+    np.add.at(cost, label[has], np.where(nb[has] >= 0, total[np.maximum(nb[has], 0)], 0.0))
+    apart = deps.priced & both & (site[src] != site[dst])
+    egress = cands.horizon * d.traffic_gb_month[deps.index[apart]] * cands.egress[site[src[apart]]]
+    np.add.at(cost, label[src[apart]], egress)
+    floor = np.zeros(n_w)
+    np.add.at(floor, label[has], m[has])
+    slack = np.where(bad, np.inf, cost - floor)
+    import os
+    if os.environ.get("PLANNER_DEBUG"):
+        labs = np.unique(label)
+        print(f"fallback: {int(bad[labs].sum())} of {len(labs)} islands without a plan off binding sites "
+              f"(no free site {int(np.isin(labs, label[nb < 0]).sum())}, latency {int(np.isin(labs, label[src[broken]]).sum())})")
+    keep = total - m[owner] <= slack[label[owner]] * (1 + 1e-12) + 1e-6
+    if keep.all():
+        return False
+    cands.keep(keep)
+    return True
+
+
+def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray], deps: Optional[ActiveDeps] = None) -> Reduced:
+    """Binding capacity, active dependencies, fixed workloads and classes of interchangeable ones.
+
+    With `deps` (those of the full model, for a model restricted to some of its entries) the same
+    workloads stay coupled and nothing more is pruned, so the restriction is all that differs.
+    """
     t = estate.table
     n_w = len(t)
     capacity = binding_capacity(estate, cands)
-    deps = active_dependencies(estate, cands)
+    restricted = deps is not None
+    deps = deps if deps is not None else active_dependencies(estate, cands)
+    if not restricted and len(capacity) and prune_by_fallback(estate, cands, capacity, deps):
+        # Fewer entries: fewer resources can bind and fewer budgets can break.
+        capacity = binding_capacity(estate, cands)
+        deps = active_dependencies(estate, cands)
     coupled = np.zeros(n_w, dtype=bool)
     coupled[t.deps.src[deps.index]] = True
     coupled[t.deps.dst[deps.index]] = True
