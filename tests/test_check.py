@@ -366,6 +366,26 @@ def test_kept_rule_names_every_move_that_kept_it(tmp_path, monkeypatch):
     assert {c["workload"]: c["kind"] for c in doc["changes"]} == {"x": "re-ruled"}
 
 
+def test_a_tighter_dependency_budget_names_the_other_end_that_moved(tmp_path, monkeypatch):
+    """api is pinned to mad-dc1; its database sits on the cheaper az-fra (30 ms away) within the 40 ms budget. The change
+    tightens the budget to 10 ms: the baseline placement would break it, and the re-plan moves the database next to api."""
+    monkeypatch.chdir(tmp_path)
+
+    def estate(budget):
+        return [workload("api", app="api", pin="mad-dc1", depends_on=[{"workload": "db", "max_latency_ms": budget}]),
+                workload("db", app="db", current_site="az-fra")]
+
+    inventory(Path("."), estate(40), name="base.yaml")
+    baseline("base.yaml", "base/plan.json")
+    inventory(Path("."), estate(10), name="inv.yaml")
+    doc = as_json(check("inv.yaml", "--baseline", "base/plan.json", "--format", "json"))
+    kept = [f for f in doc["findings"] if f["averted"]]
+    assert [(f["rule"], f["workload"]) for f in kept] == [("dependency-latency", "api")]
+    assert kept[0]["averted"]["moved"] == [{"workload": "db", "from": "az-fra", "to": "mad-dc1"}]
+    assert kept[0]["message"].endswith("the re-plan moved db to mad-dc1 to keep it")
+    assert {c["workload"]: c["kind"] for c in doc["changes"]} == {"api": "re-ruled"}
+
+
 @pytest.mark.parametrize("args, verdict, code, level", [
     ((), "pass", 0, "pass"),
     (("--warn-over-moves", "0"), "warn", 0, "warn"),

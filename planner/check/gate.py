@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Collection, Optional
+
+import numpy as np
 
 from ..catalog import CatalogError, load_catalog
 from ..diff import Move, diff_plans
@@ -104,7 +106,9 @@ def run_check(
         current += [Finding(c.rule, c.workload, c.site, "error", c.message, "compliance") for c in d.compliance if c.change == "new"]
         # The baseline keeps every rule under its own inventory, so a rule its placement breaks under the
         # new one is a rule the change would have broken; the re-plan's moves kept it.
-        before += [averted(c.rule, c.workload, c.site, c.message, d.relocated, estate) for c in d.compliance if c.change == "resolved"]
+        kept = [c for c in d.compliance if c.change == "resolved"]
+        ends = dependency_ends(estate, {c.workload for c in kept if c.rule == Rule.DEPENDENCY_LATENCY.value})
+        before += [averted(c.rule, c.workload, c.site, c.message, d.relocated, ends.get(c.workload, set())) for c in kept]
     findings = compare(before, current)
 
     if not feasible:
@@ -141,13 +145,14 @@ def run_check(
 MAX_KEPT_NAMED = 3  # moves named in an averted finding's sentence (the finding's kept_by lists them all)
 
 
-def averted(rule: str, workload: str, site: str, message: str, relocated: tuple[Move, ...], estate: Estate) -> Finding:
+def averted(rule: str, workload: str, site: str, message: str, relocated: tuple[Move, ...],
+            ends: Collection[str] = ()) -> Finding:
     """The baseline-side finding for a rule the change would have broken, with the moves that kept it.
 
-    Those are the finding's own workload's move, and the moves that rule displaced: off the
-    finding's site for a site-wide rule (capacity, anti-affinity), the other end's for a dependency.
+    Those are the finding's own workload's move, and the moves that rule displaced: the other
+    ends of a dependency (`ends`), or off the finding's site for a site-wide rule (capacity,
+    anti-affinity).
     """
-    ends = _dependency_ends(estate, workload) if rule == Rule.DEPENDENCY_LATENCY.value else set()
     kept = tuple((m.workload, m.old_site or "", m.new_site or "") for m in relocated
                  if m.workload == workload or (m.rule == rule and (m.workload in ends if ends else m.old_site == site)))
     who = f" for {workload}" if workload else ""
@@ -158,14 +163,21 @@ def averted(rule: str, workload: str, site: str, message: str, relocated: tuple[
     return Finding(rule, workload, site, "error", text, "compliance", averted=True, kept_by=kept)
 
 
-def _dependency_ends(estate: Estate, wid: str) -> set[str]:
-    """The workloads `wid` depends on and those depending on it."""
-    row = estate.workload_index.get(wid)
-    if row is None:
-        return set()
-    deps, ids = estate.table.deps, estate.table.ids
-    rows = set(deps.dst[deps.src == row].tolist()) | set(deps.src[deps.dst == row].tolist())
-    return {ids[i] for i in rows}
+def dependency_ends(estate: Estate, wids: set[str]) -> dict[str, set[str]]:
+    """For each of `wids`, the workloads it depends on and those depending on it (one pass over the dependencies)."""
+    if not wids:
+        return {}
+    t = estate.table
+    rows = np.array(sorted(estate.workload_index[w] for w in wids if w in estate.workload_index), dtype=np.int64)
+    src, dst = t.deps.src, t.deps.dst
+    out: dict[str, set[str]] = {w: set() for w in wids}
+    for k in np.nonzero(np.isin(src, rows) | np.isin(dst, rows))[0].tolist():
+        a, b = t.ids[int(src[k])], t.ids[int(dst[k])]
+        if a in out:
+            out[a].add(b)
+        if b in out:
+            out[b].add(a)
+    return out
 
 
-__all__ = ["averted", "run_check"]
+__all__ = ["averted", "dependency_ends", "run_check"]

@@ -27,6 +27,7 @@ FORMATS = ("text", "json", "markdown", "junit", "github")
 MAX_MOVE_ROWS = 50  # a PR comment holds at most 65,536 characters
 MAX_CHANGE_ROWS = 50
 MAX_FINDING_ROWS = 100
+MAX_TEXT_ROWS = 200  # changed workloads and moves in the text output (a CI log); JSON has them all
 MAX_ANNOTATION = 200  # characters of a finding's statement in a GitHub annotation (the fix and the pointer follow)
 _TOTAL_LABELS = {"horizon_cost": "Horizon cost", "monthly_run_cost": "Monthly run", "one_time_cost": "One-time",
                  "monthly_egress_cost": "Monthly egress", "stay_put_monthly_run_cost": "Stay-put monthly run"}
@@ -119,14 +120,18 @@ def render_text(r: CheckResult) -> str:
         lines += ["", f"changed workloads ({len(r.changes)}; {_changes_note(r)}):"]
         rows = [("workload", "change", "site", "monthly", "horizon")]
         rows += [(t(c.workload), t(c.what), t(c.where), r.money(c.monthly_delta, signed=True), r.money(c.horizon_delta, signed=True))
-                 for c in r.changes]
+                 for c in r.changes[:MAX_TEXT_ROWS]]
         lines += _table(rows, right=(3, 4))
+        if len(r.changes) > MAX_TEXT_ROWS:
+            lines.append(f"  ... {len(r.changes) - MAX_TEXT_ROWS} more (see the JSON output)")
     if r.averted:
         lines += ["", "kept by the re-plan:"] + [f"  {t(f.message)}" for f in r.averted]
     if r.status_new not in NO_PLAN:
         lines += ["", f"moves: {t(_moves_line(r))}"]
-        for m in r.moves:
+        for m in r.moves[:MAX_TEXT_ROWS]:
             lines.append(f"  {t(m.workload)}: {t(m.old_site)} -> {t(m.new_site)} ({r.money(m.monthly_cost_delta, signed=True)}/month): {t(m.reason)}")
+        if len(r.moves) > MAX_TEXT_ROWS:
+            lines.append(f"  ... {len(r.moves) - MAX_TEXT_ROWS} more (see the JSON output)")
     rows = _totals(r)
     if rows:
         table = [("total", "baseline", "new", "delta")] + [(t(k), r.money(a), r.money(b), r.money(c, signed=True) + _pct(q)) for k, a, b, c, q in rows]
@@ -135,7 +140,7 @@ def render_text(r: CheckResult) -> str:
     if th:
         lines += ["", "thresholds:"] + _table([(name, value, limits + ":", t(level)) for name, value, limits, level in th])
     listed = _listed(r)
-    lines += ["", f"findings ({len(listed)}):" if listed else "findings: none besides the above"]
+    lines += ["", f"findings ({len(listed)}):" if listed else ("findings: none besides the above" if r.findings else "findings: none")]
     for f in listed:
         lines.append(f"  {f.status.upper():9} {f.severity:7} {t(f.id)}" + (f"  {t(_where(f))}" if _where(f) else ""))
         lines.append(f"            {t(f.message)}")
