@@ -91,7 +91,8 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
                   today: Optional[dt.datetime], backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
                   threads: Optional[int], catalog_path: Optional[Path], quiet: bool) -> None:
     """The CI gate: validate INVENTORY, re-plan it keeping workloads where the BASELINE plan put them unless moving
-    pays, verify the new plan, diff it against the baseline, then apply cost thresholds and waivers.
+    pays, verify the new plan, diff it against the baseline, name the changed workloads, then apply the cost and
+    move thresholds and waivers.
 
     Findings (rule:workload:site) are reported as new, changed, unchanged, resolved or waived against the baseline.
 
