@@ -16,6 +16,7 @@ import click
 
 from ..costs import stay_put_horizon
 from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
+from ..rerun import same_plan
 from ..untrusted import one_line
 from .common import EXIT_FAIL, EXIT_OK, Progress, catalog_option, default_inventory, echo, emit, fail, format_option, load_estate
 
@@ -92,11 +93,19 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
         except ReportError as exc:
             fail(f"{exc}; nothing was written")
     files[PLAN_FILE] = p.to_json().encode("utf-8")
+    kept = same_plan(out_dir / PLAN_FILE, files[PLAN_FILE])  # the same plan as the one there: keep its bytes (and seconds)
+    if kept is not None:
+        files[PLAN_FILE] = kept
     try:
-        publish(out_dir, files, last=PLAN_FILE, remove=REPORT_FILES)
+        written = publish(out_dir, files, last=PLAN_FILE, remove=REPORT_FILES, skip_unchanged=kept is not None)
     except PublishError as exc:
         fail(str(exc))
-    progress(f"wrote {out_dir / PLAN_FILE}" + (f" and {len(files) - 1} report file(s)" if len(files) > 1 else ""))
+    if not written:
+        progress(f"{out_dir / PLAN_FILE} already holds this plan (solver.seconds aside) and its reports are current: "
+                 f"left {out_dir} as it is")
+    else:
+        progress(f"wrote {out_dir / PLAN_FILE}" + (f" and {len(files) - 1} report file(s)" if len(files) > 1 else "")
+                 + (" (the same plan as before: its solver.seconds kept)" if kept is not None else ""))
     moves = sum(a.moves for a in p.assignments)
     if not p.has_plan:
         text = "\n".join(f"no plan: [{one_line(pr.rule)}] {one_line(pr.message)}" for pr in p.problems)
@@ -106,6 +115,8 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
         text = (f"{p.status}: {len(p.assignments)} workloads, {moves} move in {len(p.waves)} waves; "
                 f"horizon cost {t['horizon_cost']:,.2f} {inv.scenario.currency} vs {stay:,.2f} staying put "
                 f"(gap {p.solver['gap']:.4%})")
+    if not written:
+        text += f"; {out_dir / PLAN_FILE} unchanged"
     emit({"status": p.status, "totals": p.totals, "solver": p.solver, "moves": moves, "waves": len(p.waves),
-           "problems": [pr.to_json() for pr in p.problems], "plan": str(out_dir / PLAN_FILE)}, fmt, text)
+           "problems": [pr.to_json() for pr in p.problems], "plan": str(out_dir / PLAN_FILE), "unchanged": not written}, fmt, text)
     sys.exit(EXIT_OK if p.has_plan else EXIT_FAIL)
