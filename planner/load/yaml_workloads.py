@@ -20,6 +20,7 @@ from .schema import (DEP_NUM, DEP_TEXT, DEPENDENCY_FIELDS, SPECS, USER_FIELDS, U
 _FIELDS = tuple(f.name for f in WORKLOAD_FIELDS)
 _DEP_FIELDS = tuple(f.name for f in DEPENDENCY_FIELDS)
 _USER_FIELDS = tuple(f.name for f in USER_FIELDS)
+_MAX_SUGGESTED = 1000  # no name we could suggest is longer than an id (200) by much
 
 
 class _Builder:
@@ -171,5 +172,7 @@ def _kind(value: Any) -> str:
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest of `choices`, or nothing."""
+    if len(word) > _MAX_SUGGESTED:  # difflib indexes every character of `word`: a megabyte of text would cost a gigabyte
+        return ""
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
