@@ -23,9 +23,11 @@ MAX_FREE_TEXT = 1000  # a name, a description, a certification: free text (every
 Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$")]
 FreeText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_FREE_TEXT)]
 # Numbers are strict: `true` is not 1 and "12" is not 12 (an int is a fine float). Each has an upper bound
-# far above any real estate, so no total can overflow to infinity.
+# far above any real estate, and together they keep every cost of one workload over the longest horizon
+# below 1e19 (600 months of the largest workload, planner.load.schema, at the highest prices): no total
+# overflows, and the solver's costs stay below what HiGHS takes for infinite (1e20).
 MAX_LATENCY_MS = 1e6  # as a workload's latency budgets (planner.load.schema)
-MAX_PRICE = 1e9  # per unit and month, in any currency (even one of 20,000 to the dollar)
+MAX_PRICE = 1e7  # per unit and month (or GB of egress), in any currency: a vCPU-month of $400 in dong
 
 
 def _between(low: float, high: float, low_open: bool = False) -> Any:
@@ -99,7 +101,7 @@ class Capacity(_Strict):
     # At most what a million workloads of the largest size (planner.load.schema) could use.
     vcpu: Optional[Annotated[float, _between(0, 1e11)]] = None
     memory_gb: Optional[Annotated[float, _between(0, 1e12)]] = None
-    storage_gb: Optional[Annotated[float, _between(0, 1e15)]] = None
+    storage_gb: Optional[Annotated[float, _between(0, 1e14)]] = None
 
 
 class SiteCost(_Strict):
