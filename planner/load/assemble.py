@@ -127,7 +127,8 @@ def _owners(rows: Rows, column: str, ids: Interned, row_of_code: np.ndarray, unk
     id_index = {name: k for k, name in enumerate(ids.values)}
     to_code = np.array([id_index.get(v, -1) for v in col.values] + [-1], dtype=np.int64)
     code = to_code[col.codes]
-    out = np.where(code >= 0, row_of_code[np.maximum(code, 0)], -1)
+    padded = np.append(row_of_code, -1)  # code -1 (unknown) picks the trailing -1, even when no workload has an id
+    out = padded[np.where(code >= 0, code, len(row_of_code))]
     _add_unknown(rows, column, np.nonzero((out < 0) & (col.codes >= 0) & ~rows.bad)[0], unknowns)
     rows.bad |= out < 0
     return out
