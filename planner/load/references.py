@@ -2,7 +2,7 @@
 
 One misspelt zone id, or one site whose definition has a typo (and so is left out), would
 otherwise be an error at each of the hundreds of items that name it, each suggesting some other
-name. Instead each distinct name is one error, at its first reference, saying how often it is
+name. Instead each distinct name is one error, at its first reference found, saying how often it is
 referred to; a name whose definition has errors points at that definition's first error and
 suggests nothing, since the reference is right and the definition is what needs fixing.
 """
@@ -61,7 +61,7 @@ class Unknowns:
             if entry.count > 1:
                 files = sorted(entry.files)
                 where = "" if files == [entry.first.file] else " in " + ", ".join(files[:_FILES_SHOWN]) + (", ..." if len(files) > _FILES_SHOWN else "")
-                text += f" (referred to {entry.count} times{where}; this is the first)"
+                text += f" (referred to {entry.count} times{where}; shown once)"
             first = entry.first
             issues.add(Issue(first.file, first.line, first.field, text, first.row))
         self._names.clear()

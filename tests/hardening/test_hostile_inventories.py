@@ -326,4 +326,4 @@ def test_unknown_references_in_different_files_name_the_files(tmp_path):
         (inv / f"apps{k}.yaml").write_text(yaml.safe_dump({"workloads": [workload(f"w{k}", current_site="mad-dc2")]}), encoding="utf-8")
     (issue,) = rejected(inv)
     assert "unknown site 'mad-dc2'; did you mean 'mad-dc1'? (referred to 4 times in" in issue
-    assert "apps0.yaml" in issue and ", ...; this is the first)" in issue
+    assert "apps0.yaml" in issue and ", ...; shown once)" in issue
