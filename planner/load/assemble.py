@@ -104,11 +104,14 @@ def _add_unknown(rows: Rows, column: str, bad: np.ndarray, unknowns: Unknowns) -
     """The rows `bad` name unknown values in `column`: per distinct value its first row, its count and its files."""
     codes = rows.text[column].codes[bad]
     _, first, inverse, counts = np.unique(codes, return_index=True, return_inverse=True, return_counts=True)
+    files: dict[int, set[str]] = {}
+    if len(bad):  # each (name, source) pair once, so a million distinct unknown names cost no more than one
+        for k, src in np.unique(np.stack([inverse.ravel(), rows.source[bad].astype(np.int64)]), axis=1).T.tolist():
+            files.setdefault(k, set()).add(rows.sources[src].file)
     for k in np.argsort(first, kind="stable").tolist():  # in the order the names first appear
         i = int(bad[first[k]])
         name = rows.text[column].values[int(rows.text[column].codes[i])]
-        files = {rows.sources[s].file for s in np.unique(rows.source[bad[inverse.ravel() == k]]).tolist()}
-        unknowns.add(name, rows.issue(i, column, ""), int(counts[k]), files)
+        unknowns.add(name, rows.issue(i, column, ""), int(counts[k]), files[k])
 
 
 def _data_classes(wl: Rows, classes: set[str], broken: dict[str, str], issues: Issues) -> None:

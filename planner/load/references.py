@@ -17,6 +17,7 @@ from .rows import Issues
 from .yaml_workloads import suggest
 
 _FILES_SHOWN = 3
+_MAX_SUGGESTIONS = 1000
 _NAME_SHOWN = 60  # a name is quoted whole up to this length (it may be a megabyte of text)
 
 
@@ -51,12 +52,12 @@ class Unknowns:
 
     def report(self, issues: Issues, describe: Optional[Callable[[str, str], str]] = None) -> None:
         """One issue per name, at its first reference; `describe(name, hint)` words an unknown one (default `unknown zone 'x'`)."""
-        for name, entry in self._names.items():
+        for k, (name, entry) in enumerate(self._names.items()):
             shown = name if len(name) <= _NAME_SHOWN else name[: _NAME_SHOWN - 3] + "..."
             if name in self.broken:
                 text = f"{self.noun} '{shown}' is defined with errors (see the first error at {self.broken[name]}); fix it there"
             else:
-                hint = suggest(name, self.known)
+                hint = suggest(name, self.known) if k < _MAX_SUGGESTIONS else ""  # no one reads past the first thousand
                 text = describe(shown, hint) if describe else f"unknown {self.noun} '{shown}'{hint}"
             if entry.count > 1:
                 files = sorted(entry.files)
