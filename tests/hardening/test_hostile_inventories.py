@@ -71,6 +71,12 @@ def test_a_country_group_may_not_take_the_name_of_a_country(tmp_path):
     assert issue.startswith(f"{path}:{line_of(path, 'FR:')}: countries.FR: 'FR' is the ISO 3166-1 code of a country")
     assert run("plan", path, "--out", tmp_path / "out", "--no-reports").exit_code == 2
     assert not (tmp_path / "out" / "plan.json").exists()
+    # verify and check, which passed such a plan, now refuse the inventory.
+    base = write(tmp_path, name="base.yaml")
+    assert run("plan", base, "--out", tmp_path / "base", "--no-reports", "--quiet").exit_code == 0
+    assert run("verify", path, tmp_path / "base" / "plan.json").exit_code == 2
+    checked = run("check", path, "--baseline", tmp_path / "base" / "plan.json", "--quiet")
+    assert checked.exit_code == 2 and "countries.FR" in checked.stdout
 
 
 @pytest.mark.parametrize("where", ["zone", "group", "policy"])
