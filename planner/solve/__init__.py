@@ -197,14 +197,16 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
     if not len(cg.plans) and len(linked):
         return _Outcome(None, -math.inf, {}, timed_out=True)
     grace = min(30.0, 0.1 * settings.time_limit_s)
+    outside = float(cands.total[red.fixed[red.fixed >= 0]].sum()) + bound
+    # The rounding may spend a share of the scenario's gap; the rest is left to the proof.
+    rounding_gap = 0.3 * settings.gap * abs(cg.master_value + outside) if math.isfinite(cg.master_value) else 0.0
     plan = integer_master(core, linked, classes, limit, cg, max(deadline - time.monotonic(), grace), settings.backend,
-                          settings.threads or 1)
+                          settings.threads or 1, rounding_gap)
     if plan is None:
         return no_plan(linked.tolist(), cg.price)
     say(f"integer plan {plan.cost:,.0f} against the bound {cg.bound:,.0f} "
         f"({max(0.0, plan.cost - cg.bound) / max(abs(plan.cost), 1.0):.4%}) after {cg.rounds} pricing rounds")
     if not cg.timed_out and time.monotonic() < deadline:
-        outside = float(cands.total[red.fixed[red.fixed >= 0]].sum()) + bound
         plan = fix_and_close(core, linked, classes, limit, cg, plan, outside, settings.gap, settings.backend,
                              max(deadline - time.monotonic(), 1.0), settings.threads or 1, pool)
     say(f"plan {plan.cost:,.0f} against a bound of {plan.bound:,.0f} for the shared-capacity part ({plan.proven_by})")

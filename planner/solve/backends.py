@@ -26,6 +26,7 @@ import numpy as np
 from .core import SubModel
 
 MIP_NODE_LIMIT = 20_000  # per island or merged group: a work limit, the same on every machine
+PRICING_NODE_LIMIT = 100  # an island priced in a round needs a good plan and a bound, not the last node
 DIRECT = "highs"
 CBC = "cbc"
 
@@ -75,7 +76,8 @@ def _log() -> bool:
     return os.environ.get("PLANNER_SOLVER_LOG", "") not in ("", "0")
 
 
-def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: float, threads: int = 1):  # noqa: ANN202
+def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: float, threads: int = 1,  # noqa: ANN202
+           nodes: int = MIP_NODE_LIMIT):
     import highspy
 
     n = sub.n_cols
@@ -88,7 +90,7 @@ def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: f
         h.setOptionValue("mip_rel_gap", float(gap))
         if abs_gap > 0:
             h.setOptionValue("mip_abs_gap", float(abs_gap))
-        h.setOptionValue("mip_max_nodes", MIP_NODE_LIMIT)
+        h.setOptionValue("mip_max_nodes", int(nodes))
     if n >= 5000:
         # Probing and enumeration are most of presolve's time on a large merged group, for little gain.
         h.setOptionValue("presolve_rule_off", 32768 + 65536)
@@ -142,11 +144,11 @@ def highs_lp(sub: SubModel, time_limit: float = 1e6, duals: bool = False, row_du
 
 
 def highs_mip(sub: SubModel, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6, start: Optional[np.ndarray] = None,
-              threads: int = 1) -> Result:
+              threads: int = 1, nodes: int = MIP_NODE_LIMIT) -> Result:
     """The MIP with HiGHS, warm-started from `start` when given."""
     import highspy
 
-    h = _highs(sub, relax=False, gap=gap, abs_gap=abs_gap, time_limit=time_limit, threads=threads)
+    h = _highs(sub, relax=False, gap=gap, abs_gap=abs_gap, time_limit=time_limit, threads=threads, nodes=nodes)
     if start is not None:
         known = highspy.HighsSolution()
         known.col_value = np.asarray(start, dtype=float)
@@ -216,7 +218,7 @@ def _bound(log: str, obj: float, proven: bool, gap: float, abs_gap: float) -> fl
 
 
 def solve_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6,
-              start: Optional[np.ndarray] = None, threads: int = 1, lp_first: bool = True) -> Result:
+              start: Optional[np.ndarray] = None, threads: int = 1, lp_first: bool = True, nodes: int = MIP_NODE_LIMIT) -> Result:
     """One MIP on `backend`; with HiGHS, its LP relaxation first: an integral LP optimum is the MIP optimum."""
     if backend == DIRECT:
         if lp_first:
@@ -225,7 +227,7 @@ def solve_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, tim
                 return Result("infeasible", None, math.inf, math.inf)
             if x is not None and _integral(x[: sub.n_x]):
                 return Result("optimal", np.round(x, 9), obj, obj)
-        return highs_mip(sub, gap, abs_gap, time_limit, start, threads)
+        return highs_mip(sub, gap, abs_gap, time_limit, start, threads, nodes)
     return pulp_mip(sub, backend, gap, abs_gap, time_limit, threads)
 
 

@@ -43,7 +43,7 @@ class Integer:
 
 
 def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced,
-                   time_limit: float, backend: str, threads: int) -> Optional[Integer]:
+                   time_limit: float, backend: str, threads: int, abs_gap: float = 0.0) -> Optional[Integer]:
     """Round the relaxed master: keep what it left integral; solve the rest exactly, as one MILP of their full
     models under the capacity the others leave (else choose among their plans)."""
     plans = cg.plans
@@ -73,7 +73,8 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
     if overfilled:  # the relaxed master still leans on an overfill column: nothing it chose can be kept as it is
         todo, free_cols, result = [], np.zeros(0, np.int64), None
     if (todo or len(free_cols)) and not overfilled:
-        exact = _exact_rest(core, np.array(todo, dtype=np.int64), classes, free_cols, limit - used, time_limit, backend, threads)
+        exact = _exact_rest(core, np.array(todo, dtype=np.int64), classes, free_cols, limit - used, time_limit, backend, threads,
+                            abs_gap)
         if exact is not None:
             island_cols, free_counts = exact
             cols = {k: plans.cols[p] for k, p in chosen.items()}
@@ -105,10 +106,10 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
 
 
 def _exact_rest(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray,
-                time_limit: float, backend: str, threads: int) -> Optional[tuple[dict[int, np.ndarray], np.ndarray]]:
-    """`islands` and the class columns `class_cols` solved together, exactly, under `limit`; None when they do not fit."""
+                time_limit: float, backend: str, threads: int, abs_gap: float) -> Optional[tuple[dict[int, np.ndarray], np.ndarray]]:
+    """`islands` and the class columns `class_cols` solved together, within `abs_gap`, under `limit`; None when they do not fit."""
     sub, glob = _merged(core, islands, classes, class_cols, limit)
-    res = solve_mip(sub, backend, 0.0, time_limit=time_limit, threads=threads, lp_first=False)
+    res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, threads=threads, lp_first=False)
     if res.x is None:
         return None
     x = np.round(res.x)

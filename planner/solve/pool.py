@@ -22,7 +22,7 @@ from typing import Optional
 
 import numpy as np
 
-from .backends import DIRECT, Result, highs_lp, solve_mip, _integral
+from .backends import DIRECT, MIP_NODE_LIMIT, Result, _integral, highs_lp, solve_mip
 from .core import Core
 
 BATCH_COLUMNS = 3000  # columns per LP batch: big enough to amortise a HiGHS call, small enough to stay linear
@@ -55,8 +55,9 @@ def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
     return [islands[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def solve_batch(batch: np.ndarray) -> list[Answer]:
-    """The islands of one batch at the shared costs (runs in a worker or in the main process)."""
+def solve_batch(task: tuple[np.ndarray, int]) -> list[Answer]:
+    """The islands of one batch at the shared costs, at most `nodes` MIP nodes each (in a worker or in the main process)."""
+    batch, nodes = task
     core: Core = _STATE["core"]
     cost: np.ndarray = _STATE["cost"]
     backend: str = _STATE["backend"]
@@ -72,12 +73,12 @@ def solve_batch(batch: np.ndarray) -> list[Answer]:
             _STATE["duals"][glob] = d
         if x is None and status == "infeasible":
             # Some island of the batch has no plan: find which, one by one.
-            return [_one(core, int(k), cost, backend, gap, left) for k in batch]
+            return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
         pos = {int(c): i for i, c in enumerate(glob.tolist())} if x is not None else {}
         for k in batch.tolist():
             c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
             if x is None:
-                out.append(_one(core, k, cost, backend, gap, left))
+                out.append(_one(core, k, cost, backend, gap, left, nodes=nodes))
                 continue
             xi = x[[pos[c] for c in range(c0, c1)]]
             nx = int(core.n_x_of[k])
@@ -87,16 +88,17 @@ def solve_batch(batch: np.ndarray) -> list[Answer]:
                 obj = float(cost[c0:c1][cols].sum())
                 out.append(Answer(k, "optimal", obj, obj, cols, lp))
             else:
-                a = _one(core, k, cost, backend, gap, left, lp_first=False)
+                a = _one(core, k, cost, backend, gap, left, lp_first=False, nodes=nodes)
                 a.lp = lp
                 out.append(a)
         return out
-    return [_one(core, int(k), cost, backend, gap, left) for k in batch]
+    return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
 
 
-def lp_batch(batch: np.ndarray) -> list[tuple[int, float]]:
+def lp_batch(task: tuple[np.ndarray, int]) -> list[tuple[int, float]]:
     """The LP relaxation of each island of a batch at the shared costs: its value; its columns' reduced costs and its
     rows' duals written into the shared `duals` and `row_duals` arrays (for reduced-cost fixing and pricing out)."""
+    batch = task[0]
     core: Core = _STATE["core"]
     cost: np.ndarray = _STATE["cost"]
     duals: np.ndarray = _STATE["duals"]
@@ -114,9 +116,13 @@ def lp_batch(batch: np.ndarray) -> list[tuple[int, float]]:
     return [(int(k), float(value[core.col_ptr[k]:core.col_ptr[k + 1]].sum())) for k in batch]
 
 
-def _one(core: Core, k: int, cost: np.ndarray, backend: str, gap: float, left: float, lp_first: bool = True) -> Answer:
+def _one(core: Core, k: int, cost: np.ndarray, backend: str, gap: float, left: float, lp_first: bool = True,
+         nodes: int = MIP_NODE_LIMIT) -> Answer:
     sub = core.island(k, cost)
-    res: Result = solve_mip(sub, backend, gap, time_limit=left, lp_first=lp_first)
+    t0 = time.monotonic()
+    res: Result = solve_mip(sub, backend, gap, time_limit=left, lp_first=lp_first, nodes=nodes)
+    if os.environ.get("PLANNER_DEBUG") and time.monotonic() - t0 > 0.05:
+        print(f"    island {k}: {sub.n_x}+{sub.n_y} columns, {len(sub.row_lower)} rows, MIP {time.monotonic() - t0:.2f}s {res.status}")
     if res.x is None:
         return Answer(k, res.status, math.inf, res.bound, np.zeros(0, np.int64))
     cols = np.nonzero(np.round(res.x) > 0.5)[0]
@@ -138,19 +144,20 @@ class IslandPool:
                       deadline=deadline)
         self._pool = None
 
-    def solve(self, islands: np.ndarray, cost: np.ndarray) -> list[Answer]:
-        """Every island of `islands` solved at column costs `cost`, in the order given."""
-        return self._map(solve_batch, islands, cost)
+    def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: int = MIP_NODE_LIMIT) -> list[Answer]:
+        """Every island of `islands` solved at column costs `cost`, in the order given (at most `nodes` branch-and-bound
+        nodes per island: the answer's bound says how far from proven its plan is)."""
+        return self._map(solve_batch, islands, cost, nodes)
 
     def lp(self, islands: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The islands' LP relaxations at `cost`: (value per island, reduced cost per column of those islands in `duals`;
         their rows' duals are in `row_duals`)."""
-        pairs = self._map(lp_batch, islands, cost)
+        pairs = self._map(lp_batch, islands, cost, 0)
         return np.array([v for _, v in pairs]), self.duals
 
-    def _map(self, fn, islands: np.ndarray, cost: np.ndarray) -> list:  # noqa: ANN001
+    def _map(self, fn, islands: np.ndarray, cost: np.ndarray, extra: int) -> list:  # noqa: ANN001
         self.cost[:] = cost
-        work = batches(_STATE["core"], np.asarray(islands, dtype=np.int64))
+        work = [(b, extra) for b in batches(_STATE["core"], np.asarray(islands, dtype=np.int64))]
         if self.workers < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
             results = [fn(b) for b in work]
         else:

@@ -21,6 +21,7 @@ bound of the round uses exactly these numbers, solved or not, so it stays a proo
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -29,6 +30,7 @@ import numpy as np
 
 from .core import Core, _ranges
 from .master import ClassColumns, Plans, RelaxedMaster, big_price
+from .backends import PRICING_NODE_LIMIT
 from .pool import Answer, IslandPool
 from .warmstart import separable_prices
 
@@ -84,7 +86,11 @@ class ColumnGeneration:
     def _solve(self, idx: np.ndarray, price: np.ndarray) -> list[Answer]:
         """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds."""
         part = self.core.price_part(price)
-        answers = self.pool.solve(self.linked[idx], self.core.cost + part)
+        t0 = time.monotonic()
+        answers = self.pool.solve(self.linked[idx], self.core.cost + part, PRICING_NODE_LIMIT)
+        if os.environ.get("PLANNER_DEBUG"):
+            frac = sum(1 for a in answers if math.isfinite(a.lp) and a.bound - a.lp > 1e-6 * max(1.0, abs(a.lp)))
+            print(f"  solve {len(idx)} islands: {time.monotonic() - t0:.2f}s, {frac} needed the MIP")
         for i, a in zip(idx.tolist(), answers):
             k = int(self.linked[i])
             if a.status == "infeasible":
@@ -143,6 +149,12 @@ class ColumnGeneration:
         if any(a.status == "no-solution" for a in answers):
             return self._result(zero, -math.inf, math.inf, np.zeros(0), np.zeros(0), 0, timed_out=True)
         big = big_price(self.plans, self.classes)
+        # Escape plans: the islands whose plan uses binding capacity, with it made prohibitively dear, so the first
+        # master can already mix staying on a full site with leaving it instead of overfilling.
+        using = np.array([len(self.plans.use_rows[p]) > 0 for p in self.best.tolist()], dtype=bool) if n else np.zeros(0, bool)
+        saved = (self.base.copy(), self.part_at_solve.copy(), self.best.copy(), self.lp_base.copy(), self.reduced.copy())
+        self._solve(np.nonzero(using)[0], np.full(len(cap), big))
+        self.base, self.part_at_solve, self.best, self.lp_base, self.reduced = saved  # the bound stays that of the first prices
         master = RelaxedMaster(self.linked, self.classes, cap, big)
         master.add_plans(self.plans)
         lower0, _, _ = self.bounds_at(start)

@@ -17,7 +17,7 @@ import numpy as np
 from .core import Core, _ranges
 from .master import ClassColumns
 
-STEPS = 80
+STEPS = 30
 
 
 def separable_prices(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray) -> np.ndarray:
@@ -44,8 +44,9 @@ def separable_prices(core: Core, linked: np.ndarray, classes: ClassColumns, limi
     scale = _price_scale(cost, starts, size, rows)
     price = np.zeros(n_r)
     best, best_price = -np.inf, price
+    groups, k_groups = _Groups(starts, len(cost)), _Groups(k_start, len(classes))
     for step in range(STEPS):
-        value, use = _evaluate(price, cost, starts, size, rows, classes, k_start, weight, n_r)
+        value, use = _evaluate(price, cost, groups, starts, size, rows, classes, k_groups, k_start, weight, n_r)
         value -= float(price @ limit)
         if value > best:
             best, best_price = value, price.copy()
@@ -57,22 +58,22 @@ def separable_prices(core: Core, linked: np.ndarray, classes: ClassColumns, limi
     return best_price
 
 
-def _evaluate(price: np.ndarray, cost: np.ndarray, starts: np.ndarray, size: np.ndarray, rows: np.ndarray,
-              classes: ClassColumns, k_start: np.ndarray, weight: np.ndarray, n_r: int) -> tuple[float, np.ndarray]:
+def _evaluate(price: np.ndarray, cost: np.ndarray, groups: "_Groups", starts: np.ndarray, size: np.ndarray, rows: np.ndarray,
+              classes: ClassColumns, k_groups: "_Groups", k_start: np.ndarray, weight: np.ndarray, n_r: int) -> tuple[float, np.ndarray]:
     """The couplings-free priced optimum and each capacity row's use by it."""
     p = np.concatenate([price, [0.0]])
     use = np.zeros(n_r)
     value = 0.0
     if len(starts):
         priced = cost + (p[rows] * size).sum(axis=1)
-        pick = _argmin_per_group(priced, starts)
+        pick = groups.argmin(priced)
         value += float(priced[pick].sum())
         r, s = rows[pick].ravel(), size[pick].ravel()
         ok = r >= 0
         np.add.at(use, r[ok], s[ok])
     if len(k_start):
         priced = classes.priced(price)
-        pick = _argmin_per_group(priced, k_start)
+        pick = k_groups.argmin(priced)
         value += float((priced[pick] * weight).sum())
         r = classes.cap_row[pick]
         s = classes.cap_coef[pick] * weight[:, None]
@@ -81,11 +82,19 @@ def _evaluate(price: np.ndarray, cost: np.ndarray, starts: np.ndarray, size: np.
     return value, use
 
 
-def _argmin_per_group(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The position of the smallest value in each group (groups are consecutive, starting at `starts`)."""
-    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
-    order = np.lexsort((values, group))
-    return order[np.r_[0, np.searchsorted(group[order], np.arange(1, len(starts)))]] if len(starts) else order
+class _Groups:
+    """Consecutive groups of positions laid out as a padded matrix, so a per-group argmin is one numpy call."""
+
+    def __init__(self, starts: np.ndarray, n: int):
+        counts = np.diff(np.r_[starts, n]).astype(np.int64)
+        width = int(counts.max()) if len(counts) else 0
+        self.grid = np.full((len(starts), width), n, dtype=np.int64)  # n: a padding slot priced +inf
+        col = np.arange(n) - np.repeat(starts, counts)
+        self.grid[np.repeat(np.arange(len(starts)), counts), col] = np.arange(n)
+
+    def argmin(self, values: np.ndarray) -> np.ndarray:
+        padded = np.append(values, np.inf)[self.grid]
+        return self.grid[np.arange(len(self.grid)), np.argmin(padded, axis=1)]
 
 
 def _price_scale(cost: np.ndarray, starts: np.ndarray, size: np.ndarray, rows: np.ndarray) -> float:
