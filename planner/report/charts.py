@@ -401,7 +401,8 @@ def cumulative_savings(ctx: ReportContext) -> Markup:
             at = xs[be.month]
             ax.axvline(at, color=BLUE, linestyle="--", linewidth=1.0)
             ax.annotate(f"break-even: month {be.month} ({be.start:%b %Y})", (mdates.date2num(at), 0), xytext=(6, 12),
-                        textcoords="offset points", fontsize=8, color=BLUE)
+                        textcoords="offset points", fontsize=8, color=BLUE,
+                        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
         ax.yaxis.set_major_formatter(_money_axis(div, signed=True))
         if xs:
             _date_axis(ax, xs[0], xs[-1])
@@ -420,8 +421,9 @@ def checks(ctx: ReportContext) -> Markup:
     comp = ctx.compliance
     title = "Compliance checks per policy and rule: pass, borderline and fail"
     rows = [s for s in comp.summaries if s.governed]
+    height = 1.1 + 0.26 * max(len(rows), 1)
     with _style():
-        fig, ax = _figure(1.1 + 0.26 * max(len(rows), 1))
+        fig, ax = _figure(height)
         ys = np.arange(len(rows), dtype=float)
         total = np.array([max(s.governed, 1) for s in rows], dtype=float)
         clear = np.array([s.passed - s.borderline for s in rows]) / total
@@ -442,7 +444,7 @@ def checks(ctx: ReportContext) -> Markup:
         ax.set_xlabel("Share of the checks (one per workload, path, site resource or group)")
         ax.set_title(title, loc="left")
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.5 / max(len(rows), 1) * 4 - 0.12), ncol=3, fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.45 / max(height - 0.8, 0.5)), ncol=3, fontsize=7)
         return _to_svg(fig, "checks", title)
 
 
