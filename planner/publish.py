@@ -32,7 +32,9 @@ from .atomic_write import describe, is_stale, lock, remove_stale_temp_files, wri
 PLAN_FILE = "plan.json"
 REPORT_NAMES = ("executive", "roadmap", "compliance")
 REPORT_FORMATS = ("html", "md", "pdf")
-REPORT_FILES = tuple(f"{name}.{ext}" for name in REPORT_NAMES for ext in REPORT_FORMATS)
+# Every per-workload compliance check of a plan, beside its reports: CSV, or Parquet when too long for a spreadsheet.
+EVIDENCE_FILES = ("compliance-evidence.csv", "compliance-evidence.parquet")
+REPORT_FILES = tuple(f"{name}.{ext}" for name in REPORT_NAMES for ext in REPORT_FORMATS) + EVIDENCE_FILES
 STAGING_PREFIX = ".planner-staging-"
 _STAGING = re.compile(re.escape(STAGING_PREFIX) + r"[a-z0-9_]{8}")
 
@@ -200,4 +202,4 @@ def _unlink(path: Path) -> None:
         pass
 
 
-__all__ = ["PLAN_FILE", "REPORT_FILES", "REPORT_FORMATS", "REPORT_NAMES", "PublishError", "publish"]
+__all__ = ["EVIDENCE_FILES", "PLAN_FILE", "REPORT_FILES", "REPORT_FORMATS", "REPORT_NAMES", "PublishError", "publish"]

@@ -19,6 +19,7 @@ from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
 from ..rerun import same_plan
 from ..untrusted import one_line
 from .common import EXIT_FAIL, EXIT_OK, Progress, catalog_option, default_inventory, echo, emit, fail, format_option, load_estate
+from .report import check_footer, footer_option
 
 LOCAL_INVENTORY = Path("inventory")  # DESIGN: `planner plan` plans `inventory/` by default
 
@@ -66,17 +67,19 @@ def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
 @click.option("--templates", "template_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Your report template folder (see planner report).")
 @click.option("--no-reports", is_flag=True, help="Write plan.json only, no reports (and remove an older plan's reports from --out).")
+@footer_option
 @catalog_option
 @format_option
 def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
          threads: Optional[int], quiet: bool, catalog_path: Optional[Path], fmt: str,
-         template_dir: Optional[Path] = None, no_reports: bool = False) -> None:
+         template_dir: Optional[Path] = None, no_reports: bool = False, footer: str = "") -> None:
     """Validate INVENTORY (default: ./inventory if it exists, else the sample estate), place every workload,
     schedule waves, write OUT/plan.json and its reports.
     Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input or when OUT cannot be written.
     """
     from ..pipeline import make_plan
     progress = Progress(quiet)
+    check_footer(footer)
     path = inventory_to_plan(inventory, quiet)
     preflight(out_dir, None if no_reports else template_dir)
     inv, estate = load_estate(path, catalog_path)
@@ -89,7 +92,7 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
         from ..report import ReportError, render_files
 
         try:
-            files = render_files(p, estate, template_dir, ("html", "md"))
+            files = render_files(p, estate, template_dir, ("html", "md"), footer=footer)
         except ReportError as exc:
             fail(f"{exc}; nothing was written")
     files[PLAN_FILE] = p.to_json().encode("utf-8")
