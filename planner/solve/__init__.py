@@ -75,19 +75,28 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
     t0 = time.perf_counter()
     deadline = time.monotonic() + settings.time_limit_s
     say = progress or (lambda _m: None)
-    full = build_candidates(estate)
+    full = build_candidates(estate, compact=True)
     if full.problems:
         return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, full, sorted(full.problems))
     base_site = _baseline_sites(estate, baseline)
-    red_full = reduce(estate, full, base_site)
+    from .reduce import active_dependencies, components, coupled_workloads, coupling_edges
     from .restrict import initial_entries
 
-    kept = initial_entries(estate, full, red_full.coupled, base_site, island_labels(estate, red_full))
+    deps_full = active_dependencies(estate, full)
+    coupled = coupled_workloads(estate, deps_full)
+    kept = initial_entries(estate, full, coupled, base_site, components(len(estate.table), *coupling_edges(estate, deps_full)))
+    if kept is None:
+        full = full.exact(estate)  # small enough to model every admissible site: exact costs for all
+    red_full = reduce(estate, full, base_site) if kept is None else None
     attempts = 0
     while True:
         attempts += 1
-        cands = full if kept is None else full.subset(kept)
-        red = red_full if kept is None else reduce(estate, cands, base_site, deps=red_full.deps)
+        if kept is None:
+            cands = full.exact(estate) if full.compact else full
+            red = red_full if red_full is not None else reduce(estate, cands, base_site)
+        else:
+            cands = full.exact(estate, kept)
+            red = reduce(estate, cands, base_site, deps=deps_full)
         core = build_core(estate, cands, red)
         classes = class_columns(estate, cands, red, core)
         stats = _stats(cands, red, core, classes)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Optional
 
 import numpy as np
 
@@ -62,15 +63,48 @@ class Candidates:
     @cached_property
     def total(self) -> np.ndarray:
         """Per entry, `horizon_months * monthly + one_time`: what it costs over the horizon."""
-        return self.horizon * self.monthly + self.one_time
+        return self.total_of(np.arange(len(self.site)))
+
+    def total_of(self, entries: np.ndarray) -> np.ndarray:
+        """`total` of some entries, computed (not kept): how a model of tens of millions of entries is read."""
+        owner = self.owner[entries]
+        one = np.where(self.site[entries] == self.current[owner], 0.0, self.migration_cost[owner])
+        return self.horizon * self.monthly[entries].astype(float) + one
+
+    @property
+    def compact(self) -> bool:
+        """Whether the costs are approximate (32-bit, no SKUs): see `build_candidates(compact=True)`."""
+        return len(self.sku) != len(self.site)
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every entry where `mask` is False."""
         counts = np.bincount(self.owner[mask], minlength=len(self.ptr) - 1)
         self.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self.site, self.monthly, self.sku = self.site[mask], self.monthly[mask], self.sku[mask]
+        self.site, self.monthly = self.site[mask], self.monthly[mask]
+        if len(self.sku) == len(mask):
+            self.sku = self.sku[mask]
         for derived in ("owner", "one_time", "total"):
             self.__dict__.pop(derived, None)
+
+    def exact(self, estate: Estate, mask: Optional[np.ndarray] = None) -> "Candidates":
+        """The entries where `mask` is True (all by default) with exact costs and SKUs, from the cost model."""
+        out = self.subset(mask if mask is not None else np.ones(len(self.site), dtype=bool))
+        if not out.compact:
+            return out
+        monthly = np.zeros(len(out.site))
+        sku = np.zeros(len(out.site), dtype=np.int32)
+        owner = out.owner
+        order = np.argsort(out.site, kind="stable")
+        bounds = np.searchsorted(out.site[order], np.arange(len(estate.sites) + 1))
+        for j, s in enumerate(estate.sites):
+            e = order[bounds[j]:bounds[j + 1]]
+            if len(e):
+                col = run_columns(estate, owner[e], s)
+                monthly[e], sku[e] = col.monthly, col.sku
+        out.monthly, out.sku = monthly, sku
+        for derived in ("one_time", "total"):
+            out.__dict__.pop(derived, None)
+        return out
 
     def subset(self, mask: np.ndarray) -> "Candidates":
         """A copy holding only the entries where `mask` is True."""
@@ -94,8 +128,13 @@ class Candidates:
 _CHUNK = 1 << 17  # workloads per block while building: the temporaries stay small at a million workloads
 
 
-def build_candidates(estate: Estate) -> Candidates:
-    """Every admissible pair with its monthly, one-time and horizon cost; `problems` names workloads left with none."""
+def build_candidates(estate: Estate, compact: bool = False) -> Candidates:
+    """Every admissible pair with its monthly, one-time and horizon cost; `problems` names workloads left with none.
+
+    `compact` keeps the monthly costs as 32-bit floats and no SKUs (6 bytes a pair instead of 14, for the tens of
+    millions of pairs of a million-workload estate): good to rank and price out sites, not to plan with; a model
+    takes its entries exact with :meth:`Candidates.exact`.
+    """
     t = estate.table
     n_w = len(t)
     prof, reps = estate.profiles
@@ -116,14 +155,16 @@ def build_candidates(estate: Estate) -> Candidates:
         site = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int16) for p in parts])
         order = np.lexsort((site, rows))
         sites_.append(site[order])
-        monthly_.append(np.concatenate([p[2] for p in parts])[order])
-        sku_.append(np.concatenate([p[3] for p in parts]).astype(np.int32)[order])
+        monthly_.append(np.concatenate([p[2] for p in parts])[order].astype(np.float32 if compact else float))
+        if not compact:
+            sku_.append(np.concatenate([p[3] for p in parts]).astype(np.int32)[order])
         counts_.append(np.bincount(rows - a, minlength=len(rows_all)))
     ptr = np.zeros(n_w + 1, dtype=np.int64)
     if n_w:
         np.cumsum(np.concatenate(counts_), out=ptr[1:])
     cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dtype=dt))  # noqa: E731
-    cands = Candidates(ptr=ptr, site=cat(sites_, np.int16), monthly=cat(monthly_, float), sku=cat(sku_, np.int32),
+    cands = Candidates(ptr=ptr, site=cat(sites_, np.int16), monthly=cat(monthly_, np.float32 if compact else float),
+                       sku=cat(sku_, np.int32),
                        egress=egress_prices(estate), current=t.current_site.astype(np.int16), migration_cost=estate.migration_cost,
                        horizon=estate.scenario.horizon_months)
     empty = np.nonzero(np.diff(ptr) == 0)[0]

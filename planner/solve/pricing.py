@@ -32,7 +32,7 @@ from .core import Core, _ranges
 from .master import ClassColumns, Plans, RelaxedMaster, big_price
 from .backends import PRICING_NODE_LIMIT
 from .pool import Answer, IslandPool
-from .warmstart import separable_prices
+from .warmstart import price_ceilings, separable_prices
 
 MAX_ROUNDS = 60  # a work limit: the same rounds on every machine
 SMOOTHING = 0.5
@@ -80,6 +80,10 @@ class ColumnGeneration:
         self.w_island = self.pos[core.island_of_workload[w[self.w_start]]] if len(w) else np.zeros(0, np.int64)
 
     def _say(self, message: str) -> None:
+        if os.environ.get("PLANNER_DEBUG"):
+            import resource
+
+            message += f" [rss peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB]"
         if self.progress:
             self.progress(message)
 
@@ -149,12 +153,7 @@ class ColumnGeneration:
         if any(a.status == "no-solution" for a in answers):
             return self._result(zero, -math.inf, math.inf, np.zeros(0), np.zeros(0), 0, timed_out=True)
         big = big_price(self.plans, self.classes)
-        # Escape plans: the islands whose plan uses binding capacity, with it made prohibitively dear, so the first
-        # master can already mix staying on a full site with leaving it instead of overfilling.
-        using = np.array([len(self.plans.use_rows[p]) > 0 for p in self.best.tolist()], dtype=bool) if n else np.zeros(0, bool)
-        saved = (self.base.copy(), self.part_at_solve.copy(), self.best.copy(), self.lp_base.copy(), self.reduced.copy())
-        self._solve(np.nonzero(using)[0], np.full(len(cap), big))
-        self.base, self.part_at_solve, self.best, self.lp_base, self.reduced = saved  # the bound stays that of the first prices
+        ceiling = 2.0 * price_ceilings(self.core, self.linked, len(cap)) + 1.0
         master = RelaxedMaster(self.linked, self.classes, cap, big)
         master.add_plans(self.plans)
         lower0, _, _ = self.bounds_at(start)
@@ -168,7 +167,10 @@ class ColumnGeneration:
         timed_out = False
         while rounds < MAX_ROUNDS:
             rounds += 1
+            t_master = time.monotonic()
             solved = master.solve()
+            if os.environ.get("PLANNER_DEBUG"):
+                self._say(f"master LP: {time.monotonic() - t_master:.1f}s, {master.n_cols} columns")
             if solved is None:
                 break
             value, m_price, _, col = solved
@@ -178,7 +180,9 @@ class ColumnGeneration:
             if time.monotonic() > self.deadline:
                 timed_out = True
                 break
-            price = alpha * best_price + (1 - alpha) * m_price
+            # While the master still overfills a row its price is the overfill's; islands are priced at most at the
+            # row's ceiling, where every one of them would rather leave.
+            price = alpha * best_price + (1 - alpha) * np.minimum(m_price, ceiling)
             lower, known, _ = self.bounds_at(price)
             todo = _worth_pricing(known - lower, SCREEN_TOL * np.maximum(1.0, np.abs(known)))
             before = len(self.plans)

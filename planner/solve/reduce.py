@@ -76,11 +76,12 @@ def sizes(estate: Estate) -> np.ndarray:
 
 def binding_capacity(estate: Estate, cands: Candidates) -> Capacity:
     """Site resources that the candidates' total demand could exceed."""
-    size = sizes(estate)
+    t = estate.table
     rows: list[tuple[int, int, float]] = []
     n_s = len(estate.sites)
+    owner = cands.owner
     for r, res in enumerate(RESOURCES):
-        demand = np.bincount(cands.site, weights=size[cands.owner, r], minlength=n_s)
+        demand = np.bincount(cands.site, weights=getattr(t, res)[owner], minlength=n_s)
         for j, s in enumerate(estate.sites):
             cap = getattr(s.capacity, res) if s.capacity is not None else None
             if cap is not None and demand[j] > cap + 1e-9:
@@ -94,9 +95,10 @@ def active_dependencies(estate: Estate, cands: Candidates) -> ActiveDeps:
     """Dependencies whose budget can break, or whose traffic can cost egress (some site of the dependant prices it)."""
     d = estate.table.deps
     latency = binding_latency(estate, cands)
-    priced_site = cands.egress[cands.site] > 0
+    priced_site = (cands.egress[cands.site] > 0).astype(np.int8)
     any_priced = np.zeros(len(cands.ptr) - 1, dtype=bool)
-    np.logical_or.at(any_priced, cands.owner, priced_site)
+    has = np.diff(cands.ptr) > 0
+    any_priced[has] = np.maximum.reduceat(priced_site, cands.ptr[:-1][has]) > 0
     priced = (d.traffic_gb_month > 0) & any_priced[d.src]
     idx = np.nonzero(latency | priced)[0]
     return ActiveDeps(idx, latency[idx], priced[idx])
@@ -190,6 +192,18 @@ def prune_by_fallback(estate: Estate, cands: Candidates, capacity: Capacity, dep
     return True
 
 
+def coupled_workloads(estate: Estate, deps: ActiveDeps) -> np.ndarray:
+    """Per workload, whether an active dependency or an anti-affinity group ties it to another."""
+    t = estate.table
+    coupled = np.zeros(len(t), dtype=bool)
+    coupled[t.deps.src[deps.index]] = True
+    coupled[t.deps.dst[deps.index]] = True
+    for members in estate.anti_affinity_groups.values():
+        if len(members) > 1:
+            coupled[list(members)] = True
+    return coupled
+
+
 def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray], deps: Optional[ActiveDeps] = None) -> Reduced:
     """Binding capacity, active dependencies, fixed workloads and classes of interchangeable ones.
 
@@ -205,12 +219,7 @@ def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray], d
         # Fewer entries: fewer resources can bind and fewer budgets can break.
         capacity = binding_capacity(estate, cands)
         deps = active_dependencies(estate, cands)
-    coupled = np.zeros(n_w, dtype=bool)
-    coupled[t.deps.src[deps.index]] = True
-    coupled[t.deps.dst[deps.index]] = True
-    for members in estate.anti_affinity_groups.values():
-        if len(members) > 1:
-            coupled[list(members)] = True
+    coupled = coupled_workloads(estate, deps)
     owner = cands.owner
     binding_site = np.zeros(len(estate.sites), dtype=bool)
     binding_site[capacity.site] = True

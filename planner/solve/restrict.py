@@ -40,13 +40,18 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
     counts = np.diff(cands.ptr)
     if not coupled.any() or counts[coupled].mean() <= RESTRICT_FROM:
         return None
-    owner = cands.owner
-    order = np.lexsort((cands.site, cands.total, owner))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order)) - cands.ptr[owner[order]]
-    keep = ~coupled[owner] | (rank < KEEP) | (cands.site == cands.current[owner])
-    if base_site is not None:
-        keep |= cands.site == base_site[owner]
+    keep = np.zeros(len(cands.site), dtype=bool)
+    for a in range(0, len(counts), _CHUNK):  # in blocks of workloads: the temporaries stay small
+        b = min(len(counts), a + _CHUNK)
+        e0, e1 = int(cands.ptr[a]), int(cands.ptr[b])
+        entries = np.arange(e0, e1)
+        owner = cands.owner[e0:e1]
+        total = cands.total_of(entries)
+        rank = _rank(total, cands.ptr[a:b + 1] - e0)
+        k = ~coupled[owner] | (rank < KEEP) | (cands.site[e0:e1] == cands.current[owner])
+        if base_site is not None:
+            k |= cands.site[e0:e1] == base_site[owner]
+        keep[e0:e1] = k
     # Latency chains must still hold with the kept sites: where they do not, the island keeps everything.
     for _ in range(3):
         trial = cands.subset(keep)
@@ -58,8 +63,27 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
         for p in trial.problems:
             for wid in p.workloads:
                 broken[label[ids[wid]]] = True
-        keep |= broken[label[owner]]
+        keep |= broken[label[cands.owner]]
     return keep
+
+
+_CHUNK = 1 << 17
+
+
+def _rank(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Each value's rank within its group (groups are ptr[i]:ptr[i+1]; ties by position), through a padded matrix."""
+    counts = np.diff(ptr)
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = int(counts.max())
+    row = np.repeat(np.arange(len(counts)), counts)
+    col = np.arange(len(values)) - ptr[row]
+    grid = np.full((len(counts), width), np.inf)
+    grid[row, col] = values
+    order = np.argsort(grid, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(len(counts))[:, None], order] = np.arange(width)[None, :]
+    return rank[row, col]
 
 
 @dataclass
@@ -111,13 +135,16 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
         e = omitted[c:c + (1 << 20)]
         w = full.owner[e].astype(np.int64)
         s = full.site[e].astype(np.int64)
-        rc = full.total[e] + (table[s] * core.size[w]).sum(axis=1) - mu[w] - inflow[w] * full.egress[s]
+        total = full.total_of(e)
+        if full.compact:  # 32-bit monthly costs: take the bound below anything they could round to
+            total = total - 1e-6 * np.abs(total) - 0.05
+        rc = total + (table[s] * core.size[w]).sum(axis=1) - mu[w] - inflow[w] * full.egress[s]
         if support_of:
             pos = _lookup(support_of, w)
             has = pos >= 0
             rc[has] -= support[pos[has], zone[s[has]]]
         np.minimum.at(worst, w, np.minimum(rc, 0.0))
-        add.append(e[rc < -_TOL * np.maximum(1.0, np.abs(full.total[e]))])
+        add.append(e[rc < -_TOL * np.maximum(1.0, np.abs(total))])
     bound += np.bincount(member_of[members], weights=worst[members], minlength=len(islands))
     return PricedOut(bound, np.concatenate(add) if add else np.zeros(0, np.int64))
 

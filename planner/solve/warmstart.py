@@ -20,6 +20,33 @@ from .master import ClassColumns
 STEPS = 30
 
 
+def price_ceilings(core: Core, linked: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per capacity row, the most any workload on it gains per unit of the resource by staying there rather than at
+    its next best site: prices above twice that only tell every island to leave, so pricing stops there."""
+    out = np.zeros(n_rows)
+    xcols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
+    if len(xcols) == 0 or n_rows == 0:
+        return out
+    w = core.col_workload[xcols]
+    cost = core.cost[xcols]
+    starts = np.flatnonzero(np.r_[True, w[1:] != w[:-1]])
+    groups = _Groups(starts, len(cost))
+    best = groups.argmin(cost)
+    masked = cost.copy()
+    masked[best] = np.inf
+    second = groups.argmin(masked)
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(cost)]))
+    site = core.col_site[xcols]
+    alt = np.where(site == site[best][group], cost[second][group], cost[best][group])
+    gain = np.maximum(0.0, np.nan_to_num(alt - cost, posinf=0.0))
+    rows = core.cap_table[site]
+    size = core.size[w]
+    for r in range(rows.shape[1]):
+        ok = rows[:, r] >= 0
+        np.maximum.at(out, rows[ok, r], gain[ok] / np.maximum(size[ok, r], 1e-9))
+    return out
+
+
 def separable_prices(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray) -> np.ndarray:
     """Capacity prices that (nearly) maximise the couplings-free Lagrangian bound."""
     n_r = len(limit)
