@@ -246,8 +246,8 @@ def _price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candid
 
     price = outcome.price if outcome.price is not None else np.zeros(len(red.capacity))
     islands = np.arange(core.n_islands)
-    lp_value, _ = pool.lp(islands, core.cost + core.price_part(price))
-    res = price_out(estate, full, kept, cands, core, islands, price, lp_value, pool.row_duals)
+    lp_value, col_duals = pool.lp(islands, core.cost + core.price_part(price))
+    res = price_out(estate, full, kept, cands, core, islands, price, lp_value, pool.row_duals, col_duals)
     constant = float(cands.total[red.fixed[red.fixed >= 0]].sum())
     bound = constant + float(res.bound.sum()) + classes.lagrangian(price) - float(price @ red.capacity.limit)
     say(f"every left-out placement priced out: lower bound {bound:,.0f} over all admissible sites, "

@@ -6,12 +6,13 @@ tens of millions of columns. So the model starts with each coupled workload's `K
 entries (plus where it runs today and, in `check`, its baseline site), latency chains kept
 feasible, and the omitted entries are priced out afterwards with the island LPs' duals:
 
-    d(w, s) >= total(w, s) + pi.u(w, s) - mu_w - support_w(zone of s) - inflow_w * egress(s)
+    d(w, s) >= total(w, s) + pi.u(w, s) - mu_w - support_w(zone of s) - sum_a max(0, egress_a(s) - d(a, s))
 
 (`mu_w` the workload's assignment dual; `support_w` what the dependency rows its dependants
-need from it could pay for being in that zone; `inflow_w` its incoming traffic over the
-horizon: the most sharing a site could save). Every other row of the model only makes an
-entry dearer. By LP duality each island's LP over all its entries is at least its LP over the
+need from it could pay for being in that zone; the last term, for each dependant already modelled at
+s, its egress there over the horizon less the reduced cost of its own entry there: the most sharing
+that site could save, as the dual of the egress row it would share with it can take). Every other
+row of the model only makes an entry dearer. By LP duality each island's LP over all its entries is at least its LP over the
 kept ones plus, per workload, the most negative of those bounds; that gives a lower bound on
 the whole estate that the restriction cannot fool. Entries whose bound is negative are added
 and the model solved again, until none is or the gap is proven.
@@ -95,7 +96,7 @@ class PricedOut:
 
 
 def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates, core: Core, islands: np.ndarray,
-              price: np.ndarray, lp_value: np.ndarray, row_duals: np.ndarray) -> PricedOut:
+              price: np.ndarray, lp_value: np.ndarray, row_duals: np.ndarray, col_duals: np.ndarray) -> PricedOut:
     """The bound of the module docstring for `islands`, from their LPs at `price` (`lp_value`, `row_duals`)."""
     t = estate.table
     n_w, n_z = len(t), len(estate.zone_index)
@@ -118,7 +119,15 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
         np.add.at(support, inv.ravel(), near * -dual[dep_rows][:, None])
         support_of = {int(w): i for i, w in enumerate(uniq.tolist())}
     d = t.deps
-    inflow = np.bincount(d.dst, weights=d.traffic_gb_month, minlength=n_w) * full.horizon
+    # Incoming priced dependencies by target, and each modelled entry's column: a dependant already on a site
+    # can pay its target for joining it at most its egress there less the reduced cost of its own entry there.
+    by_dst = np.argsort(d.dst, kind="stable")
+    by_dst = by_dst[d.traffic_gb_month[by_dst] > 0]
+    in_ptr = np.zeros(n_w + 1, dtype=np.int64)
+    np.cumsum(np.bincount(d.dst[by_dst], minlength=n_w), out=in_ptr[1:])
+    col_of_entry = np.full(len(cands.site), -1, dtype=np.int64)
+    x = core.entry >= 0
+    col_of_entry[core.entry[x]] = np.nonzero(x)[0]
     members = core.island_workloads[_ranges(core.island_wptr[islands], core.island_wptr[islands + 1] - core.island_wptr[islands])]
     member_of = np.full(n_w, -1, dtype=np.int64)
     member_of[members] = np.repeat(np.arange(len(islands)), core.island_wptr[islands + 1] - core.island_wptr[islands])
@@ -138,7 +147,8 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
         total = full.total_of(e)
         if full.compact:  # 32-bit monthly costs: take the bound below anything they could round to
             total = total - 1e-6 * np.abs(total) - 0.05
-        rc = total + (table[s] * core.size[w]).sum(axis=1) - mu[w] - inflow[w] * full.egress[s]
+        rc = total + (table[s] * core.size[w]).sum(axis=1) - mu[w] - _sharing_credit(
+            w, s, in_ptr, by_dst, d, cands, col_of_entry, col_duals, full.horizon * full.egress)
         if support_of:
             pos = _lookup(support_of, w)
             has = pos >= 0
@@ -147,6 +157,23 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
         add.append(e[rc < -_TOL * np.maximum(1.0, np.abs(total))])
     bound += np.bincount(member_of[members], weights=worst[members], minlength=len(islands))
     return PricedOut(bound, np.concatenate(add) if add else np.zeros(0, np.int64))
+
+
+def _sharing_credit(w: np.ndarray, s: np.ndarray, in_ptr: np.ndarray, by_dst: np.ndarray, d, cands: Candidates,  # noqa: ANN001
+                    col_of_entry: np.ndarray, col_duals: np.ndarray, egress_h: np.ndarray) -> np.ndarray:
+    """Per entry (w at s), what its dependants modelled at s could pay it for sharing their site (see the docstring)."""
+    n_in = in_ptr[w + 1] - in_ptr[w]
+    owner = np.repeat(np.arange(len(w)), n_in)
+    if len(owner) == 0:
+        return np.zeros(len(w))
+    k = by_dst[_ranges(in_ptr[w], n_in)]
+    site = s[owner]
+    entry = cands.entry_at(d.src[k].astype(np.int64), site)
+    col = np.where(entry >= 0, col_of_entry[np.maximum(entry, 0)], -1)
+    modelled = col >= 0
+    reduced = np.where(modelled, np.maximum(col_duals[np.maximum(col, 0)], 0.0), np.inf)
+    credit = np.maximum(0.0, d.traffic_gb_month[k] * egress_h[site] - reduced)
+    return np.bincount(owner, weights=np.where(modelled, credit, 0.0), minlength=len(w))
 
 
 def _lookup(index: dict[int, int], keys: np.ndarray) -> np.ndarray:
