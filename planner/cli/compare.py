@@ -113,7 +113,7 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
                          f"{f.currency}{vs}, saving {f.saving:,.2f}, {f.moving:,} workloads move, "
                          f"{'compliant' if f.compliant else f'{f.failed_checks} failed check(s)'}")
         else:
-            first = f.problems[0].message if f.problems else "no plan"
+            first = f.problems[0].headline if f.problems else "no plan"
             lines.append(f"    {one_line(s.id)}: {f.status}: {one_line(first)}")
     lines.append(f"\n{out_dir / 'comparison.html'}")
     emit(c.to_json() | {"out": str(out_dir)}, fmt, "\n".join(lines))

@@ -111,9 +111,10 @@ def horizon_cost(c: Comparison) -> Markup:
                 body.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{BAR_H}" fill="{colour}">'
                             f'<title>{_t(s.id)}: {label} {_t(_short(value, currency))}</title></rect>')
             x += w
+        body.append(f'<text x="{_n(x + 5)}" y="{_n(y + 13)}">{_t(_short(f.horizon_cost or 0.0, currency))}</text>')
         stay = LABEL_W + plot_w * f.stay_put_cost / top
-        body.append(f'<line x1="{_n(stay)}" y1="{_n(y - 3)}" x2="{_n(stay)}" y2="{_n(y + BAR_H + 3)}" stroke="#c62828" stroke-width="2"/>')
-        body.append(f'<text x="{_n(max(x, stay) + 5)}" y="{_n(y + 13)}">{_t(_short(f.horizon_cost or 0.0, currency))}</text>')
+        body.append(f'<line x1="{_n(stay)}" y1="{_n(y - 3)}" x2="{_n(stay)}" y2="{_n(y + BAR_H + 3)}" stroke="#c62828" stroke-width="2.5">'
+                    f'<title>{_t(s.id)}: staying put {_t(_short(f.stay_put_cost, currency))}</title></line>')
     body += _legend([(label, colour) for _, label, colour in PARTS] + [("Staying put", "#c62828")], height - 10)
     return _svg("cmp-horizon", f"Horizon cost by scenario ({currency}): run, egress and one-time; the red mark is staying put",
                 height, body)
@@ -171,19 +172,21 @@ def placement(c: Comparison) -> Markup:
         y = 14 + k * (BAR_H + BAR_GAP)
         counts = dict(s.figures.by_kind)
         total = sum(counts.values()) or 1
-        note = "" if s.figures.has_plan else " (today: no plan)"
-        body.append(f'<text x="{LABEL_W - 6}" y="{_n(y + 13)}" text-anchor="end">{_t(_label(s.id) + note)}</text>')
+        faded = "" if s.figures.has_plan else ' opacity="0.4"'  # no plan: today's placement, faded
+        body.append(f'<text x="{LABEL_W - 6}" y="{_n(y + 13)}" text-anchor="end">{_t(_label(s.id))}</text>')
         x = float(LABEL_W)
         for key, label, colour in KINDS:
             n = counts.get(key, 0)
             w = plot_w * n / total
             if w > 0:
-                body.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{BAR_H}" fill="{colour}">'
-                            f'<title>{_t(s.id)}: {n:,} on {label.lower()}</title></rect>')
+                body.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{BAR_H}" fill="{colour}"{faded}>'
+                            f'<title>{_t(s.id)}: {n:,} on {label.lower()}{" today (no plan)" if faded else ""}</title></rect>')
                 if w > 34:
                     body.append(f'<text x="{_n(x + w / 2)}" y="{_n(y + 13)}" text-anchor="middle" fill="#ffffff">{n:,}</text>')
             x += w
     body += _legend([(label, colour) for _, label, colour in KINDS], height - 8)
+    if any(not s.figures.has_plan for s in rows):
+        body.append(f'<text x="{WIDTH - 10}" y="{_n(height - 8)}" text-anchor="end" fill="#5b6675">faded: no plan, today\'s placement</text>')
     return _svg("cmp-placement", "Workloads by site kind in each scenario", height, body)
 
 

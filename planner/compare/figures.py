@@ -16,6 +16,9 @@ from ..estate import Estate
 from ..plan import Plan, cents
 
 
+SHORT = 200  # characters of a problem's headline
+
+
 @dataclass(frozen=True)
 class ProblemText:
     """Why a scenario has no plan (or what the verifier found), in inventory terms."""
@@ -24,6 +27,19 @@ class ProblemText:
     workloads: tuple[str, ...]
     sites: tuple[str, ...]
     message: str
+
+    @property
+    def headline(self) -> str:
+        """The message's first sentence (what collides), for a table cell; the whole message is in `message`."""
+        text = self.message.split("; no site satisfies")[0] if "; no site satisfies" in self.message else self.message
+        text = text.split(". ")[0]
+        return text if len(text) <= SHORT else text[: SHORT - 1].rstrip() + "…"
+
+    @property
+    def sites_shown(self) -> str:
+        """The sites involved, at most six named."""
+        more = len(self.sites) - 6
+        return ", ".join(self.sites[:6]) + (f" and {more} more" if more > 0 else "")
 
     def to_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "workloads": list(self.workloads), "sites": list(self.sites), "message": self.message}

@@ -28,6 +28,11 @@ def _delta(currency: str):  # noqa: ANN202 - a Jinja filter
     return delta
 
 
+def _delta_amount(value: Optional[float]) -> str:
+    """A money delta in a table whose header names the currency: `+1,234.00`."""
+    return _delta("")(value).rstrip()
+
+
 def _delta_count(value: Optional[float]) -> str:
     if value is None:
         return "n/a"
@@ -42,7 +47,7 @@ def render_page(c: Comparison, kind: str) -> str:
 
     currency = c.base.figures.currency
     env = environment(kind, None, currency)
-    env.filters.update({"delta": _delta(currency), "delta_count": _delta_count})
+    env.filters.update({"delta": _delta(currency), "delta_amount": _delta_amount, "delta_count": _delta_count})
     template = env.get_template(f"comparison.{kind}")
     return template.render(c=c, charts=charts(c) if kind == "html" else {}, title=TITLE, report="comparison")
 
