@@ -198,7 +198,7 @@ class DaskExecutor:
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[Any] = [None] * len(items)
         try:
-            for fut in as_completed(futures):
+            for fut in as_completed(futures, loop=self.client.loop):
                 i = index[fut.key]
                 results[i] = fut.result()
                 if done:

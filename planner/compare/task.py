@@ -1,7 +1,7 @@
 """What a worker does for one scenario: plan it from the snapshot, render its reports, sum it up; then say what differs.
 
 These run in worker processes (local or on a Dask cluster), so they are module-level
-functions of (snapshot, item) that return plain picklable results. A scenario's own solver
+functions of (snapshot, item) that return plain picklable results; a process runs one at a time. A scenario's own solver
 settings are kept; only its island pool is held to one process (`solver.threads: 1` when the
 scenario sets none), since the scenarios themselves fill the machine: the pool's results are
 the same on any number of processes, so the plan is too.
@@ -10,6 +10,7 @@ the same on any number of processes, so the plan is too.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
@@ -23,6 +24,11 @@ from ..publish import PLAN_FILE
 from .differences import Differences, differences
 from .figures import Figures, figures
 from .snapshot import Snapshot, materialised
+
+
+# The solver's island pool and matplotlib's pyplot keep process-wide state, so one process plans one
+# scenario at a time, however many threads its executor gives it (a Dask worker's --nthreads).
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,11 @@ def _unpath(message: str, shown) -> str:  # noqa: ANN001 - the callable from mat
 
 def plan_scenario(snap: Snapshot, task: PlanTask) -> PlanRun:
     """Plan one scenario and render what `planner plan` would write for it."""
+    with _ONE_AT_A_TIME:
+        return _plan(snap, task)
+
+
+def _plan(snap: Snapshot, task: PlanTask) -> PlanRun:
     try:
         inv, estate = _load(snap, task.scenario)
     except InventoryError as exc:
@@ -108,8 +119,9 @@ def plan_scenario(snap: Snapshot, task: PlanTask) -> PlanRun:
 
 def explain_scenario(snap: Snapshot, task: DiffTask) -> Differences:
     """How the scenario places workloads differently from the base, each with its reason."""
-    _, estate = _load(snap, task.scenario)
-    return differences(task.base, task.plan, estate)
+    with _ONE_AT_A_TIME:
+        _, estate = _load(snap, task.scenario)
+        return differences(task.base, task.plan, estate)
 
 
 __all__ = ["DiffTask", "Overrides", "PlanRun", "PlanTask", "explain_scenario", "plan_scenario"]
