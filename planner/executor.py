@@ -79,9 +79,10 @@ def _call(fn: Task, item: Any) -> Any:
 class LocalExecutor:
     """`workers` processes on this machine, kept for every map with the same shared value (it reaches each once)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, preload: Sequence[str] = ()):
         self.workers = max(1, workers)
         self.description = f"{self.workers} local worker processes"
+        self.preload = list(preload)  # modules the fork server imports once, so each worker starts with them
         self._pool: Optional[ProcessPoolExecutor] = None
         self._shared: Any = None
 
@@ -91,8 +92,8 @@ class LocalExecutor:
         self.close()
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if "forkserver" in methods:
-            context.set_forkserver_preload(["planner.compare.task"])  # imported once, before the workers fork from it
+        if "forkserver" in methods and self.preload:
+            context.set_forkserver_preload(self.preload)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker, initargs=(shared,))
         self._shared = shared
         return self._pool
@@ -213,12 +214,15 @@ class DaskExecutor:
                 self.client.close()
 
 
-def make_executor(workers: Optional[int] = None, scheduler: Optional[str] = None) -> Executor:
-    """A Dask executor when `scheduler` is given, else `workers` local processes (default: the machine's cores)."""
+def make_executor(workers: Optional[int] = None, scheduler: Optional[str] = None, preload: Sequence[str] = ()) -> Executor:
+    """A Dask executor when `scheduler` is given, else `workers` local processes (default: the machine's cores).
+
+    `preload`: modules local workers import before their first task (the tasks' own module, say).
+    """
     if scheduler:
         return DaskExecutor(scheduler)
     n = workers if workers is not None else (os.cpu_count() or 1)
-    return InlineExecutor() if n <= 1 else LocalExecutor(n)
+    return InlineExecutor() if n <= 1 else LocalExecutor(n, preload)
 
 
 __all__ = ["CONNECT_TIMEOUT_S", "DaskExecutor", "Executor", "ExecutorError", "InlineExecutor", "LocalExecutor", "make_executor"]

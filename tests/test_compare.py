@@ -1,8 +1,13 @@
-"""planner compare: scenarios planned beside the base, their folders, the comparison documents, exit codes and bad input."""
+"""planner compare: scenarios planned beside the base, their folders, the comparison documents, exit codes and bad input.
+
+comparison.md of the three-scenario fixture is a golden file, tests/golden/compare/comparison.md; after a
+deliberate change, regenerate it with `PLANNER_REGEN_GOLDEN=1 python -m pytest tests/test_compare.py` and review the diff.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +23,8 @@ from planner.compare.render import comparison_files
 from planner.executor import DaskExecutor, InlineExecutor
 
 REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO / "tests" / "golden" / "compare"
+REGEN = bool(os.environ.get("PLANNER_REGEN_GOLDEN"))
 
 CLOSE_MAD = """name: Close Madrid by mid-2027
 sites:
@@ -120,6 +127,17 @@ def test_what_differs_is_told_in_the_words_of_the_rules(run: tuple) -> None:
     assert closing and "mad-dc1 now breaks site-closing" in closing[0]["example"]
     md = (out / "comparison.md").read_text(encoding="utf-8")
     assert "**site-closing**: " in md and "What differs from the base" in md
+
+
+def test_comparison_md_is_its_golden_file(run: tuple) -> None:
+    _, _, out, _ = run
+    text = (out / "comparison.md").read_text(encoding="utf-8")
+    path = GOLDEN / "comparison.md"
+    if REGEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert path.exists(), f"no golden file {path}; run with PLANNER_REGEN_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), "comparison.md differs from its golden file; if deliberate, regenerate (see module doc)"
 
 
 def test_the_pages_put_the_options_first_then_charts_then_differences(run: tuple) -> None:
@@ -237,8 +255,6 @@ def test_hostile_scenario_names_stay_text(tmp_path: Path) -> None:
 
 
 def _env() -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env

@@ -53,6 +53,7 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
     comparison.md and comparison.json. Exit 0 when every scenario has a plan, 1 when one has none, 2 on bad input.
     """
     from ..compare import CompareInputError, Overrides, ScenarioInputError, compare, discover
+    from ..compare.task import PRELOAD
     from ..compare.write import check_targets, write_comparison
     from ..executor import ExecutorError, make_executor
     from ..publish import PublishError
@@ -73,7 +74,7 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
     except PublishError as exc:
         fail(str(exc))
     try:
-        executor = make_executor(workers, scheduler)
+        executor = make_executor(workers, scheduler, PRELOAD)
     except ExecutorError as exc:
         fail(f"{exc}; nothing was planned or written")
     bar = _bar(quiet)
@@ -82,8 +83,10 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
         if bar is not None:
             with bar:
                 task = bar.add_task("", total=len(specs))
+                from rich.markup import escape  # a scenario id is a file name: untrusted, never rich markup
+
                 result = compare(inventory, specs, executor, catalog=catalog_path, overrides=overrides, progress=progress,
-                                 tick=lambda n, _total, what: bar.update(task, completed=n, description=one_line(what)))
+                                 tick=lambda n, _total, what: bar.update(task, completed=n, description=escape(one_line(what))))
         else:
             result = compare(inventory, specs, executor, catalog=catalog_path, overrides=overrides, progress=progress)
     except CompareInputError as exc:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from ..executor import Executor, ExecutorError
+from ..executor import Done, Executor, ExecutorError, Task
 from .differences import NONE, Differences
 from .model import Comparison, build
-from .scenarios import ScenarioSpec
-from .snapshot import take
+from .scenarios import ScenarioSpec, overlay_problems
+from .snapshot import Snapshot, take
 from .task import DiffTask, Overrides, PlanRun, PlanTask, explain_scenario, plan_scenario
 
 Progress = Callable[[str], None]
@@ -55,8 +55,8 @@ class CompareResult:
 class _Eta:
     """`3/11 scenarios planned (close-bcn: optimal); about 1m20s left`, from the pace so far."""
 
-    def __init__(self, total: int, progress: Optional[Progress], what: str):
-        self.total, self.progress, self.what = total, progress, what
+    def __init__(self, total: int, what: str):
+        self.total, self.what = total, what
         self.done = 0
         self.t0 = time.perf_counter()
 
@@ -85,9 +85,13 @@ def compare(inventory: Path, specs: Sequence[ScenarioSpec], executor: Executor, 
     when the executor fails, OSError when an input file cannot be read.
     """
     say = progress or (lambda _m: None)
+    for spec in specs:  # what can be told from an overlay alone (YAML, sections), before any planning
+        problems = overlay_problems(spec)
+        if problems:
+            raise CompareInputError(spec.id, problems)
     snap = take(inventory, specs, catalog)
     say(f"planning {len(specs)} scenario(s) on {executor.description}")
-    eta = _Eta(len(specs), progress, "scenarios planned")
+    eta = _Eta(len(specs), "scenarios planned")
 
     def planned(_i: int, run: PlanRun) -> None:
         if run.errors:
@@ -112,7 +116,8 @@ def compare(inventory: Path, specs: Sequence[ScenarioSpec], executor: Executor, 
     return CompareResult(comparison, {s.id: r.files for s, r in zip(specs, runs)})
 
 
-def _run(executor: Executor, fn, items, snap, done):  # noqa: ANN001, ANN202 - a thin guard around Executor.map
+def _run(executor: Executor, fn: Task, items: Sequence[Any], snap: Snapshot, done: Done) -> list[Any]:
+    """Executor.map, with any failure of the machinery (not of an inventory) as one ExecutorError."""
     try:
         return executor.map(fn, items, shared=snap, done=done)
     except (CompareInputError, ExecutorError, KeyboardInterrupt):

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..load import overlay_name
+from ..load.overlay import overlay_files, read_overlay_doc
+from ..load.rows import Issues
 from ..load.schema import ID_PATTERN, MAX_TEXT
 
 BASE = "base"
@@ -90,4 +92,14 @@ def discover(scenarios: Sequence[Path], folders: Sequence[Path]) -> list[Scenari
     return specs
 
 
-__all__ = ["BASE", "ScenarioInputError", "ScenarioSpec", "discover", "scenario_id", "sweep"]
+def overlay_problems(spec: ScenarioSpec) -> list[str]:
+    """The problems an overlay shows on its own (not YAML, not UTF-8, unknown sections), one line each."""
+    if spec.overlay is None:
+        return []
+    issues = Issues()
+    for f in overlay_files(spec.overlay, issues):
+        read_overlay_doc(f, issues)
+    return [str(i) for i in sorted(set(issues.all()))]
+
+
+__all__ = ["BASE", "ScenarioInputError", "ScenarioSpec", "discover", "overlay_problems", "scenario_id", "sweep"]

@@ -26,6 +26,8 @@ from .figures import Figures, figures
 from .snapshot import Snapshot, materialised
 
 
+PRELOAD = ("planner.compare.task", "planner.pipeline", "planner.report")  # what a local worker imports before its first task
+
 # The solver's island pool and matplotlib's pyplot keep process-wide state, so one process plans one
 # scenario at a time, however many threads its executor gives it (a Dask worker's --nthreads).
 _ONE_AT_A_TIME = threading.Lock()
@@ -124,4 +126,4 @@ def explain_scenario(snap: Snapshot, task: DiffTask) -> Differences:
         return differences(task.base, task.plan, estate)
 
 
-__all__ = ["DiffTask", "Overrides", "PlanRun", "PlanTask", "explain_scenario", "plan_scenario"]
+__all__ = ["PRELOAD", "DiffTask", "Overrides", "PlanRun", "PlanTask", "explain_scenario", "plan_scenario"]
