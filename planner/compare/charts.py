@@ -12,7 +12,7 @@ Each SVG has `role="img"`, a `<title>` and ids prefixed with its name.
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from typing import Sequence
 
 from markupsafe import Markup
 

@@ -4,7 +4,9 @@ Every problem in every file is collected before anything is reported, each namin
 line (or table row) and field. Stages, each in its own module: which files (`files`), their
 YAML sections (`sections`), the topology (`topology`), workload rows from YAML
 (`yaml_workloads`) and from tables (`tables`), and the checks across all of them that end in
-the columnar workload table (`assemble`). Field declarations live in `schema`.
+the columnar workload table (`assemble`). Field declarations live in `schema`. What-if overlays
+are laid over the sections (`overlay`) and the workload tables (`overlay_tables`), and errors a
+removal caused are told at the overlay's line (`overlay_errors`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from ..errors import InventoryError, Issue
 from ..model import Inventory
 from .assemble import assemble
 from .files import InventoryFile, hash_files, inventory_files
-from .overlay import apply_to_tables, attribute, merge, overlay_files, overlay_name, read_overlay_doc
+from .overlay import merge, overlay_files, overlay_name, read_overlay_doc
+from .overlay_errors import attribute
+from .overlay_tables import apply_to_tables
 from .rows import Issues, concat_rows
 from .schema import DEP_NUM, DEP_TEXT, USER_NUM, USER_TEXT, WORKLOAD_NUM, WORKLOAD_TEXT
 from .sections import SECTIONS, read_sections

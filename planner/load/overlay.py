@@ -12,7 +12,7 @@ the overlay's file and line:
 - `remove: {workloads: [...], sites: [...], zones: [...], policies: [...]}` drops items by id,
   before the overlay's own items are merged (so remove plus add replaces an item whole).
 
-Workloads held in tables are merged on the typed rows (:func:`apply_to_tables`): an
+Workloads held in tables are merged on the typed rows (:mod:`planner.load.overlay_tables`): an
 overlay entry for a table row takes the row's values as its base, goes through the YAML
 coercion with the overlay's lines, and replaces the row. A removed id that a remaining item
 still names becomes one error at the `remove` line (:func:`attribute`).
@@ -20,26 +20,21 @@ still names becomes one error at the `remove` line (:func:`attribute`).
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-import numpy as np
-
 from ..errors import Issue
 from ..yamlio import LineDict, LineList, YamlProblem, load_yaml
 from .files import InventoryFile, inventory_files
-from .rows import Interned, Issues, Rows
-from .schema import WORKLOAD_NUM, WORKLOAD_TEXT
+from .rows import Issues
 from .sections import SECTIONS
 from .topology import Chunks, kind_of
 from .yaml_workloads import suggest
 
 LIST_SECTIONS = ("zones", "policies", "sites", "workloads")
 OVERLAY_KEYS = ("name", *SECTIONS, "remove")
-_NOUN = {"zones": "zone", "policies": "policy", "sites": "site", "workloads": "workload"}
+NOUN = {"zones": "zone", "policies": "policy", "sites": "site", "workloads": "workload"}
 HASH_PREFIX = "/overlay/"  # an overlay file's name in inventory_sha256; no relative path starts with "/"
 
 
@@ -203,15 +198,16 @@ def _regroup(flat: list[_Entry]) -> Chunks:
     return chunks
 
 
-def _ident(item: Any) -> Optional[str]:
-    ident = item.get("id") if isinstance(item, LineDict) else None
-    return ident if isinstance(ident, str) else None
+def item_id(item: Any) -> Optional[str]:
+    """The `id` of a list item, when it is text."""
+    value = item.get("id") if isinstance(item, LineDict) else None
+    return value if isinstance(value, str) else None
 
 
 def _index(flat: list[_Entry]) -> dict[str, int]:
     index: dict[str, int] = {}
     for k, entry in enumerate(flat):
-        ident = _ident(entry[1])
+        ident = item_id(entry[1])
         if ident is not None:
             index.setdefault(ident, k)
     return index
@@ -228,7 +224,7 @@ def _remove(out: Merge, entries: dict[str, list[_Entry]], file: str, raw: Any, l
                                                           f"{', '.join(LIST_SECTIONS)}"))
             continue
         if not isinstance(ids, LineList) or not all(isinstance(i, str) for i in ids):
-            issues.add(Issue(file, kline, f"remove.{name}", f"expected a list of {_NOUN[name]} ids, like [{'fax-gw-01' if name == 'workloads' else 'x'}]"))
+            issues.add(Issue(file, kline, f"remove.{name}", f"expected a list of {NOUN[name]} ids, like [{'fax-gw-01' if name == 'workloads' else 'x'}]"))
             continue
         flat = entries[name]
         index = _index(flat)
@@ -239,13 +235,13 @@ def _remove(out: Merge, entries: dict[str, list[_Entry]], file: str, raw: Any, l
             if k is not None and k not in gone:
                 gone.add(k)
                 item = flat[k][1]
-                out.removals.append(Removal(_NOUN[name], ident, file, iline,
+                out.removals.append(Removal(NOUN[name], ident, file, iline,
                                             item.get("data_class", "") if name == "policies" and isinstance(item.get("data_class"), str) else ""))
             elif name == "workloads" and k is None:
                 out.table_removals.append(Removal("workload", ident, file, iline))
             else:
                 issues.add(Issue(file, iline, f"remove.{name}[{ident}]",
-                                 f"no {_NOUN[name]} '{ident}' in the base inventory{suggest(ident, index)}"))
+                                 f"no {NOUN[name]} '{ident}' in the base inventory{suggest(ident, index)}"))
         if gone:
             entries[name] = [e for k, e in enumerate(flat) if k not in gone]
 
@@ -259,7 +255,7 @@ def _merge_items(out: Merge, flat: list[_Entry], name: str, file: str, raw: Any,
     index = _index(flat)
     for i, item in enumerate(raw):
         iline = raw.lines[i]
-        ident = _ident(item)
+        ident = item_id(item)
         if ident is None:
             issues.add(Issue(file, iline, f"{name}[{i}].id", "a scenario's item needs the `id` of the item it adds or changes"))
             continue
@@ -268,7 +264,7 @@ def _merge_items(out: Merge, flat: list[_Entry], name: str, file: str, raw: Any,
             flat[k] = [file, merged_item(flat[k][1], item), iline, line]
         elif name == "workloads":
             # A table row to change, or a new workload: known once the tables are read.
-            prev = next((p for p, (_, it, _) in enumerate(out.pending) if _ident(it) == ident), None)
+            prev = next((p for p, (_, it, _) in enumerate(out.pending) if item_id(it) == ident), None)
             if prev is None:
                 out.pending.append((file, item, iline))
             else:
@@ -400,148 +396,5 @@ def _merge_latency(out: Merge, file: str, raw: Any, line: int, issues: Issues) -
     out.sections["latency_ms"] = kept + ([(file, added, line)] if added else [])
 
 
-# ------------------------------------------------------------------------------------ workload tables
-
-
-def apply_to_tables(merge: Merge, tables: dict[str, list[Rows]], issues: Issues) -> Chunks:
-    """Lay the pending workload entries and removals over the table rows; return the YAML chunks they become.
-
-    A pending entry whose id is a table row becomes a YAML item: the row's values with the
-    entry's fields over them (the row leaves its table); any other pending entry is a new
-    workload. Setting `users` or `depends_on` replaces the tables' rows of that workload.
-    """
-    if not merge.pending and not merge.table_removals:
-        return []
-    where: dict[str, tuple[int, int]] = {}  # id -> (table number, row)
-    for t, rows in enumerate(tables["workloads"]):
-        col = rows.text["id"]
-        first = np.full(len(col.values), -1, dtype=np.int64)
-        valid = np.nonzero(col.codes >= 0)[0]
-        first[col.codes[valid][::-1]] = valid[::-1]  # the first row of each id
-        for code, row in enumerate(first.tolist()):
-            if row >= 0:
-                where.setdefault(col.values[code], (t, row))
-    drop_rows: list[set[int]] = [set() for _ in tables["workloads"]]
-    owners_replaced: dict[str, set[str]] = {"users": set(), "dependencies": set()}
-    chunks: Chunks = []
-    for r in merge.table_removals:
-        hit = where.get(r.id)
-        if hit is None:
-            issues.add(Issue(r.file, r.line, f"remove.workloads[{r.id}]", f"no workload '{r.id}' in the base inventory"))
-            continue
-        drop_rows[hit[0]].add(hit[1])
-        owners_replaced["users"].add(r.id)
-        owners_replaced["dependencies"].add(r.id)
-        merge.removals.append(r)
-    for file, item, line in merge.pending:
-        ident = _ident(item)
-        hit = where.get(ident) if ident is not None else None
-        base = None
-        if hit is not None and hit[1] not in drop_rows[hit[0]]:
-            base = _row_item(tables["workloads"][hit[0]], hit[1])
-            drop_rows[hit[0]].add(hit[1])
-        if "users" in item:
-            owners_replaced["users"].add(ident)
-        if "depends_on" in item:
-            owners_replaced["dependencies"].add(ident)
-        value = LineList([merged_item(base, item)])
-        value.line, value.lines = line, [line]
-        chunks.append((file, value, line))
-    tables["workloads"] = [_keep(rows, ~np.isin(np.arange(rows.n), sorted(gone))) if gone else rows
-                           for rows, gone in zip(tables["workloads"], drop_rows)]
-    for kind, owner in (("users", "workload"), ("dependencies", "source")):
-        ids = owners_replaced[kind]
-        if ids:
-            tables[kind] = [_keep(rows, ~_names_in(rows.text[owner], ids)) for rows in tables[kind]]
-    return chunks
-
-
-def _names_in(col: Interned, names: set[str]) -> np.ndarray:
-    hit = np.array([v in names for v in col.values] + [False], dtype=bool)
-    return hit[col.codes]
-
-
-def _row_item(rows: Rows, i: int) -> LineDict:
-    """A table row as the YAML item it would be (every value at line 0: the overlay's line is used)."""
-    item = LineDict()
-    for column in WORKLOAD_TEXT:
-        value = rows.text[column].value(i)
-        if value is None:
-            continue
-        if isinstance(value, tuple):
-            seq = LineList(list(value))
-            seq.lines = [0] * len(value)
-            value = seq
-        item[column] = value
-        item.lines[column] = 0
-    for column in WORKLOAD_NUM:
-        x = float(rows.num[column][i])
-        if not math.isnan(x):
-            item[column] = x
-            item.lines[column] = 0
-    return item
-
-
-def _keep(rows: Rows, keep: np.ndarray) -> Rows:
-    """The rows where `keep` holds, each text column interned again (no value of a dropped row is left)."""
-    if keep.all():
-        return rows
-    text = {}
-    for name, col in rows.text.items():
-        codes = col.codes[keep]
-        used = np.unique(codes[codes >= 0])
-        remap = np.full(len(col.values) + 1, -1, dtype=np.int32)
-        remap[used] = np.arange(len(used), dtype=np.int32)
-        text[name] = Interned(remap[codes], [col.values[c] for c in used.tolist()])
-    return Rows(int(keep.sum()), text, {k: v[keep] for k, v in rows.num.items()}, rows.source[keep], rows.row[keep],
-                rows.sources, rows.bad[keep])
-
-
-# ------------------------------------------------------------------------- errors a removal caused
-
-_UNKNOWN = re.compile(r"unknown (zone|site|workload) '([^']*)'")
-_NO_POLICY = re.compile(r"no policy covers data class '([^']*)'")
-_NO_GROUP = re.compile(r"'([^']*)' is neither an ISO 3166 country code")
-
-
-def attribute(found: list[Issue], removals: Sequence[Removal]) -> list[Issue]:
-    """Problems caused by removing an id still named elsewhere, folded into one error at the `remove` line each."""
-    if not removals:
-        return found
-    by_key = {(r.noun, r.id): r for r in removals}
-    by_class = {r.data_class: r for r in removals if r.noun == "policy" and r.data_class}
-    caused: dict[Removal, list[Issue]] = {}
-    kept: list[Issue] = []
-    for issue in found:
-        r = None
-        m = _UNKNOWN.search(issue.message)
-        if m:
-            r = by_key.get((m.group(1), m.group(2)))
-        elif (m := _NO_POLICY.search(issue.message)):
-            r = by_class.get(m.group(1))
-        elif (m := _NO_GROUP.search(issue.message)):
-            r = by_key.get(("country group", m.group(1)))
-        if r is None:
-            kept.append(issue)
-        else:
-            caused.setdefault(r, []).append(issue)
-    for r, issues in caused.items():
-        issues.sort()
-        shown = "; ".join(f"{_where(i)} ({i.field})" if i.field else _where(i) for i in issues[:3])
-        more = f" and {len(issues) - 3} more" if len(issues) > 3 else ""
-        field_name = "countries" if r.noun == "country group" else f"remove.{_SECTION_OF[r.noun]}"
-        kept.append(Issue(r.file, r.line, f"{field_name}[{r.id}]",
-                          f"{'removing' if r.noun != 'country group' else 'setting to null'} {r.noun} '{r.id}' breaks "
-                          f"{len(issues)} reference(s) to it: {shown}{more}; change or remove those too"))
-    return kept
-
-
-_SECTION_OF = {v: k for k, v in _NOUN.items()}
-
-
-def _where(issue: Issue) -> str:
-    return f"{issue.file}:{issue.line}" if issue.line else (f"{issue.file} row {issue.row}" if issue.row else issue.file)
-
-
-__all__ = ["HASH_PREFIX", "Merge", "Removal", "apply_to_tables", "attribute", "merge", "merged_item", "overlay_files",
-           "overlay_name", "read_overlay_doc"]
+__all__ = ["HASH_PREFIX", "LIST_SECTIONS", "Merge", "Removal", "item_id", "merge", "merged_item", "overlay_files", "overlay_name",
+           "read_overlay_doc", "relined"]
