@@ -11,16 +11,58 @@ fields are declared once in :mod:`planner.load.schema`. Cross-references are che
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$")]
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+MAX_ID = 200
+MAX_FREE_TEXT = 1000  # a name, a description, a certification: free text (every output neutralises it), not a megabyte of it
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$")]
+FreeText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_FREE_TEXT)]
+# Numbers are strict: `true` is not 1 and "12" is not 12 (an int is a fine float). Each has an upper bound
+# far above any real estate, and together they keep every cost of one workload over the longest horizon
+# below 1e19 (600 months of the largest workload, planner.load.schema, at the highest prices): no total
+# overflows, and the solver's costs stay below what HiGHS takes for infinite (1e20).
+MAX_LATENCY_MS = 1e6  # as a workload's latency budgets (planner.load.schema)
+MAX_PRICE = 1e7  # per unit and month (or GB of egress), in any currency: a vCPU-month of $400 in dong
+
+
+def _between(low: float, high: float, low_open: bool = False) -> Any:
+    return Field(gt=low, le=high, allow_inf_nan=False, strict=True) if low_open else Field(ge=low, le=high, allow_inf_nan=False, strict=True)
+
+
+Price = Annotated[float, _between(0, MAX_PRICE)]
+Count = Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
+
+# Every day an inventory or a waivers file names lies in this window, so no date computed from one
+# (the horizon's end, 600 months on; a wave's end) leaves the calendar.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(value: Any) -> dt.date:
+    """A day written as YYYY-MM-DD (or a date), within FIRST_DAY..LAST_DAY; raises ValueError saying what is wrong."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date like 2027-03-31, without a time")
+    if isinstance(value, str):
+        if not _ISO_DAY.match(value):
+            raise ValueError("expected a date like 2027-03-31")
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"there is no such day ({exc})") from None
+    if not isinstance(value, dt.date):
+        raise ValueError("expected a date like 2027-03-31")
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"a day from {FIRST_DAY} to {LAST_DAY} is expected, so that every date computed from it is a real one")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(parse_day)]
 
 
 class SiteKind(str, Enum):
@@ -41,34 +83,35 @@ class _Strict(BaseModel):
 
 class Zone(_Strict):
     id: Id
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-    name: Optional[str] = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]  # an ISO 3166-1 code: checked against the list by the loader
+    name: Optional[FreeText] = None
 
 
 class Policy(_Strict):
     id: Id
-    name: str
+    name: FreeText
     data_class: Id
-    allowed_countries: list[str] = Field(min_length=1)
-    description: Optional[str] = None
+    allowed_countries: list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID)]] = Field(min_length=1)
+    description: Optional[FreeText] = None
 
 
 class Capacity(_Strict):
     """Per-resource limits; a resource left out is unlimited."""
 
-    vcpu: Optional[NonNeg] = None
-    memory_gb: Optional[NonNeg] = None
-    storage_gb: Optional[NonNeg] = None
+    # At most what a million workloads of the largest size (planner.load.schema) could use.
+    vcpu: Optional[Annotated[float, _between(0, 1e11)]] = None
+    memory_gb: Optional[Annotated[float, _between(0, 1e12)]] = None
+    storage_gb: Optional[Annotated[float, _between(0, 1e14)]] = None
 
 
 class SiteCost(_Strict):
     """Unit prices in the scenario currency; without vcpu_month an Azure site is catalogue-priced."""
 
-    vcpu_month: Optional[NonNeg] = None
-    memory_gb_month: NonNeg = 0.0
-    storage_gb_month: NonNeg = 0.0
-    egress_gb: Optional[NonNeg] = None
-    windows_vcpu_month: NonNeg = 0.0  # Windows licence per vCPU-month, added for Windows workloads
+    vcpu_month: Optional[Price] = None
+    memory_gb_month: Price = 0.0
+    storage_gb_month: Price = 0.0
+    egress_gb: Optional[Price] = None
+    windows_vcpu_month: Price = 0.0  # Windows licence per vCPU-month, added for Windows workloads
 
 
 class Site(_Strict):
@@ -76,11 +119,11 @@ class Site(_Strict):
     kind: SiteKind
     zone: Id
     region: Optional[Id] = None
-    name: Optional[str] = None
+    name: Optional[FreeText] = None
     capacity: Optional[Capacity] = None
     cost: Optional[SiteCost] = None
-    certifications: list[str] = Field(default_factory=list)
-    closes: Optional[dt.date] = None
+    certifications: list[FreeText] = Field(default_factory=list)
+    closes: Optional[Day] = None
 
 
 @dataclass(frozen=True)
@@ -149,12 +192,12 @@ def is_prod_env(env: str) -> bool:
 
 
 class WaveRules(_Strict):
-    length_days: Annotated[int, Field(ge=1, le=3650)] = 30
-    max_workloads: Annotated[int, Field(ge=1)] = 200
-    max_effort_hours: Pos = 2000.0
-    first_wave_max_workloads: Annotated[int, Field(ge=1)] = 20
-    growth_per_wave: Annotated[int, Field(ge=0)] = 20
-    pilot_waves: Annotated[int, Field(ge=0)] = 2
+    length_days: Annotated[int, Field(ge=1, le=3650, strict=True)] = 30
+    max_workloads: Count = 200
+    max_effort_hours: Annotated[float, _between(0, 1e9, low_open=True)] = 2000.0
+    first_wave_max_workloads: Count = 20
+    growth_per_wave: Annotated[int, Field(ge=0, le=10_000_000, strict=True)] = 20
+    pilot_waves: Annotated[int, Field(ge=0, le=1000, strict=True)] = 2
 
     def max_workloads_in(self, wave: int) -> int:
         """The ramped-up workload limit of wave `wave` (1-based)."""
@@ -163,9 +206,9 @@ class WaveRules(_Strict):
 
 class SolverSettings(_Strict):
     backend: Literal["highs", "cbc"] = "highs"
-    time_limit_s: Pos = 60.0
-    gap: Annotated[float, Field(ge=0, lt=1)] = 0.0001
-    threads: Optional[Annotated[int, Field(ge=1, le=256)]] = None
+    time_limit_s: Annotated[float, _between(0, 1e6, low_open=True)] = 60.0
+    gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.0001
+    threads: Optional[Annotated[int, Field(ge=1, le=256, strict=True)]] = None
 
     def overridden(self, backend: Optional[str] = None, time_limit_s: Optional[float] = None, gap: Optional[float] = None,
                    threads: Optional[int] = None) -> "SolverSettings":
@@ -181,17 +224,17 @@ class Pricing(_Strict):
     """How catalogue-priced Azure VMs are bought: pay-as-you-go or a commitment, and Azure Hybrid Benefit."""
 
     azure: Literal["payg", "reserved-1y", "reserved-3y", "savings-plan-1y", "savings-plan-3y"] = "payg"
-    hybrid_benefit: bool = False
+    hybrid_benefit: Annotated[bool, Field(strict=True)] = False
 
 
 class Scenario(_Strict):
-    start: dt.date = dt.date(2027, 1, 1)
-    horizon_months: Annotated[int, Field(ge=1, le=600)] = 36
+    start: Day = dt.date(2027, 1, 1)
+    horizon_months: Annotated[int, Field(ge=1, le=600, strict=True)] = 36
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "EUR"
-    default_migration_cost: NonNeg = 800.0
-    default_migration_effort_hours: NonNeg = 8.0
-    comfort_factor: Annotated[float, Field(ge=1, le=10)] = 1.3
-    intra_zone_ms: NonNeg = 1.0
+    default_migration_cost: Annotated[float, _between(0, 1e9)] = 800.0  # the bounds of a workload's own (planner.load.schema)
+    default_migration_effort_hours: Annotated[float, _between(0, 1e6)] = 8.0
+    comfort_factor: Annotated[float, Field(ge=1, le=10, allow_inf_nan=False, strict=True)] = 1.3
+    intra_zone_ms: Annotated[float, _between(0, MAX_LATENCY_MS)] = 1.0
     waves: WaveRules = Field(default_factory=WaveRules)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     pricing: Pricing = Field(default_factory=Pricing)
@@ -205,7 +248,7 @@ class Scenario(_Strict):
 class LatencyLink(_Strict):
     a: Id
     b: Id
-    ms: NonNeg
+    ms: Annotated[float, _between(0, MAX_LATENCY_MS)]
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -63,6 +63,8 @@ class ScheduleSummary:
     monthly_savings: float
     cross_wave_dependencies: int
     phases: tuple[Phase, ...] = ()
+    upper_bound: Optional[float] = None  # what no schedule could beat (a relaxation); absent in older plans
+    notes: tuple[str, ...] = ()  # why a run of waves moves nothing
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,8 @@ class ScheduleSummary:
             "cross_wave_dependencies": self.cross_wave_dependencies,
             "phases": [{"phase": p.phase, "start": p.start.isoformat(), "end": p.end.isoformat(), "waves": sorted(p.waves)}
                        for p in sorted(self.phases, key=lambda p: (p.start, p.phase))],
+            **({"upper_bound": self.upper_bound} if self.upper_bound is not None else {}),
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
 
@@ -223,7 +227,8 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     summary = None
     if schedule is not None:
         summary = ScheduleSummary(schedule.status, cents(schedule.realised_savings), cents(schedule.monthly_savings),
-                                  schedule.cross_wave_dependencies, tuple(schedule.phases))
+                                  schedule.cross_wave_dependencies, tuple(schedule.phases),
+                                  cents(schedule.upper_bound) if schedule.upper_bound is not None else None, tuple(schedule.notes))
     return Plan(inv.sha256, placement.status, solver, totals, assignments, list(schedule.waves if schedule else []), problems,
                 schedule=summary)
 
@@ -403,6 +408,8 @@ class _PlanReader:
             monthly_savings=self.num(self.get(b, "monthly_savings", "schedule"), "schedule.monthly_savings"),
             cross_wave_dependencies=self.int(self.get(b, "cross_wave_dependencies", "schedule"), "schedule.cross_wave_dependencies"),
             phases=tuple(phases),
+            upper_bound=self.num(b.get("upper_bound"), "schedule.upper_bound", optional=True),
+            notes=self.strs(b["notes"], "schedule.notes") if "notes" in b else (),
         )
 
 

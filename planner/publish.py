@@ -32,7 +32,9 @@ from .atomic_write import describe, is_stale, lock, remove_stale_temp_files, wri
 PLAN_FILE = "plan.json"
 REPORT_NAMES = ("executive", "roadmap", "compliance")
 REPORT_FORMATS = ("html", "md", "pdf")
-REPORT_FILES = tuple(f"{name}.{ext}" for name in REPORT_NAMES for ext in REPORT_FORMATS)
+# Every per-workload compliance check of a plan, beside its reports: CSV, or Parquet when too long for a spreadsheet.
+EVIDENCE_FILES = ("compliance-evidence.csv", "compliance-evidence.parquet")
+REPORT_FILES = tuple(f"{name}.{ext}" for name in REPORT_NAMES for ext in REPORT_FORMATS) + EVIDENCE_FILES
 STAGING_PREFIX = ".planner-staging-"
 _STAGING = re.compile(re.escape(STAGING_PREFIX) + r"[a-z0-9_]{8}")
 
@@ -42,11 +44,13 @@ class PublishError(Exception):
 
 
 def publish(out_dir: Union[str, Path], files: Mapping[str, Union[str, bytes]], *, last: Optional[str] = None,
-            remove: Iterable[str] = ()) -> list[Path]:
+            remove: Iterable[str] = (), skip_unchanged: bool = False) -> list[Path]:
     """Write `files` (name -> content) into `out_dir` by the steps above; return the paths written, `last` last.
 
     `last` (plan.json) is removed before anything moves and moved in after everything else; the
-    names in `remove` are deleted from `out_dir` before it. Raises :class:`PublishError`.
+    names in `remove` are deleted from `out_dir` before it. With `skip_unchanged`, a folder that
+    already holds exactly these bytes and none of `remove` is left untouched (no file is rewritten,
+    so timestamps stay) and nothing is returned. Raises :class:`PublishError`.
     """
     out = Path(out_dir)
     names = sorted(files)
@@ -62,6 +66,8 @@ def publish(out_dir: Union[str, Path], files: Mapping[str, Union[str, bytes]], *
         if dir_fd is not None:
             lock(dir_fd)
         _clean_stale(out, owned)
+        if skip_unchanged and _holds(out, files, gone):
+            return []
         staging = _stage(out, files)
         order = [n for n in names if n != last] + ([last] if last in files else [])
         try:
@@ -117,6 +123,21 @@ def _clean_stale(out_dir: Path, names: Iterable[str]) -> list[Path]:
     for name in sorted(names):
         removed += remove_stale_temp_files(out_dir / name)
     return removed
+
+
+def _holds(out: Path, files: Mapping[str, Union[str, bytes]], gone: Iterable[str]) -> bool:
+    """Whether `out` already holds every file with these very bytes, and none of the names in `gone`."""
+    for name in gone:
+        if os.path.lexists(out / name):
+            return False
+    for name, content in sorted(files.items()):
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        try:
+            if os.path.getsize(out / name) != len(data) or (out / name).read_bytes() != data:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _check_targets(out: Path, names: Iterable[str]) -> None:
@@ -181,4 +202,4 @@ def _unlink(path: Path) -> None:
         pass
 
 
-__all__ = ["PLAN_FILE", "REPORT_FILES", "REPORT_FORMATS", "REPORT_NAMES", "PublishError", "publish"]
+__all__ = ["EVIDENCE_FILES", "PLAN_FILE", "REPORT_FILES", "REPORT_FORMATS", "REPORT_NAMES", "PublishError", "publish"]

@@ -15,7 +15,9 @@ in a line. It splits lines at CR as well as LF. So for each format:
   digit, between a scheme and `://` and after `www`, so no mention, issue reference, bare URL
   or e-mail address becomes live in a pull-request comment;
 - HTML (:func:`html_finalize`), JSON (:func:`json_text`) and XML (:func:`xml_text`): their own
-  escaping plus the same line rules, written with the format's own character references.
+  escaping plus the same line rules, written with the format's own character references;
+- CSS strings (:func:`css_string`, e.g. a page footer in an `@page` rule): every character but
+  letters, digits and spaces as a CSS escape, so nothing can end the string or the `<style>`.
 
 Every function is pure, so outputs stay byte-for-byte deterministic; :func:`terminal` is idempotent.
 """
@@ -150,6 +152,21 @@ def html_finalize(value: Any) -> Markup:
     return Markup(s)
 
 
+# ---------------------------------------------------------------- CSS
+
+_CSS_PLAIN = re.compile(r"[^A-Za-z0-9 ]")
+
+
+def css_string(value: Any) -> Markup:
+    """Untrusted text as a quoted CSS string: one line, invisible characters dropped, anything but `[A-Za-z0-9 ]` as `\\HEX `.
+
+    Safe inside a `<style>` element (no `<`, quote or backslash survives) and marked safe for HTML
+    autoescaping, which would otherwise write entities that CSS does not decode.
+    """
+    s = _replace_invisible(_LINE_BREAKS.sub(" ", str(value)), "", lambda c: "")
+    return Markup('"' + _CSS_PLAIN.sub(lambda m: f"\\{ord(m.group()):x} ", s) + '"')
+
+
 # ---------------------------------------------------------------- JSON and XML documents
 
 def _json_escape(c: str) -> str:
@@ -188,5 +205,5 @@ def _xml_line(line: str) -> str:
     return line[: len(line) - len(rest)] + "&#58;" + rest[1:] if rest.startswith(COMMAND_KEY) else line
 
 
-__all__ = ["html_finalize", "json_text", "markdown", "markdown_finalize", "one_line", "terminal", "workflow_data",
+__all__ = ["css_string", "html_finalize", "json_text", "markdown", "markdown_finalize", "one_line", "terminal", "workflow_data",
            "workflow_property", "xml_text"]

@@ -121,6 +121,8 @@ class Schedule:
     monthly_savings: float = 0.0
     cross_wave_dependencies: int = 0
     phases: list[Phase] = field(default_factory=list)
+    upper_bound: Optional[float] = None  # no schedule realises more (a relaxation's optimum); None when not computed
+    notes: list[str] = field(default_factory=list)  # why a run of waves moves nothing
 
 
 def wave_dates(estate: Estate, number: int) -> tuple[dt.date, dt.date]:
@@ -327,7 +329,8 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
         if warm is None:
             out.problems.append(Problem(Rule.WAVES.value, tuple(sorted(w.id for w in moving)), (), why))
             return out
-        wave_of_unit, status = warm, "first-fit"
+        wave_of_unit, status = _improve(estate, units, list(uedges.values()), warm), "heuristic"
+    out.upper_bound = _upper_bound(estate, units, last)
     for i, unit in enumerate(units):
         for w in unit.members:
             out.wave_of[w.id] = wave_of_unit[i]
@@ -340,6 +343,7 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
         start, end = wave_dates(estate, k)
         out.waves.append(Wave(k, start, end, tuple(sorted(members_of.get(k, ()))), phase_name(start)))
     out.phases = phases_of(out.waves)
+    out.notes = _empty_runs(estate, units, wave_of_unit, used)
     out.realised_savings = realised_savings(estate, out.wave_of, site_of)
     out.monthly_savings = sum(monthly_saving(estate, w, site_of.get(w.id)) for w in moving)
     out.cross_wave_dependencies = cross_wave_dependencies(estate, out.wave_of)
@@ -598,6 +602,117 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], by_saving
         count[k] += unit.count
         hours[k] += unit.effort
     return wave, ""
+
+
+def _fits(rules, count: dict, hours: dict, kind: dict, k: int, unit: "_Unit") -> bool:  # noqa: ANN001
+    return (kind.get(k, unit.is_prod) == unit.is_prod and count[k] + unit.count <= rules.max_workloads_in(k)
+            and hours[k] + unit.effort <= rules.max_effort_hours + 1e-9)
+
+
+def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list[int], passes: int = 4) -> list[int]:
+    """A schedule improved by moving units one at a time: savers earlier, losers later, every rule kept.
+
+    Each move keeps the unit's window, its order edges (against the waves its neighbours have now), its
+    wave's kind and the count and effort limits; a pass visits the units by saving per workload. A fixed
+    number of passes: work, not time.
+    """
+    rules = estate.scenario.waves
+    wave = list(waves)
+    count: dict[int, int] = defaultdict(int)
+    hours: dict[int, float] = defaultdict(float)
+    members: dict[int, int] = defaultdict(int)
+    kind: dict[int, bool] = {}
+    for i, u in enumerate(units):
+        count[wave[i]] += u.count
+        hours[wave[i]] += u.effort
+        members[wave[i]] += 1
+        kind[wave[i]] = u.is_prod
+    preds: dict[int, list[_Edge]] = defaultdict(list)
+    succs: dict[int, list[_Edge]] = defaultdict(list)
+    for e in edges:
+        preds[e.v].append(e)
+        succs[e.u].append(e)
+    order = sorted(range(len(units)), key=lambda i: (-abs(units[i].saving) / units[i].count, units[i].keys, i))
+    months = [0.0] + [months_after(estate, k) for k in range(1, max([u.hi for u in units] + [1]) + 1)]
+    for _ in range(passes):
+        moved = False
+        for i in order:
+            u, k0 = units[i], wave[i]
+            if u.saving == 0:
+                continue
+            lo = max([u.lo] + [wave[e.u] + e.strict for e in preds[i]])
+            hi = min([u.hi] + [wave[e.v] - e.strict for e in succs[i]])
+            # Leave the current wave first, so the unit's own load does not block it.
+            count[k0] -= u.count
+            hours[k0] -= u.effort
+            members[k0] -= 1
+            if members[k0] == 0:
+                kind.pop(k0, None)
+            candidates = range(lo, k0) if u.saving > 0 else range(hi, k0, -1)
+            best = k0
+            for k in candidates:
+                if months[k] * u.saving > months[best] * u.saving + 1e-9 and _fits(rules, count, hours, kind, k, u):
+                    best = k
+                    break  # waves are tried from the best end: the first that fits is the best
+            wave[i] = best
+            count[best] += u.count
+            hours[best] += u.effort
+            members[best] += 1
+            kind[best] = u.is_prod
+            moved |= best != k0
+        if not moved:
+            break
+    return wave
+
+
+def _upper_bound(estate: Estate, units: list[_Unit], last: int) -> float:
+    """No schedule realises more: savers as early as the waves' workload counts allow, richest per workload first,
+    no sooner than they may start; losers as late as they may. (The order, effort, kind and deadline rules dropped,
+    and units split across waves: a relaxation, whose greedy solution is its optimum.)"""
+    rules = estate.scenario.waves
+    months = [0.0] + [months_after(estate, k) for k in range(1, last + 1)]
+    total = sum(u.saving * months[min(u.hi, last)] for u in units if u.saving < 0)
+    savers = sorted((i for i, u in enumerate(units) if u.saving > 0), key=lambda i: units[i].lo)
+    ready: list[tuple[float, int, float]] = []  # (-saving per workload, unit, workloads left)
+    nxt = 0
+    for k in range(1, last + 1):
+        while nxt < len(savers) and units[savers[nxt]].lo <= k:
+            i = savers[nxt]
+            heapq.heappush(ready, (-units[i].saving / units[i].count, i, float(units[i].count)))
+            nxt += 1
+        room = float(rules.max_workloads_in(k))
+        while room > 0 and ready:
+            density, i, left = heapq.heappop(ready)
+            take = min(room, left)
+            total += -density * take * months[k]
+            room -= take
+            if left - take > 0:
+                heapq.heappush(ready, (density, i, left - take))
+    return total
+
+
+def _empty_runs(estate: Estate, units: list[_Unit], wave: list[int], used: int) -> list[str]:
+    """A sentence for each run of waves inside the programme that moves nothing, saying why."""
+    busy = sorted(set(wave))
+    notes = []
+    for a, b in zip(busy, busy[1:]):
+        if b - a < 2:
+            continue
+        later = [units[i] for i, k in enumerate(wave) if k == b]
+        losers = sorted({k[0] for u in later if u.saving < 0 for k in u.keys})
+        held = sorted({k[0] for u in later if u.saving >= 0 and u.lo >= b for k in u.keys})
+        why = []
+        if losers:
+            why.append(f"the move groups of wave {b} cost more after their move than before ({', '.join(losers[:5])}"
+                       f"{' and more' if len(losers) > 5 else ''}), so they go as late as their deadlines allow")
+        if held:
+            why.append(f"{', '.join(held[:5])} may not move before wave {b}")
+        if not why:
+            why.append("nothing that moves earlier would save more, and every rule holds")
+        s, _ = wave_dates(estate, a + 1)
+        _, e = wave_dates(estate, b - 1)
+        notes.append(f"waves {a + 1} to {b - 1} ({s} to {e}) move nothing: {'; '.join(why)}")
+    return notes
 
 
 def _value(estate: Estate, units: list[_Unit], waves: list[int]) -> float:

@@ -299,6 +299,178 @@ def test_bad_waiver_files_exit_2_with_lines(estate, text, needle):
     assert check("inv.yaml", "--baseline", "base/plan.json", "--waivers", "missing.yaml").exit_code == 2
 
 
+# ------------------------------------------------------------------ changed workloads, kept rules, churn
+
+def test_changed_workloads_each_with_its_own_cost_delta(estate):
+    """crm-db grows on its site (resized), br-billing leaves the inventory (removed), new-svc arrives (added), and
+    web-01's new data class makes its site illegal (re-ruled); each with its own run and one-time cost over 12 months."""
+    changed = base_workloads()
+    changed[0]["vcpu"] = 12  # +4 vCPU at az-fra's 10/vCPU-month
+    changed[2]["data"] = ["personal-br"]
+    del changed[3]
+    changed.append(workload("new-svc", app="new", vcpu=4, memory_gb=8))
+    inventory(Path("."), changed, name="pr.yaml")
+    result = check("pr.yaml", "--baseline", "base/plan.json", "--format", "json", "--output", "out/pr.md", "--output", "out/pr.txt")
+    doc = as_json(result)
+    got = {c["workload"]: (c["kind"], c["old_site"], c["new_site"], c["monthly_cost_delta"], c["horizon_cost_delta"], c["rule"])
+           for c in doc["changes"]}
+    assert got == {
+        "crm-db": ("resized", "az-fra", "az-fra", 40.0, 480.0, None),
+        "br-billing": ("removed", "az-sao", None, -20.5, -246.0, None),
+        "new-svc": ("added", None, "az-sao", 40.5, 586.0, None),
+        "web-01": ("re-ruled", "az-fra", "az-sao", -4.0, 52.0, "residency"),  # -4/month, +100 to move
+    }
+    assert [c["workload"] for c in doc["changes"]] == ["new-svc", "crm-db", "br-billing", "web-01"]  # largest delta first
+    assert doc["counts"]["changed_workloads"] == 4 and "4 workloads changed" in doc["headline"]
+    comment = Path("out/pr.md").read_text(encoding="utf-8")
+    # changed workloads come before the moves, with their own deltas
+    assert comment.index("| crm-db | resized | az-fra | +€40.00 | +€480.00 |") < comment.index("<details><summary>1 workload moves")
+    assert "| br-billing | removed | az-sao | -€20.50 | -€246.00 |" in comment
+    text = Path("out/pr.txt").read_text(encoding="utf-8")
+    assert text.index("changed workloads (4;") < text.index("moves: 1 workload moves off the baseline")
+
+
+def test_a_rule_the_change_would_have_broken_is_said_so_not_resolved(estate):
+    """web-01's new data class breaks residency on its baseline site; the re-plan moves it: the outputs say the change
+    would have broken the rule and what the re-plan moved to keep it, never "1 resolved"."""
+    result = check("inv.yaml", "--baseline", "base/plan.json", "--format", "json", *outputs("kept", "text", "markdown", "github", "junit"))
+    doc = as_json(result)
+    kept = [f for f in doc["findings"] if f["averted"]]
+    assert [(f["id"], f["status"]) for f in kept] == [("residency:web-01:az-fra", "resolved")]
+    assert kept[0]["averted"] == {"moved": [{"workload": "web-01", "from": "az-fra", "to": "az-sao"}]}
+    assert doc["counts"]["averted"] == 1
+    sentence = "the change would have broken residency for web-01 on az-fra"
+    assert kept[0]["message"].startswith(sentence) and kept[0]["message"].endswith("the re-plan moved web-01 to az-sao to keep it")
+    for ext in ("txt", "md", "github", "xml"):
+        out = Path(f"out/kept.{ext}").read_text(encoding="utf-8")
+        assert sentence in out.replace("The change", "the change"), ext
+        assert out.lower().count(sentence) == 1, ext  # said once
+        assert "1 resolved" not in out, ext
+        assert "kept by the re-plan" in out or ext in ("github", "xml"), ext
+    assert "title=residency (kept)" in Path("out/kept.github").read_text()
+
+
+def test_kept_rule_names_every_move_that_kept_it(tmp_path, monkeypatch):
+    """x's new data class makes its site illegal; x moves and y, within 5 ms of x, follows it: the kept residency
+    rule names x's move; y's move is its own (dependency-latency)."""
+    monkeypatch.chdir(tmp_path)
+    sites = copy.deepcopy(BASE["sites"])
+    sites.append({"id": "sao-dc1", "kind": "onprem", "zone": "sao-paulo",
+                  "cost": {"vcpu_month": 15.0, "memory_gb_month": 1.5, "storage_gb_month": 0.1, "egress_gb": 0.0}})
+    inventory(Path("."), stability_estate("personal-eu"), name="base.yaml", sites=sites)
+    baseline("base.yaml", "base/plan.json")
+    inventory(Path("."), stability_estate("personal-br"), name="inv.yaml", sites=sites)
+    doc = as_json(check("inv.yaml", "--baseline", "base/plan.json", "--format", "json"))
+    kept = {f["id"]: f["averted"]["moved"] for f in doc["findings"] if f["averted"]}
+    assert kept == {"residency:x:mad-dc1": [{"workload": "x", "from": "mad-dc1", "to": "sao-dc1"}]}
+    assert {c["workload"]: c["kind"] for c in doc["changes"]} == {"x": "re-ruled"}
+
+
+def test_a_tighter_dependency_budget_names_the_other_end_that_moved(tmp_path, monkeypatch):
+    """api is pinned to mad-dc1; its database sits on the cheaper az-fra (30 ms away) within the 40 ms budget. The change
+    tightens the budget to 10 ms: the baseline placement would break it, and the re-plan moves the database next to api."""
+    monkeypatch.chdir(tmp_path)
+
+    def estate(budget):
+        return [workload("api", app="api", pin="mad-dc1", depends_on=[{"workload": "db", "max_latency_ms": budget}]),
+                workload("db", app="db", current_site="az-fra")]
+
+    inventory(Path("."), estate(40), name="base.yaml")
+    baseline("base.yaml", "base/plan.json")
+    inventory(Path("."), estate(10), name="inv.yaml")
+    doc = as_json(check("inv.yaml", "--baseline", "base/plan.json", "--format", "json"))
+    kept = [f for f in doc["findings"] if f["averted"]]
+    assert [(f["rule"], f["workload"]) for f in kept] == [("dependency-latency", "api")]
+    assert kept[0]["averted"]["moved"] == [{"workload": "db", "from": "az-fra", "to": "mad-dc1"}]
+    assert kept[0]["message"].endswith("the re-plan moved db to mad-dc1 to keep it")
+    assert {c["workload"]: c["kind"] for c in doc["changes"]} == {"api": "re-ruled"}
+
+
+@pytest.mark.parametrize("args, verdict, code, level", [
+    ((), "pass", 0, "pass"),
+    (("--warn-over-moves", "0"), "warn", 0, "warn"),
+    (("--warn-over-moves", "1"), "pass", 0, "pass"),  # "over" is strict: exactly N passes
+    (("--fail-over-moves", "0"), "fail", 1, "fail"),
+    (("--fail-over-moves", "1"), "pass", 0, "pass"),
+    (("--warn-over-moves", "0", "--fail-over-moves", "0"), "fail", 1, "fail"),  # fail wins
+    (("--warn-over-moves", "0", "--fail-over-moves", "5"), "warn", 0, "warn"),
+])
+def test_move_thresholds_in_every_format(estate, args, verdict, code, level):
+    """One workload (web-01) moves off the baseline; new-svc is added, which does not count as a move."""
+    result = check("inv.yaml", "--baseline", "base/plan.json", "--format", "json", *args,
+                   *outputs("moves", "text", "markdown", "junit", "github"))
+    doc = as_json(result)
+    assert (result.exit_code, doc["verdict"], doc["churn"]["level"], doc["churn"]["moved"]) == (code, verdict, level, 1)
+    junit = ET.fromstring(Path("out/moves.xml").read_text(encoding="utf-8").split("\n", 1)[1])
+    step = next(c for c in junit.iter("testcase") if c.get("name") == "the moves off the baseline are within the thresholds")
+    assert (step.find("failure") is not None) == (level == "fail")
+    text, comment = Path("out/moves.txt").read_text(encoding="utf-8"), Path("out/moves.md").read_text(encoding="utf-8")
+    github = Path("out/moves.github").read_text(encoding="utf-8")
+    assert "  moves  1" in text
+    if level == "pass":
+        assert not any("move-threshold" == f["rule"] for f in doc["findings"])
+        assert "over --" not in doc["churn"]["sentence"]
+        return
+    flag = "--fail-over-moves" if level == "fail" else "--warn-over-moves"
+    sentence = f"1 workload moves off the baseline, over {flag} 0"
+    assert doc["churn"]["sentence"] == sentence and sentence in doc["reasons"]
+    for out in (text, comment, github):
+        assert out.count(sentence) == 1  # a reason, said once
+    assert f"| move-threshold | {'❌ fail' if level == 'fail' else '⚠️ warn'} (1) |" in comment
+    assert f"::{'error' if verdict == 'fail' else 'warning'} title=planner check::" in github
+
+
+def test_move_threshold_waived_and_skipped_without_a_plan(estate):
+    w = waivers("w.yaml", {"rule": "move-threshold", "workload": "*", "reason": "planned re-homing (OPS-4)", "expires": TODAY})
+    result = check("inv.yaml", "--baseline", "base/plan.json", "--fail-over-moves", "0", "--waivers", w, "--format", "json")
+    doc = as_json(result)
+    assert result.exit_code == 0 and [f["status"] for f in doc["findings"] if f["rule"] == "move-threshold"] == ["waived"]
+    bad = base_workloads()
+    bad[0]["pin"] = "az-sao"
+    inventory(Path("."), bad, name="pinned.yaml")
+    doc = as_json(check("pinned.yaml", "--baseline", "base/plan.json", "--fail-over-moves", "0", "--format", "json"))
+    assert doc["churn"]["level"] == "skipped" and "no plan" in doc["churn"]["sentence"]
+    assert run("check", "inv.yaml", "--baseline", "base/plan.json", "--warn-over-moves", "-1", "--quiet").exit_code == 2
+
+
+def test_passing_rules_collapse_and_each_sentence_is_said_once(estate):
+    result = check("base.yaml", "--baseline", "base/plan.json", "--format", "markdown")
+    assert result.exit_code == 0
+    assert "✅ 15 rules pass: pin, allowed-kinds," in result.stdout and "| Rule | Result |" not in result.stdout
+    args = ("inv.yaml", "--baseline", "base/plan.json", "--warn-over", "5%")
+    sentence = "horizon cost +€638.00 (+26.76%) is over --warn-over 5%"
+    for fmt, said in (("markdown", sentence), ("text", sentence), ("github", sentence.replace("%", "%25"))):
+        out = check(*args, "--format", fmt).stdout
+        assert out.count(said) == 1, fmt
+    comment = check(*args, "--format", "markdown").stdout
+    assert "| cost-threshold | ⚠️ warn (1) |" in comment and "| pin |" not in comment
+
+
+def test_annotations_are_one_short_line_with_the_nearest_fix(tmp_path, monkeypatch):
+    """A workload no site admits, in an estate of 25 sites: its problem lists every site; its annotation is one line of a
+    few hundred characters naming the rule, the nearest fix and where the full text is."""
+    monkeypatch.chdir(tmp_path)
+    sites = copy.deepcopy(BASE["sites"]) + [
+        {"id": f"az-br-{i:02d}", "kind": "azure", "zone": "sao-paulo",
+         "cost": {"vcpu_month": 8.0 + i, "memory_gb_month": 1.0, "storage_gb_month": 0.05, "egress_gb": 0.1}} for i in range(22)]
+    inventory(Path("."), base_workloads(), name="base.yaml", sites=sites)
+    baseline("base.yaml", "base/plan.json")
+    bad = base_workloads()
+    bad[0]["pin"] = "az-br-07"  # personal-eu data pinned to Brazil
+    inventory(Path("."), bad, name="inv.yaml", sites=sites)
+    result = check("inv.yaml", "--baseline", "base/plan.json", "--format", "github", "--format", "json", "--output", "check.md")
+    github, _, body = result.stdout.partition("\n{")
+    doc = json.loads("{" + body)
+    problem = next(f for f in doc["findings"] if f["source"] == "plan")
+    assert len(problem["message"]) > 1000  # the full text, kept whole in JSON
+    line = next(x for x in github.splitlines() if "title=pin+residency" in x)
+    assert len(line) < 600
+    assert "Nearest fix: mad-dc1 breaks only pin for crm-db (crm-db is pinned to az-br-07); change that and crm-db can stay on mad-dc1" in line
+    assert line.endswith("Full text: check.md")
+    assert problem["fix"].startswith("mad-dc1 breaks only pin")
+    assert "mad-dc1 breaks only pin" in Path("check.md").read_text(encoding="utf-8")  # the comment shows the fix too
+
+
 # ------------------------------------------------------------------ stability
 
 def stability_estate(x_data: str) -> list[dict]:
@@ -351,7 +523,7 @@ def test_annotation_escaping():
     f = Finding("residency", "w:1", "s,2", "error", "100% bad\nreally, truly: bad", "verify", "inv/a,b:c.yaml", 7)
     r = CheckResult("fail", ("x",), (f,), "inv", "base.json", dt.date(2027, 1, 1), currency="EUR")
     first = render_github(r).splitlines()[0]
-    assert first == "::error file=inv/a%2Cb%3Ac.yaml,line=7,title=residency (new)::100%25 bad%0Areally, truly: bad"
+    assert first == "::error file=inv/a%2Cb%3Ac.yaml,line=7,title=residency (new)::100%25 bad really, truly: bad"  # one line
 
 
 def test_markdown_cells_are_inert():

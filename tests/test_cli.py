@@ -67,13 +67,31 @@ def test_validate_json(tmp_path):
     assert result.exit_code == 0 and json.loads(result.output)["workloads"] == 1
 
 
+def commands(group, path=("planner",)):
+    """Every leaf command of the CLI with its path: ("planner", "import", "rvtools"), cmd."""
+    import click
+
+    for name, cmd in sorted(group.commands.items()):
+        if isinstance(cmd, click.Group):
+            yield from commands(cmd, path + (name,))
+        else:
+            yield path + (name,), cmd
+
+
 def test_readme_documents_every_command_and_option():
+    """Every command and subcommand has a row in the README's commands table naming each of its options."""
     from pathlib import Path
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    for name, cmd in main.commands.items():
-        assert f"planner {name}" in readme, name
+    table = readme.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("`")[1]: line for line in table.splitlines() if line.startswith("| `planner ")}
+    for path, cmd in commands(main):
+        name = " ".join(path)
+        usage = next((u for u in rows if u == name or u.startswith(name + " ")), None)
+        assert usage is not None, f"no row for {name} in the README's commands table"
         for param in cmd.params:
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--") and opt != "--help":
-                    assert opt in readme, f"{name} {opt}"
+                    assert opt in usage, f"{name} {opt} missing from its commands-table row"
+    for opt in (o for p in main.params for o in p.opts if o.startswith("--")):
+        assert f"planner {opt}" in readme, opt

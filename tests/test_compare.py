@@ -87,9 +87,11 @@ def test_every_scenario_gets_a_folder_and_the_comparison_documents(run: tuple) -
     assert result.exit_code == 1, result.output  # one scenario has no plan
     assert sorted(p.name for p in out.iterdir()) == ["base", "cheap-fra", "close-mad", "comparison.html", "comparison.json",
                                                       "comparison.md", "impossible"]
+    reports = [f"{r}.{e}" for r in ("executive", "roadmap", "compliance") for e in ("html", "md")]
     for ident in ("base", "cheap-fra", "close-mad", "impossible"):
-        assert sorted(p.name for p in (out / ident).iterdir()) == sorted(
-            ["plan.json", *(f"{r}.{e}" for r in ("executive", "roadmap", "compliance") for e in ("html", "md"))])
+        names = sorted(p.name for p in (out / ident).iterdir())
+        assert set(names) - {"compliance-evidence.csv"} == {"plan.json", *reports}  # the evidence comes with a placed plan
+        assert ("compliance-evidence.csv" in names) == (ident != "impossible")
     assert "4 options compared, 3 with a plan; cheapest legal option: cheap-fra" in result.output
 
 

@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from helpers import BASE, inventory, sites_of
 from planner import load_inventory, make_plan, verify_plan
 from planner.solve import pool as pool_module
-from planner.solve.backends import Result
 from planner.cli import main
 from planner.costs import monthly_egress, monthly_run
 from planner.rules import violations
@@ -78,8 +77,10 @@ def test_baseline_keeps_equally_cheap_choices(tmp_path):
 def test_a_time_out_without_a_plan_is_unknown_not_infeasible(tmp_path, monkeypatch):
     wls, sites = competing_apps(0)
     path = inventory(tmp_path, wls, sites=sites, scenario=SCENARIO)
-    monkeypatch.setattr(pool_module, "highs_lp", lambda sub, time_limit=0: ("no-solution", None, 0.0))
-    monkeypatch.setattr(pool_module, "solve_mip", lambda sub, *a, **k: Result("no-solution", None, float("inf"), float("-inf")))
+    # The island solver sees its deadline passed before it starts: a time-out, whatever the machine's speed.
+    start = pool_module.IslandPool.__init__
+    monkeypatch.setattr(pool_module.IslandPool, "__init__",
+                        lambda self, core, backend, gap, deadline, workers: start(self, core, backend, gap, float("-inf"), workers))
     result = CliRunner().invoke(main, ["plan", str(path), "--out", str(tmp_path / "out"), "--no-reports", "--quiet"])
     assert result.exit_code == 1, result.output
     plan = (tmp_path / "out" / "plan.json").read_text()

@@ -67,7 +67,7 @@ def test_country_groups_unknown_and_cyclic(tmp_path):
 def test_norway_is_a_country_not_false(tmp_path):
     path = tmp_path / "no.yaml"
     doc = yaml.safe_dump({**{k: v for k, v in BASE.items() if k != "countries"}, "workloads": [workload("w1")]})
-    path.write_text(doc + "countries:\n  EEA: [ES, NO]\n")
+    path.write_text(doc + "countries:\n  EEA: [ES, NO]\n  EU: [ES, DE]\n")  # the policies name EU
     inv = load_inventory(path)
     assert "NO" in inv.countries["EEA"]
 

@@ -24,6 +24,8 @@ INPUT = "input"                  # an inventory problem (exit 2)
 BASELINE = "baseline"            # an unreadable baseline plan (exit 2)
 WAIVER_FILE = "waiver-file"      # a bad waivers file (exit 2)
 COST_THRESHOLD = "cost-threshold"  # the horizon cost rose more than --warn-over / --fail-over
+MOVE_THRESHOLD = "move-threshold"  # more workloads moved off the baseline than --warn-over-moves / --fail-over-moves
+THRESHOLDS = (COST_THRESHOLD, MOVE_THRESHOLD)
 WAIVER_EXPIRED = "waiver-expired"  # a waiver past its expiry: fails the check
 WAIVER_UNUSED = "waiver-unused"    # a current waiver that matched nothing: info
 
@@ -46,6 +48,11 @@ class Finding:
     waiver_expires: str = ""
     workload_ids: tuple[str, ...] = field(default=(), compare=False)  # every workload it is about (the id may name none)
     site_ids: tuple[str, ...] = field(default=(), compare=False)
+    fix: str = field(default="", compare=False)  # the nearest fix, in one sentence (planner.check.fixes)
+    # A rule the change would have broken on the baseline placement, kept by the re-plan moving these
+    # (workload, from site, to site); only on the baseline's side, so its status is "resolved".
+    averted: bool = field(default=False, compare=False)
+    kept_by: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
     @property
     def workloads(self) -> tuple[str, ...]:
@@ -70,6 +77,11 @@ class Finding:
         return self.active and self.severity == "error"
 
     @property
+    def stated_as_reason(self) -> bool:
+        """An active threshold finding: its sentence is one of the result's reasons, so renderers say it only there."""
+        return self.active and self.rule in THRESHOLDS
+
+    @property
     def sort_key(self) -> tuple:
         return (STATUSES.index(self.status), SEVERITIES.index(self.severity), self.rule, self.workload, self.site, self.message)
 
@@ -77,7 +89,9 @@ class Finding:
         return {"id": self.id, "rule": self.rule, "workload": self.workload, "site": self.site, "severity": self.severity,
                 "status": self.status, "message": self.message, "source": self.source, "file": self.file or None,
                 "line": self.line or None, "previous": self.previous or None,
-                "waiver": {"reason": self.waiver_reason, "expires": self.waiver_expires} if self.waiver_reason else None}
+                "waiver": {"reason": self.waiver_reason, "expires": self.waiver_expires} if self.waiver_reason else None,
+                "fix": self.fix or None,
+                "averted": {"moved": [{"workload": w, "from": a, "to": b} for w, a, b in self.kept_by]} if self.averted else None}
 
 
 def named(items: Iterable[str]) -> str:
@@ -141,4 +155,4 @@ def place(f: Finding, locate_workload, locate_site) -> Finding:  # noqa: ANN001 
     return replace(f, file=loc[0], line=loc[1]) if loc else f
 
 
-__all__ = ["Finding", "compare", "from_problem", "merge", "named", "place"]
+__all__ = ["COST_THRESHOLD", "MOVE_THRESHOLD", "THRESHOLDS", "Finding", "compare", "from_problem", "merge", "named", "place"]

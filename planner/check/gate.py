@@ -8,21 +8,27 @@ exit code.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Collection, Optional
+
+import numpy as np
 
 from ..catalog import CatalogError, load_catalog
-from ..diff import diff_plans
+from ..diff import Move, diff_plans
 from ..errors import InventoryError, PlanFileError
 from ..estate import Estate
 from ..load import load_inventory
 from ..pipeline import make_plan
 from ..plan import Plan, read_plan
+from ..rules import Rule
 from ..verify import verify_plan
-from .findings import BASELINE, COST_THRESHOLD, INPUT, WAIVER_FILE, Finding, compare, from_problem, place
+from .changes import workload_changes
+from .findings import BASELINE, COST_THRESHOLD, INPUT, MOVE_THRESHOLD, WAIVER_FILE, Finding, compare, from_problem, place
+from .fixes import nearest_fix
 from .locate import Locations
 from .result import CheckResult, decide
-from .thresholds import Threshold, evaluate
+from .thresholds import Threshold, evaluate, evaluate_moves
 from .waivers import Waiver, WaiverFileError, apply_waivers, load_waivers
 
 
@@ -33,6 +39,8 @@ def run_check(
     today: dt.date,
     warn_over: Optional[Threshold] = None,
     fail_over: Optional[Threshold] = None,
+    warn_over_moves: Optional[int] = None,
+    fail_over_moves: Optional[int] = None,
     waivers_path: Optional[Path] = None,
     catalog_path: Optional[Path] = None,
     backend: Optional[str] = None,
@@ -74,7 +82,7 @@ def run_check(
                 errors.append(Finding(INPUT, flag, "", "error", f"{flag} {th.text} is in {th.currency}, but the scenario's currency is "
                                       f"{inv.scenario.currency}; give the amount in {inv.scenario.currency} or as a percentage", "input"))
     common = dict(inventory=str(inventory), baseline=str(baseline), today=today, warn_over=warn_over, fail_over=fail_over,
-                  waivers=tuple(waivers),
+                  warn_over_moves=warn_over_moves, fail_over_moves=fail_over_moves, waivers=tuple(waivers),
                   waivers_file=str(waivers_path) if waivers_path is not None else None)
     if errors or inv is None or base is None:
         found = tuple(sorted(errors, key=lambda f: (f.file, f.line, f.sort_key)))
@@ -90,18 +98,17 @@ def run_check(
     say(f"re-planned: {new.status}; verifying and comparing with the baseline")
     verify = verify_plan(estate, new) if feasible else []
     d = diff_plans(base, new, estate)
-    moved_to = {m.workload: m.new_site for m in d.moves}
 
     current = [from_problem(p, "plan") for p in new.problems] if not feasible else []
     current += [from_problem(p, "verify") for p in verify]
     before = [from_problem(p, "plan") for p in base.problems]
     if feasible:
         current += [Finding(c.rule, c.workload, c.site, "error", c.message, "compliance") for c in d.compliance if c.change == "new"]
-        for c in d.compliance:
-            if c.change == "resolved":
-                where = moved_to.get(c.workload)
-                fix = f" (the re-plan moves {c.workload} to {where})" if where else ""
-                before.append(Finding(c.rule, c.workload, c.site, "error", f"the baseline placement breaks {c.rule}: {c.message}{fix}", "compliance"))
+        # The baseline keeps every rule under its own inventory, so a rule its placement breaks under the
+        # new one is a rule the change would have broken; the re-plan's moves kept it.
+        kept = [c for c in d.compliance if c.change == "resolved"]
+        ends = dependency_ends(estate, {c.workload for c in kept if c.rule == Rule.DEPENDENCY_LATENCY.value})
+        before += [averted(c.rule, c.workload, c.site, c.message, d.relocated, ends.get(c.workload, set())) for c in kept]
     findings = compare(before, current)
 
     if not feasible:
@@ -112,16 +119,65 @@ def run_check(
         cost = evaluate(base.totals["horizon_cost"], new.totals["horizon_cost"], warn_over, fail_over, inv.scenario.currency)
     if cost.level in ("warn", "fail"):
         findings.append(Finding(COST_THRESHOLD, "", "", "error" if cost.level == "fail" else "warning", cost.sentence, "threshold"))
+    moved = len(d.relocated) if feasible else 0
+    if not feasible:
+        churn = evaluate_moves(0, warn_over_moves, fail_over_moves, "the re-plan has no plan")
+    elif not base.has_plan:
+        churn = evaluate_moves(0, warn_over_moves, fail_over_moves, "the baseline plan is infeasible, so nothing can move off it")
+    else:
+        churn = evaluate_moves(moved, warn_over_moves, fail_over_moves)
+    if churn.level in ("warn", "fail"):
+        findings.append(Finding(MOVE_THRESHOLD, "", "", "error" if churn.level == "fail" else "warning", churn.sentence, "threshold"))
     findings = apply_waivers(findings, waivers, today)
     where = Locations(inventory)
     findings = sorted((place(f, where.workload, where.site) for f in findings), key=lambda f: f.sort_key)
-    verdict, reasons = decide(findings, new.status, cost)
+    findings = [replace(f, fix=nearest_fix(f, estate)) for f in findings]
+    verdict, reasons = decide(findings, new.status, cost, churn)
+    changes = workload_changes(base, new, (f for f in findings if f.averted), inv.scenario.horizon_months) if feasible else ()
     notes = []
     if base.inventory_sha256 == inv.sha256:
         notes.append("the baseline was planned from this very inventory")
     return CheckResult(verdict, reasons, tuple(findings), currency=inv.scenario.currency, horizon_months=inv.scenario.horizon_months,
-                       diff=d, status_baseline=base.status, status_new=new.status, cost=cost, workloads=len(inv.workloads),
-                       notes=tuple(notes), **common)
+                       diff=d, status_baseline=base.status, status_new=new.status, cost=cost, churn=churn, changes=changes,
+                       workloads=len(inv.workloads), notes=tuple(notes), **common)
 
 
-__all__ = ["run_check"]
+MAX_KEPT_NAMED = 3  # moves named in an averted finding's sentence (the finding's kept_by lists them all)
+
+
+def averted(rule: str, workload: str, site: str, message: str, relocated: tuple[Move, ...],
+            ends: Collection[str] = ()) -> Finding:
+    """The baseline-side finding for a rule the change would have broken, with the moves that kept it.
+
+    Those are the finding's own workload's move, and the moves that rule displaced: the other
+    ends of a dependency (`ends`), or off the finding's site for a site-wide rule (capacity,
+    anti-affinity).
+    """
+    kept = tuple((m.workload, m.old_site or "", m.new_site or "") for m in relocated
+                 if m.workload == workload or (m.rule == rule and (m.workload in ends if ends else m.old_site == site)))
+    who = f" for {workload}" if workload else ""
+    named = ", ".join(f"{w} to {b}" for w, _, b in kept[:MAX_KEPT_NAMED])
+    more = f" and {len(kept) - MAX_KEPT_NAMED} more" if len(kept) > MAX_KEPT_NAMED else ""
+    kept_how = f"the re-plan moved {named}{more} to keep it" if kept else "the re-plan's placement keeps it"
+    text = f"the change would have broken {rule}{who} on {site} ({message}); {kept_how}"
+    return Finding(rule, workload, site, "error", text, "compliance", averted=True, kept_by=kept)
+
+
+def dependency_ends(estate: Estate, wids: set[str]) -> dict[str, set[str]]:
+    """For each of `wids`, the workloads it depends on and those depending on it (one pass over the dependencies)."""
+    if not wids:
+        return {}
+    t = estate.table
+    rows = np.array(sorted(estate.workload_index[w] for w in wids if w in estate.workload_index), dtype=np.int64)
+    src, dst = t.deps.src, t.deps.dst
+    out: dict[str, set[str]] = {w: set() for w in wids}
+    for k in np.nonzero(np.isin(src, rows) | np.isin(dst, rows))[0].tolist():
+        a, b = t.ids[int(src[k])], t.ids[int(dst[k])]
+        if a in out:
+            out[a].add(b)
+        if b in out:
+            out[b].add(a)
+    return out
+
+
+__all__ = ["averted", "dependency_ends", "run_check"]

@@ -1,11 +1,14 @@
 """Renderers of a :class:`CheckResult`: text, json, markdown, junit and github. Each is a pure function of it.
 
-Every list is sorted before it is rendered or truncated, and every output but JSON ends
-with the result's one-line summary. Nothing depends on the clock or the working folder,
-so the same result renders to the same bytes (the golden-file tests rely on it). Text from
-the inventory, the baseline and the waivers file is untrusted: each renderer escapes it
-with :mod:`planner.untrusted` for its format, so no output (printed in a CI log, posted as a
-PR comment) carries a live workflow command, mention, link or markup.
+Every output leads with what changed (the headline, the reasons, the changed workloads and
+the rules the change would have broken), then the moves, totals and thresholds; rules that
+pass collapse into one line, and a sentence is said once: a threshold's sentence is a reason,
+so it is not repeated as a finding. Every list is sorted before it is rendered or truncated,
+and every output but JSON ends with a one-line summary. Nothing depends on the clock or the
+working folder, so the same result renders to the same bytes (the golden-file tests rely on
+it). Text from the inventory, the baseline and the waivers file is untrusted: each renderer
+escapes it with :mod:`planner.untrusted` for its format, so no output (printed in a CI log,
+posted as a PR comment) carries a live workflow command, mention, link or markup.
 """
 
 from __future__ import annotations
@@ -17,18 +20,22 @@ from typing import Any, Callable, Optional
 from ..plan import NO_PLAN
 from ..rules import Rule
 from ..untrusted import json_text, markdown, one_line, terminal, workflow_data, workflow_property, xml_text
-from .findings import COST_THRESHOLD, WAIVER_EXPIRED, WAIVER_UNUSED, Finding
+from .findings import COST_THRESHOLD, MOVE_THRESHOLD, THRESHOLDS, WAIVER_EXPIRED, WAIVER_UNUSED, Finding
 from .result import CHECK_FORMAT, CheckResult
 
 FORMATS = ("text", "json", "markdown", "junit", "github")
 MAX_MOVE_ROWS = 50  # a PR comment holds at most 65,536 characters
+MAX_CHANGE_ROWS = 50
 MAX_FINDING_ROWS = 100
+MAX_TEXT_ROWS = 200  # changed workloads and moves in the text output (a CI log); JSON has them all
+MAX_ANNOTATION = 200  # characters of a finding's statement in a GitHub annotation (the fix and the pointer follow)
 _TOTAL_LABELS = {"horizon_cost": "Horizon cost", "monthly_run_cost": "Monthly run", "one_time_cost": "One-time",
                  "monthly_egress_cost": "Monthly egress", "stay_put_monthly_run_cost": "Stay-put monthly run"}
 _VERDICT_MD = {"pass": "✅ planner check passed", "warn": "⚠️ planner check passed with warnings",
                "fail": "❌ planner check failed", "error": "🛑 planner check: bad input"}
 _STATUS_MD = {"new": "❌ new", "changed": "❌ changed", "unchanged": "❌ still failing", "waived": "⚪ waived",
               "resolved": "✅ resolved"}
+_LEVEL_MD = {"fail": "❌", "warn": "⚠️"}
 
 
 def render(result: CheckResult, fmt: str) -> str:
@@ -45,6 +52,10 @@ def _subject(f: Finding) -> str:
     return f"{who} on {f.site}" if f.site else who
 
 
+def _status(f: Finding) -> str:
+    return "kept" if f.averted else f.status
+
+
 def _totals(r: CheckResult) -> list[tuple[str, float, float, float, Optional[float]]]:
     if r.diff is None or r.status_new in NO_PLAN:  # no plan, no totals to compare
         return []
@@ -59,8 +70,38 @@ def _pct(ratio: Optional[float]) -> str:
 def _moves_line(r: CheckResult) -> str:
     n = len(r.moves)
     why = ", ".join(f"{k} {v}" for k, v in r.moves_by_reason.items())
-    return f"{n} workload{'s' if n != 1 else ''} move{'s' if n == 1 else ''} off the baseline" + (f" ({why})" if why else "") + \
-        f", {len(r.added)} added, {len(r.removed)} removed"
+    return f"{n} workload{'s' if n != 1 else ''} move{'s' if n == 1 else ''} off the baseline" + (f" ({why})" if why else "")
+
+
+def _listed(r: CheckResult) -> list[Finding]:
+    """The findings a detailed list shows: not those said already (a threshold's sentence is a reason; a kept rule has its own section)."""
+    return [f for f in r.findings if not f.stated_as_reason and not f.averted]
+
+
+def _changes_note(r: CheckResult) -> str:
+    return f"own run cost over {r.horizon_months} months plus one-time cost, against the baseline; egress is in the totals"
+
+
+def _thresholds(r: CheckResult) -> list[tuple[str, str, str, str]]:
+    """(what, value, limits, level) for the cost and the churn thresholds."""
+    rows = []
+    for name, check, warn, fail, value in (
+            ("cost", r.cost, r.warn_over.text if r.warn_over else None, r.fail_over.text if r.fail_over else None,
+             r.cost_change()),
+            ("moves", r.churn, r.warn_over_moves, r.fail_over_moves, str(r.churn.moved) if r.churn else "")):
+        if check is None:
+            continue
+        limits = ", ".join(f"{flag} {v}" for flag, v in ((f"--warn-over{'-moves' if name == 'moves' else ''}", warn),
+                                                         (f"--fail-over{'-moves' if name == 'moves' else ''}", fail)) if v is not None)
+        level = check.level if check.level != "skipped" else check.sentence
+        rows.append((name, value or "—", limits or "none set", level))
+    return rows
+
+
+def _table(rows: list[tuple[str, ...]], right: tuple[int, ...] = ()) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(row)).rstrip()
+            for row in rows]
 
 
 # ---------------------------------------------------------------- text
@@ -75,29 +116,40 @@ def render_text(r: CheckResult) -> str:
         return terminal("\n".join(lines + ["", t(r.summary())]) + "\n")
     lines.append(f"re-plan: {t(r.status_new)} (baseline: {t(r.status_baseline)}); {r.workloads} workloads; today {r.today.isoformat()}")
     lines += ["", t(r.headline())]
-    if r.cost is not None:
-        lines.append(f"cost: {t(r.cost.sentence)}")
+    if r.changes:
+        lines += ["", f"changed workloads ({len(r.changes)}; {_changes_note(r)}):"]
+        rows = [("workload", "change", "site", "monthly", "horizon")]
+        rows += [(t(c.workload), t(c.what), t(c.where), r.money(c.monthly_delta, signed=True), r.money(c.horizon_delta, signed=True))
+                 for c in r.changes[:MAX_TEXT_ROWS]]
+        lines += _table(rows, right=(3, 4))
+        if len(r.changes) > MAX_TEXT_ROWS:
+            lines.append(f"  ... {len(r.changes) - MAX_TEXT_ROWS} more (see the JSON output)")
+    if r.averted:
+        lines += ["", "kept by the re-plan:"] + [f"  {t(f.message)}" for f in r.averted]
+    if r.status_new not in NO_PLAN:
+        lines += ["", f"moves: {t(_moves_line(r))}"]
+        for m in r.moves[:MAX_TEXT_ROWS]:
+            lines.append(f"  {t(m.workload)}: {t(m.old_site)} -> {t(m.new_site)} ({r.money(m.monthly_cost_delta, signed=True)}/month): {t(m.reason)}")
+        if len(r.moves) > MAX_TEXT_ROWS:
+            lines.append(f"  ... {len(r.moves) - MAX_TEXT_ROWS} more (see the JSON output)")
     rows = _totals(r)
     if rows:
         table = [("total", "baseline", "new", "delta")] + [(t(k), r.money(a), r.money(b), r.money(c, signed=True) + _pct(q)) for k, a, b, c, q in rows]
-        widths = [max(len(row[i]) for row in table) for i in range(4)]
-        lines += ["", "totals:"] + ["  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)).rstrip() for row in table]
-    if r.status_new not in NO_PLAN:
-        lines += ["", f"stability: {t(_moves_line(r))}"]
-        for m in r.moves:
-            lines.append(f"  {t(m.workload)}: {t(m.old_site)} -> {t(m.new_site)} ({r.money(m.monthly_cost_delta, signed=True)}/month): {t(m.reason)}")
-        if r.added:
-            lines.append(f"  added: {t(', '.join(r.added))}")
-        if r.removed:
-            lines.append(f"  removed: {t(', '.join(r.removed))}")
-    lines += ["", f"findings ({len(r.findings)}):" if r.findings else "findings: none"]
-    for f in r.findings:
+        lines += ["", "totals:"] + _table(table, right=(1, 2, 3))
+    th = _thresholds(r)
+    if th:
+        lines += ["", "thresholds:"] + _table([(name, value, limits + ":", t(level)) for name, value, limits, level in th])
+    listed = _listed(r)
+    lines += ["", f"findings ({len(listed)}):" if listed else ("findings: none besides the above" if r.findings else "findings: none")]
+    for f in listed:
         lines.append(f"  {f.status.upper():9} {f.severity:7} {t(f.id)}" + (f"  {t(_where(f))}" if _where(f) else ""))
         lines.append(f"            {t(f.message)}")
         if f.status == "changed":
             lines.append(f"            (was: {t(f.previous)})")
         if f.status == "waived":
             lines.append(f"            waived until {t(f.waiver_expires)}: {t(f.waiver_reason)}")
+        if f.fix:
+            lines.append(f"            nearest fix: {t(f.fix)}")
     lines += [f"note: {t(n)}" for n in r.notes]
     return terminal("\n".join(lines + ["", t(r.summary())]) + "\n")
 
@@ -108,7 +160,7 @@ def to_json(r: CheckResult) -> dict[str, Any]:
     """The versioned JSON document (`hybrid-migration-check/1`); readers ignore keys they do not know."""
     counts = {s: r.count(status=s) for s in ("new", "changed", "unchanged", "waived", "resolved")}
     counts.update({"findings": len(r.findings), "errors": r.count(severity="error"), "warnings": r.count(severity="warning"),
-                   "blocking": sum(f.blocking for f in r.findings)})
+                   "blocking": sum(f.blocking for f in r.findings), "averted": len(r.averted), "changed_workloads": len(r.changes)})
     stability = None
     if r.diff is not None and r.status_new not in (None, *NO_PLAN):
         stability = {"moved": len(r.moves), "added": list(r.added), "removed": list(r.removed), "by_reason": r.moves_by_reason,
@@ -126,10 +178,13 @@ def to_json(r: CheckResult) -> dict[str, Any]:
         "currency": r.currency,
         "horizon_months": r.horizon_months,
         "status": {"baseline": r.status_baseline, "new": r.status_new},
-        "thresholds": {"warn_over": r.warn_over.text if r.warn_over else None, "fail_over": r.fail_over.text if r.fail_over else None},
+        "thresholds": {"warn_over": r.warn_over.text if r.warn_over else None, "fail_over": r.fail_over.text if r.fail_over else None,
+                       "warn_over_moves": r.warn_over_moves, "fail_over_moves": r.fail_over_moves},
         "cost": r.cost.to_json(r.currency) if r.cost is not None else None,
+        "churn": r.churn.to_json() if r.churn is not None else None,
         "totals": {k: {"baseline": round(a, 2) + 0.0, "new": round(b, 2) + 0.0, "delta": c,
                        "ratio": None if q is None else round(q, 6) + 0.0} for k, a, b, c, q in _totals(r)},
+        "changes": [c.to_json() for c in r.changes],
         "stability": stability,
         "counts": counts,
         "findings": [f.to_json() for f in r.findings],
@@ -152,8 +207,8 @@ MAX_CELL = 600  # characters of a finding's message in a table cell (the JSON ou
 md = markdown
 
 
-def _policy_rows(r: CheckResult) -> list[tuple[str, str, str]]:
-    """(rule, result, detail) per hard rule and per gate rule in play."""
+def _policy_rows(r: CheckResult) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """The rules that pass, and (rule, result, detail) for each that does not, over the hard rules and the gate's rules in play."""
     by_rule: dict[str, list[Finding]] = {}
     for f in r.findings:
         for part in f.rule.split("+"):
@@ -161,15 +216,17 @@ def _policy_rows(r: CheckResult) -> list[tuple[str, str, str]]:
     names = [rule.value for rule in Rule]
     if r.warn_over or r.fail_over:
         names.append(COST_THRESHOLD)
+    if r.warn_over_moves is not None or r.fail_over_moves is not None:
+        names.append(MOVE_THRESHOLD)
     names += sorted(k for k in by_rule if k not in names and k not in (WAIVER_UNUSED,))
-    rows = []
+    passing, rows = [], []
     for name in names:
         fs = by_rule.get(name, [])
         failing = sum(f.blocking for f in fs)
         warning = sum(f.active and f.severity == "warning" for f in fs)
         waived = sum(f.status == "waived" for f in fs)
-        resolved = sum(f.status == "resolved" for f in fs)
-        if name == COST_THRESHOLD and r.cost is not None and r.cost.level == "skipped" and not fs:
+        check = {COST_THRESHOLD: r.cost, MOVE_THRESHOLD: r.churn}.get(name)
+        if check is not None and check.level == "skipped" and not fs:
             result = "➖ not applied"
         elif failing:
             result = f"❌ fail ({failing})"
@@ -178,34 +235,52 @@ def _policy_rows(r: CheckResult) -> list[tuple[str, str, str]]:
         elif waived:
             result = f"⚪ waived ({waived})"
         else:
-            result = "✅ pass"
-        detail = ", ".join(x for x in (f"{resolved} resolved" if resolved else "", f"{waived} waived" if waived and failing + warning else "") if x)
-        if name == COST_THRESHOLD and r.cost is not None and not detail:
-            detail = r.cost.sentence
+            passing.append(name)
+            continue
+        if check is not None:  # its sentence is a reason above, or says why it was not applied
+            detail = check.sentence if check.level == "skipped" else "see above"
+        else:
+            detail = f"{waived} waived" if waived and failing + warning else ""
         rows.append((name, result, detail))
-    return rows
+    return passing, rows
+
+
+def _reason_md(r: CheckResult, reason: str) -> str:
+    icon = _LEVEL_MD.get(r.verdict, "")
+    return f"- {icon} {md(reason)}" if icon else f"- {md(reason)}"
 
 
 def render_markdown(r: CheckResult) -> str:
-    """A pull-request comment in Infracost's shape: headline, totals table, details, policy section; ends with the summary."""
+    """A pull-request comment in Infracost's shape: what changed first, passes collapsed, each sentence once."""
     out = [f"## {_VERDICT_MD[r.verdict]}", "", f"**{'' if r.verdict == 'error' else '💰 '}{md(r.headline())}**", ""]
-    if r.reasons and r.verdict != "error":
-        out += [f"- {md(x)}" for x in r.reasons] + [""]
     if r.verdict == "error":
         out += ["| Where | Problem |", "| --- | --- |"]
         out += [f"| {md(_where(f)) or '—'} | {md(f.message)} |" for f in r.findings[:MAX_FINDING_ROWS]]
         if len(r.findings) > MAX_FINDING_ROWS:
             out.append(f"| … | {len(r.findings) - MAX_FINDING_ROWS} more (see the JSON output) |")
-        out += ["", f"<sub>{md(r.summary())}</sub>", ""]
+        out += ["", f"<sub>{md(r.tally())}</sub>", ""]
         return "\n".join(out)
+    if r.reasons:
+        out += [_reason_md(r, x) for x in r.reasons] + [""]
+    if r.changes:
+        out += ["### Changed workloads", "", f"| Workload | Change | Site | Monthly | Over {r.horizon_months} months |",
+                "| --- | --- | --- | ---: | ---: |"]
+        out += [f"| {md(c.workload)} | {md(c.what)} | {md(c.where.replace(' -> ', ' → '))} | {md(r.money(c.monthly_delta, signed=True))} | "
+                f"{md(r.money(c.horizon_delta, signed=True))} |" for c in r.changes[:MAX_CHANGE_ROWS]]
+        if len(r.changes) > MAX_CHANGE_ROWS:
+            out.append(f"| … | {len(r.changes) - MAX_CHANGE_ROWS} more (see the JSON output) | | | |")
+        out += ["", f"<sub>{md(_changes_note(r)[0].upper() + _changes_note(r)[1:])}.</sub>", ""]
+    if r.averted:
+        out += [f"🛡️ {md(f.message[0].upper() + f.message[1:])}." for f in r.averted[:MAX_FINDING_ROWS]]
+        if len(r.averted) > MAX_FINDING_ROWS:
+            out.append(f"… and {len(r.averted) - MAX_FINDING_ROWS} more (see the JSON output).")
+        out.append("")
     rows = _totals(r)
     if rows:
         out += [f"| {md(r.currency or 'Total')} | Baseline | This change | Delta |", "| --- | ---: | ---: | ---: |"]
         out += [f"| {_TOTAL_LABELS.get(k, md(k))} | {md(r.money(a))} | {md(r.money(b))} | {md(r.money(c, signed=True) + _pct(q))} |"
                 for k, a, b, c, q in rows]
         out.append("")
-    if r.cost is not None:
-        out += [f"Cost: {md(r.cost.sentence)}.", ""]
     if r.status_new not in NO_PLAN:
         out += [f"<details><summary>{md(_moves_line(r))}</summary>", ""]
         if r.moves:
@@ -216,31 +291,34 @@ def render_markdown(r: CheckResult) -> str:
                 out.append(f"| … | | | | {len(r.moves) - MAX_MOVE_ROWS} more (see the JSON output) |")
         else:
             out.append("Every workload stays where the baseline put it.")
-        if r.added:
-            out += ["", f"Added: {md(', '.join(r.added))}"]
-        if r.removed:
-            out += ["", f"Removed: {md(', '.join(r.removed))}"]
         out += ["", "</details>", ""]
-    out += ["### Policy", ""]
-    out += ["| Rule | Result | Detail |", "| --- | --- | --- |"]
-    out += [f"| {md(name)} | {result} | {md(detail)} |" for name, result, detail in _policy_rows(r)]
-    out.append("")
-    if r.findings:
-        out += [f"<details><summary>{len(r.findings)} finding{'s' if len(r.findings) != 1 else ''} "
-                f"({r.count(status='new')} new, {r.count(status='changed')} changed, {r.count(status='resolved')} resolved, "
-                f"{r.count(status='waived')} waived)</summary>", ""]
-        out += ["| Status | Severity | Rule | Subject | Finding |", "| --- | --- | --- | --- | --- |"]
-        for f in r.findings[:MAX_FINDING_ROWS]:
+    passing, failing = _policy_rows(r)
+    out += ["### Policies", ""]
+    if passing:
+        n = f"{len(passing)} rule{'s' if len(passing) != 1 else ''}"
+        verb = "pass" if r.status_new not in NO_PLAN else "are not among the reasons there is no plan"
+        out += [f"✅ {n} {verb}: {md(', '.join(passing))}", ""]
+    if failing:
+        out += ["| Rule | Result | Detail |", "| --- | --- | --- |"]
+        out += [f"| {md(name)} | {result} | {md(detail)} |" for name, result, detail in failing]
+        out.append("")
+    listed = _listed(r)
+    if listed:
+        counts = ", ".join(f"{n} {s}" for s in ("new", "changed", "unchanged", "resolved", "waived")
+                           if (n := sum(f.status == s for f in listed)))
+        out += [f"<details><summary>{len(listed)} finding{'s' if len(listed) != 1 else ''} ({counts})</summary>", ""]
+        out += ["| Status | Rule | Subject | Finding | Nearest fix |", "| --- | --- | --- | --- | --- |"]
+        for f in listed[:MAX_FINDING_ROWS]:
             status = _STATUS_MD.get(f.status, f.status) if f.severity == "error" or f.status in ("waived", "resolved") else \
                 ("⚠️ " if f.severity == "warning" else "ℹ️ ") + f.status
             text = f.message + (f" (waived until {f.waiver_expires}: {f.waiver_reason})" if f.status == "waived" else "")
             text += f" (was: {f.previous})" if f.status == "changed" else ""
             where = f" ({_where(f)})" if _where(f) else ""
-            out.append(f"| {status} | {f.severity} | {md(f.rule)} | {md(_subject(f) + where)} | {md(text, MAX_CELL)} |")
-        if len(r.findings) > MAX_FINDING_ROWS:
-            out.append(f"| … | | | | {len(r.findings) - MAX_FINDING_ROWS} more (see the JSON output) |")
+            out.append(f"| {status} | {md(f.rule)} | {md(_subject(f) + where)} | {md(text, MAX_CELL)} | {md(f.fix, MAX_CELL)} |")
+        if len(listed) > MAX_FINDING_ROWS:
+            out.append(f"| … | | | {len(listed) - MAX_FINDING_ROWS} more (see the JSON output) | |")
         out += ["", "</details>", ""]
-    out += [f"<sub>{md(r.summary())}</sub>", ""]
+    out += [f"<sub>{md(r.tally())}</sub>", ""]
     return "\n".join(out)
 
 
@@ -288,26 +366,32 @@ def render_junit(r: CheckResult) -> str:
     verify = [f for f in r.findings if f.source in ("verify", "compliance") and f.blocking]
     case(steps, "the plan keeps every hard rule and total", skipped=not_run or ("not run: no plan" if r.status_new in NO_PLAN else ""),
          failure="\n".join(f"[{f.rule}] {f.message}" for f in verify), ftype="verify")
-    if r.cost is None or r.cost.level == "skipped":
-        case(steps, "the horizon cost is within the thresholds", skipped=not_run or (r.cost.sentence if r.cost else ""))
-    else:
-        waived = any(f.rule == COST_THRESHOLD and f.status == "waived" for f in r.findings)
-        case(steps, "the horizon cost is within the thresholds", failure=r.cost.sentence if r.cost.level == "fail" and not waived else "",
-             ftype=COST_THRESHOLD, out="" if r.cost.level == "fail" and not waived else r.cost.sentence + (" (waived)" if waived else ""))
+    for name, check, rule in (("the horizon cost is within the thresholds", r.cost, COST_THRESHOLD),
+                              ("the moves off the baseline are within the thresholds", r.churn, MOVE_THRESHOLD)):
+        if check is None or check.level == "skipped":
+            case(steps, name, skipped=not_run or (check.sentence if check else ""))
+            continue
+        waived = any(f.rule == rule and f.status == "waived" for f in r.findings)
+        failed = check.level == "fail" and not waived
+        case(steps, name, failure=check.sentence if failed else "", ftype=rule,
+             out="" if failed else check.sentence + (" (waived)" if waived else ""))
     if r.waivers:
         expired = [f for f in r.findings if f.rule == WAIVER_EXPIRED]
         case(steps, "the waivers are current", failure="\n".join(f.message for f in expired), ftype=WAIVER_EXPIRED)
     if not bad:
         for f in r.findings:
-            if f.rule == COST_THRESHOLD:
-                continue  # the threshold step above says it
-            name = f"{_subject(f)} [{f.status}]"
+            if f.rule in THRESHOLDS:
+                continue  # the threshold steps above say it
+            name = f"{_subject(f)} [{_status(f)}]"
+            fix = f"\nnearest fix: {f.fix}" if f.fix else ""
             if f.blocking:
-                case(f"{steps}.{f.rule}", name, failure=f.message, ftype=f.rule, file=f.file, line=f.line)
+                case(f"{steps}.{f.rule}", name, failure=f.message + fix, ftype=f.rule, file=f.file, line=f.line)
             elif f.status == "waived":
                 case(f"{steps}.{f.rule}", name, skipped=f"waived until {f.waiver_expires}: {f.waiver_reason}", out=f.message, file=f.file, line=f.line)
+            elif f.status == "resolved":
+                case(f"{steps}.{f.rule}", name, out=f.message, file=f.file, line=f.line)
             else:
-                case(f"{steps}.{f.rule}", name, out=f"{f.severity}: {f.message}", file=f.file, line=f.line)
+                case(f"{steps}.{f.rule}", name, out=f"{f.severity}: {f.message}{fix}", file=f.file, line=f.line)
     failures = sum(c.find("failure") is not None for c in cases)
     skipped = sum(c.find("skipped") is not None for c in cases)
     attrs = {"name": "planner check", "tests": str(len(cases)), "failures": str(failures), "errors": "0", "skipped": str(skipped)}
@@ -328,10 +412,41 @@ escape_data = workflow_data
 escape_property = workflow_property
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, ending in `…` when cut."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
+
+
+def _statement(f: Finding) -> str:
+    """What is wrong, in one short clause: the first part of the message (merged messages and detail lists dropped)."""
+    head = f.message.split(" | ")[0]
+    head = re.split(r"(?<=[a-z0-9)\]])\. (?=[A-Za-z])", head, maxsplit=1)[0]
+    return clip(head, MAX_ANNOTATION)
+
+
+def annotation(f: Finding, full_text: str) -> str:
+    """One line: the rule's statement, the nearest fix and where the full text is (a few hundred characters at most)."""
+    text = _statement(f)
+    if f.status == "waived":
+        text += f" [waived until {f.waiver_expires}: {clip(f.waiver_reason, 80)}]"
+    if f.fix:
+        text += f". Nearest fix: {clip(f.fix, MAX_ANNOTATION)}"
+    if full_text and text != f.message:
+        text += f". Full text: {full_text}"
+    return text
+
+
 def render_github(r: CheckResult) -> str:
-    """GitHub Actions workflow commands: one annotation per finding at its inventory line, then the summary as a notice."""
+    """GitHub Actions workflow commands: one short annotation per finding at its inventory line, then the summary."""
     lines = []
     for f in r.findings:
+        if f.stated_as_reason:
+            continue  # the summary annotation says it
         if f.blocking:
             level = "error"
         elif f.active and f.severity == "warning":
@@ -343,11 +458,8 @@ def render_github(r: CheckResult) -> str:
             props.append(f"file={escape_property(f.file)}")
             if f.line:
                 props.append(f"line={f.line}")
-        props.append(f"title={escape_property(f'{f.rule} ({f.status})')}")
-        text = f.message
-        if f.status == "waived":
-            text += f" [waived until {f.waiver_expires}: {f.waiver_reason}]"
-        lines.append(f"::{level} {','.join(props)}::{escape_data(text)}")
+        props.append(f"title={escape_property(f'{f.rule} ({_status(f)})')}")
+        lines.append(f"::{level} {','.join(props)}::{escape_data(annotation(f, r.full_text))}")
     level = {"pass": "notice", "warn": "warning", "fail": "error", "error": "error"}[r.verdict]
     lines.append(f"::{level} title=planner check::{escape_data(r.summary())}")
     return "\n".join(lines) + "\n"
@@ -357,5 +469,5 @@ _RENDERERS: dict[str, Callable[[CheckResult], str]] = {
     "text": render_text, "json": render_json, "markdown": render_markdown, "junit": render_junit, "github": render_github,
 }
 
-__all__ = ["FORMATS", "escape_data", "escape_property", "render", "render_github", "render_json", "render_junit",
-           "render_markdown", "render_text", "to_json"]
+__all__ = ["FORMATS", "annotation", "clip", "escape_data", "escape_property", "render", "render_github", "render_json",
+           "render_junit", "render_markdown", "render_text", "to_json"]

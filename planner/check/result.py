@@ -9,8 +9,9 @@ from typing import Optional
 
 from ..plan import NO_PLAN
 from ..diff import Move, PlanDiff, money
-from .findings import COST_THRESHOLD, WAIVER_EXPIRED, Finding
-from .thresholds import CostCheck, Threshold
+from .changes import WorkloadChange
+from .findings import COST_THRESHOLD, MOVE_THRESHOLD, WAIVER_EXPIRED, Finding
+from .thresholds import CostCheck, MoveCheck, Threshold
 from .waivers import Waiver
 
 CHECK_FORMAT = "hybrid-migration-check/1"
@@ -35,10 +36,15 @@ class CheckResult:
     cost: Optional[CostCheck] = None
     warn_over: Optional[Threshold] = None
     fail_over: Optional[Threshold] = None
+    churn: Optional[MoveCheck] = None
+    warn_over_moves: Optional[int] = None
+    fail_over_moves: Optional[int] = None
+    changes: tuple[WorkloadChange, ...] = ()  # the changed workloads, largest own cost delta first
     waivers: tuple[Waiver, ...] = ()
     waivers_file: Optional[str] = None
     workloads: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    full_text: str = ""  # where a reader finds every finding in full (a one-line annotation points there)
 
     @property
     def exit_code(self) -> int:
@@ -66,6 +72,18 @@ class CheckResult:
 
     def count(self, status: Optional[str] = None, severity: Optional[str] = None) -> int:
         return sum((status is None or f.status == status) and (severity is None or f.severity == severity) for f in self.findings)
+
+    @property
+    def averted(self) -> tuple[Finding, ...]:
+        """Rules the change would have broken on the baseline placement, kept by the re-plan's moves."""
+        return tuple(f for f in self.findings if f.averted)
+
+    def counts_text(self) -> str:
+        """`2 new, 1 kept by the re-plan`: the findings by status, averted ones apart from the resolved."""
+        kept = len(self.averted)
+        parts = [(self.count(status="new"), "new"), (self.count(status="changed"), "changed"),
+                 (self.count(status="resolved") - kept, "resolved"), (kept, "kept by the re-plan"), (self.count(status="waived"), "waived")]
+        return ", ".join(f"{n} {label}" for n, label in parts if n)
 
     @property
     def new_failures(self) -> int:
@@ -98,6 +116,8 @@ class CheckResult:
         else:
             change = self.cost_change()
             parts.append(f"Horizon cost {change}" if change else "Horizon cost not compared")
+            n = len(self.changes)
+            parts.append(f"{n} workload{'s' if n != 1 else ''} changed")
             n = len(self.moves)
             parts.append(f"{n} workload{'s' if n != 1 else ''} move{'s' if n == 1 else ''}")
         n = self.new_failures
@@ -110,25 +130,36 @@ class CheckResult:
             return f"ERROR: {self.headline()} (exit {self.exit_code})"
         head = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}[self.verdict]
         why = "; ".join(self.reasons)
-        counts = ", ".join(f"{self.count(status=s)} {s}" for s in ("new", "changed", "resolved", "waived") if self.count(status=s))
-        tail = f" ({counts})" if counts else ""
-        body = f"{self.headline()}; {len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}{tail}"
-        return f"{head}: " + (f"{why} | " if why else "") + body + f" (exit {self.exit_code})"
+        return f"{head}: " + (f"{why} | " if why else "") + f"{self.headline()}; {self.findings_text()} (exit {self.exit_code})"
+
+    def findings_text(self) -> str:
+        """`3 findings (2 new, 1 kept by the re-plan)`."""
+        counts = self.counts_text()
+        n = len(self.findings)
+        return f"{n} finding{'s' if n != 1 else ''}" + (f" ({counts})" if counts else "")
+
+    def tally(self) -> str:
+        """The closing line of an output that already said the headline and the reasons: verdict, findings, exit code."""
+        head = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR"}[self.verdict]
+        return f"{head}: {self.findings_text()} (exit {self.exit_code})"
 
 
-def decide(findings: list[Finding], status_new: Optional[str], cost: Optional[CostCheck]) -> tuple[str, tuple[str, ...]]:
+def decide(findings: list[Finding], status_new: Optional[str], cost: Optional[CostCheck],
+           churn: Optional[MoveCheck] = None) -> tuple[str, tuple[str, ...]]:
     """Verdict and reasons from the findings: fail on no plan or any active error, warn on any active warning."""
     reasons: list[str] = []
     if status_new in NO_PLAN:
         n = sum(f.source == "plan" and f.status != "resolved" for f in findings)
         reasons.append(f"the re-plan found no plan ({n} problem{'s say' if n != 1 else ' says'} why)")
     blocking = [f for f in findings if f.blocking]
-    rule_errors = [f for f in blocking if f.rule not in (COST_THRESHOLD, WAIVER_EXPIRED) and f.source != "plan"]
+    rule_errors = [f for f in blocking if f.rule not in (COST_THRESHOLD, MOVE_THRESHOLD, WAIVER_EXPIRED) and f.source != "plan"]
     if rule_errors:
         new = sum(f.status == "new" for f in rule_errors)
         reasons.append(f"{len(rule_errors)} rule finding{'s' if len(rule_errors) != 1 else ''} not waived ({new} new)")
     if any(f.rule == COST_THRESHOLD for f in blocking) and cost is not None:
         reasons.append(cost.sentence)
+    if any(f.rule == MOVE_THRESHOLD for f in blocking) and churn is not None:
+        reasons.append(churn.sentence)
     expired = [f for f in blocking if f.rule == WAIVER_EXPIRED]
     if expired:
         reasons.append(f"{len(expired)} waiver{'s' if len(expired) != 1 else ''} expired")

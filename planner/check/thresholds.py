@@ -1,10 +1,14 @@
-"""Cost thresholds of the CI gate: `--warn-over` and `--fail-over`.
+"""Thresholds of the CI gate: cost (`--warn-over`, `--fail-over`) and churn (`--warn-over-moves`, `--fail-over-moves`).
 
 A threshold is a percentage of the baseline's horizon cost (``5%``, ``0.5 %``) or an
 amount in the scenario's currency (``25000``, ``25,000``, ``25000 EUR``, ``EUR 25000``,
 ``€25000``). It applies to the *increase* of ``totals.horizon_cost`` from the baseline
 plan to the re-plan; a saving never breaches. "Over" is strict: an increase equal to the
 threshold passes. Both are optional; when both breach, fail wins.
+
+The churn thresholds are whole numbers of workloads moved off the baseline (on another site
+in the re-plan than in the baseline; added and removed workloads do not count), with the
+same semantics: strict "over", both optional, fail wins.
 """
 
 from __future__ import annotations
@@ -109,4 +113,35 @@ def evaluate(baseline: float, new: float, warn: Optional[Threshold], fail: Optio
     return CostCheck(baseline, new, increase, ratio, "pass", f"horizon cost {change} is within {limits}")
 
 
-__all__ = ["CostCheck", "Threshold", "ThresholdError", "evaluate", "parse_threshold"]
+@dataclass(frozen=True)
+class MoveCheck:
+    """The churn comparison: workloads moved off the baseline, and the verdict pass | warn | fail | skipped with why."""
+
+    moved: int
+    level: str
+    sentence: str
+    threshold: Optional[int] = None  # the one breached, if any
+
+    def to_json(self) -> dict:
+        return {"moved": self.moved, "level": self.level, "sentence": self.sentence, "threshold": self.threshold}
+
+
+def _workloads(n: int) -> str:
+    return f"{n} workload{'s' if n != 1 else ''}"
+
+
+def evaluate_moves(moved: int, warn: Optional[int], fail: Optional[int], skip_reason: str = "") -> MoveCheck:
+    """Apply `--warn-over-moves` / `--fail-over-moves` to the number of workloads moved off the baseline."""
+    if skip_reason:
+        return MoveCheck(moved, "skipped", f"move thresholds not applied: {skip_reason}")
+    what = f"{_workloads(moved)} move{'s' if moved == 1 else ''} off the baseline"
+    for level, limit, flag in (("fail", fail, "--fail-over-moves"), ("warn", warn, "--warn-over-moves")):
+        if limit is not None and moved > limit:
+            return MoveCheck(moved, level, f"{what}, over {flag} {limit}", limit)
+    if warn is None and fail is None:
+        return MoveCheck(moved, "pass", f"{what}; no move threshold set")
+    limits = " and ".join(f"{flag} {n}" for flag, n in (("--warn-over-moves", warn), ("--fail-over-moves", fail)) if n is not None)
+    return MoveCheck(moved, "pass", f"{what}, within {limits}")
+
+
+__all__ = ["CostCheck", "MoveCheck", "Threshold", "ThresholdError", "evaluate", "evaluate_moves", "parse_threshold"]

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from ..errors import Issue
-from ..yamlio import LineDict, LineList, YamlProblem, load_yaml
+from ..model import parse_day
+from ..yamlio import LineDict, LineList, YamlProblem, load_yaml, read_yaml_text
 from .findings import WAIVER_EXPIRED, WAIVER_UNUSED, Finding
 
 FIELDS = ("rule", "workload", "site", "reason", "expires")
@@ -77,13 +78,9 @@ def load_waivers(path: Union[str, Path]) -> list[Waiver]:
     shown = str(path)
     issues: list[Issue] = []
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        doc = load_yaml(read_yaml_text(path))
     except OSError as exc:
-        raise WaiverFileError([Issue(shown, 0, "", f"cannot read the waivers file ({exc.strerror})")]) from None
-    except UnicodeDecodeError:
-        raise WaiverFileError([Issue(shown, 0, "", "the file is not UTF-8 text; save it as UTF-8")]) from None
-    try:
-        doc = load_yaml(text)
+        raise WaiverFileError([Issue(shown, 0, "", f"cannot read the waivers file ({exc.strerror or exc})")]) from None
     except YamlProblem as exc:
         raise WaiverFileError([Issue(shown, exc.line, "", exc.message)]) from None
     if doc is None:
@@ -129,11 +126,12 @@ def load_waivers(path: Union[str, Path]) -> list[Waiver]:
             else:
                 values[key] = value.strip()
         if "expires" in raw:
-            expires = _date(raw["expires"])
-            if expires is None:
-                issues.append(Issue(shown, raw.lines["expires"], f"{where}.expires", f"expected a date like 2027-03-31, got {raw['expires']!r}"))
+            try:
+                values["expires"] = parse_day(raw["expires"])
+            except ValueError as exc:
+                got = repr(raw["expires"])
+                issues.append(Issue(shown, raw.lines["expires"], f"{where}.expires", f"{exc}, got {got if len(got) <= 60 else got[:57] + '...'}"))
                 bad = True
-            values["expires"] = expires
         if bad:
             continue
         w = Waiver(values["rule"], values["workload"], values.get("site"), values["reason"], values["expires"], shown, line)
@@ -146,19 +144,6 @@ def load_waivers(path: Union[str, Path]) -> list[Waiver]:
     if issues:
         raise WaiverFileError(issues)
     return sorted(out)
-
-
-def _date(value: Any) -> Optional[dt.date]:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: dt.date) -> list[Finding]:

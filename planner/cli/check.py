@@ -7,7 +7,9 @@ to the --output files (written whole or not at all); progress goes to stderr.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -44,6 +46,20 @@ def _outputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
     return out
 
 
+def full_text_at(outputs: list[tuple[str, Path]], formats: tuple[str, ...]) -> str:
+    """Where this run puts every finding in full, for the one-line annotations to point at."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    for wanted in ("markdown", "text", "json"):
+        for fmt, path in outputs:
+            if fmt == wanted:
+                if summary and fmt == "markdown" and os.path.abspath(path) == os.path.abspath(summary):
+                    return "the job summary"
+                return str(path)
+    if "text" in formats or "markdown" in formats:
+        return "the job log"
+    return "planner check --format text"
+
+
 @click.command("check")
 @click.argument("inventory", type=click.Path(path_type=Path))
 @click.option("--baseline", "baseline", type=click.Path(path_type=Path, dir_okay=False), required=True,
@@ -56,6 +72,10 @@ def _outputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 @click.option("--warn-over", callback=_threshold, metavar="X",
               help="Warn when the horizon cost rises more than X over the baseline: a percentage (5%) or an amount (25000, 25000 EUR).")
 @click.option("--fail-over", callback=_threshold, metavar="X", help="Fail when the horizon cost rises more than X (as --warn-over).")
+@click.option("--warn-over-moves", type=click.IntRange(min=0), metavar="N",
+              help="Warn when more than N workloads move off their baseline site.")
+@click.option("--fail-over-moves", type=click.IntRange(min=0), metavar="N",
+              help="Fail when more than N workloads move off their baseline site.")
 @click.option("--waivers", "waivers_path", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML file of waivers (rule, workload, optional site, reason, expires). Keep it outside the inventory folder.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help="The date waivers expire against (default: today).")
@@ -66,11 +86,13 @@ def _outputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 @catalog_option
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], outputs: list[tuple[str, Path]],
-                  warn_over: Optional[Threshold], fail_over: Optional[Threshold], waivers_path: Optional[Path],
+                  warn_over: Optional[Threshold], fail_over: Optional[Threshold], warn_over_moves: Optional[int],
+                  fail_over_moves: Optional[int], waivers_path: Optional[Path],
                   today: Optional[dt.datetime], backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
                   threads: Optional[int], catalog_path: Optional[Path], quiet: bool) -> None:
     """The CI gate: validate INVENTORY, re-plan it keeping workloads where the BASELINE plan put them unless moving
-    pays, verify the new plan, diff it against the baseline, then apply cost thresholds and waivers.
+    pays, verify the new plan, diff it against the baseline, name the changed workloads, then apply the cost and
+    move thresholds and waivers.
 
     Findings (rule:workload:site) are reported as new, changed, unchanged, resolved or waived against the baseline.
 
@@ -78,7 +100,7 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
     Exit codes:
       0  pass (warnings allowed)
       1  fail: no plan, a rule finding not waived, an expired waiver,
-         or the horizon cost over --fail-over
+         the horizon cost over --fail-over or the moves over --fail-over-moves
       2  bad input or usage: a broken inventory, an unreadable baseline,
          a bad waivers file, threshold or option
     """
@@ -91,8 +113,10 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
         if path.is_dir():
             fail(f"--output {path}: it is a folder")
     result = run_check(inventory, baseline, today=today.date() if today else dt.date.today(), warn_over=warn_over,
-                       fail_over=fail_over, waivers_path=waivers_path, catalog_path=catalog_path, backend=backend,
+                       fail_over=fail_over, warn_over_moves=warn_over_moves, fail_over_moves=fail_over_moves,
+                       waivers_path=waivers_path, catalog_path=catalog_path, backend=backend,
                        time_limit=time_limit, gap=gap, threads=threads, progress=progress)
+    result = replace(result, full_text=full_text_at(outputs, formats))
     rendered = [(fmt, path, render(result, fmt)) for fmt, path in outputs]  # every output renders before one is written
     for fmt, path, text in rendered:
         try:

@@ -16,8 +16,10 @@ import click
 
 from ..costs import stay_put_horizon
 from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
+from ..rerun import same_plan
 from ..untrusted import one_line
 from .common import EXIT_FAIL, EXIT_OK, Progress, catalog_option, default_inventory, echo, emit, fail, format_option, load_estate
+from .report import check_footer, footer_option
 
 LOCAL_INVENTORY = Path("inventory")  # DESIGN: `planner plan` plans `inventory/` by default
 
@@ -67,17 +69,20 @@ def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
 @click.option("--no-reports", is_flag=True, help="Write plan.json only, no reports (and remove an older plan's reports from --out).")
 @click.option("--scenario", "overlays", multiple=True, type=click.Path(path_type=Path, exists=True),
               help="A what-if overlay (YAML file or folder) laid over INVENTORY, as planner compare does (repeatable, in order).")
+@footer_option
 @catalog_option
 @format_option
 def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
          threads: Optional[int], quiet: bool, catalog_path: Optional[Path], fmt: str,
-         template_dir: Optional[Path] = None, no_reports: bool = False, overlays: tuple[Path, ...] = ()) -> None:
+         template_dir: Optional[Path] = None, no_reports: bool = False, footer: str = "",
+         overlays: tuple[Path, ...] = ()) -> None:
     """Validate INVENTORY (default: ./inventory if it exists, else the sample estate), place every workload,
     schedule waves, write OUT/plan.json and its reports.
     Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input or when OUT cannot be written.
     """
     from ..pipeline import make_plan
     progress = Progress(quiet)
+    check_footer(footer)
     path = inventory_to_plan(inventory, quiet)
     preflight(out_dir, None if no_reports else template_dir)
     inv, estate = load_estate(path, catalog_path, overlays)
@@ -90,15 +95,23 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
         from ..report import ReportError, render_files
 
         try:
-            files = render_files(p, estate, template_dir, ("html", "md"))
+            files = render_files(p, estate, template_dir, ("html", "md"), footer=footer)
         except ReportError as exc:
             fail(f"{exc}; nothing was written")
     files[PLAN_FILE] = p.to_json().encode("utf-8")
+    kept = same_plan(out_dir / PLAN_FILE, files[PLAN_FILE])  # the same plan as the one there: keep its bytes (and seconds)
+    if kept is not None:
+        files[PLAN_FILE] = kept
     try:
-        publish(out_dir, files, last=PLAN_FILE, remove=REPORT_FILES)
+        written = publish(out_dir, files, last=PLAN_FILE, remove=REPORT_FILES, skip_unchanged=kept is not None)
     except PublishError as exc:
         fail(str(exc))
-    progress(f"wrote {out_dir / PLAN_FILE}" + (f" and {len(files) - 1} report file(s)" if len(files) > 1 else ""))
+    if not written:
+        progress(f"{out_dir / PLAN_FILE} already holds this plan (solver.seconds aside) and its reports are current: "
+                 f"left {out_dir} as it is")
+    else:
+        progress(f"wrote {out_dir / PLAN_FILE}" + (f" and {len(files) - 1} report file(s)" if len(files) > 1 else "")
+                 + (" (the same plan as before: its solver.seconds kept)" if kept is not None else ""))
     moves = sum(a.moves for a in p.assignments)
     if not p.has_plan:
         text = "\n".join(f"no plan: [{one_line(pr.rule)}] {one_line(pr.message)}" for pr in p.problems)
@@ -108,6 +121,8 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
         text = (f"{p.status}: {len(p.assignments)} workloads, {moves} move in {len(p.waves)} waves; "
                 f"horizon cost {t['horizon_cost']:,.2f} {inv.scenario.currency} vs {stay:,.2f} staying put "
                 f"(gap {p.solver['gap']:.4%})")
+    if not written:
+        text += f"; {out_dir / PLAN_FILE} unchanged"
     emit({"status": p.status, "totals": p.totals, "solver": p.solver, "moves": moves, "waves": len(p.waves),
-           "problems": [pr.to_json() for pr in p.problems], "plan": str(out_dir / PLAN_FILE)}, fmt, text)
+           "problems": [pr.to_json() for pr in p.problems], "plan": str(out_dir / PLAN_FILE), "unchanged": not written}, fmt, text)
     sys.exit(EXIT_OK if p.has_plan else EXIT_FAIL)

@@ -17,22 +17,36 @@ import click
 
 from ..estate import Estate
 from ..plan import Plan
-from ..publish import PLAN_FILE, PublishError, publish
+from ..publish import EVIDENCE_FILES, PLAN_FILE, PublishError, publish
 from .common import Progress, catalog_option, default_inventory, echo, fail, load_estate, load_plan
+
+FOOTER_MAX = 200  # characters: one line at the foot of a printed page
+
+footer_option = click.option(
+    "--footer", default="", metavar="TEXT",
+    help="Your organisation's line on every page of the reports (printed with the page number and the plan's date), "
+         f"e.g. 'ACME Telecom · Confidential'; at most {FOOTER_MAX} characters.")
+
+
+def check_footer(footer: str) -> str:
+    """The --footer text, or exit 2 when it would not fit one line."""
+    if len(footer) > FOOTER_MAX:
+        fail(f"--footer is {len(footer)} characters long; at most {FOOTER_MAX} fit the foot of a page")
+    return footer
 
 
 def write_reports(plan: Plan, estate: Estate, out_dir: Path, template_dir: Optional[Path], formats: Sequence[str],
-                  progress: Callable[[str], None]) -> list[Path]:
+                  progress: Callable[[str], None], footer: str = "") -> list[Path]:
     """Render the reports of `plan`, then publish them into `out_dir`; on any error print one line and exit 2."""
     from ..report import ReportError, render_files
 
     t0 = time.perf_counter()
     try:
-        files = render_files(plan, estate, template_dir, formats)
+        files = render_files(plan, estate, template_dir, formats, footer=footer)
     except ReportError as exc:
         fail(f"{exc}; nothing was written")
     try:
-        publish(out_dir, files)
+        publish(out_dir, files, remove=EVIDENCE_FILES)  # no other plan's evidence is left beside these reports
     except PublishError as exc:
         fail(str(exc))
     written = [out_dir / name for name in files]  # html, md, then pdf, as rendered
@@ -61,17 +75,20 @@ def other_plan_beside(plan_path: Path, out_dir: Path) -> bool:
               help="Your template folder: its files replace the built-in ones; extend those as default/NAME.")
 @click.option("--format", "formats", type=click.Choice(["html", "md", "pdf"]), multiple=True,
               help="Output format; repeat for several (default: html and md). pdf needs Chromium.")
+@footer_option
 @catalog_option
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional[Path], template_dir: Optional[Path],
-                   formats: tuple[str, ...], catalog_path: Optional[Path], quiet: bool) -> None:
+                   formats: tuple[str, ...], footer: str, catalog_path: Optional[Path], quiet: bool) -> None:
     """Render the executive summary, roadmap and compliance report of PLAN (a plan.json) again.
 
-    Writes executive, roadmap and compliance as .html and .md (and .pdf on request) into --out.
+    Writes executive, roadmap and compliance as .html and .md (and .pdf on request) into --out,
+    with the compliance evidence file (compliance-evidence.csv, or .parquet for millions of checks).
     Exit 0 written, 2 bad input (unreadable plan, an inventory the plan was not made from,
     a broken template, PDF without Chromium, an --out holding another plan.json or not writable).
     """
     progress = Progress(quiet)
+    check_footer(footer)
     if template_dir is not None and not template_dir.is_dir():
         fail(f"--templates {template_dir}: no such folder")
     plan = load_plan(plan_path)
@@ -92,5 +109,5 @@ def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional
         fail(f"{out / PLAN_FILE} is another plan than {plan_path}: its reports would sit beside the wrong plan; "
              f"choose another --out (or re-plan into that folder)")
     progress(f"rendering the reports of {plan_path} ({plan.status}, {len(plan.assignments)} workloads)")
-    for path in write_reports(plan, estate, out, template_dir, formats or ("html", "md"), progress):
+    for path in write_reports(plan, estate, out, template_dir, formats or ("html", "md"), progress, footer):
         echo(str(path))

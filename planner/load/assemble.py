@@ -12,10 +12,10 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..workloads import CRITICALITIES, OSES, Codes, Dependencies, WorkloadTable, kinds_mask
+from .references import Unknowns
 from .rows import Interned, Issues, Rows
 from .schema import DEP_SPECS, SPECS, USER_SPECS, out_of_range, range_message
 from .topology import Topology
-from .yaml_workloads import suggest
 
 _MAX_USERS_VECTORISED = 32
 
@@ -28,16 +28,24 @@ def assemble(topo: Topology, wl: Rows, deps: Rows, users: Rows, issues: Issues) 
     site_ids = tuple(sorted(topo.sites))
     zone_ids = tuple(sorted(topo.zones))
     keep = _unique_ids(wl, issues)
-    current = _refs(wl, "current_site", site_ids, "site", issues)
-    pin = _refs(wl, "pin", site_ids, "site", issues)
-    _data_classes(wl, topo.data_classes, issues)
+    # Unknown names are told once each, however many rows name them (see planner.load.references).
+    broken = topo.broken
+    sites = Unknowns("site", site_ids, broken.get("site", {}))
+    current = _refs(wl, "current_site", site_ids, sites)
+    pin = _refs(wl, "pin", site_ids, sites)
+    sites.report(issues)
+    _data_classes(wl, topo.data_classes, broken.get("data class", {}), issues)
     ids = wl.text["id"]
     row_of_code = np.full(len(ids.values), -1, dtype=np.int64)  # id code -> the row that defines it
     row_of_code[ids.codes[keep]] = np.nonzero(keep)[0]
-    user_owner = _owners(users, "workload", ids, row_of_code, issues)
-    user_zone = _refs(users, "zone", zone_ids, "zone", issues)
-    dep_src = _owners(deps, "source", ids, row_of_code, issues)
-    dep_dst = _owners(deps, "target", ids, row_of_code, issues, target=True)
+    workloads = Unknowns("workload", sorted(ids.values) if len(ids.values) <= 100_000 else [], {})
+    user_owner = _owners(users, "workload", ids, row_of_code, workloads)
+    zones = Unknowns("zone", zone_ids, broken.get("zone", {}))
+    user_zone = _refs(users, "zone", zone_ids, zones)
+    zones.report(issues)
+    dep_src = _owners(deps, "source", ids, row_of_code, workloads)
+    dep_dst = _owners(deps, "target", ids, row_of_code, workloads)
+    workloads.report(issues)
     _dependency_pairs(deps, dep_src, dep_dst, issues)
     if issues:
         return None
@@ -82,41 +90,49 @@ def _unique_ids(wl: Rows, issues: Issues) -> np.ndarray:
     return keep
 
 
-def _refs(rows: Rows, column: str, known: Sequence[str], noun: str, issues: Issues) -> np.ndarray:
-    """Per row, the number of the site or zone `column` names (-1: not given or unknown, the latter reported)."""
+def _refs(rows: Rows, column: str, known: Sequence[str], unknowns: Unknowns) -> np.ndarray:
+    """Per row, the number of the site or zone `column` names (-1: not given or unknown, the latter added to `unknowns`)."""
     col = rows.text[column]
     index = {name: k for k, name in enumerate(known)}
     remap = np.array([index.get(v, -2) for v in col.values] + [-1], dtype=np.int64)
     out = remap[col.codes]
-    for i in np.nonzero((out == -2) & ~rows.bad)[0].tolist():
-        name = col.values[int(col.codes[i])]
-        issues.add(rows.issue(i, column, f"unknown {noun} '{name}'{suggest(name, known)}"))
+    _add_unknown(rows, column, np.nonzero((out == -2) & ~rows.bad)[0], unknowns)
     return out
 
 
-def _data_classes(wl: Rows, classes: set[str], issues: Issues) -> None:
+def _add_unknown(rows: Rows, column: str, bad: np.ndarray, unknowns: Unknowns) -> None:
+    """The rows `bad` name unknown values in `column`: per distinct value its first row, its count and its files."""
+    codes = rows.text[column].codes[bad]
+    _, first, inverse, counts = np.unique(codes, return_index=True, return_inverse=True, return_counts=True)
+    files: dict[int, set[str]] = {}
+    if len(bad):  # each (name, source) pair once, so a million distinct unknown names cost no more than one
+        for k, src in np.unique(np.stack([inverse.ravel(), rows.source[bad].astype(np.int64)]), axis=1).T.tolist():
+            files.setdefault(k, set()).add(rows.sources[src].file)
+    for k in np.argsort(first, kind="stable").tolist():  # in the order the names first appear
+        i = int(bad[first[k]])
+        name = rows.text[column].values[int(rows.text[column].codes[i])]
+        unknowns.add(name, rows.issue(i, column, ""), int(counts[k]), files[k])
+
+
+def _data_classes(wl: Rows, classes: set[str], broken: dict[str, str], issues: Issues) -> None:
     col = wl.text["data"]
-    for code, value in enumerate(col.values):
-        unknown = [c for c in value if c not in classes]
-        if not unknown:
-            continue
-        for i in np.nonzero((col.codes == code) & ~wl.bad)[0].tolist():
-            for cls in unknown:
-                issues.add(wl.issue(i, "data", f"no policy covers data class '{cls}'{suggest(cls, classes)}; "
-                                                f"add a policy with data_class: {cls} or fix the name"))
+    unknowns = Unknowns("data class", classes, broken)
+    for cls in sorted({c for value in col.values for c in value if c not in classes}):
+        rows = np.nonzero(np.isin(col.codes, [k for k, value in enumerate(col.values) if cls in value]) & ~wl.bad)[0]
+        if len(rows):
+            unknowns.add(cls, wl.issue(int(rows[0]), "data", ""), len(rows), {wl.sources[s].file for s in np.unique(wl.source[rows]).tolist()})
+    unknowns.report(issues, lambda cls, hint: f"no policy covers data class '{cls}'{hint}; add a policy with data_class: {cls} or fix the name")
 
 
-def _owners(rows: Rows, column: str, ids: Interned, row_of_code: np.ndarray, issues: Issues, target: bool = False) -> np.ndarray:
-    """Per dependency or user row, the workload row that `column` names (-1: unknown, reported unless its row is broken)."""
+def _owners(rows: Rows, column: str, ids: Interned, row_of_code: np.ndarray, unknowns: Unknowns) -> np.ndarray:
+    """Per dependency or user row, the workload row that `column` names (-1: unknown, added to `unknowns` unless its row is broken)."""
     col = rows.text[column]
     id_index = {name: k for k, name in enumerate(ids.values)}
     to_code = np.array([id_index.get(v, -1) for v in col.values] + [-1], dtype=np.int64)
     code = to_code[col.codes]
-    out = np.where(code >= 0, row_of_code[np.maximum(code, 0)], -1)
-    known = sorted(ids.values) if len(ids.values) <= 100_000 else []
-    for i in np.nonzero((out < 0) & (col.codes >= 0) & ~rows.bad)[0].tolist():
-        name = col.values[int(col.codes[i])]
-        issues.add(rows.issue(i, column, f"unknown workload '{name}'{suggest(name, known)}"))
+    padded = np.append(row_of_code, -1)  # code -1 (unknown) picks the trailing -1, even when no workload has an id
+    out = padded[np.where(code >= 0, code, len(row_of_code))]
+    _add_unknown(rows, column, np.nonzero((out < 0) & (col.codes >= 0) & ~rows.bad)[0], unknowns)
     rows.bad |= out < 0
     return out
 

@@ -16,7 +16,7 @@ from .overlay import NOUN, Removal
 
 _UNKNOWN = re.compile(r"unknown (zone|site|workload) '([^']*)'")
 _NO_POLICY = re.compile(r"no policy covers data class '([^']*)'")
-_NO_GROUP = re.compile(r"'([^']*)' is neither an ISO 3166 country code")
+_NO_GROUP = re.compile(r"'([^']*)' is (?:neither an ISO 3166|not an ISO 3166)")
 
 
 def attribute(found: list[Issue], removals: Sequence[Removal]) -> list[Issue]:

@@ -15,9 +15,10 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..model import MAX_FREE_TEXT, MAX_LATENCY_MS
+from ..model import MAX_ID as MAX_TEXT  # the topology's bounds and the workloads' are one
+
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$")
-MAX_TEXT = 200  # an id
-MAX_FREE_TEXT = 1000  # a certification name: free text (every output neutralises it), but not a megabyte of it
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ WORKLOAD_FIELDS: tuple[FieldSpec, ...] = (
               choices=("low", "medium", "high"), default="medium"),
     FieldSpec("vcpu", "number", "virtual CPUs", required=True, low=0, low_open=True, high=100_000, unit="vCPU"),
     FieldSpec("memory_gb", "number", "memory", required=True, low=0, low_open=True, high=1_000_000, unit="GB"),
-    FieldSpec("storage_gb", "number", "storage", low=0, high=1e9, unit="GB", default="0"),
+    FieldSpec("storage_gb", "number", "storage", low=0, high=1e8, unit="GB", default="0"),
     FieldSpec("cpu_util_p95", "number", "95th percentile CPU utilisation, for right-sizing onto cloud VM sizes", low=0, high=1,
               unit="fraction 0-1", default="not measured: the full size"),
     FieldSpec("mem_util_p95", "number", "95th percentile memory utilisation", low=0, high=1, unit="fraction 0-1",
@@ -80,14 +81,14 @@ WORKLOAD_FIELDS: tuple[FieldSpec, ...] = (
 )
 DEPENDENCY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("workload", "id", "the workload depended on", required=True),
-    FieldSpec("max_latency_ms", "number", "latency budget between the two ends' zones", low=0, high=1e6, unit="ms",
+    FieldSpec("max_latency_ms", "number", "latency budget between the two ends' zones", low=0, high=MAX_LATENCY_MS, unit="ms",
               default="no budget"),
     FieldSpec("traffic_gb_month", "number", "traffic, priced as egress of the dependant's site when the ends sit apart",
-              low=0, high=1e12, unit="GB per month", default="0"),
+              low=0, high=1e9, unit="GB per month", default="0"),
 )
 USER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("zone", "id", "the zone the users are in", required=True),
-    FieldSpec("max_latency_ms", "number", "the latency they need", required=True, low=0, high=1e6, unit="ms"),
+    FieldSpec("max_latency_ms", "number", "the latency they need", required=True, low=0, high=MAX_LATENCY_MS, unit="ms"),
 )
 SPECS = {f.name: f for f in WORKLOAD_FIELDS}
 COLUMN_FIELDS = tuple(f for f in WORKLOAD_FIELDS if f.kind not in ("users", "dependencies"))  # a workloads table's columns

@@ -6,7 +6,7 @@ import gc
 from typing import Any
 
 from ..errors import Issue
-from ..yamlio import LineDict, YamlProblem, load_yaml
+from ..yamlio import LineDict, YamlProblem, load_yaml, read_yaml_text
 from .files import InventoryFile
 from .rows import Issues
 from .topology import Chunks, kind_of
@@ -32,21 +32,10 @@ def read_sections(files: list[InventoryFile], issues: Issues) -> dict[str, Chunk
 
 def _read(f: InventoryFile, sections: dict[str, Chunks], issues: Issues) -> None:
     try:
-        data = f.path.read_bytes()
+        doc: Any = load_yaml(read_yaml_text(f.path))
     except OSError as exc:
-        issues.add(Issue(f.shown, 0, "", f"cannot read the file ({exc.strerror})"))
+        issues.add(Issue(f.shown, 0, "", f"cannot read the file ({exc.strerror or exc})"))
         return
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        issues.add(Issue(f.shown, data[: exc.start].count(b"\n") + 1, "", "the file is not UTF-8 text; save it as UTF-8"))
-        return
-    nul = text.find("\0")
-    if nul >= 0:
-        issues.add(Issue(f.shown, text.count("\n", 0, nul) + 1, "", "the file holds a NUL character; it is not a text file"))
-        return
-    try:
-        doc: Any = load_yaml(text)
     except YamlProblem as exc:
         issues.add(Issue(f.shown, exc.line, "", exc.message))
         return

@@ -6,20 +6,22 @@ then cross-checked: zones of sites, country codes and groups, the catalogue's re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from pydantic import BaseModel, ValidationError
 
 from ..catalog import Catalog
-from ..model import LatencyLink, Policy, Scenario, Site, SiteKind, Zone
+from ..errors import Issue
+from ..model import MAX_ID, MAX_LATENCY_MS, LatencyLink, Policy, Scenario, Site, SiteKind, Zone
 from ..yamlio import LineDict, LineList, line_of
+from .countries import COMMON_MISTAKES, is_country
+from .references import Unknowns
 from .rows import Issues
 from .yaml_workloads import suggest
-from ..errors import Issue
 
 _ITEM_MODELS: dict[str, type[BaseModel]] = {"zones": Zone, "policies": Policy, "sites": Site}
-_COUNTRY_CODE_LEN = 2
+_NOUNS = {"zones": "zone", "policies": "policy", "sites": "site"}
 Chunks = list[tuple[str, Any, int]]  # (file, value, line of the section key)
 
 
@@ -43,6 +45,8 @@ class Topology:
     policies: dict[str, Located]
     sites: dict[str, Located]
     scenario: Optional[Scenario]
+    # noun (zone, site, policy, data class) -> name -> `file:line` of the first error of a definition left out for its errors
+    broken: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def data_classes(self) -> set[str]:
@@ -51,33 +55,49 @@ class Topology:
 
 def read_topology(sections: dict[str, Chunks], issues: Issues, catalog: Optional[Catalog]) -> Topology:
     """Validate every section but `workloads`; problems go to `issues`."""
-    items = {name: list(_validate_list(name, model, sections[name], issues)) for name, model in _ITEM_MODELS.items()}
+    broken: dict[str, dict[str, str]] = {"zone": {}, "site": {}, "policy": {}, "data class": {}}
+    items = {name: list(_validate_list(name, model, sections[name], issues, broken)) for name, model in _ITEM_MODELS.items()}
     scenario = _scenario(sections["scenario"], issues)
     groups = _countries(sections["countries"], issues)
     zones = _unique("zones", "zone", items["zones"], issues)
-    topo = Topology(zones, _latency(sections["latency_ms"], zones, issues), groups, _unique("policies", "policy", items["policies"], issues),
-                    _unique("sites", "site", items["sites"], issues), scenario)
-
-    def country_ok(code: str, file: str, line: int, where: str) -> None:
-        if code not in groups and not (len(code) == _COUNTRY_CODE_LEN and code.isupper() and code.isalpha()):
-            issues.add(Issue(file, line, where, f"'{code}' is neither an ISO 3166 country code (two capitals, like ES) nor a group under `countries`{suggest(code, groups)}"))
+    zone_refs = Unknowns("zone", zones, broken["zone"])
+    topo = Topology(zones, _latency(sections["latency_ms"], zones, zone_refs, issues), groups,
+                    _unique("policies", "policy", items["policies"], issues), _unique("sites", "site", items["sites"], issues), scenario,
+                    broken)
 
     for name, (file, line, codes) in groups.items():
         for code in codes:
-            country_ok(code, file, line, f"countries.{name}")
+            _country(code, groups, Issue(file, line, f"countries.{name}", ""), issues)
     for pol in topo.policies.values():
-        for code in pol.item.allowed_countries:
-            country_ok(code, pol.file, pol.line, f"policies[{pol.item.id}].allowed_countries")
+        for i, code in enumerate(pol.item.allowed_countries):
+            line = line_of(pol.raw, ("allowed_countries", i)) or pol.line
+            _country(code, groups, Issue(pol.file, line, f"policies[{pol.item.id}].allowed_countries", ""), issues)
+    for zone in zones.values():
+        line = line_of(zone.raw, ("country",)) or zone.line
+        _country(zone.item.country, None, Issue(zone.file, line, f"zones[{zone.item.id}].country", ""), issues)
     for site in topo.sites.values():
-        _check_site(site, zones, scenario, catalog, issues)
+        _check_site(site, zone_refs, scenario, catalog, issues)
+    zone_refs.report(issues)
     return topo
 
 
-def _check_site(site: Located, zones: dict[str, Located], scenario: Optional[Scenario], catalog: Optional[Catalog], issues: Issues) -> None:
+def _country(code: str, groups: Optional[dict[str, Any]], at: Issue, issues: Issues) -> None:
+    """`code` must be an ISO 3166-1 alpha-2 code, or (where `groups` is given) the name of a country group."""
+    if is_country(code) or (groups is not None and code in groups):
+        return
+    if code in COMMON_MISTAKES:
+        hint = f"; that country's code is {COMMON_MISTAKES[code]}"
+    else:
+        hint = suggest(code, groups) if groups and len(code) <= MAX_ID else ""
+    also = " nor a group under `countries`" if groups is not None else ""
+    issues.add(Issue(at.file, at.line, at.field, f"{show_value(code)} is not an ISO 3166-1 alpha-2 country code (like ES){also}{hint}"))
+
+
+def _check_site(site: Located, zone_refs: Unknowns, scenario: Optional[Scenario], catalog: Optional[Catalog], issues: Issues) -> None:
     s: Site = site.item
     where = f"sites[{s.id}]"
-    if s.zone not in zones:
-        issues.add(Issue(site.file, line_of(site.raw, ("zone",)) or site.line, f"{where}.zone", f"unknown zone '{s.zone}'{suggest(s.zone, zones)}"))
+    if not zone_refs.is_known(s.zone):
+        zone_refs.add(s.zone, Issue(site.file, line_of(site.raw, ("zone",)) or site.line, f"{where}.zone", ""))
     priced = s.cost is not None and s.cost.vcpu_month is not None
     if s.kind is not SiteKind.AZURE and not priced:
         issues.add(Issue(site.file, line_of(site.raw, ("cost",)) or site.line, f"{where}.cost.vcpu_month",
@@ -94,7 +114,8 @@ def _check_site(site: Located, zones: dict[str, Located], scenario: Optional[Sce
                              f"priced from the VM catalogue in {catalog.currency}, but the scenario's currency is {scenario.currency}; use a catalogue in {scenario.currency} or give the site a cost block"))
 
 
-def _validate_list(section: str, model: type[BaseModel], chunks: Chunks, issues: Issues) -> Iterable[Located]:
+def _validate_list(section: str, model: type[BaseModel], chunks: Chunks, issues: Issues, broken: dict[str, dict[str, str]]) -> Iterable[Located]:
+    """Each item of `section` that validates; one that does not is reported, and its id (and data class) marked broken."""
     for file, value, line in chunks:
         if value is None:
             continue
@@ -111,11 +132,16 @@ def _validate_list(section: str, model: type[BaseModel], chunks: Chunks, issues:
             try:
                 yield Located(model.model_validate(raw), file, item_line, raw)
             except ValidationError as exc:
-                report(exc, raw, file, label, model, issues)
+                where = f"{file}:{report(exc, raw, file, label, model, issues) or item_line}"
+                if isinstance(ident, str):
+                    broken[_NOUNS[section]].setdefault(ident, where)
+                if section == "policies" and isinstance(raw.get("data_class"), str):
+                    broken["data class"].setdefault(raw["data_class"], where)
 
 
-def report(exc: ValidationError, raw: Any, file: str, label: str, model: type[BaseModel], issues: Issues) -> None:
-    """Every error of a pydantic validation, at the line of its field."""
+def report(exc: ValidationError, raw: Any, file: str, label: str, model: type[BaseModel], issues: Issues) -> int:
+    """Every error of a pydantic validation, at the line of its field; returns the first error's line (0: unknown)."""
+    first = 0
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         path = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc if not _is_union_tag(p))
@@ -128,8 +154,10 @@ def report(exc: ValidationError, raw: Any, file: str, label: str, model: type[Ba
         elif kind == "missing":
             msg = "required field is missing"
         else:
-            msg = f"{err['msg']} (got {show_value(err.get('input'))})"
+            msg = f"{err['msg'].removeprefix('Value error, ')} (got {show_value(err.get('input'))})"
         issues.add(Issue(file, line, path, msg))
+        first = min(first, line) if first and line else (first or line)
+    return first
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -200,6 +228,13 @@ def _countries(chunks: Chunks, issues: Issues) -> dict[str, tuple[str, int, list
             continue
         for name, codes in raw.items():
             gline = raw.lines[name]
+            if is_country(name):
+                issues.add(Issue(file, gline, f"countries.{name}", f"'{name}' is the ISO 3166-1 code of a country: a group of that name would "
+                                                                   f"redefine {name} wherever a policy names it; give the group another name"))
+                continue
+            if not name or len(name) > MAX_ID:
+                issues.add(Issue(file, gline, f"countries.{show_value(name)}", f"a group name has 1 to {MAX_ID} characters"))
+                continue
             if name in groups:
                 issues.add(Issue(file, gline, f"countries.{name}", f"group defined twice (first at {groups[name][0]}:{groups[name][1]})"))
                 continue
@@ -229,7 +264,7 @@ def _countries(chunks: Chunks, issues: Issues) -> dict[str, tuple[str, int, list
     return groups
 
 
-def _latency(chunks: Chunks, zones: dict[str, Located], issues: Issues) -> list[LatencyLink]:
+def _latency(chunks: Chunks, zones: dict[str, Located], zone_refs: Unknowns, issues: Issues) -> list[LatencyLink]:
     links: dict[tuple[str, str], tuple[LatencyLink, str, int]] = {}
     for file, raw, line in chunks:
         if raw is None:
@@ -246,11 +281,14 @@ def _latency(chunks: Chunks, zones: dict[str, Located], issues: Issues) -> list[
             a, b, ms = entry
             bad = False
             for name in (a, b):
-                if not isinstance(name, str) or name not in zones:
-                    issues.add(Issue(file, eline, where, f"unknown zone {show_value(name)}{suggest(str(name), zones)}"))
+                if not isinstance(name, str):
+                    issues.add(Issue(file, eline, where, f"expected a zone id, got {kind_of(name)}"))
                     bad = True
-            if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms < 0 or ms != ms or ms == float("inf"):
-                issues.add(Issue(file, eline, where, f"latency must be a number of milliseconds >= 0; got {show_value(ms)}"))
+                elif name not in zones:
+                    zone_refs.add(name, Issue(file, eline, where, ""))
+                    bad = True
+            if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not 0 <= ms <= MAX_LATENCY_MS:  # NaN fails too
+                issues.add(Issue(file, eline, where, f"latency must be a number of milliseconds from 0 to {MAX_LATENCY_MS:g}; got {show_value(ms)}"))
                 bad = True
             if bad:
                 continue

@@ -20,6 +20,10 @@ from .schema import (DEP_NUM, DEP_TEXT, DEPENDENCY_FIELDS, SPECS, USER_FIELDS, U
 _FIELDS = tuple(f.name for f in WORKLOAD_FIELDS)
 _DEP_FIELDS = tuple(f.name for f in DEPENDENCY_FIELDS)
 _USER_FIELDS = tuple(f.name for f in USER_FIELDS)
+# A typo (vpcu, madird, onprme, kidn) scores 0.75 or more; below are other words that share letters
+# (colour for country, mad-dc1 for sao-dc1), which would send the reader to the wrong place.
+_SUGGEST_CUTOFF = 0.75
+_MAX_SUGGESTED = 1000  # no name we could suggest is longer than an id (200) by much
 
 
 class _Builder:
@@ -171,5 +175,7 @@ def _kind(value: Any) -> str:
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest of `choices`, or nothing."""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    if len(word) > _MAX_SUGGESTED:  # difflib indexes every character of `word`: a megabyte of text would cost a gigabyte
+        return ""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=_SUGGEST_CUTOFF)
     return f"; did you mean '{close[0]}'?" if close else ""

@@ -1,16 +1,20 @@
-"""The reports executives read: executive summary, migration roadmap and compliance evidence.
+"""The reports executives, the migration team and auditors read: executive summary, roadmap, compliance evidence.
 
-One view-model (:mod:`.context`) built from a plan and its estate; Jinja templates
-(the repository's `templates/`, overridable per folder) render it to self-contained HTML
-with inline SVG charts (:mod:`.charts`) and to Markdown; headless Chromium prints PDF
-(:mod:`.pdf`).
+The plan is turned into arrays once (:mod:`.arrays`) and one view-model (:mod:`.context`) is
+built from them: money over time (:mod:`.money`), placement and capacity (:mod:`.placement`),
+the roadmap's rows (:mod:`.schedule`), the compliance checks from the one rule set
+(:mod:`.compliance`). Jinja templates (the repository's `templates/`, overridable per folder)
+render it to self-contained HTML with inline SVG charts (:mod:`.charts`) and to Markdown;
+headless Chromium prints PDF (:mod:`.pdf`); every per-workload check is written beside the
+reports as `compliance-evidence.csv` (or `.parquet`: :mod:`.evidence`).
 """
 
 from .context import ReportContext, ReportError, build_context
+from .evidence import evidence_bytes
 from .pdf import ChromiumMissing, find_chromium
 from .render import DEFAULT_FORMATS, FORMATS, REPORTS, builtin_templates, check_templates, render_files, render_reports, render_text
 
 __all__ = [
-    "DEFAULT_FORMATS", "FORMATS", "REPORTS", "ChromiumMissing", "ReportContext", "ReportError", "build_context",
-    "builtin_templates", "check_templates", "find_chromium", "render_files", "render_reports", "render_text",
+    "DEFAULT_FORMATS", "FORMATS", "REPORTS", "ChromiumMissing", "ReportContext", "ReportError", "build_context", "builtin_templates",
+    "check_templates", "evidence_bytes", "find_chromium", "render_files", "render_reports", "render_text",
 ]

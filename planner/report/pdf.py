@@ -2,13 +2,18 @@
 
 The browser is found at `$PLANNER_CHROMIUM`, else `/usr/bin/chromium`, else `chromium` or
 `chromium-browser` on PATH. It runs with a throw-away profile, no network chatter
-(`--disable-background-networking` and friends) and no header or footer, so a PDF holds the
-report and nothing else; the page size and margins come from the report's `@page` rule (A4).
+(`--disable-background-networking` and friends) and without Chromium's own header and footer:
+the page size, margins, page numbers and footer line come from the report's `@page` rules
+(A4; see `templates/_page.html`). Chromium stamps the clock into the PDF's CreationDate and
+ModDate; both are set to the plan's date (same length, so every offset in the file holds), and
+the same report gives the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -59,8 +64,17 @@ def run_chromium(chromium: str, args: Sequence[str], timeout: float = TIMEOUT_S)
             raise ReportError(f"cannot run {chromium}: {exc.strerror}") from exc
 
 
-def html_pdf_bytes(html: str, chromium: Optional[str] = None, name: str = "report.pdf") -> bytes:
-    """Print `html` with headless Chromium and return the PDF's bytes (`name` only labels errors)."""
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \(D:)(\d{14})")
+
+
+def fix_pdf_dates(pdf: bytes, day: dt.date) -> bytes:
+    """The PDF with its creation and modification dates set to `day` (midnight), digit for digit: no clock in the file."""
+    stamp = day.strftime("%Y%m%d").encode("ascii") + b"000000"
+    return _PDF_DATE.sub(lambda m: m.group(1) + stamp, pdf)
+
+
+def html_pdf_bytes(html: str, chromium: Optional[str] = None, name: str = "report.pdf", day: Optional[dt.date] = None) -> bytes:
+    """Print `html` with headless Chromium and return the PDF's bytes, dated `day` (`name` only labels errors)."""
     exe = find_chromium(chromium)
     with tempfile.TemporaryDirectory(prefix="planner-pdf-") as tmp:
         page = Path(tmp) / "report.html"
@@ -71,7 +85,8 @@ def html_pdf_bytes(html: str, chromium: Optional[str] = None, name: str = "repor
         if proc.returncode != 0 or not out.is_file() or out.read_bytes()[:5] != b"%PDF-":
             tail = (proc.stderr or "").strip().splitlines()[-3:]
             raise ReportError(f"Chromium could not print {name} (exit {proc.returncode}): {' / '.join(tail) or 'no output'}")
-        return out.read_bytes()
+        data = out.read_bytes()
+        return fix_pdf_dates(data, day) if day is not None else data
 
 
 def html_to_pdf(html: str, target: Path, chromium: Optional[str] = None) -> Path:
@@ -108,4 +123,5 @@ def browser_check(html_file: Path, pdf_file: Path, chromium: Optional[str] = Non
     return BrowserCheck(proc.returncode, console, pdf_ok)
 
 
-__all__ = ["BrowserCheck", "ChromiumMissing", "browser_check", "find_chromium", "html_pdf_bytes", "html_to_pdf", "run_chromium"]
+__all__ = ["BrowserCheck", "ChromiumMissing", "browser_check", "find_chromium", "fix_pdf_dates", "html_pdf_bytes", "html_to_pdf",
+           "run_chromium"]

@@ -34,10 +34,11 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from .. import untrusted
 from ..estate import Estate
 from ..plan import Plan
-from ..publish import REPORT_FORMATS, REPORT_NAMES, publish
+from ..publish import EVIDENCE_FILES, REPORT_FORMATS, REPORT_NAMES, publish
 from . import fmt
 from .charts import charts_for
 from .context import ReportContext, ReportError, build_context
+from .evidence import evidence_bytes
 
 REPORTS = REPORT_NAMES
 FORMATS = REPORT_FORMATS
@@ -72,16 +73,17 @@ def _loader(template_dir: Optional[Path]) -> jinja2.BaseLoader:
 
 
 def _filters(currency: str) -> dict:
-    def money(value: float, cents: bool = True) -> str:
-        return fmt.money(value, currency, cents)
+    def money(value: float, cents: bool = True, signed: bool = False) -> str:  # to the cent: what an auditor checks
+        return fmt.money(value, currency, cents, signed)
 
-    def amount(value: float) -> str:  # money in a table whose header names the currency
-        return fmt.number(value, 2)
+    def board(value: float, signed: bool = False) -> str:  # thousands or millions: what a board reads
+        return fmt.board(value, currency, signed)
 
-    money.__qualname__, amount.__qualname__ = "money", "amount"  # how a template's bad call names them
+    money.__qualname__, board.__qualname__ = "money", "board"  # how a template's bad call names them
 
-    return {"money": money, "amount": amount, "number": fmt.number, "percent": fmt.percent, "ms": fmt.ms, "month": fmt.month_label, "iso": fmt.iso,
-            "md": untrusted.markdown}
+    return {"money": money, "board": board, "amount": fmt.amount, "kilo": fmt.kilo, "number": fmt.number, "percent": fmt.percent,
+            "ms": fmt.ms, "month": fmt.month_label, "iso": fmt.iso, "plural": fmt.plural, "waves": fmt.wave_span,
+            "md": untrusted.markdown, "css": untrusted.css_string}
 
 
 def environment(kind: str, template_dir: Optional[Path] = None, currency: str = "EUR") -> SandboxedEnvironment:
@@ -180,10 +182,13 @@ def _template_frame(tb: Optional[TracebackType]) -> Optional[str]:
 
 
 def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, Path]] = None,
-                 formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None) -> dict[str, bytes]:
+                 formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None, footer: str = "") -> dict[str, bytes]:
     """Every report of `plan` in `formats` ("html", "md", "pdf"), rendered in memory: file name -> bytes.
 
-    Raises :class:`ReportError` (a template error, PDF without Chromium) before anything is written.
+    A plan that places its workloads also gets the compliance evidence file
+    (`compliance-evidence.csv`, or `.parquet` above a spreadsheet's rows: :mod:`.evidence`).
+    `footer` is an organisation's line printed on every page. Raises :class:`ReportError`
+    (a template error, PDF without Chromium) before anything is written.
     """
     requested = set(formats)
     unknown = requested - set(FORMATS)
@@ -196,7 +201,7 @@ def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, P
         from .pdf import find_chromium
 
         pdf_path = find_chromium(chromium)  # fail before any work when PDF cannot be made
-    ctx = build_context(plan, estate)
+    ctx = build_context(plan, estate, footer=footer)
     check_templates(tdir, ctx.currency)
     kinds = [k for k in ("html", "md") if k in formats or (k == "html" and "pdf" in formats)]
     rendered = render_text(ctx, kinds, tdir)
@@ -206,12 +211,15 @@ def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, P
 
         for r in rendered:
             if r.ext == "html":
-                files[f"{r.name}.pdf"] = html_pdf_bytes(r.text, pdf_path, f"{r.name}.pdf")
+                files[f"{r.name}.pdf"] = html_pdf_bytes(r.text, pdf_path, f"{r.name}.pdf", ctx.plan_date)
+    if ctx.compliance.evidence_file:
+        name, data, _ = evidence_bytes(estate, ctx.blocks)
+        files[name] = data
     return files
 
 
 def render_reports(plan: Plan, estate: Estate, out_dir: Union[str, Path], template_dir: Optional[Union[str, Path]] = None,
-                   formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None) -> list[Path]:
+                   formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None, footer: str = "") -> list[Path]:
     """Render the executive summary, roadmap and compliance report of `plan` into `out_dir`; return the files written.
 
     `formats` holds "html", "md" and/or "pdf" (PDF prints the HTML with headless Chromium).
@@ -219,9 +227,9 @@ def render_reports(plan: Plan, estate: Estate, out_dir: Union[str, Path], templa
     are then published together (:class:`planner.publish.PublishError` when the folder cannot be
     written). The same plan and templates give the same bytes.
     """
-    files = render_files(plan, estate, template_dir, formats, chromium)
-    publish(out_dir, files)
-    return [Path(out_dir) / name for name in files]  # html, md, then pdf, as rendered
+    files = render_files(plan, estate, template_dir, formats, chromium, footer)
+    publish(out_dir, files, remove=EVIDENCE_FILES)  # no other plan's evidence is left beside these reports
+    return [Path(out_dir) / name for name in files]  # html, md, then pdf, as rendered, then the evidence file
 
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "REPORTS", "Rendered", "builtin_templates", "check_templates", "environment",

@@ -36,7 +36,7 @@ from ..estate import Estate
 from ..model import SolverSettings
 from ..problem import Problem
 from .candidates import Candidates, build_candidates
-from .core import Core, build_core
+from .core import Core, build_core, island_labels
 from .finish import Integer, fix_and_close, integer_master
 from .master import ClassColumns
 from .pool import IslandPool, default_workers
@@ -44,6 +44,8 @@ from .pricing import ColumnGeneration
 from .reduce import Reduced, reduce, sizes
 
 __all__ = ["Placement", "solve"]
+
+MAX_RESTRICTED_SOLVES = 3  # a work limit: after this many, the plan keeps the bound the pricing-out proves
 
 
 @dataclass
@@ -73,35 +75,67 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
     t0 = time.perf_counter()
     deadline = time.monotonic() + settings.time_limit_s
     say = progress or (lambda _m: None)
-    cands = build_candidates(estate)
-    if cands.problems:
-        return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, cands, sorted(cands.problems))
+    full = build_candidates(estate, compact=True)
+    if full.problems:
+        return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, full, sorted(full.problems))
     base_site = _baseline_sites(estate, baseline)
-    red = reduce(estate, cands, base_site)
-    core = build_core(estate, cands, red)
-    classes = class_columns(estate, cands, red, core)
-    choice = red.fixed.copy()
-    constant = float(cands.total[choice[choice >= 0]].sum())
-    stats = {"candidates": float(len(cands.site)), "fixed_workloads": float((choice >= 0).sum()),
-             "classes": float(len(classes.size)), "class_workloads": float(classes.size.sum()), "islands": float(core.n_islands),
-             "island_workloads": float(len(core.island_workloads)), "columns": float(core.n_cols + len(classes)),
-             "rows": float(len(core.row_lower) + len(red.capacity)), "capacity_rows": float(len(red.capacity))}
-    say(f"{len(cands.site):,} admissible placements for {len(estate.table):,} workloads: {int(stats['fixed_workloads']):,} decided "
-        f"exactly, {len(classes.size):,} classes of {int(classes.size.sum()):,} interchangeable workloads, {core.n_islands:,} islands "
-        f"of {len(core.island_workloads):,} coupled ones; {int(stats['columns']):,} variables, {len(red.capacity)} shared capacity rows")
-    linked_mask = np.zeros(core.n_islands, dtype=bool)
-    if core.n_cols:
-        binding_col = (core.col_site >= 0) & (core.cap_table[np.maximum(core.col_site, 0)] >= 0).any(axis=1)
-        isl = np.repeat(np.arange(core.n_islands), np.diff(core.col_ptr))
-        linked_mask[np.unique(isl[binding_col])] = True
-    linked = np.nonzero(linked_mask)[0]
-    alone = np.nonzero(~linked_mask)[0]
-    pool = IslandPool(core, settings.backend, settings.gap, deadline, default_workers(settings.threads))
-    try:
-        outcome = _solve_core(estate, cands, red, core, classes, linked, alone, pool, settings, deadline, say, stats)
-    finally:
-        pool.close()
+    from .reduce import active_dependencies, components, coupled_workloads, coupling_edges
+    from .restrict import initial_entries
+
+    deps_full = active_dependencies(estate, full)
+    coupled = coupled_workloads(estate, deps_full)
+    kept = initial_entries(estate, full, coupled, base_site, components(len(estate.table), *coupling_edges(estate, deps_full)))
+    if kept is None:
+        full = full.exact(estate)  # small enough to model every admissible site: exact costs for all
+    red_full = reduce(estate, full, base_site) if kept is None else None
+    attempts = 0
+    while True:
+        attempts += 1
+        if kept is None:
+            cands = full.exact(estate) if full.compact else full
+            red = red_full if red_full is not None else reduce(estate, cands, base_site)
+        else:
+            cands = full.exact(estate, kept)
+            red = reduce(estate, cands, base_site, deps=deps_full)
+        core = build_core(estate, cands, red)
+        classes = class_columns(estate, cands, red, core)
+        stats = _stats(cands, red, core, classes)
+        if kept is not None:
+            stats["full_candidates"] = float(len(full.site))
+        say(f"{len(cands.site):,} admissible placements"
+            + (f" (the cheapest of {len(full.site):,}, the rest priced out after)" if kept is not None else "")
+            + f" for {len(estate.table):,} workloads: {int(stats['fixed_workloads']):,} decided exactly, {len(classes.size):,} classes "
+            f"of {int(classes.size.sum()):,} interchangeable workloads, {core.n_islands:,} islands of {len(core.island_workloads):,} "
+            f"coupled ones; {int(stats['columns']):,} variables, {len(red.capacity)} shared capacity rows")
+        linked, alone = _linked(core)
+        pool = IslandPool(core, settings.backend, settings.gap, deadline, default_workers(settings.threads))
+        try:
+            outcome = _solve_core(estate, cands, red, core, classes, linked, alone, pool, settings, deadline, say, stats,
+                                  restricted=kept is not None)
+            if kept is None:
+                break
+            if outcome.plan is None:
+                grow = _grow(estate, full, kept, cands, red, core, classes, pool, outcome, say) if outcome.infeasible else None
+                if grow is None or attempts > MAX_RESTRICTED_SOLVES:
+                    say("the model of the cheapest sites has no plan: solving with every admissible site")
+                    kept = None
+                else:
+                    kept[grow] = True
+                continue
+            proof = _price_out(estate, full, kept, cands, red, core, classes, pool, outcome, say)
+        finally:
+            pool.close()
+        total = float(cands.total[red.fixed[red.fixed >= 0]].sum()) + outcome.plan.cost + sum(
+            float(core.cost[c].sum()) for c in outcome.alone_cols.values())
+        outcome.bound = proof[0]
+        if (len(proof[1]) == 0 or attempts > MAX_RESTRICTED_SOLVES
+                or total - proof[0] - float(cands.total[red.fixed[red.fixed >= 0]].sum()) <= settings.gap * abs(total)):
+            break
+        kept[proof[1]] = True
+        say(f"{len(proof[1]):,} left-out placements could still help: solving again with them")
     elapsed = time.perf_counter() - t0
+    constant = float(cands.total[red.fixed[red.fixed >= 0]].sum())
+    choice = red.fixed.copy()
     if outcome.problems:
         return Placement("infeasible", settings.backend, None, None, None, None, elapsed, cands, outcome.problems, stats)
     if outcome.plan is None:
@@ -131,11 +165,23 @@ class _Outcome:
     alone_cols: dict[int, np.ndarray]
     problems: list[Problem] = field(default_factory=list)
     timed_out: bool = False
+    price: Optional[np.ndarray] = None  # the capacity prices of the bound
+    infeasible: list[int] = field(default_factory=list)  # restricted model: islands (or all linked) without a plan
 
 
 def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, classes: ClassColumns, linked: np.ndarray,
                 alone: np.ndarray, pool: IslandPool, settings: SolverSettings, deadline: float, say: Callable[[str], None],
-                stats: dict) -> _Outcome:
+                stats: dict, restricted: bool = False) -> _Outcome:
+    """Solve the islands and classes: a plan and its bound, or why there is none.
+
+    `restricted` (a model of some sites only): no diagnosis, since a missing site may be all it lacks; the
+    outcome says which island had no plan, or gives the prices when only capacity failed.
+    """
+    def no_plan(islands: list[int], price: Optional[np.ndarray] = None) -> _Outcome:
+        if restricted:
+            return _Outcome(None, -math.inf, {}, infeasible=islands, price=price)
+        return _Outcome(None, -math.inf, {}, _diagnose(estate, cands, core, islands, red, settings))
+
     # Islands that touch no binding capacity: each solved once, exactly, at its own costs.
     alone_cols: dict[int, np.ndarray] = {}
     bound = 0.0
@@ -144,7 +190,7 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
         answers = pool.solve(alone, core.cost)
         for a in answers:
             if a.status == "infeasible":
-                return _Outcome(None, -math.inf, {}, _diagnose(estate, cands, core, [a.island], red, settings))
+                return no_plan([a.island])
             if a.status == "no-solution":
                 return _Outcome(None, -math.inf, {}, timed_out=True)
             alone_cols[a.island] = int(core.col_ptr[a.island]) + a.cols
@@ -156,19 +202,74 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
     stats["rounds"] = float(cg.rounds)
     stats["plans"] = float(len(cg.plans))
     if cg.infeasible is not None:
-        return _Outcome(None, -math.inf, {}, _diagnose(estate, cands, core, [cg.infeasible], red, settings))
+        return no_plan([cg.infeasible])
     if not len(cg.plans) and len(linked):
         return _Outcome(None, -math.inf, {}, timed_out=True)
     grace = min(30.0, 0.1 * settings.time_limit_s)
-    plan = integer_master(core, linked, classes, limit, cg, max(deadline - time.monotonic(), grace))
+    outside = float(cands.total[red.fixed[red.fixed >= 0]].sum()) + bound
+    # The rounding may spend a share of the scenario's gap; the rest is left to the proof.
+    rounding_gap = 0.3 * settings.gap * abs(cg.master_value + outside) if math.isfinite(cg.master_value) else 0.0
+    plan = integer_master(core, linked, classes, limit, cg, max(deadline - time.monotonic(), grace), settings.backend,
+                          settings.threads or 1, rounding_gap)
     if plan is None:
-        problems = _diagnose(estate, cands, core, linked.tolist(), red, settings)
-        return _Outcome(None, -math.inf, {}, problems)
+        return no_plan(linked.tolist(), cg.price)
+    say(f"integer plan {plan.cost:,.0f} against the bound {cg.bound:,.0f} "
+        f"({max(0.0, plan.cost - cg.bound) / max(abs(plan.cost), 1.0):.4%}) after {cg.rounds} pricing rounds")
     if not cg.timed_out and time.monotonic() < deadline:
-        plan = fix_and_close(core, linked, classes, limit, cg, plan, 0.0, settings.gap, settings.backend,
-                             max(deadline - time.monotonic(), 1.0), settings.threads or 1)
+        plan = fix_and_close(core, linked, classes, limit, cg, plan, outside, settings.gap, settings.backend,
+                             max(deadline - time.monotonic(), 1.0), settings.threads or 1, pool)
     say(f"plan {plan.cost:,.0f} against a bound of {plan.bound:,.0f} for the shared-capacity part ({plan.proven_by})")
-    return _Outcome(plan, bound + plan.bound, alone_cols, timed_out=cg.timed_out)
+    return _Outcome(plan, bound + plan.bound, alone_cols, timed_out=cg.timed_out, price=cg.price)
+
+
+def _stats(cands: Candidates, red: Reduced, core: Core, classes: ClassColumns) -> dict[str, float]:
+    return {"candidates": float(len(cands.site)), "fixed_workloads": float((red.fixed >= 0).sum()),
+            "classes": float(len(classes.size)), "class_workloads": float(classes.size.sum()), "islands": float(core.n_islands),
+            "island_workloads": float(len(core.island_workloads)), "columns": float(core.n_cols + len(classes)),
+            "rows": float(len(core.row_lower) + len(red.capacity)), "capacity_rows": float(len(red.capacity))}
+
+
+def _linked(core: Core) -> tuple[np.ndarray, np.ndarray]:
+    """Islands with a column on a binding site (priced together), and the others (each solved once)."""
+    linked_mask = np.zeros(core.n_islands, dtype=bool)
+    if core.n_cols:
+        binding_col = (core.col_site >= 0) & (core.cap_table[np.maximum(core.col_site, 0)] >= 0).any(axis=1)
+        isl = np.repeat(np.arange(core.n_islands), np.diff(core.col_ptr))
+        linked_mask[np.unique(isl[binding_col])] = True
+    return np.nonzero(linked_mask)[0], np.nonzero(~linked_mask)[0]
+
+
+def _price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates, red: Reduced, core: Core,
+               classes: ClassColumns, pool: IslandPool, outcome: "_Outcome", say: Callable[[str], None]) -> tuple[float, np.ndarray]:
+    """A lower bound of the full model (every admissible site) and the left-out entries that could improve on the plan."""
+    from .restrict import price_out
+
+    price = outcome.price if outcome.price is not None else np.zeros(len(red.capacity))
+    islands = np.arange(core.n_islands)
+    lp_value, _ = pool.lp(islands, core.cost + core.price_part(price))
+    res = price_out(estate, full, kept, cands, core, islands, price, lp_value, pool.row_duals)
+    constant = float(cands.total[red.fixed[red.fixed >= 0]].sum())
+    bound = constant + float(res.bound.sum()) + classes.lagrangian(price) - float(price @ red.capacity.limit)
+    say(f"every left-out placement priced out: lower bound {bound:,.0f} over all admissible sites, "
+        f"{len(res.add):,} placements worth adding")
+    return bound - constant, res.add
+
+
+def _grow(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates, red: Reduced, core: Core,
+          classes: ClassColumns, pool: IslandPool, outcome: "_Outcome", say: Callable[[str], None]) -> Optional[np.ndarray]:
+    """Entries to add when the restricted model has no plan: every site of an island that had none on its own, or
+    (only capacity failed) the left-out placements its prices say could help; None when that adds nothing."""
+    if outcome.price is None:  # an island with no plan over its kept sites: give it all of them
+        members = core.island_workloads[np.concatenate([np.arange(core.island_wptr[k], core.island_wptr[k + 1])
+                                                        for k in outcome.infeasible])]
+        entries = np.concatenate([np.arange(full.ptr[w], full.ptr[w + 1]) for w in members.tolist()])
+    else:
+        entries = _price_out(estate, full, kept, cands, red, core, classes, pool, outcome, say)[1]
+    entries = entries[~kept[entries]]
+    if len(entries) == 0:
+        return None
+    say(f"the model of the cheapest sites has no plan: adding {len(entries):,} placements")
+    return entries
 
 
 def class_columns(estate: Estate, cands: Candidates, red: Reduced, core: Core) -> ClassColumns:

@@ -26,6 +26,7 @@ import numpy as np
 from .core import SubModel
 
 MIP_NODE_LIMIT = 20_000  # per island or merged group: a work limit, the same on every machine
+PRICING_NODE_LIMIT = 100  # an island priced in a round needs a good plan and a bound, not the last node
 DIRECT = "highs"
 CBC = "cbc"
 
@@ -75,7 +76,8 @@ def _log() -> bool:
     return os.environ.get("PLANNER_SOLVER_LOG", "") not in ("", "0")
 
 
-def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: float, threads: int = 1):  # noqa: ANN202
+def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: float, threads: int = 1,  # noqa: ANN202
+           nodes: int = MIP_NODE_LIMIT):
     import highspy
 
     n = sub.n_cols
@@ -88,7 +90,7 @@ def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: f
         h.setOptionValue("mip_rel_gap", float(gap))
         if abs_gap > 0:
             h.setOptionValue("mip_abs_gap", float(abs_gap))
-        h.setOptionValue("mip_max_nodes", MIP_NODE_LIMIT)
+        h.setOptionValue("mip_max_nodes", int(nodes))
     if n >= 5000:
         # Probing and enumeration are most of presolve's time on a large merged group, for little gain.
         h.setOptionValue("presolve_rule_off", 32768 + 65536)
@@ -103,7 +105,8 @@ def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: f
     lp.num_row_ = len(sub.row_lower)
     lp.col_cost_ = np.asarray(sub.cost, dtype=float)
     lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.concatenate([np.ones(sub.n_x + sub.n_y), np.asarray(sub.int_upper, dtype=float)])
+    x_upper = np.ones(sub.n_x) if sub.x_upper is None else np.asarray(sub.x_upper, dtype=float)
+    lp.col_upper_ = np.concatenate([x_upper, np.ones(sub.n_y), np.asarray(sub.int_upper, dtype=float)])
     lp.row_lower_ = np.asarray(sub.row_lower, dtype=float)
     lp.row_upper_ = np.asarray(sub.row_upper, dtype=float)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
@@ -117,27 +120,35 @@ def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: f
     return h
 
 
-def highs_lp(sub: SubModel, time_limit: float = 1e6) -> tuple[str, Optional[np.ndarray], float]:
-    """The LP relaxation with HiGHS: (status, x, objective)."""
+def highs_lp(sub: SubModel, time_limit: float = 1e6, duals: bool = False, row_duals: bool = False):  # noqa: ANN201
+    """The LP relaxation with HiGHS: (status, x, objective), then the columns' reduced costs when `duals`, then
+    the rows' duals when `row_duals`."""
     import highspy
 
     h = _highs(sub, relax=True, gap=0.0, abs_gap=0.0, time_limit=time_limit)
     h.run()
     status = h.getModelStatus()
     S = highspy.HighsModelStatus
+    extra = (None,) * (int(duals) + int(row_duals))
     if status == S.kInfeasible:
-        return "infeasible", None, math.inf
+        return ("infeasible", None, math.inf, *extra)
     if status != S.kOptimal:
-        return "no-solution", None, math.inf
-    return "optimal", np.asarray(h.getSolution().col_value), float(h.getInfo().objective_function_value)
+        return ("no-solution", None, math.inf, *extra)
+    sol = h.getSolution()
+    out = ("optimal", np.asarray(sol.col_value), float(h.getInfo().objective_function_value))
+    if duals:
+        out += (np.asarray(sol.col_dual),)
+    if row_duals:
+        out += (np.asarray(sol.row_dual),)
+    return out
 
 
 def highs_mip(sub: SubModel, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6, start: Optional[np.ndarray] = None,
-              threads: int = 1) -> Result:
+              threads: int = 1, nodes: int = MIP_NODE_LIMIT) -> Result:
     """The MIP with HiGHS, warm-started from `start` when given."""
     import highspy
 
-    h = _highs(sub, relax=False, gap=gap, abs_gap=abs_gap, time_limit=time_limit, threads=threads)
+    h = _highs(sub, relax=False, gap=gap, abs_gap=abs_gap, time_limit=time_limit, threads=threads, nodes=nodes)
     if start is not None:
         known = highspy.HighsSolution()
         known.col_value = np.asarray(start, dtype=float)
@@ -207,7 +218,7 @@ def _bound(log: str, obj: float, proven: bool, gap: float, abs_gap: float) -> fl
 
 
 def solve_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6,
-              start: Optional[np.ndarray] = None, threads: int = 1, lp_first: bool = True) -> Result:
+              start: Optional[np.ndarray] = None, threads: int = 1, lp_first: bool = True, nodes: int = MIP_NODE_LIMIT) -> Result:
     """One MIP on `backend`; with HiGHS, its LP relaxation first: an integral LP optimum is the MIP optimum."""
     if backend == DIRECT:
         if lp_first:
@@ -216,7 +227,7 @@ def solve_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, tim
                 return Result("infeasible", None, math.inf, math.inf)
             if x is not None and _integral(x[: sub.n_x]):
                 return Result("optimal", np.round(x, 9), obj, obj)
-        return highs_mip(sub, gap, abs_gap, time_limit, start, threads)
+        return highs_mip(sub, gap, abs_gap, time_limit, start, threads, nodes)
     return pulp_mip(sub, backend, gap, abs_gap, time_limit, threads)
 
 

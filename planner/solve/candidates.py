@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Optional
 
 import numpy as np
 
@@ -24,15 +25,20 @@ from ..rules import fits_whole_capacity, profile_violations, violations
 
 @dataclass
 class Candidates:
-    """Admissible sites per workload in CSR form: workload i owns entries ptr[i]:ptr[i+1], sites ascending."""
+    """Admissible sites per workload in CSR form: workload i owns entries ptr[i]:ptr[i+1], sites ascending.
+
+    Kept compact for a million workloads (tens of millions of entries before the reductions): the site,
+    the monthly run cost and the SKU are stored; one-time and horizon costs are derived once, on demand.
+    """
 
     ptr: np.ndarray
-    site: np.ndarray  # int32 site number
+    site: np.ndarray  # int16 site number
     monthly: np.ndarray
-    one_time: np.ndarray
     sku: np.ndarray  # int32 catalogue SKU number, or costs.RATE_PRICED
-    total: np.ndarray  # horizon_months * monthly + one_time
     egress: np.ndarray  # per site: price per GB leaving it
+    current: np.ndarray  # per workload, its current site
+    migration_cost: np.ndarray  # per workload, its one-time cost of moving
+    horizon: int
     problems: list[Problem] = field(default_factory=list)
 
     def of(self, i: int) -> slice:
@@ -41,59 +47,126 @@ class Candidates:
 
     def owners(self) -> np.ndarray:
         """The workload number of every entry."""
-        return np.repeat(np.arange(len(self.ptr) - 1, dtype=np.int64), np.diff(self.ptr))
+        return np.repeat(np.arange(len(self.ptr) - 1, dtype=np.int32), np.diff(self.ptr))
 
     @cached_property
     def owner(self) -> np.ndarray:
         """`owners()`, computed once (call `keep` rather than editing the arrays, so it stays right)."""
         return self.owners()
 
+    @cached_property
+    def one_time(self) -> np.ndarray:
+        """Per entry, its one-time cost: 0 on the workload's current site, its migration cost elsewhere."""
+        owner = self.owner
+        return np.where(self.site == self.current[owner], 0.0, self.migration_cost[owner])
+
+    @cached_property
+    def total(self) -> np.ndarray:
+        """Per entry, `horizon_months * monthly + one_time`: what it costs over the horizon."""
+        return self.total_of(np.arange(len(self.site)))
+
+    def total_of(self, entries: np.ndarray) -> np.ndarray:
+        """`total` of some entries, computed (not kept): how a model of tens of millions of entries is read."""
+        owner = self.owner[entries]
+        one = np.where(self.site[entries] == self.current[owner], 0.0, self.migration_cost[owner])
+        return self.horizon * self.monthly[entries].astype(float) + one
+
+    @property
+    def compact(self) -> bool:
+        """Whether the costs are approximate (32-bit, no SKUs): see `build_candidates(compact=True)`."""
+        return len(self.sku) != len(self.site)
+
     def keep(self, mask: np.ndarray) -> None:
         """Drop every entry where `mask` is False."""
-        owner = self.owner
-        counts = np.bincount(owner[mask], minlength=len(self.ptr) - 1)
+        counts = np.bincount(self.owner[mask], minlength=len(self.ptr) - 1)
         self.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        for name in ("site", "monthly", "one_time", "sku", "total"):
-            setattr(self, name, getattr(self, name)[mask])
-        self.__dict__.pop("owner", None)
+        self.site, self.monthly = self.site[mask], self.monthly[mask]
+        if len(self.sku) == len(mask):
+            self.sku = self.sku[mask]
+        for derived in ("owner", "one_time", "total"):
+            self.__dict__.pop(derived, None)
+
+    def exact(self, estate: Estate, mask: Optional[np.ndarray] = None) -> "Candidates":
+        """The entries where `mask` is True (all by default) with exact costs and SKUs, from the cost model."""
+        out = self.subset(mask if mask is not None else np.ones(len(self.site), dtype=bool))
+        if not out.compact:
+            return out
+        monthly = np.zeros(len(out.site))
+        sku = np.zeros(len(out.site), dtype=np.int32)
+        owner = out.owner
+        order = np.argsort(out.site, kind="stable")
+        bounds = np.searchsorted(out.site[order], np.arange(len(estate.sites) + 1))
+        for j, s in enumerate(estate.sites):
+            e = order[bounds[j]:bounds[j + 1]]
+            if len(e):
+                col = run_columns(estate, owner[e], s)
+                monthly[e], sku[e] = col.monthly, col.sku
+        out.monthly, out.sku = monthly, sku
+        for derived in ("one_time", "total"):
+            out.__dict__.pop(derived, None)
+        return out
+
+    def subset(self, mask: np.ndarray) -> "Candidates":
+        """A copy holding only the entries where `mask` is True."""
+        out = Candidates(self.ptr, self.site, self.monthly, self.sku, self.egress, self.current, self.migration_cost, self.horizon,
+                         list(self.problems))
+        out.__dict__["owner"] = self.owner
+        out.keep(mask)
+        return out
 
     def entry_at(self, workloads: np.ndarray, sites: np.ndarray) -> np.ndarray:
         """The entry of each (workload, site) pair, -1 where the site is not admissible for it."""
         n_s = int(self.egress.shape[0])
-        keys = self.owner * n_s + self.site  # ascending: entries are sorted by workload, then site
+        keys = self.owner.astype(np.int64) * n_s + self.site  # ascending: entries are sorted by workload, then site
         want = np.asarray(workloads, dtype=np.int64) * n_s + np.asarray(sites, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
-        found = (len(keys) > 0) & (keys[pos] == want) if len(keys) else np.zeros(len(want), dtype=bool)
-        return np.where(found, pos, -1)
+        if len(keys) == 0:
+            return np.full(len(want), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+        return np.where(keys[pos] == want, pos, -1)
 
 
-def build_candidates(estate: Estate) -> Candidates:
-    """Every admissible pair with its monthly, one-time and horizon cost; `problems` names workloads left with none."""
+_CHUNK = 1 << 17  # workloads per block while building: the temporaries stay small at a million workloads
+
+
+def build_candidates(estate: Estate, compact: bool = False) -> Candidates:
+    """Every admissible pair with its monthly, one-time and horizon cost; `problems` names workloads left with none.
+
+    `compact` keeps the monthly costs as 32-bit floats and no SKUs (6 bytes a pair instead of 14, for the tens of
+    millions of pairs of a million-workload estate): good to rank and price out sites, not to plan with; a model
+    takes its entries exact with :meth:`Candidates.exact`.
+    """
     t = estate.table
     n_w = len(t)
-    horizon = estate.scenario.horizon_months
     prof, reps = estate.profiles
     rep_workloads = [t.workload(int(r)) for r in reps.tolist()]
     prof_ok = np.array([[not profile_violations(estate, w, s) for s in estate.sites] for w in rep_workloads],
                        dtype=bool).reshape(len(reps), len(estate.sites))
-    parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
-    for j, s in enumerate(estate.sites):
-        ok = prof_ok[prof, j] & fits_whole_capacity(s, t.vcpu, t.memory_gb, t.storage_gb)
-        rows = np.nonzero(ok)[0]
-        col = run_columns(estate, rows, s)
-        has = col.sku != NO_VM
-        parts.append((rows[has], j, col.monthly[has], col.sku[has]))
-    rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    sites = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int32) for p in parts]) if parts else np.zeros(0, np.int32)
-    monthly = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
-    sku = np.concatenate([p[3] for p in parts]) if parts else np.zeros(0, np.int32)
-    order = np.lexsort((sites, rows))
-    rows, sites, monthly, sku = rows[order], sites[order], monthly[order], sku[order]
+    sites_, monthly_, sku_, counts_ = [], [], [], []
+    for a in range(0, n_w, _CHUNK):
+        rows_all = np.arange(a, min(n_w, a + _CHUNK))
+        parts = []
+        for j, s in enumerate(estate.sites):
+            ok = prof_ok[prof[rows_all], j] & fits_whole_capacity(s, t.vcpu[rows_all], t.memory_gb[rows_all], t.storage_gb[rows_all])
+            rows = rows_all[ok]
+            col = run_columns(estate, rows, s)
+            has = col.sku != NO_VM
+            parts.append((rows[has], j, col.monthly[has], col.sku[has]))
+        rows = np.concatenate([p[0] for p in parts])
+        site = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int16) for p in parts])
+        order = np.lexsort((site, rows))
+        sites_.append(site[order])
+        monthly_.append(np.concatenate([p[2] for p in parts])[order].astype(np.float32 if compact else float))
+        if not compact:
+            sku_.append(np.concatenate([p[3] for p in parts]).astype(np.int32)[order])
+        counts_.append(np.bincount(rows - a, minlength=len(rows_all)))
     ptr = np.zeros(n_w + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_w), out=ptr[1:])
-    one = np.where(sites == t.current_site[rows], 0.0, estate.migration_cost[rows])
-    cands = Candidates(ptr=ptr, site=sites, monthly=monthly, one_time=one, sku=sku.astype(np.int32), total=horizon * monthly + one,
-                       egress=egress_prices(estate))
+    if n_w:
+        np.cumsum(np.concatenate(counts_), out=ptr[1:])
+    cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dtype=dt))  # noqa: E731
+    cands = Candidates(ptr=ptr, site=cat(sites_, np.int16), monthly=cat(monthly_, np.float32 if compact else float),
+                       sku=cat(sku_, np.int32),
+                       egress=egress_prices(estate), current=t.current_site.astype(np.int16), migration_cost=estate.migration_cost,
+                       horizon=estate.scenario.horizon_months)
     empty = np.nonzero(np.diff(ptr) == 0)[0]
     cands.problems.extend(no_site_problem(estate, t.workload(int(i))) for i in empty[:1000].tolist())
     if not cands.problems:

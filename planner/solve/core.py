@@ -20,6 +20,7 @@ link islands.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -44,6 +45,7 @@ class SubModel:
     value: np.ndarray
     # Optional general-integer columns after the y columns (class counts in a merged model): their upper bounds.
     int_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    x_upper: Optional[np.ndarray] = None  # per x column, 0 to rule it out (reduced-cost fixing); None: all 1
 
     @property
     def n_cols(self) -> int:
@@ -145,32 +147,19 @@ class Core:
 
 def island_labels(estate: Estate, red: Reduced) -> np.ndarray:
     """Per workload, its island number (islands numbered by their first workload), -1 when not coupled."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from .reduce import components, coupling_edges
 
-    t = estate.table
-    n = len(t)
-    a = [t.deps.src[red.deps.index].astype(np.int64)]
-    b = [t.deps.dst[red.deps.index].astype(np.int64)]
-    for members in estate.anti_affinity_groups.values():
-        if len(members) > 1:
-            m = np.asarray(members, dtype=np.int64)
-            a.append(m[:-1])
-            b.append(m[1:])
-    ea, eb = np.concatenate(a), np.concatenate(b)
-    graph = coo_matrix((np.ones(len(ea)), (ea, eb)), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
+    label = components(len(estate.table), *coupling_edges(estate, red.deps))
     coupled = np.nonzero(red.coupled)[0]
-    out = np.full(n, -1, dtype=np.int64)
+    out = np.full(len(estate.table), -1, dtype=np.int64)
     if len(coupled) == 0:
         return out
     lab = label[coupled]
-    # First member (smallest row) of each component, in row order: islands numbered by it.
-    first_of = {}
-    for row, l in zip(coupled.tolist(), lab.tolist()):
-        first_of.setdefault(l, len(first_of))
-    remap = np.array([first_of[l] for l in lab.tolist()], dtype=np.int64)
-    out[coupled] = remap
+    # Number islands by their first member (smallest row): labels in order of first appearance.
+    uniq, first = np.unique(lab, return_index=True)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(uniq))
+    out[coupled] = rank[np.searchsorted(uniq, lab)]
     return out
 
 
@@ -217,14 +206,14 @@ def build_core(estate: Estate, cands: Candidates, red: Reduced) -> Core:
     # Global column order: island-major, x columns before y columns within an island.
     isl = np.concatenate([x_island, y_island])
     kind = np.concatenate([np.zeros(n_x, np.int8), np.ones(n_y, np.int8)])
-    order = np.lexsort((np.arange(n_x + n_y), kind, isl))
+    order = np.lexsort((kind, isl))  # lexsort is stable: columns keep their order within an island and kind
     newcol = np.empty(n_x + n_y, dtype=np.int64)
     newcol[order] = np.arange(n_x + n_y)
     col_ptr = np.concatenate([[0], np.cumsum(np.bincount(isl, minlength=n_isl))]).astype(np.int64)
     n_x_of = np.bincount(x_island, minlength=n_isl).astype(np.int64)
     cost = np.concatenate([x_cost, np.asarray(y_price, dtype=float)])[order]
-    entry = np.concatenate([x_entry, np.full(n_y, -1, np.int64)])[order]
-    col_workload = np.concatenate([x_work, np.full(n_y, -1, np.int64)])[order]
+    entry = np.concatenate([x_entry, np.full(n_y, -1, np.int64)])[order].astype(np.int32)
+    col_workload = np.concatenate([x_work, np.full(n_y, -1, np.int64)])[order].astype(np.int32)
     xcol = newcol[:n_x]  # old x position -> new column
     ycol = newcol[n_x:]
 
@@ -264,7 +253,8 @@ class _Rows:
         hi_a = np.broadcast_to(np.asarray(hi, dtype=float), (n,)) if np.ndim(hi) == 0 else np.asarray(hi, dtype=float)
         ref_a = np.asarray(ref, dtype=np.int64)
         site_a = np.full(n, int(site), dtype=np.int64) if np.ndim(site) == 0 else np.asarray(site, dtype=np.int64)
-        self.parts.append((kind, row_island, lo_a, hi_a, ref_a, site_a, key, cols, vals))
+        self.parts.append((kind, row_island.astype(np.int32), lo_a, hi_a, ref_a.astype(np.int32), site_a.astype(np.int32),
+                           np.asarray(key, dtype=np.int32), np.asarray(cols, dtype=np.int32), np.asarray(vals, dtype=float)))
 
     def build(self, n_isl: int):  # noqa: ANN201
         if not self.parts:
@@ -276,17 +266,19 @@ class _Rows:
         kind = np.concatenate([np.full(len(p[1]), p[0], np.int8) for p in self.parts])
         lo = np.concatenate([p[2] for p in self.parts])
         hi = np.concatenate([p[3] for p in self.parts])
-        ref = np.concatenate([p[4] for p in self.parts]).astype(np.int64)
+        ref = np.concatenate([p[4] for p in self.parts])
         site = np.concatenate([p[5] for p in self.parts])
-        trip_row = np.concatenate([p[6] + off for p, off in zip(self.parts, offsets[:-1])])
-        cols = np.concatenate([p[7] for p in self.parts]).astype(np.int64)
+        trip_row = np.concatenate([(p[6] + off).astype(np.int32) for p, off in zip(self.parts, offsets[:-1])])
+        cols = np.concatenate([p[7].astype(np.int32) for p in self.parts])
         vals = np.concatenate([p[8] for p in self.parts]).astype(float)
+        self.parts = []  # the parts are copied: let them go before the sort
         n = len(island)
-        order = np.lexsort((np.arange(n), island))  # island-major, kinds and rows in the order added
-        new = np.empty(n, dtype=np.int64)
-        new[order] = np.arange(n)
+        order = np.argsort(island, kind="stable")  # island-major, kinds and rows in the order added
+        new = np.empty(n, dtype=np.int32)
+        new[order] = np.arange(n, dtype=np.int32)
         trip_new = new[trip_row]
-        torder = np.lexsort((cols, trip_new))
+        del trip_row
+        torder = np.argsort(trip_new, kind="stable")  # a row's entries in the order added
         counts = np.bincount(trip_new, minlength=n)
         start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         row_ptr = np.concatenate([[0], np.cumsum(np.bincount(island, minlength=n_isl))]).astype(np.int64)
@@ -311,15 +303,24 @@ def _anti_affinity_rows(estate: Estate, cands: Candidates, x_entry: np.ndarray, 
     rows.add(ANTI_AFFINITY, x_island[sel], xcol[sel], np.ones(len(sel)), rowkey.ravel(), -np.inf, 1.0, ukey // n_s, ukey % n_s)
 
 
+_DEP_CHUNK = 1 << 18  # dependencies per block: the (dependency, zone, target entry) expansion stays small
+
+
 def _dependency_rows(estate: Estate, cands: Candidates, red: Reduced, x_entry: np.ndarray, x_work: np.ndarray,
                      x_island: np.ndarray, xcol: np.ndarray, col_of_entry: np.ndarray, rows: _Rows) -> None:
     """Per latency-bound dependency a -> b and zone z of a's sites: a in z needs b at a site within budget of z."""
-    d = estate.table.deps
-    dep = red.deps.index[red.deps.latency]
-    if len(dep) == 0 or len(x_entry) == 0:
+    dep_all = red.deps.index[red.deps.latency]
+    if len(dep_all) == 0 or len(x_entry) == 0:
         return
     col_of_entry = col_of_entry.copy()
     col_of_entry[x_entry] = np.arange(len(x_entry))
+    for c in range(0, len(dep_all), _DEP_CHUNK):
+        _dependency_block(estate, cands, dep_all[c:c + _DEP_CHUNK], x_island, xcol, col_of_entry, rows)
+
+
+def _dependency_block(estate: Estate, cands: Candidates, dep: np.ndarray, x_island: np.ndarray, xcol: np.ndarray,
+                      col_of_entry: np.ndarray, rows: _Rows) -> None:
+    d = estate.table.deps
     zone_of_site = estate.site_zone_index
     lat = estate.latency_matrix
     src, dst, limit = d.src[dep].astype(np.int64), d.dst[dep].astype(np.int64), d.max_latency_ms[dep]
@@ -340,7 +341,10 @@ def _dependency_rows(estate: Estate, cands: Candidates, red: Reduced, x_entry: n
     pb_entry = _ranges(cands.ptr[dst[pk]], pb_count)
     ok = lat[pz[pb_pair], zone_of_site[cands.site[pb_entry]]] <= limit[pk[pb_pair]]
     all_ok = np.ones(len(upair), dtype=bool)
-    np.logical_and.at(all_ok, pb_pair, ok)
+    has = pb_count > 0
+    if len(ok):
+        starts = np.concatenate([[0], np.cumsum(pb_count)])[:-1]
+        all_ok[has] = np.minimum.reduceat(ok.astype(np.int8), starts[has]) > 0
     need = ~all_ok
     if not need.any():
         return

@@ -14,9 +14,9 @@
 
 from __future__ import annotations
 
-import math
+import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from .backends import MIP_NODE_LIMIT, solve_mip
 from .core import Core, SubModel, _ranges
 from .master import ClassColumns, solve_integer_master
 from .pricing import Priced
+
+if TYPE_CHECKING:
+    from .pool import IslandPool
 
 MAX_FREE_COLUMNS = 400_000  # a merged MILP larger than this is not attempted: the plan keeps its proven gap
 
@@ -40,8 +43,9 @@ class Integer:
 
 
 def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced,
-                   time_limit: float) -> Optional[Integer]:
-    """Round the relaxed master: keep what it left integral, solve the rest as a small MIP."""
+                   time_limit: float, backend: str, threads: int, abs_gap: float = 0.0) -> Optional[Integer]:
+    """Round the relaxed master: keep what it left integral; solve the rest exactly, as one MILP of their full
+    models under the capacity the others leave (else choose among their plans)."""
     plans = cg.plans
     isl = np.array(plans.island, dtype=np.int64)
     x = cg.master_x if len(cg.master_x) == len(plans) else np.zeros(len(plans))
@@ -69,6 +73,15 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
     if overfilled:  # the relaxed master still leans on an overfill column: nothing it chose can be kept as it is
         todo, free_cols, result = [], np.zeros(0, np.int64), None
     if (todo or len(free_cols)) and not overfilled:
+        exact = _exact_rest(core, np.array(todo, dtype=np.int64), classes, free_cols, limit - used, time_limit, backend, threads,
+                            abs_gap)
+        if exact is not None:
+            island_cols, free_counts = exact
+            cols = {k: plans.cols[p] for k, p in chosen.items()}
+            cols.update(island_cols)
+            counts[free_cols] = free_counts
+            cost = float(sum(core.cost[c].sum() for c in cols.values())) + float(classes.cost @ counts)
+            return Integer(cols, counts, cost, cg.bound, "pricing")
         todo_set = set(todo)
         ids = [p for p in range(len(plans)) if plans.island[p] in todo_set]
         result = solve_integer_master(plans, ids, todo, classes, free_cols, limit - used, MIP_NODE_LIMIT, time_limit)
@@ -92,6 +105,23 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
     return Integer(cols, counts, cost, cg.bound, "pricing")
 
 
+def _exact_rest(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray,
+                time_limit: float, backend: str, threads: int, abs_gap: float) -> Optional[tuple[dict[int, np.ndarray], np.ndarray]]:
+    """`islands` and the class columns `class_cols` solved together, within `abs_gap`, under `limit`; None when they do not fit."""
+    sub, glob = _merged(core, islands, classes, class_cols, limit)
+    res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, threads=threads, lp_first=False)
+    if res.x is None:
+        return None
+    x = np.round(res.x)
+    nxy = sub.n_x + sub.n_y
+    on = glob[np.nonzero(x[:nxy] > 0.5)[0]]
+    out = {}
+    for k in islands.tolist():
+        c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
+        out[k] = on[(on >= c0) & (on < c1)]
+    return out, x[nxy:].astype(np.int64)
+
+
 def _class_use(classes: ClassColumns, counts: np.ndarray, n_rows: int) -> np.ndarray:
     use = np.zeros(n_rows)
     for j in range(3):
@@ -102,94 +132,83 @@ def _class_use(classes: ClassColumns, counts: np.ndarray, n_rows: int) -> np.nda
 
 
 def fix_and_close(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced, plan: Integer,
-                  constant_bound: float, target_gap: float, backend: str, time_limit: float, threads: int) -> Integer:
-    """Reduced-cost fixing, then the free islands and classes solved exactly together (see the module docstring)."""
-    total_bound = cg.bound + constant_bound
-    total_cost = plan.cost + constant_bound  # the part outside the linked islands is priced the same in both
-    slack = total_cost - total_bound
-    if slack <= target_gap * abs(total_cost):
+                  outside: float, target_gap: float, backend: str, time_limit: float, threads: int, pool: "IslandPool") -> Integer:
+    """Reduced-cost fixing, then what is left free solved exactly together (see the module docstring).
+
+    `outside` is the cost of everything not in the linked islands and classes (the same in every plan), so
+    that the gap is judged on the whole estate.
+    """
+    total_cost = plan.cost + outside
+    slack = plan.cost - cg.bound
+    if slack <= target_gap * abs(total_cost) or (not len(linked) and not len(classes)):
         return plan
-    price = cg.price
-    priced = core.cost + core.price_part(price)
-    free = _free_islands(core, linked, cg, priced, slack)
-    class_priced = classes.priced(price)
+    priced = core.cost + core.price_part(cg.price)
+    on = np.zeros(core.n_cols, dtype=bool)
+    for cols in plan.island_cols.values():
+        on[cols] = True
+    alive = on.copy()
+    fixed_islands = np.zeros(len(linked), dtype=bool)
+    if len(linked):
+        # A plan using column e of island i costs at least LP_i + d_e at these prices (d: the LP's reduced costs):
+        # with d_e above the island's allowance, e is in no plan better than the current one.
+        lp_value, duals = pool.lp(linked, priced)
+        allow = slack + np.maximum(0.0, cg.island_bound - lp_value)
+        xcols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
+        isl = np.repeat(np.arange(len(linked)), core.n_x_of[linked])
+        ok = np.isfinite(lp_value)[isl]
+        alive[xcols] |= ~ok | (duals[xcols] <= allow[isl] * (1 + 1e-9) + 1e-6)
+        extra = np.bincount(isl, weights=(alive[xcols] & ~on[xcols]).astype(float), minlength=len(linked))
+        fixed_islands = extra == 0
+    class_priced = classes.priced(cg.price)
     best = np.full(len(classes.size), np.inf)
     if len(classes):
         np.minimum.at(best, classes.klass, class_priced)
-    alive = class_priced - best[classes.klass] <= slack + 1e-6 * max(1.0, abs(total_cost))
-    n_alive = np.bincount(classes.klass[alive], minlength=len(classes.size)) if len(classes) else np.zeros(0, np.int64)
+    class_alive = (class_priced - best[classes.klass] <= slack * (1 + 1e-9) + 1e-6) | (plan.class_count > 0)
+    n_alive = np.bincount(classes.klass[class_alive], minlength=len(classes.size)) if len(classes) else np.zeros(0, np.int64)
     free_class = n_alive > 1
-    n_cols = int((core.col_ptr[free + 1] - core.col_ptr[free]).sum()) + int(alive[free_class[classes.klass]].sum()) if len(classes) \
-        else int((core.col_ptr[free + 1] - core.col_ptr[free]).sum())
-    if n_cols > MAX_FREE_COLUMNS or (len(free) == 0 and not free_class.any()):
+    free = linked[~fixed_islands]
+    class_cols = np.nonzero(class_alive & free_class[classes.klass])[0] if len(classes) else np.zeros(0, np.int64)
+    n_cols = int((core.col_ptr[free + 1] - core.col_ptr[free]).sum()) + len(class_cols)
+    if os.environ.get("PLANNER_DEBUG"):
+        print(f"fixing: {len(free)} of {len(linked)} islands free, {int(free_class.sum())} classes, {n_cols} columns, "
+              f"{int(alive.sum())} alive, slack {slack:,.0f}")
+    if len(free) == 0 and len(class_cols) == 0:
+        return Integer(plan.island_cols, plan.class_count, plan.cost, plan.cost, "fixing")
+    if n_cols > MAX_FREE_COLUMNS:
         return plan
-    # Fixed islands keep their best plan at these prices; fixed classes their one possible site.
-    fixed_cols: dict[int, np.ndarray] = {}
     used = np.zeros(len(limit))
-    pos = {int(k): i for i, k in enumerate(linked.tolist())}
-    free_set = set(free.tolist())
     fixed_cost = 0.0
-    for k in linked.tolist():
-        if k in free_set:
-            continue
-        p = int(cg.best_plan[pos[k]])
-        fixed_cols[k] = cg.plans.cols[p]
-        used[cg.plans.use_rows[p]] += cg.plans.use_vals[p]
-        fixed_cost += cg.plans.cost[p]
-    counts = np.zeros(len(classes), dtype=np.int64)
-    if len(classes):
-        only = alive & ~free_class[classes.klass]
-        counts[only] = classes.size[classes.klass[only]]
-        used += _class_use(classes, counts, len(limit))
-        fixed_cost += float(classes.cost @ counts)
-    class_cols = np.nonzero(alive & free_class[classes.klass])[0] if len(classes) else np.zeros(0, np.int64)
+    free_set = set(free.tolist())
+    for k, cols in plan.island_cols.items():
+        if k not in free_set:
+            rows, vals = core.use(cols)
+            used[rows] += vals
+            fixed_cost += float(core.cost[cols].sum())
+    counts = np.where(free_class[classes.klass], 0, plan.class_count) if len(classes) else np.zeros(0, np.int64)
+    used += _class_use(classes, counts, len(limit))
+    fixed_cost += float(classes.cost @ counts) if len(classes) else 0.0
     sub, glob = _merged(core, free, classes, class_cols, limit - used)
-    abs_gap = max(0.0, 0.5 * target_gap * abs(total_cost))
+    sub.x_upper = alive[glob[: sub.n_x]].astype(float)
     start = _start(core, glob, plan, classes, class_cols, sub)
-    res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, start=start, threads=threads, lp_first=False)
+    res = solve_mip(sub, backend, 0.0, abs_gap=0.9 * target_gap * abs(total_cost), time_limit=time_limit, start=start,
+                    threads=threads, lp_first=False)
     if res.x is None:
-        if res.status == "infeasible":  # no better plan exists with these islands fixed: the plan is optimal
+        if res.status == "infeasible":  # nothing better exists: the current plan is optimal
             return Integer(plan.island_cols, plan.class_count, plan.cost, plan.cost, "fixing")
         return plan
-    new_cost = fixed_cost + res.objective
     bound = min(plan.cost, fixed_cost + res.bound)
-    if new_cost >= plan.cost - 1e-9:
+    if fixed_cost + res.objective >= plan.cost - 1e-9:
         return Integer(plan.island_cols, plan.class_count, plan.cost, max(plan.bound, bound), "fixing")
     x = np.round(res.x)
     nxy = sub.n_x + sub.n_y
-    chosen = dict(fixed_cols)
-    on = glob[np.nonzero(x[:nxy] > 0.5)[0]]
+    chosen = {k: c for k, c in plan.island_cols.items() if k not in free_set}
+    picked = glob[np.nonzero(x[:nxy] > 0.5)[0]]
     for k in free.tolist():
         c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
-        chosen[k] = on[(on >= c0) & (on < c1)]
-    counts[class_cols] = x[nxy:].astype(np.int64)
-    return Integer(chosen, counts, new_cost, max(plan.bound, bound), "fixing")
-
-
-def _free_islands(core: Core, linked: np.ndarray, cg: Priced, priced: np.ndarray, slack: float) -> np.ndarray:
-    """Linked islands that a plan better than the current one could change (the others keep their best plan)."""
-    n = len(linked)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    xcols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
-    w = core.col_workload[xcols]
-    w_start = np.flatnonzero(np.r_[True, w[1:] != w[:-1]])
-    pos = np.full(core.n_islands, -1, dtype=np.int64)
-    pos[linked] = np.arange(n)
-    w_isl = pos[core.island_of_workload[w[w_start]]]
-    on = np.zeros(core.n_cols, dtype=bool)
-    for i, p in enumerate(cg.best_plan.tolist()):
-        if p >= 0:
-            on[cg.plans.cols[p]] = True
-    c = priced[xcols]
-    in_plan = on[xcols]
-    a = np.add.reduceat(np.where(in_plan, c, 0.0), w_start)
-    b = np.minimum.reduceat(np.where(in_plan, np.inf, c), w_start)
-    s = np.bincount(w_isl, weights=np.minimum(a, b), minlength=n)
-    rise = np.full(n, np.inf)
-    np.minimum.at(rise, w_isl, np.maximum(0.0, b - a))
-    margin = s + rise - cg.island_bound
-    return linked[margin <= slack * (1 + 1e-9) + 1e-6]
+        chosen[k] = picked[(picked >= c0) & (picked < c1)]
+    new_counts = counts.copy()
+    new_counts[class_cols] = x[nxy:].astype(np.int64)
+    return Integer(chosen, new_counts, fixed_cost + res.objective, max(plan.bound, bound), "fixing")
 
 
 def _merged(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray) -> tuple[SubModel, np.ndarray]:
@@ -241,4 +260,4 @@ def _start(core: Core, glob: np.ndarray, plan: Integer, classes: ClassColumns, c
     return x
 
 
-__all__ = ["Integer", "fix_and_close", "integer_master", "math"]
+__all__ = ["Integer", "fix_and_close", "integer_master"]

@@ -22,10 +22,10 @@ from typing import Optional
 
 import numpy as np
 
-from .backends import DIRECT, Result, highs_lp, solve_mip, _integral
+from .backends import DIRECT, MIP_NODE_LIMIT, Result, _integral, highs_lp, solve_mip
 from .core import Core
 
-BATCH_COLUMNS = 600  # columns per LP batch: big enough to amortise a HiGHS call, small enough to stay linear
+BATCH_COLUMNS = 3000  # columns per LP batch: big enough to amortise a HiGHS call, small enough to stay linear
 _PARALLEL_FROM = 64  # fewer batches than this are not worth the workers
 
 
@@ -38,6 +38,7 @@ class Answer:
     objective: float
     bound: float
     cols: np.ndarray  # local column numbers whose value is 1
+    lp: float = -math.inf  # the island's LP relaxation value at these costs (its reduced costs are in the shared `duals`)
 
 
 _STATE: dict = {}
@@ -54,8 +55,9 @@ def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
     return [islands[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def solve_batch(batch: np.ndarray) -> list[Answer]:
-    """The islands of one batch at the shared costs (runs in a worker or in the main process)."""
+def solve_batch(task: tuple[np.ndarray, int]) -> list[Answer]:
+    """The islands of one batch at the shared costs, at most `nodes` MIP nodes each (in a worker or in the main process)."""
+    batch, nodes = task
     core: Core = _STATE["core"]
     cost: np.ndarray = _STATE["cost"]
     backend: str = _STATE["backend"]
@@ -66,31 +68,61 @@ def solve_batch(batch: np.ndarray) -> list[Answer]:
     out: list[Answer] = []
     if backend == DIRECT:
         sub, glob = core.islands_model(batch, cost)
-        status, x, _ = highs_lp(sub, left)
+        status, x, _, d = highs_lp(sub, left, duals=True)
+        if x is not None:
+            _STATE["duals"][glob] = d
         if x is None and status == "infeasible":
             # Some island of the batch has no plan: find which, one by one.
-            return [_one(core, int(k), cost, backend, gap, left) for k in batch]
+            return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
         pos = {int(c): i for i, c in enumerate(glob.tolist())} if x is not None else {}
         for k in batch.tolist():
             c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
             if x is None:
-                out.append(_one(core, k, cost, backend, gap, left))
+                out.append(_one(core, k, cost, backend, gap, left, nodes=nodes))
                 continue
             xi = x[[pos[c] for c in range(c0, c1)]]
             nx = int(core.n_x_of[k])
+            lp = float(cost[c0:c1] @ xi)
             if _integral(xi[:nx]):
                 cols = np.nonzero(np.round(xi) > 0.5)[0]
                 obj = float(cost[c0:c1][cols].sum())
-                out.append(Answer(k, "optimal", obj, obj, cols))
+                out.append(Answer(k, "optimal", obj, obj, cols, lp))
             else:
-                out.append(_one(core, k, cost, backend, gap, left, lp_first=False))
+                a = _one(core, k, cost, backend, gap, left, lp_first=False, nodes=nodes)
+                a.lp = lp
+                out.append(a)
         return out
-    return [_one(core, int(k), cost, backend, gap, left) for k in batch]
+    return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
 
 
-def _one(core: Core, k: int, cost: np.ndarray, backend: str, gap: float, left: float, lp_first: bool = True) -> Answer:
+def lp_batch(task: tuple[np.ndarray, int]) -> list[tuple[int, float]]:
+    """The LP relaxation of each island of a batch at the shared costs: its value; its columns' reduced costs and its
+    rows' duals written into the shared `duals` and `row_duals` arrays (for reduced-cost fixing and pricing out)."""
+    batch = task[0]
+    core: Core = _STATE["core"]
+    cost: np.ndarray = _STATE["cost"]
+    duals: np.ndarray = _STATE["duals"]
+    sub, glob = core.islands_model(batch, cost)
+    status, x, _, d, y = highs_lp(sub, max(_STATE["deadline"] - time.monotonic(), 0.01), duals=True, row_duals=True)
+    rows = core.island_rows(batch)
+    if x is None:
+        duals[glob] = 0.0  # no information: nothing can be fixed
+        _STATE["row_duals"][rows] = 0.0
+        return [(int(k), -math.inf) for k in batch]
+    duals[glob] = d
+    _STATE["row_duals"][rows] = y
+    value = np.zeros(core.n_cols)
+    value[glob] = x * cost[glob]
+    return [(int(k), float(value[core.col_ptr[k]:core.col_ptr[k + 1]].sum())) for k in batch]
+
+
+def _one(core: Core, k: int, cost: np.ndarray, backend: str, gap: float, left: float, lp_first: bool = True,
+         nodes: int = MIP_NODE_LIMIT) -> Answer:
     sub = core.island(k, cost)
-    res: Result = solve_mip(sub, backend, gap, time_limit=left, lp_first=lp_first)
+    t0 = time.monotonic()
+    res: Result = solve_mip(sub, backend, gap, time_limit=left, lp_first=lp_first, nodes=nodes)
+    if os.environ.get("PLANNER_DEBUG") and time.monotonic() - t0 > 0.05:
+        print(f"    island {k}: {sub.n_x}+{sub.n_y} columns, {len(sub.row_lower)} rows, MIP {time.monotonic() - t0:.2f}s {res.status}")
     if res.x is None:
         return Answer(k, res.status, math.inf, res.bound, np.zeros(0, np.int64))
     cols = np.nonzero(np.round(res.x) > 0.5)[0]
@@ -104,19 +136,34 @@ class IslandPool:
         self.workers = max(1, workers)
         self._buf = mmap.mmap(-1, max(8, 8 * core.n_cols))  # shared with the forked workers
         self.cost = np.frombuffer(self._buf, dtype=np.float64, count=core.n_cols)
-        _STATE.update(core=core, cost=self.cost, backend=backend, gap=gap, deadline=deadline)
+        self._dual_buf = mmap.mmap(-1, max(8, 8 * core.n_cols))
+        self.duals = np.frombuffer(self._dual_buf, dtype=np.float64, count=core.n_cols)
+        self._row_buf = mmap.mmap(-1, max(8, 8 * len(core.row_lower)))
+        self.row_duals = np.frombuffer(self._row_buf, dtype=np.float64, count=len(core.row_lower))
+        _STATE.update(core=core, cost=self.cost, duals=self.duals, row_duals=self.row_duals, backend=backend, gap=gap,
+                      deadline=deadline)
         self._pool = None
 
-    def solve(self, islands: np.ndarray, cost: np.ndarray) -> list[Answer]:
-        """Every island of `islands` solved at column costs `cost`, in the order given."""
+    def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: int = MIP_NODE_LIMIT) -> list[Answer]:
+        """Every island of `islands` solved at column costs `cost`, in the order given (at most `nodes` branch-and-bound
+        nodes per island: the answer's bound says how far from proven its plan is)."""
+        return self._map(solve_batch, islands, cost, nodes)
+
+    def lp(self, islands: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The islands' LP relaxations at `cost`: (value per island, reduced cost per column of those islands in `duals`;
+        their rows' duals are in `row_duals`)."""
+        pairs = self._map(lp_batch, islands, cost, 0)
+        return np.array([v for _, v in pairs]), self.duals
+
+    def _map(self, fn, islands: np.ndarray, cost: np.ndarray, extra: int) -> list:  # noqa: ANN001
         self.cost[:] = cost
-        work = batches(_STATE["core"], np.asarray(islands, dtype=np.int64))
+        work = [(b, extra) for b in batches(_STATE["core"], np.asarray(islands, dtype=np.int64))]
         if self.workers < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-            results = [solve_batch(b) for b in work]
+            results = [fn(b) for b in work]
         else:
             if self._pool is None:
                 self._pool = multiprocessing.get_context("fork").Pool(self.workers)
-            results = self._pool.map(solve_batch, work, chunksize=max(1, len(work) // (16 * self.workers)))
+            results = self._pool.map(fn, work, chunksize=max(1, len(work) // (16 * self.workers)))
         return [a for part in results for a in part]
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ bound of the round uses exactly these numbers, solved or not, so it stays a proo
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -29,7 +30,9 @@ import numpy as np
 
 from .core import Core, _ranges
 from .master import ClassColumns, Plans, RelaxedMaster, big_price
+from .backends import PRICING_NODE_LIMIT
 from .pool import Answer, IslandPool
+from .warmstart import price_ceilings, separable_prices
 
 MAX_ROUNDS = 60  # a work limit: the same rounds on every machine
 SMOOTHING = 0.5
@@ -66,6 +69,8 @@ class ColumnGeneration:
         n = len(linked)
         self.base = np.full(n, -np.inf)  # proven bound of the last solve, at that solve's prices
         self.part_at_solve = np.zeros(core.n_cols)  # each column's price part at its island's last solve
+        self.lp_base = np.full(n, -np.inf)  # the LP relaxation's value at the last solve
+        self.reduced = np.zeros(core.n_cols)  # its reduced costs then (>= 0; 0 for the columns the LP used)
         self.best = np.full(n, -1, dtype=np.int64)
         # x columns of linked islands grouped by workload, for the per-workload minimum of the screen.
         cols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
@@ -75,13 +80,21 @@ class ColumnGeneration:
         self.w_island = self.pos[core.island_of_workload[w[self.w_start]]] if len(w) else np.zeros(0, np.int64)
 
     def _say(self, message: str) -> None:
+        if os.environ.get("PLANNER_DEBUG"):
+            import resource
+
+            message += f" [rss peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB]"
         if self.progress:
             self.progress(message)
 
     def _solve(self, idx: np.ndarray, price: np.ndarray) -> list[Answer]:
         """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds."""
         part = self.core.price_part(price)
-        answers = self.pool.solve(self.linked[idx], self.core.cost + part)
+        t0 = time.monotonic()
+        answers = self.pool.solve(self.linked[idx], self.core.cost + part, PRICING_NODE_LIMIT)
+        if os.environ.get("PLANNER_DEBUG"):
+            frac = sum(1 for a in answers if math.isfinite(a.lp) and a.bound - a.lp > 1e-6 * max(1.0, abs(a.lp)))
+            print(f"  solve {len(idx)} islands: {time.monotonic() - t0:.2f}s, {frac} needed the MIP")
         for i, a in zip(idx.tolist(), answers):
             k = int(self.linked[i])
             if a.status == "infeasible":
@@ -93,16 +106,28 @@ class ColumnGeneration:
             self.part_at_solve[c0:c1] = part[c0:c1]
             self.base[i] = a.bound
             self.best[i] = p
+            self.lp_base[i] = a.lp
+            self.reduced[c0:c1] = np.maximum(self.pool.duals[c0:c1], 0.0) if math.isfinite(a.lp) else 0.0
         return answers
+
+    def _per_island(self, per_column: np.ndarray) -> np.ndarray:
+        """Per linked island, the sum over its workloads of the smallest value of their x columns."""
+        n = len(self.linked)
+        if not len(per_column):
+            return np.zeros(n)
+        per_w = np.minimum.reduceat(per_column, self.w_start)
+        return np.bincount(self.w_island, weights=per_w, minlength=n)
 
     def bounds_at(self, price: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(per island: screening lower bound at `price`, cheapest known plan's priced value, that plan)."""
         n = len(self.linked)
         part = self.core.price_part(price, self.xcols)
         delta = part - self.part_at_solve[self.xcols]
-        per_w = np.minimum.reduceat(delta, self.w_start) if len(delta) else np.zeros(0)
-        shift = np.bincount(self.w_island, weights=per_w, minlength=n) if len(per_w) else np.zeros(n)
-        lower = self.base + shift
+        # Any plan costs at least the last bound plus, per workload, its cheapest price change; and at least the
+        # last LP value plus, per workload, its cheapest (reduced cost + price change): the LP's proof, moved.
+        lower = self.base + self._per_island(delta)
+        with np.errstate(invalid="ignore"):
+            lower = np.maximum(lower, self.lp_base + self._per_island(self.reduced[self.xcols] + delta))
         value = np.full(n, np.inf)
         plan = np.full(n, -1, dtype=np.int64)
         if len(self.plans):
@@ -120,32 +145,32 @@ class ColumnGeneration:
         cap = self.limit
         zero = np.zeros(len(cap))
         t_round = time.monotonic()
-        answers = self._solve(np.arange(n), zero)
+        start = separable_prices(self.core, self.linked, self.classes, cap)
+        answers = self._solve(np.arange(n), start)
         bad = next((a for a in answers if a.status == "infeasible"), None)
         if bad is not None:
             return self._result(zero, -math.inf, 0.0, np.zeros(0), np.zeros(0), 0, infeasible=bad.island)
         if any(a.status == "no-solution" for a in answers):
             return self._result(zero, -math.inf, math.inf, np.zeros(0), np.zeros(0), 0, timed_out=True)
-        # Escape plans: the same islands with the binding sites made prohibitively dear, so the
-        # first master can already mix staying on a full site with leaving it.
-        using = np.array([len(self.plans.use_rows[p]) > 0 for p in self.best.tolist()], dtype=bool) if n else np.zeros(0, bool)
         big = big_price(self.plans, self.classes)
-        base_saved, part_saved, best_saved = self.base.copy(), self.part_at_solve.copy(), self.best.copy()
-        self._solve(np.nonzero(using)[0], np.full(len(cap), big))
-        self.base, self.part_at_solve, self.best = base_saved, part_saved, best_saved  # the bound stays that of prices 0
+        ceiling = 2.0 * price_ceilings(self.core, self.linked, len(cap)) + 1.0
         master = RelaxedMaster(self.linked, self.classes, cap, big)
         master.add_plans(self.plans)
-        lower0, _, _ = self.bounds_at(zero)
-        best_bound = float(lower0.sum()) + self.classes.lagrangian(zero)
-        best_price = zero
-        self._say(f"islands solved apart: lower bound {best_bound:,.0f} ({time.monotonic() - t_round:.1f}s); pricing shared capacity")
+        lower0, _, _ = self.bounds_at(start)
+        best_bound = float(lower0.sum()) + self.classes.lagrangian(start) - float(start @ cap)
+        best_price = start
+        self._say(f"islands solved at first prices: lower bound {best_bound:,.0f} ({time.monotonic() - t_round:.1f}s); "
+                  "pricing shared capacity")
         rounds = 0
         value, m_price, m_x = math.inf, zero, np.zeros(0)
         alpha = SMOOTHING
         timed_out = False
         while rounds < MAX_ROUNDS:
             rounds += 1
+            t_master = time.monotonic()
             solved = master.solve()
+            if os.environ.get("PLANNER_DEBUG"):
+                self._say(f"master LP: {time.monotonic() - t_master:.1f}s, {master.n_cols} columns")
             if solved is None:
                 break
             value, m_price, _, col = solved
@@ -155,9 +180,11 @@ class ColumnGeneration:
             if time.monotonic() > self.deadline:
                 timed_out = True
                 break
-            price = alpha * best_price + (1 - alpha) * m_price
+            # While the master still overfills a row its price is the overfill's; islands are priced at most at the
+            # row's ceiling, where every one of them would rather leave.
+            price = alpha * best_price + (1 - alpha) * np.minimum(m_price, ceiling)
             lower, known, _ = self.bounds_at(price)
-            todo = np.nonzero(known - lower > SCREEN_TOL * np.maximum(1.0, np.abs(known)))[0]
+            todo = _worth_pricing(known - lower, SCREEN_TOL * np.maximum(1.0, np.abs(known)))
             before = len(self.plans)
             answers = self._solve(todo, price)
             if any(a.status == "no-solution" for a in answers):
@@ -184,3 +211,22 @@ class ColumnGeneration:
                 infeasible: Optional[int] = None, timed_out: bool = False) -> Priced:
         lower, _, plan = self.bounds_at(price) if len(self.linked) else (np.zeros(0), None, np.zeros(0, np.int64))
         return Priced(self.plans, plan, lower, price, bound, value, plan_x, class_x, rounds, infeasible, timed_out)
+
+
+COVER = 1.0  # each round prices the islands holding this share of what the bound could still gain
+
+
+def _worth_pricing(potential: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """Islands to solve again: the fewest, largest potentials covering COVER of the total (ties by position).
+
+    An island's potential is how far its best known plan may lie above its proven bound at the new
+    prices; the bound counts every island's proven bound whether solved or not, so leaving the small
+    ones for a later round keeps it a proof and spends the work where the bound moves.
+    """
+    open_ = np.nonzero(potential > tol)[0]
+    if len(open_) == 0:
+        return open_
+    order = open_[np.lexsort((open_, -potential[open_]))]
+    share = np.cumsum(potential[order]) / float(potential[order].sum())
+    take = int(np.searchsorted(share, COVER)) + 1
+    return np.sort(order[:take])

@@ -76,11 +76,12 @@ def sizes(estate: Estate) -> np.ndarray:
 
 def binding_capacity(estate: Estate, cands: Candidates) -> Capacity:
     """Site resources that the candidates' total demand could exceed."""
-    size = sizes(estate)
+    t = estate.table
     rows: list[tuple[int, int, float]] = []
     n_s = len(estate.sites)
+    owner = cands.owner
     for r, res in enumerate(RESOURCES):
-        demand = np.bincount(cands.site, weights=size[cands.owner, r], minlength=n_s)
+        demand = np.bincount(cands.site, weights=getattr(t, res)[owner], minlength=n_s)
         for j, s in enumerate(estate.sites):
             cap = getattr(s.capacity, res) if s.capacity is not None else None
             if cap is not None and demand[j] > cap + 1e-9:
@@ -94,26 +95,131 @@ def active_dependencies(estate: Estate, cands: Candidates) -> ActiveDeps:
     """Dependencies whose budget can break, or whose traffic can cost egress (some site of the dependant prices it)."""
     d = estate.table.deps
     latency = binding_latency(estate, cands)
-    priced_site = cands.egress[cands.site] > 0
+    priced_site = (cands.egress[cands.site] > 0).astype(np.int8)
     any_priced = np.zeros(len(cands.ptr) - 1, dtype=bool)
-    np.logical_or.at(any_priced, cands.owner, priced_site)
+    has = np.diff(cands.ptr) > 0
+    any_priced[has] = np.maximum.reduceat(priced_site, cands.ptr[:-1][has]) > 0
     priced = (d.traffic_gb_month > 0) & any_priced[d.src]
     idx = np.nonzero(latency | priced)[0]
     return ActiveDeps(idx, latency[idx], priced[idx])
 
 
-def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray]) -> Reduced:
-    """Binding capacity, active dependencies, fixed workloads and classes of interchangeable ones."""
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label of each of `n` nodes joined by edges a[k]-b[k] (scipy's, in C)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def coupling_edges(estate: Estate, deps: ActiveDeps) -> tuple[np.ndarray, np.ndarray]:
+    """The edges that tie workloads into islands: active dependencies and anti-affinity groups (as chains)."""
+    t = estate.table
+    a = [t.deps.src[deps.index].astype(np.int64)]
+    b = [t.deps.dst[deps.index].astype(np.int64)]
+    for members in estate.anti_affinity_groups.values():
+        if len(members) > 1:
+            m = np.asarray(members, dtype=np.int64)
+            a.append(m[:-1])
+            b.append(m[1:])
+    return np.concatenate(a), np.concatenate(b)
+
+
+def prune_by_fallback(estate: Estate, cands: Candidates, capacity: Capacity, deps: ActiveDeps) -> bool:
+    """Drop entries no optimal plan can use, island by island; True when any went.
+
+    An island never costs more in an optimal plan than a plan of its own that uses no binding
+    capacity (swapping to it frees capacity and saves money). Each workload at its cheapest entry
+    on a site without binding capacity gives such a plan when it keeps the island's latency and
+    anti-affinity rules; its cost (egress included) minus the sum of every workload's cheapest
+    entry is the most any one workload can spend above its own cheapest entry, so dearer entries
+    go. Islands with no such plan keep every entry.
+    """
     t = estate.table
     n_w = len(t)
-    capacity = binding_capacity(estate, cands)
-    deps = active_dependencies(estate, cands)
-    coupled = np.zeros(n_w, dtype=bool)
+    owner, total = cands.owner, cands.total
+    ea, eb = coupling_edges(estate, deps)
+    label = components(n_w, ea, eb)
+    binding_site = np.zeros(len(estate.sites), dtype=bool)
+    binding_site[capacity.site] = True
+    free_total = np.where(binding_site[cands.site], np.inf, total)
+    starts = cands.ptr[:-1]
+    has = np.diff(cands.ptr) > 0
+    m = np.full(n_w, np.inf)
+    m[has] = np.minimum.reduceat(total, starts[has])
+    # The cheapest entry on a site without binding capacity (ties: the lower site, as entries are sorted by site).
+    order = np.lexsort((free_total, owner))
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]] if len(order) else np.zeros(0, bool)
+    nb = np.full(n_w, -1, dtype=np.int64)
+    heads = order[first]
+    ok_head = np.isfinite(free_total[heads])
+    nb[owner[heads][ok_head]] = heads[ok_head]
+    bad = np.zeros(n_w, dtype=bool)  # per label: the fallback plan breaks a rule, or does not exist
+    np.logical_or.at(bad, label, nb < 0)
+    site = np.where(nb >= 0, cands.site[np.maximum(nb, 0)], -1).astype(np.int64)
+    d = t.deps
+    src, dst = d.src[deps.index].astype(np.int64), d.dst[deps.index].astype(np.int64)
+    both = (site[src] >= 0) & (site[dst] >= 0)
+    zone = estate.site_zone_index
+    lat = np.full(len(src), np.inf)
+    lat[both] = estate.latency_matrix[zone[site[src[both]]], zone[site[dst[both]]]]
+    broken = deps.latency & (lat > np.nan_to_num(d.max_latency_ms[deps.index], nan=np.inf))
+    np.logical_or.at(bad, label[src], broken)
+    aa = t.anti_affinity.codes
+    member = np.nonzero((aa >= 0) & (site >= 0))[0]
+    if len(member):
+        key = aa[member].astype(np.int64) * (len(estate.sites) + 1) + site[member]
+        _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+        np.logical_or.at(bad, label[member], cnt[inv.ravel()] > 1)
+    cost = np.zeros(n_w)
+    np.add.at(cost, label[has], np.where(nb[has] >= 0, total[np.maximum(nb[has], 0)], 0.0))
+    apart = deps.priced & both & (site[src] != site[dst])
+    egress = cands.horizon * d.traffic_gb_month[deps.index[apart]] * cands.egress[site[src[apart]]]
+    np.add.at(cost, label[src[apart]], egress)
+    floor = np.zeros(n_w)
+    np.add.at(floor, label[has], m[has])
+    slack = np.where(bad, np.inf, cost - floor)
+    import os
+    if os.environ.get("PLANNER_DEBUG"):
+        labs = np.unique(label)
+        print(f"fallback: {int(bad[labs].sum())} of {len(labs)} islands without a plan off binding sites "
+              f"(no free site {int(np.isin(labs, label[nb < 0]).sum())}, latency {int(np.isin(labs, label[src[broken]]).sum())})")
+    keep = total - m[owner] <= slack[label[owner]] * (1 + 1e-12) + 1e-6
+    if keep.all():
+        return False
+    cands.keep(keep)
+    return True
+
+
+def coupled_workloads(estate: Estate, deps: ActiveDeps) -> np.ndarray:
+    """Per workload, whether an active dependency or an anti-affinity group ties it to another."""
+    t = estate.table
+    coupled = np.zeros(len(t), dtype=bool)
     coupled[t.deps.src[deps.index]] = True
     coupled[t.deps.dst[deps.index]] = True
     for members in estate.anti_affinity_groups.values():
         if len(members) > 1:
             coupled[list(members)] = True
+    return coupled
+
+
+def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray], deps: Optional[ActiveDeps] = None) -> Reduced:
+    """Binding capacity, active dependencies, fixed workloads and classes of interchangeable ones.
+
+    With `deps` (those of the full model, for a model restricted to some of its entries) the same
+    workloads stay coupled and nothing more is pruned, so the restriction is all that differs.
+    """
+    t = estate.table
+    n_w = len(t)
+    capacity = binding_capacity(estate, cands)
+    restricted = deps is not None
+    deps = deps if deps is not None else active_dependencies(estate, cands)
+    if not restricted and len(capacity) and prune_by_fallback(estate, cands, capacity, deps):
+        # Fewer entries: fewer resources can bind and fewer budgets can break.
+        capacity = binding_capacity(estate, cands)
+        deps = active_dependencies(estate, cands)
+    coupled = coupled_workloads(estate, deps)
     owner = cands.owner
     binding_site = np.zeros(len(estate.sites), dtype=bool)
     binding_site[capacity.site] = True

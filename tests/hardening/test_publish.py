@@ -127,7 +127,8 @@ def test_cli_plan_replaces_an_older_plans_reports_and_no_reports_removes_them(tm
     (out / "README.md").write_text("ours to keep")
     inv = inventory(tmp_path, [workload("a"), workload("b", app="app2")])
     assert run("plan", inv, "--out", out, "--quiet").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(["README.md", PLAN_FILE, *REPORTS_MD_HTML])  # the stale pdfs went
+    # the stale pdfs and Parquet evidence went; the new plan's evidence file is a CSV
+    assert sorted(p.name for p in out.iterdir()) == sorted(["README.md", PLAN_FILE, "compliance-evidence.csv", *REPORTS_MD_HTML])
     assert all("older" not in (out / n).read_text() for n in REPORTS_MD_HTML)
     assert run("plan", inv, "--out", out, "--quiet", "--no-reports").exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["README.md", PLAN_FILE]

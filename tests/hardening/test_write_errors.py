@@ -90,13 +90,18 @@ def older(tmp_path):
     return inv, tmp_path / "reports"
 
 
+def changed(inv: Path) -> Path:
+    """The inventory changed so that it plans differently (planning the same plan again writes nothing)."""
+    return inventory(inv.parent, [workload("a"), workload("b", app="app2", vcpu=3)], name="changed.yaml")
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell which file a descriptor writes")
 @pytest.mark.parametrize("failure", ["read_only", "full_disk"])
 def test_plan_into_a_read_only_or_full_folder(older, failure, request):
     inv, out = older
     before = snapshot(out)
     request.getfixturevalue(failure)(out)
-    result = run("plan", inv, "--out", out, "--quiet")
+    result = run("plan", changed(inv), "--out", out, "--quiet")
     assert_one_clear_line(result, "cannot write", "read-only" if failure == "read_only" else "no space left")
     assert snapshot(out) == before
 
@@ -116,9 +121,10 @@ def test_report_into_a_read_only_or_full_folder(older, failure, request):
 def test_plan_into_a_really_read_only_folder(older):
     inv, out = older
     before = snapshot(out)
+    new = changed(inv)
     out.chmod(0o555)
     try:
-        result = run("plan", inv, "--out", out, "--quiet")
+        result = run("plan", new, "--out", out, "--quiet")
     finally:
         out.chmod(0o755)
     assert_one_clear_line(result, "cannot write", "permission denied")

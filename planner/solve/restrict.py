@@ -1,0 +1,157 @@
+"""Large estates start from the cheapest few sites per coupled workload, and prove the rest cannot help.
+
+At a million workloads over seventy sites, residency and latency leave a coupled workload thirty
+or forty admissible sites, most of them far dearer than its best few: the full model would have
+tens of millions of columns. So the model starts with each coupled workload's `KEEP` cheapest
+entries (plus where it runs today and, in `check`, its baseline site), latency chains kept
+feasible, and the omitted entries are priced out afterwards with the island LPs' duals:
+
+    d(w, s) >= total(w, s) + pi.u(w, s) - mu_w - support_w(zone of s) - inflow_w * egress(s)
+
+(`mu_w` the workload's assignment dual; `support_w` what the dependency rows its dependants
+need from it could pay for being in that zone; `inflow_w` its incoming traffic over the
+horizon: the most sharing a site could save). Every other row of the model only makes an
+entry dearer. By LP duality each island's LP over all its entries is at least its LP over the
+kept ones plus, per workload, the most negative of those bounds; that gives a lower bound on
+the whole estate that the restriction cannot fool. Entries whose bound is negative are added
+and the model solved again, until none is or the gap is proven.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ..estate import Estate
+from .candidates import Candidates
+from .core import ASSIGN, DEPENDENCY, Core, _ranges
+from .latency import prune_dependency_latency
+
+RESTRICT_FROM = 12.0  # mean admissible sites per coupled workload above which the model starts restricted
+KEEP = 5  # cheapest entries kept per coupled workload
+_TOL = 1e-6
+
+
+def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base_site: Optional[np.ndarray],
+                    label: np.ndarray) -> Optional[np.ndarray]:
+    """The entries the model starts with (a mask over `cands`), or None when the estate is small enough for all."""
+    counts = np.diff(cands.ptr)
+    if not coupled.any() or counts[coupled].mean() <= RESTRICT_FROM:
+        return None
+    keep = np.zeros(len(cands.site), dtype=bool)
+    for a in range(0, len(counts), _CHUNK):  # in blocks of workloads: the temporaries stay small
+        b = min(len(counts), a + _CHUNK)
+        e0, e1 = int(cands.ptr[a]), int(cands.ptr[b])
+        entries = np.arange(e0, e1)
+        owner = cands.owner[e0:e1]
+        total = cands.total_of(entries)
+        rank = _rank(total, cands.ptr[a:b + 1] - e0)
+        k = ~coupled[owner] | (rank < KEEP) | (cands.site[e0:e1] == cands.current[owner])
+        if base_site is not None:
+            k |= cands.site[e0:e1] == base_site[owner]
+        keep[e0:e1] = k
+    # Latency chains must still hold with the kept sites: where they do not, the island keeps everything.
+    for _ in range(3):
+        trial = cands.subset(keep)
+        prune_dependency_latency(estate, trial)
+        if not trial.problems:
+            return keep
+        broken = np.zeros(label.max() + 1 if len(label) else 1, dtype=bool)
+        ids = estate.workload_index
+        for p in trial.problems:
+            for wid in p.workloads:
+                broken[label[ids[wid]]] = True
+        keep |= broken[label[cands.owner]]
+    return keep
+
+
+_CHUNK = 1 << 17
+
+
+def _rank(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Each value's rank within its group (groups are ptr[i]:ptr[i+1]; ties by position), through a padded matrix."""
+    counts = np.diff(ptr)
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = int(counts.max())
+    row = np.repeat(np.arange(len(counts)), counts)
+    col = np.arange(len(values)) - ptr[row]
+    grid = np.full((len(counts), width), np.inf)
+    grid[row, col] = values
+    order = np.argsort(grid, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(len(counts))[:, None], order] = np.arange(width)[None, :]
+    return rank[row, col]
+
+
+@dataclass
+class PricedOut:
+    """The full-model lower bound of some islands and the omitted entries that could still improve them."""
+
+    bound: np.ndarray  # per island given, a lower bound of its optimum over all its entries at the prices
+    add: np.ndarray  # entries of the full candidates to add to the model
+
+
+def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates, core: Core, islands: np.ndarray,
+              price: np.ndarray, lp_value: np.ndarray, row_duals: np.ndarray) -> PricedOut:
+    """The bound of the module docstring for `islands`, from their LPs at `price` (`lp_value`, `row_duals`)."""
+    t = estate.table
+    n_w, n_z = len(t), len(estate.zone_index)
+    rows = core.island_rows(islands)
+    kind, ref, dual = core.row_kind[rows], core.row_ref[rows], row_duals[rows]
+    mu = np.zeros(n_w)
+    a = kind == ASSIGN
+    mu[ref[a]] = dual[a]
+    # What dependants' latency rows would pay their target for being in a zone (their duals are <= 0).
+    dep_rows = np.nonzero((kind == DEPENDENCY) & (dual < -_TOL))[0]
+    support_of: dict[int, int] = {}
+    support = np.zeros((0, n_z))
+    if len(dep_rows):
+        d = t.deps
+        k = ref[dep_rows]
+        target = d.dst[k].astype(np.int64)
+        near = estate.latency_matrix[core.row_site[rows][dep_rows]] <= d.max_latency_ms[k][:, None]
+        uniq, inv = np.unique(target, return_inverse=True)
+        support = np.zeros((len(uniq), n_z))
+        np.add.at(support, inv.ravel(), near * -dual[dep_rows][:, None])
+        support_of = {int(w): i for i, w in enumerate(uniq.tolist())}
+    d = t.deps
+    inflow = np.bincount(d.dst, weights=d.traffic_gb_month, minlength=n_w) * full.horizon
+    members = core.island_workloads[_ranges(core.island_wptr[islands], core.island_wptr[islands + 1] - core.island_wptr[islands])]
+    member_of = np.full(n_w, -1, dtype=np.int64)
+    member_of[members] = np.repeat(np.arange(len(islands)), core.island_wptr[islands + 1] - core.island_wptr[islands])
+    entries = _ranges(full.ptr[members], full.ptr[members + 1] - full.ptr[members])
+    omitted = entries[~kept[entries]]
+    bound = lp_value.astype(float).copy()
+    if len(omitted) == 0:
+        return PricedOut(bound, omitted)
+    table = np.concatenate([price, [0.0]])[core.cap_table]
+    zone = estate.site_zone_index
+    worst = np.zeros(n_w)
+    add = []
+    for c in range(0, len(omitted), 1 << 20):  # in blocks: tens of millions of entries at a million workloads
+        e = omitted[c:c + (1 << 20)]
+        w = full.owner[e].astype(np.int64)
+        s = full.site[e].astype(np.int64)
+        total = full.total_of(e)
+        if full.compact:  # 32-bit monthly costs: take the bound below anything they could round to
+            total = total - 1e-6 * np.abs(total) - 0.05
+        rc = total + (table[s] * core.size[w]).sum(axis=1) - mu[w] - inflow[w] * full.egress[s]
+        if support_of:
+            pos = _lookup(support_of, w)
+            has = pos >= 0
+            rc[has] -= support[pos[has], zone[s[has]]]
+        np.minimum.at(worst, w, np.minimum(rc, 0.0))
+        add.append(e[rc < -_TOL * np.maximum(1.0, np.abs(total))])
+    bound += np.bincount(member_of[members], weights=worst[members], minlength=len(islands))
+    return PricedOut(bound, np.concatenate(add) if add else np.zeros(0, np.int64))
+
+
+def _lookup(index: dict[int, int], keys: np.ndarray) -> np.ndarray:
+    uniq = np.array(sorted(index), dtype=np.int64)
+    vals = np.array([index[int(k)] for k in uniq.tolist()], dtype=np.int64)
+    pos = np.searchsorted(uniq, keys)
+    pos = np.minimum(pos, len(uniq) - 1)
+    return np.where(uniq[pos] == keys, vals[pos], -1)

@@ -1,0 +1,88 @@
+"""The format references in docs/ are complete and current, and the README points at them (not at files users never see)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from pydantic import BaseModel
+
+from planner.load.schema import FieldSpec
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def reference():
+    spec = importlib.util.spec_from_file_location("make_reference", ROOT / "tools" / "make_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_reference"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_references_are_complete_and_current(reference, capsys):
+    assert reference.undocumented() == []
+    assert reference.main(["--check"]) == 0, "run: python tools/make_reference.py\n" + capsys.readouterr().err
+
+
+def test_an_undocumented_or_vanished_model_field_is_caught(reference):
+    class Site(BaseModel):
+        id: str
+        rack: Optional[str] = None  # a new field nobody described
+
+    gaps = reference.model_gaps(Site, {"id": reference.Doc("the id"), "zone": reference.Doc("the zone")})
+    assert gaps == ["Site.rack: no description in tools/make_reference.py", "Site.zone: described, but the model has no such field"]
+    assert reference.spec_gaps([FieldSpec("vcpu", "number", " ")], "workloads") == ["workloads.vcpu: empty doc in planner/load/schema.py"]
+
+
+def test_an_undocumented_plan_key_or_table_column_is_caught(reference, monkeypatch):
+    plan = reference.specimen_plan()
+    plan["assignments"][0]["carbon_kg_month"] = 1.5
+    assert reference.plan_gaps([plan]) == ["plan.json assignments[].carbon_kg_month: no description in tools/make_reference.py"]
+    monkeypatch.setitem(reference.tf.COLUMNS, "users", reference.tf.USER_COLUMNS + ("weight",))
+    assert reference.table_gaps() == ["users table column weight: no field declaration"]
+
+
+def test_a_stale_reference_is_caught(reference, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(reference, "DOCS", tmp_path)
+    assert reference.main(["--check"]) == 1
+    assert "stale: docs/inventory.md" in capsys.readouterr().err
+    assert reference.main([]) == 0 and reference.main(["--check"]) == 0  # written, then current
+    (tmp_path / "plan-file.md").write_text("hand-edited\n", encoding="utf-8")
+    assert reference.main(["--check"]) == 1
+
+
+def test_every_field_is_in_the_references():
+    from planner.load.schema import DEPENDENCY_FIELDS, USER_FIELDS, WORKLOAD_FIELDS
+    from planner.model import Scenario, Site
+    from planner.table_format import COLUMNS
+
+    inventory = (ROOT / "docs" / "inventory.md").read_text(encoding="utf-8")
+    for f in (*WORKLOAD_FIELDS, *DEPENDENCY_FIELDS, *USER_FIELDS):
+        assert f"| `{f.name}` |" in inventory, f.name
+    for model in (Site, Scenario):
+        for name in model.model_fields:
+            assert f"| `{name}` |" in inventory, name
+    tables = (ROOT / "docs" / "tables.md").read_text(encoding="utf-8")
+    for columns in COLUMNS.values():
+        for c in columns:
+            assert f"| `{c}` |" in tables, c
+    assert "| `solver.seconds` |" in (ROOT / "docs" / "plan-file.md").read_text(encoding="utf-8")
+
+
+def test_readme_links_the_docs_and_nothing_users_never_see():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "shared/" not in readme and "DESIGN.md" not in readme
+    links = set(re.findall(r"\]\((docs/[^)#]+)", readme))
+    assert links >= {"docs/inventory.md", "docs/tables.md", "docs/plan-file.md", "docs/design.md"}
+    for link in links:
+        assert (ROOT / link).is_file(), link
+    for doc in (ROOT / "docs").glob("*.md"):
+        for target in re.findall(r"\]\(([^)#:]+\.md)", doc.read_text(encoding="utf-8")):
+            assert (doc.parent / target).is_file(), f"{doc.name} links {target}"
+    assert "open `reports/executive.html`" in readme
