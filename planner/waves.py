@@ -819,5 +819,15 @@ def _solver(time_limit: float, gap: float, start: dict[str, float]):  # noqa: AN
                     lp.solverModel.setSolution(sol)
                 lp.solverModel.run()
 
+            def findSolutionValues(self, lp):  # noqa: ANN001, ANN202 - pulp's hook
+                try:
+                    return super().findSolutionValues(lp)
+                except KeyError:  # PuLP 3.3 has no status for the node limit (kSolutionLimit); the values are read by now
+                    if lp.solverModel.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
+                        raise
+                    if lp.solverModel.getSolution().value_valid:
+                        return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+                    return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
         return WarmHiGHS(msg=False, timeLimit=time_limit, gapRel=gap, random_seed=0, threads=1, mip_max_nodes=WAVE_MAX_NODES)
     return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap)

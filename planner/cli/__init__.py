@@ -11,6 +11,7 @@ import click
 
 from .check import check_command
 from .common import default_inventory
+from .compare import compare_command
 from .diff import diff_command, explain_command
 from .export import export_command
 from .imports import catalog_group, import_group
@@ -30,5 +31,5 @@ def main() -> None:
 
 
 for _command in (plan_command, validate_command, verify_command, import_group, catalog_group, report_command, diff_command,
-                 explain_command, check_command, synth_command, export_command):
+                 explain_command, check_command, synth_command, export_command, compare_command):
     main.add_command(_command)

@@ -13,7 +13,7 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn, Optional, Sequence
 
 import click
 
@@ -62,8 +62,8 @@ class Progress:
             echo(f"[{time.perf_counter() - self.t0:7.1f}s] {one_line(message)}", err=True)
 
 
-def load_estate(path: Path, catalog_path: Optional[Path]) -> tuple[Inventory, Estate]:
-    """The inventory at `path` and its estate; every input error on stderr and exit 2 otherwise."""
+def load_estate(path: Path, catalog_path: Optional[Path], overlays: Sequence[Path] = ()) -> tuple[Inventory, Estate]:
+    """The inventory at `path` (with what-if `overlays` laid over it) and its estate; every input error on stderr and exit 2 otherwise."""
     try:
         catalog = load_catalog(catalog_path)
     except CatalogError as exc:
@@ -71,7 +71,7 @@ def load_estate(path: Path, catalog_path: Optional[Path]) -> tuple[Inventory, Es
             echo(f"error: {one_line(problem)}", err=True)
         fail(exc.problems[-1] if exc.problems else str(exc))
     try:
-        inv = load_inventory(path, catalog)
+        inv = load_inventory(path, catalog, overlays)
     except InventoryError as exc:
         for issue in exc.issues:
             echo(f"error: {one_line(issue)}", err=True)

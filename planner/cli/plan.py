@@ -67,12 +67,15 @@ def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
 @click.option("--templates", "template_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Your report template folder (see planner report).")
 @click.option("--no-reports", is_flag=True, help="Write plan.json only, no reports (and remove an older plan's reports from --out).")
+@click.option("--scenario", "overlays", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="A what-if overlay (YAML file or folder) laid over INVENTORY, as planner compare does (repeatable, in order).")
 @footer_option
 @catalog_option
 @format_option
 def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
          threads: Optional[int], quiet: bool, catalog_path: Optional[Path], fmt: str,
-         template_dir: Optional[Path] = None, no_reports: bool = False, footer: str = "") -> None:
+         template_dir: Optional[Path] = None, no_reports: bool = False, footer: str = "",
+         overlays: tuple[Path, ...] = ()) -> None:
     """Validate INVENTORY (default: ./inventory if it exists, else the sample estate), place every workload,
     schedule waves, write OUT/plan.json and its reports.
     Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input or when OUT cannot be written.
@@ -82,7 +85,7 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
     check_footer(footer)
     path = inventory_to_plan(inventory, quiet)
     preflight(out_dir, None if no_reports else template_dir)
-    inv, estate = load_estate(path, catalog_path)
+    inv, estate = load_estate(path, catalog_path, overlays)
     progress(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {path}")
     settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
     result = make_plan(inv, settings, progress, estate)

@@ -1,0 +1,123 @@
+"""`planner compare`: plan what-if scenarios beside the base and compare them side by side. Click wiring only.
+
+Exit 0 when every scenario has a plan, 1 when one has none, 2 on bad input (an overlay's
+errors name its file and line), an unreachable `--scheduler` or an OUT that cannot be written;
+nothing is written unless every scenario was planned.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ..untrusted import one_line
+from .common import EXIT_INPUT, Progress, catalog_option, echo, emit, fail, format_option
+
+
+def _bar(quiet: bool):  # noqa: ANN202 - a rich progress bar on a terminal, else None
+    if quiet or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Bar(TextColumn("[bold]scenarios"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"), console=Console(stderr=True),
+               transient=False)
+
+
+@click.command("compare")
+@click.argument("inventory", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenarios", multiple=True, type=click.Path(path_type=Path),
+              help="A scenario overlay: a YAML file or a folder of them laid over INVENTORY (repeatable).")
+@click.option("--scenarios", "sweeps", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A folder: every overlay file and overlay folder directly inside it is one scenario (repeatable).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("comparison"), show_default=True,
+              help="Folder for base/, a folder per scenario and the comparison documents.")
+@click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: the machine's cores).")
+@click.option("--scheduler", help="A Dask distributed scheduler, tcp://HOST:8786, to plan the scenarios on instead.")
+@click.option("--backend", type=click.Choice(["highs", "cbc"]), help="MILP solver for every scenario (default: each scenario's).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Solver time limit per scenario, in seconds.")
+@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@catalog_option
+@format_option
+def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[Path, ...], out_dir: Path, workers: Optional[int],
+                    scheduler: Optional[str], backend: Optional[str], time_limit: Optional[float], gap: Optional[float], quiet: bool,
+                    catalog_path: Optional[Path], fmt: str) -> None:
+    """Plan INVENTORY as it is (`base`) and with each scenario laid over it, and compare them side by side.
+
+    Writes OUT/base/, OUT/SCENARIO/ (each with plan.json and its reports) and OUT/comparison.html,
+    comparison.md and comparison.json. Exit 0 when every scenario has a plan, 1 when one has none, 2 on bad input.
+    """
+    from ..compare import CompareInputError, Overrides, ScenarioInputError, compare, discover
+    from ..compare.task import PRELOAD
+    from ..compare.write import check_targets, write_comparison
+    from ..executor import ExecutorError, make_executor
+    from ..publish import PublishError
+
+    progress = Progress(quiet)
+    if not inventory.exists():
+        fail(f"{inventory}: no such file or folder; give an inventory YAML file or a folder of them")
+    if scheduler and workers:
+        fail("--workers and --scheduler exclude each other: the cluster's workers plan the scenarios")
+    try:
+        specs = discover(list(scenarios), list(sweeps))
+    except ScenarioInputError as exc:
+        for problem in exc.problems:
+            echo(f"error: {one_line(problem)}", err=True)
+        sys.exit(EXIT_INPUT)
+    try:
+        check_targets(out_dir, [s.id for s in specs])
+    except PublishError as exc:
+        fail(str(exc))
+    try:
+        executor = make_executor(workers, scheduler, PRELOAD)
+    except ExecutorError as exc:
+        fail(f"{exc}; nothing was planned or written")
+    bar = _bar(quiet)
+    overrides = Overrides(backend, time_limit, gap)
+    try:
+        if bar is not None:
+            with bar:
+                task = bar.add_task("", total=len(specs))
+                from rich.markup import escape  # a scenario id is a file name: untrusted, never rich markup
+
+                result = compare(inventory, specs, executor, catalog=catalog_path, overrides=overrides, progress=progress,
+                                 tick=lambda n, _total, what: bar.update(task, completed=n, description=escape(one_line(what))))
+        else:
+            result = compare(inventory, specs, executor, catalog=catalog_path, overrides=overrides, progress=progress)
+    except CompareInputError as exc:
+        for problem in exc.problems:
+            echo(f"error: {one_line(problem)}", err=True)
+        echo(f"{len(exc.problems)} problem(s) in scenario {one_line(exc.scenario)}; nothing was planned or written", err=True)
+        sys.exit(EXIT_INPUT)
+    except ExecutorError as exc:
+        fail(f"{exc}; nothing was written")
+    except OSError as exc:
+        fail(f"cannot read {exc.filename or inventory}: {exc.strerror or exc}; nothing was written")
+    finally:
+        executor.close()
+    try:
+        write_comparison(result, out_dir)
+    except PublishError as exc:
+        fail(str(exc))
+    c = result.comparison
+    progress(f"wrote {out_dir / 'comparison.html'}, comparison.md, comparison.json and {len(specs)} scenario folder(s)")
+    lines = [c.summary(), ""]
+    for s in c.scenarios:
+        f = s.figures
+        if f.has_plan:
+            delta = s.against_base.get("horizon_cost")
+            vs = "" if s.id == c.base.id or delta is None else f" ({delta:+,.2f} vs base)"
+            lines.append(f"  {'*' if s.id == c.cheapest else ' '} {one_line(s.id)}: {f.status}, horizon cost {f.horizon_cost:,.2f} "
+                         f"{f.currency}{vs}, saving {f.saving:,.2f}, {f.moving:,} workloads move, "
+                         f"{'compliant' if f.compliant else f'{f.failed_checks} failed check(s)'}")
+        else:
+            first = f.problems[0].headline if f.problems else "no plan"
+            lines.append(f"    {one_line(s.id)}: {f.status}: {one_line(first)}")
+    lines.append(f"\n{out_dir / 'comparison.html'}")
+    emit(c.to_json() | {"out": str(out_dir)}, fmt, "\n".join(lines))
+    sys.exit(result.exit_code)
