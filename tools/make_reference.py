@@ -228,9 +228,14 @@ PLAN_KEYS: dict[str, Doc] = {
     "problems[].message": Doc("a sentence a person can act on, in inventory terms", type="text"),
     "schedule": Doc("how the wave schedule was found and what it realises; absent without a plan", type="mapping"),
     "schedule.status": Doc("`optimal` (the schedule's MILP proved its gap), `feasible` (its node limit cut the search) or "
-                           "`first-fit` (too many move groups for the MILP, or it found nothing: the better of two first-fit orders)", type="text"),
+                           "`heuristic` (too many move groups for the MILP: the better of two first-fit orders, improved by moving groups one at a "
+                           "time; `upper_bound` says how far it can be from the best)", type="text"),
     "schedule.realised_savings": Doc("what the schedule saves over the horizon: each moved workload's monthly saving (stay-put minus "
                                      "planned run cost) from the day after its wave ends", unit="scenario currency", type="number"),
+    "schedule.upper_bound": Doc("no schedule could realise more: move groups as early as the waves' workload counts allow, richest "
+                                "per workload first, losers as late as allowed (order, effort and kind rules dropped)",
+                                unit="scenario currency", type="number"),
+    "schedule.notes": Doc("why a run of waves inside the programme moves nothing, one sentence per run; absent when none", type="list of text"),
     "schedule.monthly_savings": Doc("the monthly saving once every move is done", unit="scenario currency per month", type="number"),
     "schedule.cross_wave_dependencies": Doc("dependencies whose two ends both move, in different waves", type="whole number"),
     "schedule.phases": Doc("the waves grouped by the half-year they start in, in order", type="list"),
@@ -309,7 +314,8 @@ def specimen_plan(problem: bool = True) -> dict[str, Any]:
                 [Problem("pin+residency", ("crm-db-01",), ("az-brazilsouth",),
                          "crm-db-01 needs personal-eu data in EU (gdpr) and is pinned to az-brazilsouth; no site satisfies all of that")]
                 if problem else [],
-                schedule=ScheduleSummary("optimal", 4665.93, 133.26, 0, (Phase("2027-H1", start, end, (1,)),)))
+                schedule=ScheduleSummary("optimal", 4665.93, 133.26, 0, (Phase("2027-H1", start, end, (1,)),), 4700.0,
+                                         ("waves 2 to 5 (2027-01-31 to 2027-05-30) move nothing: ...",)))
     return json.loads(plan.to_json())
 
 
