@@ -16,7 +16,7 @@ from typing import Optional
 import click
 
 from ..check.render import FORMATS
-from .common import Progress, catalog_option, fail
+from .common import Progress, backend_option, catalog_option, fail
 from ..check.thresholds import Threshold, ThresholdError, parse_threshold
 
 _EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit"}
@@ -79,7 +79,7 @@ def full_text_at(outputs: list[tuple[str, Path]], formats: tuple[str, ...]) -> s
 @click.option("--waivers", "waivers_path", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML file of waivers (rule, workload, optional site, reason, expires). Keep it outside the inventory folder.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help="The date waivers expire against (default: today).")
-@click.option("--backend", type=click.Choice(["highs", "cbc"]), help="MILP solver (default: scenario.solver.backend).")
+@click.option("--backend", callback=backend_option, help="MILP solver: highs, cbc or any solver PuLP has installed (default: scenario.solver.backend).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Solver time limit in seconds.")
 @click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")

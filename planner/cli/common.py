@@ -51,15 +51,61 @@ def fail(message: str) -> NoReturn:
 
 
 class Progress:
-    """Progress lines on stderr, with seconds since start; silent with --quiet."""
+    """Progress on stderr; silent with --quiet.
 
-    def __init__(self, quiet: bool):
+    On a terminal, a bar (rich) with counts and the time left for the long stages, the messages above it;
+    elsewhere (CI logs, pipes) one timestamped line per message. Library code calls it with a message, and
+    long loops call `count(what, done, total)`.
+    """
+
+    def __init__(self, quiet: bool, stream: Any = None):
         self.quiet = quiet
         self.t0 = time.perf_counter()
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = not quiet and bool(getattr(self.stream, "isatty", lambda: False)())
+        self._bar: Any = None
+        self._tasks: dict[str, Any] = {}
 
     def __call__(self, message: str) -> None:
-        if not self.quiet:
-            echo(f"[{time.perf_counter() - self.t0:7.1f}s] {one_line(message)}", err=True)
+        if self.quiet:
+            return
+        line = f"[{time.perf_counter() - self.t0:7.1f}s] {one_line(message)}"
+        if self.live:
+            from rich.markup import escape
+
+            self._ensure().console.print(escape(terminal(line)), highlight=False)
+        else:
+            echo(line, err=True)
+
+    def count(self, what: str, done: int, total: int) -> None:
+        """`done` of `total` `what` (islands, scenarios...): a bar with the time left on a terminal, nothing elsewhere."""
+        if not self.live:
+            return
+        from rich.markup import escape
+
+        bar = self._ensure()
+        if what not in self._tasks:
+            self._tasks[what] = bar.add_task(escape(terminal(what)), total=total)
+        bar.update(self._tasks[what], completed=done, total=total, visible=done < total)
+        bar.refresh()
+
+    def _ensure(self) -> Any:
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+
+            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("left"),
+                            TimeRemainingColumn(), console=Console(file=self.stream), transient=True)
+            self._bar.start()
+            import atexit
+
+            atexit.register(self.close)  # the bar is transient: it goes when the command ends, whatever way
+        return self._bar
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def load_estate(path: Path, catalog_path: Optional[Path], overlays: Sequence[Path] = ()) -> tuple[Inventory, Estate]:
@@ -98,3 +144,15 @@ def emit(data: Any, fmt: str, text: str) -> None:
 
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                              help="Output for people or for scripts.")
+
+
+def backend_option(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """`--backend`: highs, cbc or an installed PuLP solver; anything else is a usage error (exit 2) naming the choices."""
+    if value is None:
+        return None
+    from ..solve.backends import available_backends, backend_problem
+
+    problem = backend_problem(value)
+    if problem:
+        raise click.BadParameter(f"{problem}; available here: {', '.join(available_backends())}")
+    return value

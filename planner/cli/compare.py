@@ -14,7 +14,7 @@ from typing import Optional
 import click
 
 from ..untrusted import one_line
-from .common import EXIT_INPUT, Progress, catalog_option, echo, emit, fail, format_option
+from .common import EXIT_INPUT, Progress, backend_option, catalog_option, echo, emit, fail, format_option
 
 
 def _bar(quiet: bool):  # noqa: ANN202 - a rich progress bar on a terminal, else None
@@ -38,7 +38,7 @@ def _bar(quiet: bool):  # noqa: ANN202 - a rich progress bar on a terminal, else
               help="Folder for base/, a folder per scenario and the comparison documents.")
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: the machine's cores).")
 @click.option("--scheduler", help="A Dask distributed scheduler, tcp://HOST:8786, to plan the scenarios on instead.")
-@click.option("--backend", type=click.Choice(["highs", "cbc"]), help="MILP solver for every scenario (default: each scenario's).")
+@click.option("--backend", callback=backend_option, help="MILP solver: highs, cbc or any solver PuLP has installed for every scenario (default: each scenario's).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Solver time limit per scenario, in seconds.")
 @click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")

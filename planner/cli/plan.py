@@ -18,7 +18,7 @@ from ..costs import stay_put_horizon
 from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
 from ..rerun import same_plan
 from ..untrusted import one_line
-from .common import EXIT_FAIL, EXIT_OK, Progress, catalog_option, default_inventory, echo, emit, fail, format_option, load_estate
+from .common import EXIT_FAIL, EXIT_OK, Progress, backend_option, catalog_option, default_inventory, echo, emit, fail, format_option, load_estate
 from .report import check_footer, footer_option
 
 LOCAL_INVENTORY = Path("inventory")  # DESIGN: `planner plan` plans `inventory/` by default
@@ -59,7 +59,7 @@ def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
 @click.argument("inventory", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"), show_default=True,
               help="Folder for plan.json and the reports.")
-@click.option("--backend", type=click.Choice(["highs", "cbc"]), help="MILP solver (default: scenario.solver.backend).")
+@click.option("--backend", callback=backend_option, help="MILP solver: highs, cbc or any solver PuLP has installed (default: scenario.solver.backend).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Solver time limit in seconds.")
 @click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")

@@ -213,12 +213,14 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
                           settings.threads or 1, rounding_gap)
     if plan is None:
         return no_plan(linked.tolist(), cg.price)
-    say(f"integer plan {plan.cost:,.0f} against the bound {cg.bound:,.0f} "
-        f"({max(0.0, plan.cost - cg.bound) / max(abs(plan.cost), 1.0):.4%}) after {cg.rounds} pricing rounds")
+    say(f"one plan chosen after {cg.rounds} pricing rounds: within "
+        f"{max(0.0, plan.cost - cg.bound) / max(abs(plan.cost + outside), 1.0):.3%} of the proven bound")
     if not cg.timed_out and time.monotonic() < deadline:
         plan = fix_and_close(core, linked, classes, limit, cg, plan, outside, settings.gap, settings.backend,
                              max(deadline - time.monotonic(), 1.0), settings.threads or 1, pool)
-    say(f"plan {plan.cost:,.0f} against a bound of {plan.bound:,.0f} for the shared-capacity part ({plan.proven_by})")
+    if plan.proven_by == "fixing":
+        say(f"what could still change solved exactly: within {max(0.0, plan.cost - plan.bound) / max(abs(plan.cost + outside), 1.0):.3%} "
+            "of the proven bound")
     return _Outcome(plan, bound + plan.bound, alone_cols, timed_out=cg.timed_out, price=cg.price)
 
 
@@ -250,8 +252,7 @@ def _price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candid
     res = price_out(estate, full, kept, cands, core, islands, price, lp_value, pool.row_duals, col_duals)
     constant = float(cands.total[red.fixed[red.fixed >= 0]].sum())
     bound = constant + float(res.bound.sum()) + classes.lagrangian(price) - float(price @ red.capacity.limit)
-    say(f"every left-out placement priced out: lower bound {bound:,.0f} over all admissible sites, "
-        f"{len(res.add):,} placements worth adding")
+    say(f"every left-out site priced out: {len(res.add):,} placements could still help")
     return bound - constant, res.add
 
 

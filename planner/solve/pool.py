@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -144,10 +144,11 @@ class IslandPool:
                       deadline=deadline)
         self._pool = None
 
-    def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: int = MIP_NODE_LIMIT) -> list[Answer]:
+    def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: int = MIP_NODE_LIMIT,
+              tick: Optional[Callable[[int, int], None]] = None) -> list[Answer]:
         """Every island of `islands` solved at column costs `cost`, in the order given (at most `nodes` branch-and-bound
         nodes per island: the answer's bound says how far from proven its plan is)."""
-        return self._map(solve_batch, islands, cost, nodes)
+        return self._map(solve_batch, islands, cost, nodes, tick)
 
     def lp(self, islands: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The islands' LP relaxations at `cost`: (value per island, reduced cost per column of those islands in `duals`;
@@ -155,15 +156,23 @@ class IslandPool:
         pairs = self._map(lp_batch, islands, cost, 0)
         return np.array([v for _, v in pairs]), self.duals
 
-    def _map(self, fn, islands: np.ndarray, cost: np.ndarray, extra: int) -> list:  # noqa: ANN001
+    def _map(self, fn, islands: np.ndarray, cost: np.ndarray, extra: int,  # noqa: ANN001
+             tick: Optional[Callable[[int, int], None]] = None) -> list:
         self.cost[:] = cost
         work = [(b, extra) for b in batches(_STATE["core"], np.asarray(islands, dtype=np.int64))]
+        total = int(len(islands))
         if self.workers < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-            results = [fn(b) for b in work]
+            it = map(fn, work)
         else:
             if self._pool is None:
                 self._pool = multiprocessing.get_context("fork").Pool(self.workers)
-            results = self._pool.map(fn, work, chunksize=max(1, len(work) // (16 * self.workers)))
+            it = self._pool.imap(fn, work, chunksize=max(1, len(work) // (16 * self.workers)))  # in order, as they finish
+        results, done = [], 0
+        for part in it:
+            results.append(part)
+            done += len(part)
+            if tick is not None:
+                tick(done, total)
         return [a for part in results for a in part]
 
     def close(self) -> None:

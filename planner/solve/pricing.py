@@ -91,7 +91,9 @@ class ColumnGeneration:
         """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds."""
         part = self.core.price_part(price)
         t0 = time.monotonic()
-        answers = self.pool.solve(self.linked[idx], self.core.cost + part, PRICING_NODE_LIMIT)
+        count = getattr(self.progress, "count", None)
+        tick = (lambda done, total: count("islands", done, total)) if count else None
+        answers = self.pool.solve(self.linked[idx], self.core.cost + part, PRICING_NODE_LIMIT, tick)
         if os.environ.get("PLANNER_DEBUG"):
             frac = sum(1 for a in answers if math.isfinite(a.lp) and a.bound - a.lp > 1e-6 * max(1.0, abs(a.lp)))
             print(f"  solve {len(idx)} islands: {time.monotonic() - t0:.2f}s, {frac} needed the MIP")
@@ -159,8 +161,7 @@ class ColumnGeneration:
         lower0, _, _ = self.bounds_at(start)
         best_bound = float(lower0.sum()) + self.classes.lagrangian(start) - float(start @ cap)
         best_price = start
-        self._say(f"islands solved at first prices: lower bound {best_bound:,.0f} ({time.monotonic() - t_round:.1f}s); "
-                  "pricing shared capacity")
+        self._say(f"{n:,} islands solved at first prices in {time.monotonic() - t_round:.1f}s; pricing the shared capacity")
         rounds = 0
         value, m_price, m_x = math.inf, zero, np.zeros(0)
         alpha = SMOOTHING
@@ -195,8 +196,8 @@ class ColumnGeneration:
             if bound > best_bound:
                 best_bound, best_price = bound, price
             added = len(self.plans) - before
-            self._say(f"pricing round {rounds}: {len(todo)} of {n} islands priced again, {added} new plans; "
-                      f"gap to the bound {max(0.0, value - best_bound) / max(abs(value), 1.0):.4%}")
+            self._say(f"pricing round {rounds}: {len(todo):,} of {n:,} islands priced again, {added:,} new plans; "
+                      f"within {max(0.0, value - best_bound) / max(abs(value), 1.0):.2%} of the proven bound")
             if added == 0:
                 if alpha == 0.0:
                     break

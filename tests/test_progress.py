@@ -1,0 +1,49 @@
+"""Progress people can read: timestamped lines in a log, a bar with counts on a terminal, no internal numbers."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.cli.common import Progress
+from planner.synth import synth_to_file
+
+
+def test_lines_in_a_log_name_stages_and_percentages_not_raw_objectives(tmp_path):
+    path = tmp_path / "e.yaml"
+    synth_to_file(path, 1500, 3)
+    result = CliRunner().invoke(main, ["plan", str(path), "--out", str(tmp_path / "o"), "--no-reports"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert lines and all(re.match(r"^\[\s*\d+\.\d+s\] \S", line) for line in lines)
+    assert any("islands solved at first prices" in line for line in lines)
+    assert any("scheduling waves" in line for line in lines)
+    # No objective or bound of nine and more digits: a reader gets counts, seconds and percentages.
+    assert not any(re.search(r"\d{1,3}(,\d{3}){2,}\.\d\d", line) for line in lines), lines
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_bar_with_counts():
+    out = _Terminal()
+    progress = Progress(False, stream=out)
+    progress("loading")
+    progress.count("islands", 40, 100)
+    progress.count("islands", 100, 100)
+    progress.close()
+    text = out.getvalue()
+    assert "loading" in text and "islands" in text and "40/100" in text
+
+
+def test_quiet_is_silent():
+    out = _Terminal()
+    progress = Progress(True, stream=out)
+    progress("loading")
+    progress.count("islands", 1, 2)
+    assert out.getvalue() == ""
