@@ -1,13 +1,20 @@
-"""Benchmark: synthesise estates with `planner synth`, plan them, print a table.
+"""Benchmark: plan synthetic estates end to end and print one table (rerun it; it is not a test).
 
-Usage: python bench/bench.py [N ...] [--seed S] [--time-limit S] [--gap G]
-Each size runs in its own process so peak memory (max RSS) is that size's alone.
+Usage: python bench/bench.py [N ...] [--seed S] [--gap G] [--time-limit S] [--reports] [--plain N]
+
+Each size runs in its own process (peak memory is that size's alone): the estate is written with
+`planner synth --format parquet` (not timed), then timed stage by stage: load, build (candidates,
+reductions, the core model), solve (placement), waves, write (plan.json), reports (with --reports)
+and verify. `--plain N` also plans an N-workload estate with one plain PuLP + HiGHS model of the
+same instance (bench/plain_pulp.py) to the same gap and prints the ratio. The machine's load
+average is printed beside each row: numbers from a busy machine are not comparable.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -15,65 +22,92 @@ import tempfile
 import time
 from pathlib import Path
 
+COLUMNS = ("workloads", "load_s", "build_s", "solve_s", "waves_s", "write_s", "reports_s", "verify_s", "total_s", "peak_mb",
+           "status", "gap", "islands", "variables", "load_avg")
 
-def one(n: int, seed: int, time_limit: float, gap: float) -> dict:
+
+def one(n: int, seed: int, gap: float, time_limit: float, reports: bool) -> dict:
     """Run one size in this process and return its measurements."""
-    from planner.estate import Estate
     from planner.load import load_inventory
     from planner.model import SolverSettings
     from planner.pipeline import make_plan
-    from planner.atomic_write import write_atomic
-    from planner.synth import synth_to_file
+    from planner.synth import synth_tables
+    from planner.verify import verify_plan
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "estate.yaml"
-        t = time.perf_counter()
-        synth_to_file(path, n, seed)
-        t_synth = time.perf_counter() - t
-        t = time.perf_counter()
-        inv = load_inventory(path)
-        t_load = time.perf_counter() - t
+        folder = Path(tmp) / "estate"
+        synth_tables(folder, n, seed, "parquet")
+        load_avg = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        inv = load_inventory(folder)
+        t_load = time.perf_counter()
         stamps: list[tuple[float, str]] = []
-        t = time.perf_counter()
-        result = make_plan(inv, SolverSettings(time_limit_s=time_limit, gap=gap), lambda m: stamps.append((time.perf_counter(), m)),
-                           Estate.of(inv))
-        t_plan = time.perf_counter() - t
-        built = next((s for s, m in stamps if m.startswith("core model")), t)
-        t_build = built - t
-        t = time.perf_counter()
-        write_atomic(Path(tmp) / "plan.json", result.plan.to_json())
-        t_write = time.perf_counter() - t
-    p = result.plan
-    return {"workloads": n, "synth_s": t_synth, "load_s": t_load, "build_s": t_build, "solve_s": t_plan - t_build,
-            "write_s": t_write, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "status": p.status, "objective": p.solver["objective"], "bound": p.solver["bound"], "gap": p.solver["gap"],
-            "core_cols": result.placement.stats.get("core_columns", 0)}
+        settings = inv.scenario.solver.overridden(gap=gap, time_limit_s=time_limit)
+        result = make_plan(inv, settings, lambda m: stamps.append((time.perf_counter(), m)))
+        t_plan = time.perf_counter()
+        built = next((s for s, m in stamps if "admissible placements" in m), t_load)
+        placed = next((s for s, m in stamps if m.startswith("placed:")), t_plan)
+        text = result.plan.to_json()
+        (Path(tmp) / "plan.json").write_text(text)
+        t_write = time.perf_counter()
+        t_reports = t_write
+        if reports:
+            from planner.report import render_reports
+
+            render_reports(result.plan, result.estate, Path(tmp) / "out")
+            t_reports = time.perf_counter()
+        problems = verify_plan(result.estate, result.plan)
+        t_verify = time.perf_counter()
+    p, stats = result.plan, result.placement.stats
+    return {"workloads": n, "load_s": t_load - t0, "build_s": built - t_load, "solve_s": placed - built, "waves_s": t_plan - placed,
+            "write_s": t_write - t_plan, "reports_s": (t_reports - t_write) if reports else None, "verify_s": t_verify - t_reports,
+            "total_s": t_verify - t0, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "status": p.status,
+            "gap": p.solver["gap"], "islands": int(stats.get("islands", 0)), "variables": int(stats.get("columns", 0)),
+            "load_avg": load_avg, "verified": not problems}
+
+
+def _cell(name: str, value: object) -> str:
+    if value is None:
+        return "-"
+    if name == "gap":
+        return f"{float(value):.4%}"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if name != "load_avg" else f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sizes", nargs="*", type=int, default=[1000, 10000, 100000])
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--time-limit", type=float, default=300.0)
-    ap.add_argument("--gap", type=float, default=0.0001)
+    ap.add_argument("--gap", type=float, default=0.0001, help="relative gap to prove (default the scenario default 0.01%%)")
+    ap.add_argument("--time-limit", type=float, default=1800.0)
+    ap.add_argument("--reports", action="store_true", help="also render every report")
+    ap.add_argument("--plain", type=int, default=0, help="compare with a plain PuLP model at this size (e.g. 3000)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one(args.sizes[0], args.seed, args.time_limit, args.gap)))
+        print(json.dumps(one(args.sizes[0], args.seed, args.gap, args.time_limit, args.reports)))
         return
-    cols = ["workloads", "synth_s", "load_s", "build_s", "solve_s", "write_s", "peak_mb", "status", "objective", "bound", "gap", "core_cols"]
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---|" * len(cols))
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "---|" * len(COLUMNS))
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, str(n), "--one", "--seed", str(args.seed), "--time-limit", str(args.time_limit),
-                              "--gap", str(args.gap)], capture_output=True, text=True)
+        cmd = [sys.executable, __file__, str(n), "--one", "--seed", str(args.seed), "--gap", str(args.gap),
+               "--time-limit", str(args.time_limit)] + (["--reports"] if args.reports else [])
+        out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
-            print(f"| {n} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode} |")
+            print(f"| {n:,} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode} |")
             continue
         row = json.loads(out.stdout.strip().splitlines()[-1])
-        cells = [f"{row[c]:.2f}" if isinstance(row[c], float) and c != "gap" else (f"{row[c]:.6f}" if c == "gap" and row[c] is not None else str(row[c])) for c in cols]
-        print("| " + " | ".join(cells) + " |", flush=True)
+        print("| " + " | ".join(_cell(c, row[c]) for c in COLUMNS) + " |", flush=True)
+    if args.plain:
+        from plain_pulp import compare
+
+        compare(args.plain, args.seed, args.gap)
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
     main()

@@ -121,3 +121,24 @@ def test_a_random_baseline_gets_the_fewest_moves_among_optimal_plans(tmp_path, s
     assert verify_plan(again.estate, again.plan) == []
     assert abs(again.plan.totals["horizon_cost"] - best) < 0.02
     assert sum(a.site != base_site[a.workload] for a in again.plan.assignments) == fewest
+
+
+def test_an_island_that_gains_more_by_staying_than_any_one_workload_still_leaves_a_full_site(tmp_path):
+    """w1 saves 24 a vCPU on az-sao alone, but with the egress it shares with w2 the island saves more: pricing
+    capped at what one workload gains would never move it off, and the master would stay overfilled."""
+    cost = {"vcpu_month": 10.0, "memory_gb_month": 1.0, "storage_gb_month": 0.05, "egress_gb": 0.1}
+    sites = [{"id": "mad-dc1", "kind": "onprem", "zone": "madrid",
+              "cost": {"vcpu_month": 20.0, "memory_gb_month": 2.0, "storage_gb_month": 0.1, "egress_gb": 0.0}},
+             {"id": "az-fra", "kind": "azure", "zone": "frankfurt", "cost": cost},
+             {"id": "az-sao", "kind": "azure", "zone": "sao-paulo", "cost": {**cost, "vcpu_month": 8.0}, "capacity": {"vcpu": 4}}]
+    base = {"app": "a", "env": "prod", "vcpu": 1, "memory_gb": 1, "current_site": "mad-dc1"}
+    wls = [{**base, "id": "w0", "anti_affinity": "g"}, {**base, "id": "w1", "vcpu": 4},
+           {**base, "id": "w2", "data": ["personal-br"], "anti_affinity": "g",
+            "depends_on": [{"workload": "w1", "traffic_gb_month": 84}]},
+           {**base, "id": "w3", "anti_affinity": "g"}]
+    result = make_plan(load_inventory(inventory(tmp_path, wls, sites=sites, scenario={
+        "start": "2027-01-01", "horizon_months": 12, "default_migration_cost": 100, "solver": {"gap": 0}})))
+    assert result.plan.status == "optimal"
+    assert verify_plan(result.estate, result.plan) == []
+    assert abs(result.plan.totals["horizon_cost"] - brute_force(result.estate)) < 0.02
+    assert {a.workload: a.site for a in result.plan.assignments}["w1"] != "az-sao"

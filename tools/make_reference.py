@@ -121,7 +121,7 @@ TOPOLOGY: dict[type, dict[str, Doc]] = {
         "pilot_waves": Doc("how many first waves hold no high-criticality app", unit="waves"),
     },
     m.SolverSettings: {
-        "backend": Doc("the MILP solver: HiGHS (through highspy) or CBC (through PuLP); `--backend` overrides it"),
+        "backend": Doc("the MILP solver: `highs` (HiGHS through highspy, the default), `cbc` (CBC through PuLP) or the name of any other solver PuLP has installed (`HiGHS`, `GUROBI_CMD`, ...); `--backend` overrides it"),
         "time_limit_s": Doc("time limit of the placement; a plan found by then is `feasible`; `--time-limit` overrides it", unit="seconds"),
         "gap": Doc("relative optimality gap to prove before a plan is `optimal`; `--gap` overrides it", unit="fraction (0.0001 = 0.01%)"),
         "threads": Doc("worker processes and solver threads; `--threads` overrides it", absent="the machine's cores"),
@@ -193,7 +193,7 @@ PLAN_KEYS: dict[str, Doc] = {
     "status": Doc("`optimal` (the scenario's gap is proven), `feasible` (a limit hit first; `solver.gap` says how far from proven best), "
                   "`infeasible` (no plan exists; `problems` says why) or `unknown` (the time limit came before any plan or proof)", type="text"),
     "solver": Doc("how the placement was solved", type="mapping"),
-    "solver.backend": Doc("the MILP solver used (`highs`, `cbc`)", type="text"),
+    "solver.backend": Doc("the MILP solver used (`highs`, `cbc` or the PuLP solver named)", type="text"),
     "solver.objective": Doc("the plan's horizon cost, as the optimiser counts it (equals `totals.horizon_cost`); null without a plan",
                             unit="scenario currency", type="number or null"),
     "solver.bound": Doc("a proven lower bound on the horizon cost of any plan; null without a plan", unit="scenario currency", type="number or null"),

@@ -199,6 +199,13 @@ class ColumnGeneration:
             self._say(f"pricing round {rounds}: {len(todo):,} of {n:,} islands priced again, {added:,} new plans; "
                       f"within {max(0.0, value - best_bound) / max(abs(value), 1.0):.2%} of the proven bound")
             if added == 0:
+                over = m_x[:len(cap)] > 1e-9
+                if over.any() and (ceiling[over] < m_price[over]).any():
+                    # The ceilings read workloads one by one; egress and anti-affinity can make a whole island
+                    # gain more by staying. The master still overfills, so those rows are priced as it says.
+                    ceiling[over] = np.inf
+                    alpha = 0.0
+                    continue
                 if alpha == 0.0:
                     break
                 alpha = 0.0  # no new column at the smoothed prices: price at the master's own next
