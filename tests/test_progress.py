@@ -47,3 +47,36 @@ def test_quiet_is_silent():
     progress("loading")
     progress.count("islands", 1, 2)
     assert out.getvalue() == ""
+
+
+class _Recorder:
+    """A progress sink that keeps the lines and the counts it hears."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.counts: list[tuple[str, int, int]] = []
+
+    def __call__(self, message: str) -> None:
+        self.lines.append(message)
+
+    def count(self, what: str, done: int, total: int) -> None:
+        self.counts.append((what, done, total))
+
+
+def test_reports_count_their_files_up_to_the_total():
+    from planner import load_inventory, make_plan
+    from planner.report import render_files
+    from planner.synth import synth_to_file as synth
+
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "e.yaml"
+        synth(path, 300, 5)
+        result = make_plan(load_inventory(path))
+    heard = _Recorder()
+    files = render_files(result.plan, result.estate, None, ("html", "md"), progress=heard)
+    assert any(line.startswith("reports: rendering") for line in heard.lines)
+    assert heard.counts and heard.counts[-1][1] == heard.counts[-1][2] == len(files)
+    assert all(what == "report files" and 0 < done <= total for what, done, total in heard.counts)

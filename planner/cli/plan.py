@@ -95,7 +95,7 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
         from ..report import ReportError, render_files
 
         try:
-            files = render_files(p, estate, template_dir, ("html", "md"), footer=footer)
+            files = render_files(p, estate, template_dir, ("html", "md"), footer=footer, progress=progress)
         except ReportError as exc:
             fail(f"{exc}; nothing was written")
     files[PLAN_FILE] = p.to_json().encode("utf-8")

@@ -42,7 +42,7 @@ def write_reports(plan: Plan, estate: Estate, out_dir: Path, template_dir: Optio
 
     t0 = time.perf_counter()
     try:
-        files = render_files(plan, estate, template_dir, formats, footer=footer)
+        files = render_files(plan, estate, template_dir, formats, footer=footer, progress=progress)
     except ReportError as exc:
         fail(f"{exc}; nothing was written")
     try:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Iterable, Optional, Sequence, Union
+from typing import Callable, Iterable, Optional, Sequence, Union
 
 import jinja2
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
@@ -182,14 +182,18 @@ def _template_frame(tb: Optional[TracebackType]) -> Optional[str]:
 
 
 def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, Path]] = None,
-                 formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None, footer: str = "") -> dict[str, bytes]:
+                 formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None, footer: str = "",
+                 progress: Optional[Callable[[str], None]] = None) -> dict[str, bytes]:
     """Every report of `plan` in `formats` ("html", "md", "pdf"), rendered in memory: file name -> bytes.
 
     A plan that places its workloads also gets the compliance evidence file
     (`compliance-evidence.csv`, or `.parquet` above a spreadsheet's rows: :mod:`.evidence`).
     `footer` is an organisation's line printed on every page. Raises :class:`ReportError`
-    (a template error, PDF without Chromium) before anything is written.
+    (a template error, PDF without Chromium) before anything is written. `progress` hears each step
+    (and, with a `count` attribute, how many report files are done).
     """
+    say = progress or (lambda _m: None)
+    count = getattr(progress, "count", None)
     requested = set(formats)
     unknown = requested - set(FORMATS)
     if unknown or not requested:
@@ -201,10 +205,17 @@ def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, P
         from .pdf import find_chromium
 
         pdf_path = find_chromium(chromium)  # fail before any work when PDF cannot be made
+    say("reports: the money story, placement and compliance figures")
     ctx = build_context(plan, estate, footer=footer)
     check_templates(tdir, ctx.currency)
     kinds = [k for k in ("html", "md") if k in formats or (k == "html" and "pdf" in formats)]
+    pdfs = sum(1 for _ in REPORTS) if pdf_path is not None else 0
+    total = len(REPORTS) * len(kinds) + pdfs + (1 if ctx.compliance.evidence_file else 0)
+    say(f"reports: rendering {total} file(s)")
     rendered = render_text(ctx, kinds, tdir)
+    done = len(rendered)
+    if count:
+        count("report files", done, total)
     files = {f"{r.name}.{r.ext}": r.text.encode("utf-8") for r in rendered if r.ext in formats}
     if pdf_path is not None:
         from .pdf import html_pdf_bytes
@@ -212,9 +223,14 @@ def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, P
         for r in rendered:
             if r.ext == "html":
                 files[f"{r.name}.pdf"] = html_pdf_bytes(r.text, pdf_path, f"{r.name}.pdf", ctx.plan_date)
+                done += 1
+                if count:
+                    count("report files", done, total)
     if ctx.compliance.evidence_file:
         name, data, _ = evidence_bytes(estate, ctx.blocks)
         files[name] = data
+        if count:
+            count("report files", done + 1, total)
     return files
 
 
