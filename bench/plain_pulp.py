@@ -28,7 +28,8 @@ def plain_solve(estate, gap: float) -> tuple[float, float, str]:  # noqa: ANN001
     prob = pulp.LpProblem("plain", pulp.LpMinimize)
     x = [prob.add_variable(f"x{e}", 0, 1, cat=pulp.LpBinary) for e in range(len(c.site))]
     cost = c.total.tolist()
-    terms = list(zip(x, cost))
+    # One coefficient per variable, summed: LpAffineExpression keeps the last of repeated (variable, cost) pairs.
+    coef: dict = dict(zip(x, cost))
     for i in range(len(t)):
         prob += pulp.lpSum(x[e] for e in range(c.ptr[i], c.ptr[i + 1])) == 1
     size = {"vcpu": t.vcpu, "memory_gb": t.memory_gb, "storage_gb": t.storage_gb}
@@ -64,10 +65,10 @@ def plain_solve(estate, gap: float) -> tuple[float, float, str]:  # noqa: ANN001
                 if int(c.site[e]) in at:
                     y = prob.add_variable(f"y{k}_{e}", 0, 1)
                     prob += y >= x[e] - x[at[int(c.site[e])]]
-                    terms.append((y, price))
+                    coef[y] = price
                 else:
-                    terms.append((x[e], price))
-    prob += pulp.LpAffineExpression(terms)
+                    coef[x[e]] += price
+    prob += pulp.LpAffineExpression(coef)
     prob.solve(pulp.getSolver("HiGHS", msg=False, gapRel=gap, threads=1))
     return time.perf_counter() - t0, float(pulp.value(prob.objective)), pulp.LpStatus[prob.status]
 

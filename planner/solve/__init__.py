@@ -37,7 +37,7 @@ from ..model import SolverSettings
 from ..problem import Problem
 from .candidates import Candidates, build_candidates
 from .core import Core, build_core, island_labels
-from .finish import Integer, fix_and_close, integer_master
+from .finish import Integer, choose_among_plans, fix_and_close, integer_master
 from .master import ClassColumns
 from .pool import IslandPool, default_workers
 from .pricing import ColumnGeneration
@@ -140,8 +140,8 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
         return Placement("infeasible", settings.backend, None, None, None, None, elapsed, cands, outcome.problems, stats)
     if outcome.plan is None:
         return Placement("unknown", settings.backend, None, None, None, None, elapsed, cands, [Problem(
-            "time-limit", (), (), f"the solver found no plan within {settings.time_limit_s:g} s, and did not prove that none exists; "
-            "raise solver.time_limit_s or --time-limit")], stats)
+            "time-limit", (), (), f"the solver found no plan within its limits ({settings.time_limit_s:g} s, and its pricing rounds and "
+            "branch-and-bound nodes), and did not prove that none exists; raise solver.time_limit_s or --time-limit")], stats)
     plan = outcome.plan
     _apply(core, cands, red, classes, plan, outcome.alone_cols, choice)
     if base_site is not None:
@@ -213,6 +213,7 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
                           settings.threads or 1, rounding_gap)
     if plan is None:
         return no_plan(linked.tolist(), cg.price)
+    plan = choose_among_plans(core, linked, classes, limit, cg, plan, max(deadline - time.monotonic(), grace))
     say(f"one plan chosen after {cg.rounds} pricing rounds: within "
         f"{max(0.0, plan.cost - cg.bound) / max(abs(plan.cost + outside), 1.0):.3%} of the proven bound")
     if not cg.timed_out and time.monotonic() < deadline:

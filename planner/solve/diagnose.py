@@ -23,7 +23,8 @@ _LISTED = 12
 
 
 def diagnose(estate: Estate, cands: Candidates, core: Core, islands: np.ndarray, red: Reduced, settings: SolverSettings) -> list[Problem]:
-    """Problems naming a smallest set of coupling rules whose relaxation makes `islands` (with the classes) placeable."""
+    """Problems naming a smallest set of coupling rules whose relaxation makes `islands` (with the classes) placeable;
+    empty when the search could not prove that any rule must give (then no plan was found, but one may exist)."""
     from . import class_columns
     from .finish import _merged
 
@@ -53,6 +54,10 @@ def diagnose(estate: Estate, cands: Candidates, core: Core, islands: np.ndarray,
     if res.x is None:
         return [Problem(Rule.CAPACITY.value, (), (), "the estate has no plan, and finding which rules collide did not finish in time; "
                         "raise solver.time_limit_s to get a precise explanation")]
+    if res.bound < 0.5:
+        # Not one give is proven necessary: the search stopped early, so the estate may well have a plan.
+        # Saying "no plan" here would be a claim without proof; the caller reports that none was found.
+        return []
     xs = res.x
     chosen_x = glob[np.nonzero(xs[: sub.n_x] > 0.5)[0]]
     ids = estate.table.ids

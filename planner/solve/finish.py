@@ -1,8 +1,9 @@
 """From the priced relaxation to one plan, and the proof of how good it is.
 
 1. The integer master: islands and classes the relaxed master left integral keep their plan;
-   the few it left fractional (at most about as many as there are capacity rows) choose among
-   their plans in a small MIP over what capacity the others leave.
+   the few it left fractional (at most about as many as there are capacity rows) are solved
+   exactly in a small MIP over what capacity the others leave. Then a choice among every priced
+   plan that could still beat it (by its reduced cost at the bound's prices) can only improve it.
 2. When that plan is not yet within the scenario's gap of the Lagrangian bound, reduced-cost
    fixing (exact): with `D = plan - bound`, any better plan gives each island a plan whose
    priced cost exceeds the island's bound by at most D. An island none of whose other plans
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from .pool import IslandPool
 
 MAX_FREE_COLUMNS = 400_000  # a merged MILP larger than this is not attempted: the plan keeps its proven gap
+MAX_CHOICE_COLUMNS = 400_000  # likewise for the choice among the priced plans
+CHOICE_NODE_LIMIT = 2_000  # branch-and-bound nodes for that choice: work, not time
 
 
 @dataclass
@@ -103,6 +106,65 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
     cols = {k: plans.cols[p] for k, p in chosen.items()}
     cost = float(sum(plans.cost[p] for p in chosen.values())) + float(classes.cost @ counts)
     return Integer(cols, counts, cost, cg.bound, "pricing")
+
+
+def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced, plan: Integer,
+                       time_limit: float) -> Integer:
+    """A cheaper plan when the priced plans hold one: a MIP choosing one plan per island among those that could
+    still beat `plan`, class counts among the class columns that could, the rest kept as they are.
+
+    Any plan cheaper than `plan` has every island's priced cost within `plan.cost - bound` of its bound at
+    the prices of the bound (each island's excess is >= 0 and they add up below that slack), so plans
+    further out cannot be in it, and an island with one plan left keeps it. A restricted master:
+    the bound does not change, only the plan; the current plan is its first incumbent, so it never gets dearer.
+    """
+    slack = plan.cost - cg.bound
+    if slack <= 0 or (not len(linked) and not len(classes)):
+        return plan
+    plans = cg.plans
+    current = {k: plans.add(core, k, cols) for k, cols in plan.island_cols.items()}
+    pos = np.full(core.n_islands, -1, dtype=np.int64)
+    pos[linked] = np.arange(len(linked))
+    isl = pos[np.array(plans.island, dtype=np.int64)]
+    keep = plans.priced(cg.price) - cg.island_bound[isl] <= slack * (1 + 1e-9) + 1e-6
+    keep[list(current.values())] = True
+    free_island = np.bincount(isl[keep], minlength=len(linked)) > 1
+    class_cols = np.zeros(0, dtype=np.int64)
+    free_class = np.zeros(len(classes.size), dtype=bool)
+    if len(classes):
+        priced = classes.priced(cg.price)
+        best = np.full(len(classes.size), np.inf)
+        np.minimum.at(best, classes.klass, priced)
+        alive = (priced - best[classes.klass] <= slack * (1 + 1e-9) + 1e-6) | (plan.class_count > 0)
+        free_class = np.bincount(classes.klass[alive], minlength=len(classes.size)) > 1
+        class_cols = np.nonzero(alive & free_class[classes.klass])[0]
+    ids = np.nonzero(keep & free_island[isl])[0]
+    if (not len(ids) and not len(class_cols)) or len(ids) + len(class_cols) > MAX_CHOICE_COLUMNS:
+        return plan
+    free = linked[free_island]
+    used = np.zeros(len(limit))
+    for k in linked[~free_island].tolist():
+        p = current[k]
+        used[plans.use_rows[p]] += plans.use_vals[p]
+    counts = np.where(free_class[classes.klass], 0, plan.class_count) if len(classes) else np.zeros(0, np.int64)
+    used += _class_use(classes, counts, len(limit))
+    start = ({current[k] for k in free.tolist()}, plan.class_count[class_cols])
+    res = solve_integer_master(plans, ids.tolist(), free.tolist(), classes, class_cols, limit - used, CHOICE_NODE_LIMIT,
+                               time_limit, start=start)
+    if os.environ.get("PLANNER_DEBUG"):
+        print(f"choice: {len(free)} of {len(linked)} islands free, {len(ids)} plans, {len(class_cols)} class columns, "
+              f"slack {slack:,.0f}: {'none' if res is None else 'found'}")
+    if res is None:
+        return plan
+    picked, free_counts = res
+    island_cols = dict(plan.island_cols)
+    for p in picked:
+        island_cols[int(plans.island[p])] = plans.cols[p]
+    counts[class_cols] = free_counts
+    cost = float(sum(core.cost[c].sum() for c in island_cols.values())) + (float(classes.cost @ counts) if len(classes) else 0.0)
+    if cost >= plan.cost - 1e-9:
+        return plan
+    return Integer(island_cols, counts, cost, plan.bound, plan.proven_by)
 
 
 def _exact_rest(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray,
@@ -260,4 +322,4 @@ def _start(core: Core, glob: np.ndarray, plan: Integer, classes: ClassColumns, c
     return x
 
 
-__all__ = ["Integer", "fix_and_close", "integer_master"]
+__all__ = ["Integer", "choose_among_plans", "fix_and_close", "integer_master"]

@@ -152,9 +152,11 @@ class RelaxedMaster:
 
 
 def solve_integer_master(plans: Plans, plan_ids: list[int], islands: list[int], classes: ClassColumns, class_cols: np.ndarray,
-                         limit: np.ndarray, node_limit: int, time_limit: float) -> Optional[tuple[list[int], np.ndarray]]:
+                         limit: np.ndarray, node_limit: int, time_limit: float,
+                         start: Optional[tuple[set[int], np.ndarray]] = None) -> Optional[tuple[list[int], np.ndarray]]:
     """One plan per island of `islands` among `plan_ids`, integer counts for the class columns `class_cols`,
-    under `limit`; (chosen plans, counts per class column) or None when no choice keeps capacity."""
+    under `limit`; (chosen plans, counts per class column) or None when no choice keeps capacity.
+    `start` (plans chosen, counts per class column) is a known choice to start from."""
     import highspy
 
     pos = {k: i for i, k in enumerate(islands)}
@@ -195,6 +197,11 @@ def solve_integer_master(plans: Plans, plan_ids: list[int], islands: list[int], 
     h.addCols(n, np.array(cost), np.zeros(n), np.array(ub), len(index), np.array(starts, dtype=np.int32),
               np.array(index, dtype=np.int32), np.array(value))
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * n))
+    if start is not None:
+        known = highspy.HighsSolution()
+        known.col_value = np.concatenate([[1.0 if p in start[0] else 0.0 for p in plan_ids], start[1].astype(float)])
+        known.value_valid = True
+        h.setSolution(known)
     h.run()
     if h.getInfo().primal_solution_status != 2:
         return None

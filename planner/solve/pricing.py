@@ -166,6 +166,7 @@ class ColumnGeneration:
         value, m_price, m_x = math.inf, zero, np.zeros(0)
         alpha = SMOOTHING
         timed_out = False
+        last_over = math.inf
         while rounds < MAX_ROUNDS:
             rounds += 1
             t_master = time.monotonic()
@@ -176,6 +177,11 @@ class ColumnGeneration:
                 break
             value, m_price, _, col = solved
             m_x = col
+            over = float(m_x[:len(cap)].sum())
+            if over > 1e-9 and over > 0.9 * last_over and np.isfinite(ceiling).any():
+                # The master overfills as much as a round ago: the ceilings (see below) hold the islands back.
+                ceiling[:] = np.inf
+            last_over = over
             if value - best_bound <= 0.1 * self.gap * abs(value):
                 break
             if time.monotonic() > self.deadline:
@@ -199,11 +205,11 @@ class ColumnGeneration:
             self._say(f"pricing round {rounds}: {len(todo):,} of {n:,} islands priced again, {added:,} new plans; "
                       f"within {max(0.0, value - best_bound) / max(abs(value), 1.0):.2%} of the proven bound")
             if added == 0:
-                over = m_x[:len(cap)] > 1e-9
-                if over.any() and (ceiling[over] < m_price[over]).any():
-                    # The ceilings read workloads one by one; egress and anti-affinity can make a whole island
-                    # gain more by staying. The master still overfills, so those rows are priced as it says.
-                    ceiling[over] = np.inf
+                if (m_x[:len(cap)] > 1e-9).any() and (ceiling < m_price).any():
+                    # The ceilings read workloads one by one; egress and anti-affinity can make a whole island gain
+                    # more by staying, and a full row next to an overfilled one can be worth more than any one
+                    # workload's gain. The master still overfills: from here on every row is priced as it says.
+                    ceiling[:] = np.inf
                     alpha = 0.0
                     continue
                 if alpha == 0.0:
