@@ -132,7 +132,10 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
                 or total - proof[0] - float(cands.total[red.fixed[red.fixed >= 0]].sum()) <= settings.gap * abs(total)):
             break
         kept[proof[1]] = True
-        say(f"{len(proof[1]):,} left-out placements could still help: solving again with them")
+        fixed_cost = float(cands.total[red.fixed[red.fixed >= 0]].sum())
+        say(f"{len(proof[1]):,} left-out placements could still help (the plan is within "
+            f"{max(0.0, total - proof[0] - fixed_cost) / max(abs(total), 1.0):.3%} of what the pricing out proves): "
+            "solving again with them")
     elapsed = time.perf_counter() - t0
     constant = float(cands.total[red.fixed[red.fixed >= 0]].sum())
     choice = red.fixed.copy()

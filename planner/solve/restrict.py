@@ -6,13 +6,18 @@ tens of millions of columns. So the model starts with each coupled workload's `K
 entries (plus where it runs today and, in `check`, its baseline site), latency chains kept
 feasible, and the omitted entries are priced out afterwards with the island LPs' duals:
 
-    d(w, s) >= total(w, s) + pi.u(w, s) - mu_w - support_w(zone of s) - sum_a max(0, egress_a(s) - d(a, s))
+    d(w, s) >= total(w, s) + pi.u(w, s) - mu_w - support_w(zone of s)
+               - sum_a max(0, egress_a(s) - share_a d(a, s)) + sum_b owed_b(s)
 
 (`mu_w` the workload's assignment dual; `support_w` what the dependency rows its dependants
-need from it could pay for being in that zone; the last term, for each dependant already modelled at
-s, its egress there over the horizon less the reduced cost of its own entry there: the most sharing
-that site could save, as the dual of the egress row it would share with it can take). Every other
-row of the model only makes an entry dearer. By LP duality each island's LP over all its entries is at least its LP over the
+need from it could pay for being in that zone; the first sum, for each dependant a already modelled
+at s, its egress there over the horizon less its share of the reduced cost of its own entry there:
+the most sharing that site could save, as the dual of the egress row it would share with it can take;
+the last, for each of w's own priced dependencies on a target b, the egress w surely pays at s: all
+of it where b can never be at s, as much as b's share of its entry's reduced cost can give up where
+b is modelled at s, nothing where b's entry there is left out too. A modelled entry's reduced cost
+is shared out, half to the links where it is the dependant and half to those where it is the target,
+so one dual vector stands behind the whole bound.) Every other row of the model only makes an entry dearer. By LP duality each island's LP over all its entries is at least its LP over the
 kept ones plus, per workload, the most negative of those bounds; that gives a lower bound on
 the whole estate that the restriction cannot fool. Entries whose bound is negative are added
 and the model solved again, until none is or the gap is proven.
@@ -125,6 +130,13 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
     by_dst = by_dst[d.traffic_gb_month[by_dst] > 0]
     in_ptr = np.zeros(n_w + 1, dtype=np.int64)
     np.cumsum(np.bincount(d.dst[by_dst], minlength=n_w), out=in_ptr[1:])
+    by_src = np.argsort(d.src, kind="stable")
+    by_src = by_src[d.traffic_gb_month[by_src] > 0]
+    out_ptr = np.zeros(n_w + 1, dtype=np.int64)
+    np.cumsum(np.bincount(d.src[by_src], minlength=n_w), out=out_ptr[1:])
+    links = _Links(in_ptr, by_dst, out_ptr, by_src)
+    admissible = np.zeros((n_w, len(estate.sites)), dtype=bool)  # a bit per (workload, site): cheaper than a search
+    admissible[full.owner, full.site] = True
     col_of_entry = np.full(len(cands.site), -1, dtype=np.int64)
     x = core.entry >= 0
     col_of_entry[core.entry[x]] = np.nonzero(x)[0]
@@ -147,8 +159,10 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
         total = full.total_of(e)
         if full.compact:  # 32-bit monthly costs: take the bound below anything they could round to
             total = total - 1e-6 * np.abs(total) - 0.05
+        egress_h = full.horizon * full.egress
         rc = total + (table[s] * core.size[w]).sum(axis=1) - mu[w] - _sharing_credit(
-            w, s, in_ptr, by_dst, d, cands, col_of_entry, col_duals, full.horizon * full.egress)
+            w, s, links, d, cands, col_of_entry, col_duals, egress_h) + _egress_owed(
+            w, s, links, d, estate, admissible, cands, col_of_entry, col_duals, egress_h)
         if support_of:
             pos = _lookup(support_of, w)
             has = pos >= 0
@@ -159,21 +173,64 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
     return PricedOut(bound, np.concatenate(add) if add else np.zeros(0, np.int64))
 
 
-def _sharing_credit(w: np.ndarray, s: np.ndarray, in_ptr: np.ndarray, by_dst: np.ndarray, d, cands: Candidates,  # noqa: ANN001
+@dataclass
+class _Links:
+    """Egress-priced dependencies by target (`in_ptr`, `by_dst`) and by dependant (`out_ptr`, `by_src`)."""
+
+    in_ptr: np.ndarray
+    by_dst: np.ndarray
+    out_ptr: np.ndarray
+    by_src: np.ndarray
+
+    def share(self, w: np.ndarray, as_source: bool) -> np.ndarray:
+        """The part of a modelled entry's reduced cost one of its links may spend: half for the links where it
+        is the dependant, half for those where it is the target, split evenly among them (so that all of
+        them together never spend more than the entry's reduced cost: one dual vector for the whole bound)."""
+        ptr = self.out_ptr if as_source else self.in_ptr
+        return 0.5 / np.maximum(ptr[w + 1] - ptr[w], 1)
+
+
+def _sharing_credit(w: np.ndarray, s: np.ndarray, links: _Links, d, cands: Candidates,  # noqa: ANN001
                     col_of_entry: np.ndarray, col_duals: np.ndarray, egress_h: np.ndarray) -> np.ndarray:
     """Per entry (w at s), what its dependants modelled at s could pay it for sharing their site (see the docstring)."""
-    n_in = in_ptr[w + 1] - in_ptr[w]
+    n_in = links.in_ptr[w + 1] - links.in_ptr[w]
     owner = np.repeat(np.arange(len(w)), n_in)
     if len(owner) == 0:
         return np.zeros(len(w))
-    k = by_dst[_ranges(in_ptr[w], n_in)]
+    k = links.by_dst[_ranges(links.in_ptr[w], n_in)]
     site = s[owner]
-    entry = cands.entry_at(d.src[k].astype(np.int64), site)
+    a = d.src[k].astype(np.int64)
+    entry = cands.entry_at(a, site)
     col = np.where(entry >= 0, col_of_entry[np.maximum(entry, 0)], -1)
     modelled = col >= 0
-    reduced = np.where(modelled, np.maximum(col_duals[np.maximum(col, 0)], 0.0), np.inf)
+    budget = np.maximum(col_duals[np.maximum(col, 0)], 0.0) * links.share(a, as_source=True)
+    reduced = np.where(modelled, budget, np.inf)
     credit = np.maximum(0.0, d.traffic_gb_month[k] * egress_h[site] - reduced)
     return np.bincount(owner, weights=np.where(modelled, credit, 0.0), minlength=len(w))
+
+
+def _egress_owed(w: np.ndarray, s: np.ndarray, links: _Links, d, estate: Estate, admissible: np.ndarray,  # noqa: ANN001
+                 cands: Candidates, col_of_entry: np.ndarray, col_duals: np.ndarray, egress_h: np.ndarray) -> np.ndarray:
+    """Per entry (w at s), the egress its own priced dependencies surely cost there: all of it where the target can
+    never be at s (not admissible there, or in w's anti-affinity group); where the target is modelled at s, as much
+    as that entry's reduced cost can give up (the new egress row's dual); nothing where the target's entry at s is
+    left out too."""
+    n_out = links.out_ptr[w + 1] - links.out_ptr[w]
+    owner = np.repeat(np.arange(len(w)), n_out)
+    if len(owner) == 0:
+        return np.zeros(len(w))
+    k = links.by_src[_ranges(links.out_ptr[w], n_out)]
+    site = s[owner]
+    b = d.dst[k].astype(np.int64)
+    egress = d.traffic_gb_month[k] * egress_h[site]
+    aa = estate.table.anti_affinity.codes
+    never = ~admissible[b, site] | ((aa[w[owner]] >= 0) & (aa[w[owner]] == aa[b]))
+    entry = cands.entry_at(b, site)
+    col = np.where(entry >= 0, col_of_entry[np.maximum(entry, 0)], -1)
+    modelled = (col >= 0) & ~never
+    budget = np.maximum(col_duals[np.maximum(col, 0)], 0.0) * links.share(b, as_source=False)
+    owed = np.where(never, egress, np.where(modelled, np.minimum(egress, budget), 0.0))
+    return np.bincount(owner, weights=owed, minlength=len(w))
 
 
 def _lookup(index: dict[int, int], keys: np.ndarray) -> np.ndarray:
