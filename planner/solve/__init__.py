@@ -45,6 +45,7 @@ from .reduce import Reduced, reduce, sizes
 
 __all__ = ["Placement", "solve"]
 
+MAX_GROWTH = 0.5  # a restricted model is solved again only when that adds at most this share of its placements
 MAX_RESTRICTED_SOLVES = 3  # a work limit: after this many, the plan keeps the bound the pricing-out proves
 
 
@@ -130,6 +131,12 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
         outcome.bound = proof[0]
         if (len(proof[1]) == 0 or attempts > MAX_RESTRICTED_SOLVES
                 or total - proof[0] - float(cands.total[red.fixed[red.fixed >= 0]].sum()) <= settings.gap * abs(total)):
+            break
+        if len(proof[1]) > MAX_GROWTH * int(kept.sum()):
+            # Solving again with that many more placements would take longer and more memory than the first
+            # solve, and the pricing out would likely leave as many again: the plan keeps the bound it proves.
+            say(f"{len(proof[1]):,} left-out placements could still help: more than {MAX_GROWTH:.0%} of the model, so "
+                "the plan keeps the bound the pricing out proves")
             break
         kept[proof[1]] = True
         fixed_cost = float(cands.total[red.fixed[red.fixed >= 0]].sum())
