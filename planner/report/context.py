@@ -111,6 +111,7 @@ class ReportContext:
     waves: tuple[WaveRow, ...]
     busy_waves: tuple[WaveRow, ...]  # the waves that move something
     empty_runs: tuple[EmptyRun, ...]
+    empty_why: tuple[str, ...]  # plan.json schedule.notes: why each run of empty waves moves nothing
     phases: tuple[PhaseRow, ...]
     moves: tuple[MoveRow, ...]  # the first schedule.LISTED_MOVES
     moves_total: int
@@ -308,7 +309,9 @@ class _Builder:
             capacity_risks=tuple(capacity), capacity_steps=steps, capacity_tracks=tracks,
             closing_sites=tuple(closing_sites(est, arr, self.waves, self.feasible)), latency_risks=tuple(margins),
             latency_risk_count=margin_count, waves=tuple(wave_list), busy_waves=tuple(w for w in wave_list if not w.empty),
-            empty_runs=tuple(empty_runs(wave_list)), phases=tuple(phase_rows), moves=tuple(listed), moves_total=moves_total,
+            empty_runs=tuple(empty_runs(wave_list)),
+            empty_why=tuple(str(n) for n in getattr(schedule, "notes", ()) or ()) if schedule is not None else (),
+            phases=tuple(phase_rows), moves=tuple(listed), moves_total=moves_total,
             compliance=compliance, footer=self.footer, blocks=blocks,
         )
 
