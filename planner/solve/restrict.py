@@ -189,23 +189,32 @@ class _Links:
         ptr = self.out_ptr if as_source else self.in_ptr
         return 0.5 / np.maximum(ptr[w + 1] - ptr[w], 1)
 
+    def of(self, w: np.ndarray, s: np.ndarray, d, as_source: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+        """The links of each entry (w at s): (entry position, dependency, site, the workload at the other end)."""
+        ptr, order = (self.out_ptr, self.by_src) if as_source else (self.in_ptr, self.by_dst)
+        n = ptr[w + 1] - ptr[w]
+        owner = np.repeat(np.arange(len(w)), n)
+        k = order[_ranges(ptr[w], n)]
+        other = (d.dst if as_source else d.src)[k].astype(np.int64)
+        return owner, k, s[owner], other
+
+
+def _budget(links: _Links, cands: Candidates, col_of_entry: np.ndarray, col_duals: np.ndarray, w: np.ndarray, site: np.ndarray,
+            as_source: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Whether w's entry at `site` is modelled, and the share of its reduced cost one link of it may spend."""
+    entry = cands.entry_at(w, site)
+    col = np.where(entry >= 0, col_of_entry[np.maximum(entry, 0)], -1)
+    return col >= 0, np.maximum(col_duals[np.maximum(col, 0)], 0.0) * links.share(w, as_source)
+
 
 def _sharing_credit(w: np.ndarray, s: np.ndarray, links: _Links, d, cands: Candidates,  # noqa: ANN001
                     col_of_entry: np.ndarray, col_duals: np.ndarray, egress_h: np.ndarray) -> np.ndarray:
     """Per entry (w at s), what its dependants modelled at s could pay it for sharing their site (see the docstring)."""
-    n_in = links.in_ptr[w + 1] - links.in_ptr[w]
-    owner = np.repeat(np.arange(len(w)), n_in)
+    owner, k, site, a = links.of(w, s, d, as_source=False)
     if len(owner) == 0:
         return np.zeros(len(w))
-    k = links.by_dst[_ranges(links.in_ptr[w], n_in)]
-    site = s[owner]
-    a = d.src[k].astype(np.int64)
-    entry = cands.entry_at(a, site)
-    col = np.where(entry >= 0, col_of_entry[np.maximum(entry, 0)], -1)
-    modelled = col >= 0
-    budget = np.maximum(col_duals[np.maximum(col, 0)], 0.0) * links.share(a, as_source=True)
-    reduced = np.where(modelled, budget, np.inf)
-    credit = np.maximum(0.0, d.traffic_gb_month[k] * egress_h[site] - reduced)
+    modelled, budget = _budget(links, cands, col_of_entry, col_duals, a, site, as_source=True)
+    credit = np.maximum(0.0, d.traffic_gb_month[k] * egress_h[site] - budget)
     return np.bincount(owner, weights=np.where(modelled, credit, 0.0), minlength=len(w))
 
 
@@ -215,20 +224,13 @@ def _egress_owed(w: np.ndarray, s: np.ndarray, links: _Links, d, estate: Estate,
     never be at s (not admissible there, or in w's anti-affinity group); where the target is modelled at s, as much
     as that entry's reduced cost can give up (the new egress row's dual); nothing where the target's entry at s is
     left out too."""
-    n_out = links.out_ptr[w + 1] - links.out_ptr[w]
-    owner = np.repeat(np.arange(len(w)), n_out)
+    owner, k, site, b = links.of(w, s, d, as_source=True)
     if len(owner) == 0:
         return np.zeros(len(w))
-    k = links.by_src[_ranges(links.out_ptr[w], n_out)]
-    site = s[owner]
-    b = d.dst[k].astype(np.int64)
     egress = d.traffic_gb_month[k] * egress_h[site]
     aa = estate.table.anti_affinity.codes
     never = ~admissible[b, site] | ((aa[w[owner]] >= 0) & (aa[w[owner]] == aa[b]))
-    entry = cands.entry_at(b, site)
-    col = np.where(entry >= 0, col_of_entry[np.maximum(entry, 0)], -1)
-    modelled = (col >= 0) & ~never
-    budget = np.maximum(col_duals[np.maximum(col, 0)], 0.0) * links.share(b, as_source=False)
+    modelled, budget = _budget(links, cands, col_of_entry, col_duals, b, site, as_source=False)
     owed = np.where(never, egress, np.where(modelled, np.minimum(egress, budget), 0.0))
     return np.bincount(owner, weights=owed, minlength=len(w))
 
