@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from planner.rerun import comparable_files
 
 SCENARIOS = {
     "reserved-1y": "name: Azure 1-year reservations\nscenario:\n  pricing: {azure: reserved-1y}\n",
@@ -36,17 +37,6 @@ SCENARIOS = {
     "comfort-1.5": "name: 50 % headroom when right-sizing\nscenario:\n  comfort_factor: 1.5\n",
     "reserved-3y-hb": "name: 3-year reservations and hybrid benefit\nscenario:\n  pricing: {azure: reserved-3y, hybrid_benefit: true}\n",
 }
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            data = p.read_bytes()
-            if p.name == "plan.json":
-                data = re.sub(rb'"seconds": [0-9.e-]+', b'"seconds": 0', data)
-            out[p.relative_to(folder).as_posix()] = data
-    return out
 
 
 def _compare(inv: Path, scenarios: Path, out: Path, how: list[str]) -> tuple[float, str]:
@@ -92,7 +82,7 @@ def main() -> None:
         finally:
             cluster.close()
         rows.append((f"Dask, {args.workers} workers", args.workers, dask, load, ""))
-        runs = {name: _files(tmp / name) for name in ("serial", "local", "dask")}
+        runs = {name: comparable_files(tmp / name) for name in ("serial", "local", "dask")}
         differ = sorted(k for k in runs["serial"] if not runs["serial"][k] == runs["local"].get(k) == runs["dask"].get(k))
         import json
 

@@ -34,6 +34,22 @@ def _seconds(doc: bytes) -> Optional[tuple[int, int, bytes]]:
     return start, end, doc[start:end]
 
 
+def without_seconds(doc: bytes) -> bytes:
+    """plan.json bytes with `solver.seconds` set to 0: what two runs that found the same plan share byte for byte."""
+    found = _seconds(doc)
+    return doc if found is None else doc[: found[0]] + b"0" + doc[found[1]:]
+
+
+def comparable_files(folder: Union[str, Path]) -> dict[str, bytes]:
+    """Every file under `folder` by relative path, each plan.json through :func:`without_seconds`."""
+    out = {}
+    for p in sorted(Path(folder).rglob("*")):
+        if p.is_file():
+            data = p.read_bytes()
+            out[p.relative_to(folder).as_posix()] = without_seconds(data) if p.name == "plan.json" else data
+    return out
+
+
 def same_plan(existing: Union[str, Path], new: bytes) -> Optional[bytes]:
     """The existing plan.json's bytes when `new` differs from them only in `solver.seconds`, else None."""
     try:
@@ -42,12 +58,9 @@ def same_plan(existing: Union[str, Path], new: bytes) -> Optional[bytes]:
         return None
     if old == new:
         return old
-    a, b = _seconds(old), _seconds(new)
-    if a is None or b is None:
+    if _seconds(old) is None or _seconds(new) is None:
         return None
-    if new[: b[0]] + a[2] + new[b[1]:] == old:
-        return old
-    return None
+    return old if without_seconds(new) == without_seconds(old) else None
 
 
 __all__ = ["same_plan"]

@@ -21,6 +21,7 @@ from planner.cli import main
 from planner.compare import COMPARISON_FORMAT, compare, discover
 from planner.compare.render import comparison_files
 from planner.executor import DaskExecutor, InlineExecutor
+from planner.rerun import comparable_files
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "compare"
@@ -57,18 +58,6 @@ def _scenarios(tmp_path: Path, **texts: str) -> Path:
     for name, text in texts.items():
         (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
     return folder
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` by relative path, plan.json's wall-clock `seconds` blanked."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            data = p.read_bytes()
-            if p.name == "plan.json":
-                data = re.sub(rb'"seconds": [0-9.e-]+', b'"seconds": 0', data)
-            out[p.relative_to(folder).as_posix()] = data
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +147,7 @@ def test_a_scenario_folder_is_what_planner_plan_writes_for_the_merged_inventory(
     result = CliRunner().invoke(main, ["plan", str(inv), "--scenario", str(folder / "close-mad.yaml"), "--out", str(tmp_path / "p"),
                                        "--quiet"])
     assert result.exit_code == 0, result.output
-    assert _files(tmp_path / "p") == _files(out / "close-mad")
+    assert comparable_files(tmp_path / "p") == comparable_files(out / "close-mad")
 
 
 def test_the_same_inputs_give_the_same_bytes_inline_and_on_dask(run: tuple) -> None:

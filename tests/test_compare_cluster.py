@@ -14,7 +14,8 @@ from typing import Iterator
 
 import pytest
 
-from test_compare import CHEAP_FRA, CLOSE_MAD, REPO, _estate, _files, _scenarios
+from planner.rerun import comparable_files
+from test_compare import CHEAP_FRA, CLOSE_MAD, REPO, _estate, _scenarios
 
 STARTUP_S = 90  # a generous bound for two worker processes to import the planner on a busy machine
 
@@ -87,5 +88,5 @@ def test_a_comparison_on_a_dask_cluster_has_the_bytes_of_a_local_one(scheduler: 
         assert proc.returncode == 0, proc.stderr
         runs[label] = proc
     assert f"planning 3 scenario(s) on Dask cluster {scheduler} (2 workers)" in runs["cluster"].stderr
-    assert _files(tmp_path / "cluster") == _files(tmp_path / "local")
+    assert comparable_files(tmp_path / "cluster") == comparable_files(tmp_path / "local")
     assert runs["cluster"].stdout == runs["local"].stdout.replace(str(tmp_path / "local"), str(tmp_path / "cluster"))

@@ -129,15 +129,7 @@ def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, li
     keep = plans.priced(cg.price) - cg.island_bound[isl] <= slack * (1 + 1e-9) + 1e-6
     keep[list(current.values())] = True
     free_island = np.bincount(isl[keep], minlength=len(linked)) > 1
-    class_cols = np.zeros(0, dtype=np.int64)
-    free_class = np.zeros(len(classes.size), dtype=bool)
-    if len(classes):
-        priced = classes.priced(cg.price)
-        best = np.full(len(classes.size), np.inf)
-        np.minimum.at(best, classes.klass, priced)
-        alive = (priced - best[classes.klass] <= slack * (1 + 1e-9) + 1e-6) | (plan.class_count > 0)
-        free_class = np.bincount(classes.klass[alive], minlength=len(classes.size)) > 1
-        class_cols = np.nonzero(alive & free_class[classes.klass])[0]
+    free_class, class_cols = _free_classes(classes, cg.price, slack, plan.class_count)
     ids = np.nonzero(keep & free_island[isl])[0]
     if (not len(ids) and not len(class_cols)) or len(ids) + len(class_cols) > MAX_CHOICE_COLUMNS:
         return plan
@@ -165,6 +157,19 @@ def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, li
     if cost >= plan.cost - 1e-9:
         return plan
     return Integer(island_cols, counts, cost, plan.bound, plan.proven_by)
+
+
+def _free_classes(classes: ClassColumns, price: np.ndarray, slack: float, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The classes a plan cheaper by up to `slack` could still change, and their columns: those priced within the
+    slack of their class's cheapest (or in use), in classes with two or more such columns."""
+    if not len(classes):
+        return np.zeros(len(classes.size), dtype=bool), np.zeros(0, dtype=np.int64)
+    priced = classes.priced(price)
+    best = np.full(len(classes.size), np.inf)
+    np.minimum.at(best, classes.klass, priced)
+    alive = (priced - best[classes.klass] <= slack * (1 + 1e-9) + 1e-6) | (count > 0)
+    free = np.bincount(classes.klass[alive], minlength=len(classes.size)) > 1
+    return free, np.nonzero(alive & free[classes.klass])[0]
 
 
 def _exact_rest(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray,
@@ -221,15 +226,8 @@ def fix_and_close(core: Core, linked: np.ndarray, classes: ClassColumns, limit: 
         alive[xcols] |= ~ok | (duals[xcols] <= allow[isl] * (1 + 1e-9) + 1e-6)
         extra = np.bincount(isl, weights=(alive[xcols] & ~on[xcols]).astype(float), minlength=len(linked))
         fixed_islands = extra == 0
-    class_priced = classes.priced(cg.price)
-    best = np.full(len(classes.size), np.inf)
-    if len(classes):
-        np.minimum.at(best, classes.klass, class_priced)
-    class_alive = (class_priced - best[classes.klass] <= slack * (1 + 1e-9) + 1e-6) | (plan.class_count > 0)
-    n_alive = np.bincount(classes.klass[class_alive], minlength=len(classes.size)) if len(classes) else np.zeros(0, np.int64)
-    free_class = n_alive > 1
+    free_class, class_cols = _free_classes(classes, cg.price, slack, plan.class_count)
     free = linked[~fixed_islands]
-    class_cols = np.nonzero(class_alive & free_class[classes.klass])[0] if len(classes) else np.zeros(0, np.int64)
     n_cols = int((core.col_ptr[free + 1] - core.col_ptr[free]).sum()) + len(class_cols)
     if os.environ.get("PLANNER_DEBUG"):
         print(f"fixing: {len(free)} of {len(linked)} islands free, {int(free_class.sum())} classes, {n_cols} columns, "
