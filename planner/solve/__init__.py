@@ -37,8 +37,10 @@ from ..model import SolverSettings
 from ..problem import Problem
 from .candidates import Candidates, build_candidates
 from .core import Core, build_core, island_labels
+from .core import _ranges
 from .finish import Integer, choose_among_plans, fix_and_close, integer_master
 from .master import ClassColumns
+from .guards import MappingError, check_choice, check_costs, check_island_plans, entries_of
 from .pool import IslandPool, default_workers
 from .pricing import ColumnGeneration
 from .reduce import Reduced, reduce, sizes
@@ -158,6 +160,7 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
         from .stability import prefer_baseline
 
         prefer_baseline(estate, cands, core, classes, red, choice, base_site, settings, deadline)
+    check_choice(cands, choice, "placement")
     objective = float(cands.total[choice].sum()) + _variable_egress(estate, cands, choice)
     bound = min(constant + outcome.bound, objective)
     gap = max(0.0, (objective - bound) / abs(objective)) if objective else 0.0
@@ -304,6 +307,7 @@ def class_columns(estate: Estate, cands: Candidates, red: Reduced, core: Core) -
 def _apply(core: Core, cands: Candidates, red: Reduced, classes: ClassColumns, plan: Integer, alone_cols: dict[int, np.ndarray],
            choice: np.ndarray) -> None:
     """Write the chosen entries into `choice`: island plans by their x columns, class counts member by member."""
+    check_island_plans(core, {**alone_cols, **plan.island_cols}, "island plans")
     for cols in list(alone_cols.values()) + list(plan.island_cols.values()):
         x = cols[core.entry[cols] >= 0]
         choice[core.col_workload[x]] = core.entry[x]
@@ -313,15 +317,32 @@ def _apply(core: Core, cands: Candidates, red: Reduced, classes: ClassColumns, p
 
 def _assign_classes(cands: Candidates, red: Reduced, classes: ClassColumns, count: np.ndarray, choice: np.ndarray) -> None:
     """Give each class's members (in row order) the sites of its columns, `count[c]` members to column c."""
+    if count.shape != (len(classes.klass),):
+        raise MappingError(f"class counts: {count.shape} counts for {len(classes.klass):,} class columns")
     members = np.nonzero(red.class_of >= 0)[0]
     members = members[np.lexsort((members, red.class_of[members]))]
     starts = np.searchsorted(red.class_of[members], np.arange(len(classes.size)))
-    taken = np.zeros(len(classes.size), dtype=np.int64)
-    for c in np.nonzero(count > 0)[0].tolist():
-        k, n = int(classes.klass[c]), int(count[c])
-        rows = members[starts[k] + taken[k]: starts[k] + taken[k] + n]
-        choice[rows] = cands.entry_at(rows, np.full(len(rows), int(cands.site[classes.entry[c]])))
-        taken[k] += n
+    cols = np.nonzero(count > 0)[0]
+    n = count[cols].astype(np.int64)
+    klass = classes.klass[cols].astype(np.int64)
+    if (np.diff(klass) < 0).any():
+        raise MappingError("class columns are not grouped by class")
+    # Columns of one class take consecutive runs of its members, in column order.
+    before = np.cumsum(n) - n
+    first_of_class = np.zeros(len(cols), dtype=np.int64)
+    if len(cols):
+        new_class = np.r_[True, klass[1:] != klass[:-1]]
+        first_of_class = np.maximum.accumulate(np.where(new_class, np.arange(len(cols)), 0))
+    offset = before - before[first_of_class] if len(cols) else before
+    placed = np.bincount(klass, weights=n, minlength=len(classes.size)).astype(np.int64)
+    if (placed > red.class_size).any():
+        k = int(np.nonzero(placed > red.class_size)[0][0])
+        raise MappingError(f"class counts: class {k} places {int(placed[k])} of its {int(red.class_size[k])} members")
+    rows = members[_ranges(starts[klass] + offset, n)]
+    col_of_row = np.repeat(cols, n)
+    entries = entries_of(cands, rows, cands.site[classes.entry[col_of_row]].astype(np.int64), "class members")
+    check_costs(classes.cost[col_of_row], cands.total[entries].astype(float), "class members")
+    choice[rows] = entries
 
 
 def class_counts(cands: Candidates, red: Reduced, classes: ClassColumns, choice: np.ndarray) -> np.ndarray:

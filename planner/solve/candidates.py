@@ -115,14 +115,28 @@ class Candidates:
         return out
 
     def entry_at(self, workloads: np.ndarray, sites: np.ndarray) -> np.ndarray:
-        """The entry of each (workload, site) pair, -1 where the site is not admissible for it."""
-        n_s = int(self.egress.shape[0])
-        keys = self.owner.astype(np.int64) * n_s + self.site  # ascending: entries are sorted by workload, then site
-        want = np.asarray(workloads, dtype=np.int64) * n_s + np.asarray(sites, dtype=np.int64)
-        if len(keys) == 0:
-            return np.full(len(want), -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
-        return np.where(keys[pos] == want, pos, -1)
+        """The entry of each (workload, site) pair, -1 where the site is not admissible for it.
+
+        A binary search inside each workload's own entries (sorted by site): no array over every entry is built,
+        so a million lookups cost as little as a handful.
+        """
+        w = np.asarray(workloads, dtype=np.int64)
+        want = np.asarray(sites, dtype=np.int64)
+        if w.shape != want.shape:
+            raise ValueError(f"entry_at: {w.shape} workloads against {want.shape} sites")
+        lo, hi = self.ptr[w].copy(), self.ptr[w + 1].copy()
+        # Invariant: the wanted entry, when it exists, lies in [lo, hi); each pass halves every live interval.
+        while True:
+            live = lo < hi
+            if not live.any():
+                break
+            mid = (lo + hi) // 2
+            below = live & (self.site[np.minimum(mid, max(len(self.site) - 1, 0))] < want)
+            lo = np.where(below, mid + 1, lo)
+            hi = np.where(live & ~below, mid, hi)
+        found = lo < self.ptr[w + 1]
+        found[found] = self.site[lo[found]] == want[found]
+        return np.where(found, lo, -1)
 
 
 _CHUNK = 1 << 17  # workloads per block while building: the temporaries stay small at a million workloads

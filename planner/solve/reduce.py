@@ -242,12 +242,17 @@ def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray], d
     single = ~coupled & (kept_count == 1) & (best_free >= 0)
     fixed = np.where(single, best_free, -1)
     kept &= ~single[owner]
-    class_of, class_rep, class_size = _classes(estate, ~coupled & ~single, base_site)
+    class_of, class_rep, class_size = _classes(estate, ~coupled & ~single, base_site, cands, kept)
     return Reduced(capacity, deps, coupled, fixed, kept, class_of, class_rep, class_size)
 
 
-def _classes(estate: Estate, members: np.ndarray, base_site: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Interchangeable uncoupled workloads grouped: everything their entries are made of is equal."""
+def _classes(estate: Estate, members: np.ndarray, base_site: Optional[np.ndarray], cands: Candidates,
+             kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interchangeable uncoupled workloads grouped: equal inputs to their entries, and equal entries after every pruning.
+
+    Equal inputs are not enough: latency pruning and the fallback bound cut entries workload by workload, so two
+    workloads of one profile can end with different sites. The kept sites and their summed cost are part of the key.
+    """
     t = estate.table
     rows = np.nonzero(members)[0]
     class_of = np.full(len(t), -1, dtype=np.int64)
@@ -261,6 +266,7 @@ def _classes(estate: Estate, members: np.ndarray, base_site: Optional[np.ndarray
         rightsize(t.memory_gb[rows], t.mem_util_p95[rows], comfort).astype(float),
         t.os[rows].astype(float), t.current_site[rows].astype(float), estate.migration_cost[rows],
         (base_site[rows] if base_site is not None else np.zeros(len(rows))).astype(float),
+        _entry_signature(cands, kept, rows).astype(float), _kept_cost(cands, kept, rows),
     ], axis=1)
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
@@ -271,3 +277,30 @@ def _classes(estate: Estate, members: np.ndarray, base_site: Optional[np.ndarray
     renumber[rank] = np.arange(len(reps))
     class_of[rows] = renumber[inverse]
     return class_of, reps[rank], np.bincount(renumber[inverse], minlength=len(reps))
+
+
+def _kept_entries(cands: Candidates, kept: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The kept entries of `rows` and, per entry, the position of its workload in `rows`."""
+    from .core import _ranges
+
+    counts = cands.ptr[rows + 1] - cands.ptr[rows]
+    entries = _ranges(cands.ptr[rows], counts)
+    pos = np.repeat(np.arange(len(rows)), counts)
+    keep = kept[entries]
+    return entries[keep], pos[keep]
+
+
+def _entry_signature(cands: Candidates, kept: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per row, a number equal for two rows exactly when their kept entries lie on the same sites (a bitset's rank)."""
+    entries, pos = _kept_entries(cands, kept, rows)
+    n_words = (len(cands.egress) + 63) // 64 or 1
+    bits = np.zeros((len(rows), n_words), dtype=np.uint64)
+    site = cands.site[entries].astype(np.int64)
+    np.bitwise_or.at(bits, (pos, site // 64), np.left_shift(np.uint64(1), (site % 64).astype(np.uint64)))
+    return np.unique(bits, axis=0, return_inverse=True)[1].ravel()
+
+
+def _kept_cost(cands: Candidates, kept: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per row, the summed horizon cost of its kept entries (equal entries, summed in one order, give equal sums)."""
+    entries, pos = _kept_entries(cands, kept, rows)
+    return np.bincount(pos, weights=cands.total[entries], minlength=len(rows))

@@ -78,6 +78,9 @@ def prefer_baseline(estate: Estate, cands: Candidates, core: Core, classes: Clas
     if picked is None:
         return
     chosen_plans, class_count = picked
+    from .guards import check_island_plans
+
+    check_island_plans(core, {plans[p][0]: plans[p][1] for p in chosen_plans}, "stability")
     for p in chosen_plans:
         cols = plans[p][1]
         xs = cols[core.entry[cols] >= 0]
