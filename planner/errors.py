@@ -1,8 +1,15 @@
-"""Errors the planner reports to people: bad input with its location."""
+"""Errors the planner reports to people: bad input with its location, and faults of the planner itself."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from .problem import Problem
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 
 @dataclass(frozen=True, order=True)
@@ -30,3 +37,40 @@ class InventoryError(Exception):
 
 class PlanFileError(Exception):
     """A plan.json that cannot be read."""
+
+
+class PlannerFault(Exception):
+    """A fault of the planner itself, never of the inventory: nothing is published and the exit code is 3."""
+
+
+class PlanRejected(PlannerFault):
+    """A plan the planner's own verifier rejects, never published: `findings` say why, `bundle` is the bug-report folder.
+
+    `bundle` is None when it could not be written (`bundle_error` says why); `plan` stays in the process that made it."""
+
+    MAX_NAMED = 5  # workloads a one-line summary names
+
+    def __init__(self, findings: Sequence[Problem], bundle: Optional[str] = None, bundle_error: str = "",
+                 plan: Optional[Plan] = None):
+        self.findings = tuple(findings)
+        self.bundle = bundle
+        self.bundle_error = bundle_error
+        self.plan = plan
+        super().__init__(f"the planner's own verifier rejected its plan ({self.rules_text()})")
+
+    def __reduce__(self) -> tuple:
+        # Sent between processes (a compare worker's answer) without the plan, which may hold a million
+        # assignments: the bundle already has it.
+        return (type(self), (self.findings, self.bundle, self.bundle_error))
+
+    def rule_counts(self) -> dict[str, int]:
+        """How many findings each broken rule has, by rule id."""
+        return dict(sorted(Counter(p.rule for p in self.findings).items()))
+
+    def rules_text(self) -> str:
+        """`capacity: 1, cost: 4, dependency-latency: 1`."""
+        return ", ".join(f"{rule}: {n}" for rule, n in self.rule_counts().items())
+
+    def workloads(self) -> list[str]:
+        """Every workload a finding names, once each, in the findings' order."""
+        return list(dict.fromkeys(w for p in self.findings for w in p.workloads))

@@ -1,4 +1,9 @@
-"""From an inventory to a plan: the library entry point that the CLI and scripts call."""
+"""From an inventory to a plan: the library entry point that the CLI and scripts call.
+
+Every plan that places workloads passes the independent verifier (:func:`planner.verify.verify_plan`)
+before it is returned: one it rejects is the planner's own fault, raised as :class:`PlanRejected`
+with a bug report, and never reaches plan.json or a report.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 from typing import Callable, Optional
 
+from .errors import PlanRejected
 from .estate import Estate
 from .model import Inventory, SolverSettings
 from .plan import Plan, build_plan
+from .problem import Problem
 from .solve import Placement, solve
+from .verify import verify_plan
 from .waves import Schedule, schedule_waves
+
+STATUS_RULE = "status"  # the rule id of a status word the plan's own numbers do not back
+_GAP_ROUNDING = 5e-9  # plan.json rounds solver.gap to 8 decimals
 
 
 @dataclass
@@ -31,12 +42,14 @@ def make_plan(
     estate: Optional[Estate] = None,
     baseline: Optional[Plan] = None,
 ) -> PlanResult:
-    """Place every workload, schedule the moves in waves, and assemble plan.json's content.
+    """Place every workload, schedule the moves in waves, assemble plan.json's content and verify it.
 
     With a `baseline` plan, among the plans no dearer than the best one found, the one with the
     fewest workloads on a different site from the baseline is chosen (stability for CI re-plans).
+    Raises :class:`PlanRejected` (after writing its bug report) for a plan the verifier rejects.
     """
     estate = estate or Estate.of(inventory)
+    settings = settings or estate.scenario.solver
     placement = solve(estate, settings, progress, baseline=baseline.site_of if baseline else None)
     schedule = None
     if placement.choice is not None:
@@ -46,4 +59,31 @@ def make_plan(
         if progress:
             progress(f"placed: {placement.status}, {len(moving):,} workloads move; scheduling waves")
         schedule = schedule_waves(estate, moving, dict(zip(estate.table.ids, site_ids)))
-    return PlanResult(build_plan(estate, placement, schedule), estate, placement, schedule)
+    plan = build_plan(estate, placement, schedule)
+    if plan.assignments:
+        if progress:
+            progress(f"verifying the plan's {len(plan.assignments):,} assignments independently")
+        findings = sorted(set(verify_plan(estate, plan) + status_findings(plan, settings)))
+        if findings:
+            raise rejected(plan, findings)
+    return PlanResult(plan, estate, placement, schedule)
+
+
+def status_findings(plan: Plan, settings: SolverSettings) -> list[Problem]:
+    """`optimal` claims the gap asked for is proven: a problem when the plan's own solver.gap says otherwise."""
+    gap = plan.solver.get("gap")
+    if plan.status != "optimal" or (gap is not None and gap <= settings.gap * (1 + 1e-9) + _GAP_ROUNDING):
+        return []
+    shown = "not proven" if gap is None else f"{gap:.6%}"
+    return [Problem(STATUS_RULE, (), (), f"the plan says optimal, but its gap ({shown}) is not within the {settings.gap:.6%} "
+                                         "it was asked to prove; it is feasible at best")]
+
+
+def rejected(plan: Plan, findings: list[Problem]) -> PlanRejected:
+    """The fault for a plan the verifier rejects, with its bug report written (or why it could not be)."""
+    from .bugreport import write_bundle
+
+    try:
+        return PlanRejected(findings, str(write_bundle(plan, findings)), plan=plan)
+    except OSError as exc:
+        return PlanRejected(findings, None, f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), plan=plan)

@@ -190,8 +190,10 @@ PLAN_KEYS: dict[str, Doc] = {
     "format": Doc("`hybrid-migration-plan/1`; readers ignore keys they do not know", type="text"),
     "inventory_sha256": Doc("SHA-256 of the inventory the plan was made from: every file's relative path and bytes, in merge order "
                             "(tables included); `report`, `export` and `explain` refuse a plan of another inventory", type="hex text"),
-    "status": Doc("`optimal` (the scenario's gap is proven), `feasible` (a limit hit first; `solver.gap` says how far from proven best), "
-                  "`infeasible` (no plan exists; `problems` says why) or `unknown` (the time limit came before any plan or proof)", type="text"),
+    "status": Doc("`optimal` (verified by the planner's own verifier, and the scenario's gap, or `--gap`, proven), `feasible` (verified; "
+                  "a limit hit first, `solver.gap` says how far from proven best), `infeasible` (no plan exists; `problems` says why) or "
+                  "`unknown` (the time limit came before any plan or proof). A plan the verifier rejects is never written: the command "
+                  "exits 3 (a fault of the planner)", type="text"),
     "solver": Doc("how the placement was solved", type="mapping"),
     "solver.backend": Doc("the MILP solver used (`highs`, `cbc` or the PuLP solver named)", type="text"),
     "solver.objective": Doc("the plan's horizon cost, as the optimiser counts it (equals `totals.horizon_cost`); null without a plan",
@@ -594,7 +596,8 @@ def plan_md() -> str:
            "`YYYY-MM-DD` and a wave's `end` is its last day. The same inventory gives the same bytes; `solver.seconds` is "
            "the only wall-clock value, and a re-run that finds the same plan keeps the file as it is. Readers ignore keys "
            "they do not know, so later versions only add keys. `planner verify INVENTORY PLAN` recomputes every rule, cost "
-           "and total independently.", "",
+           "and total independently; `planner plan` runs the same check before it writes anything, and a plan that fails "
+           "it is never written (exit 3: a fault of the planner, with a bug report in the temporary folder).", "",
            "| key | type | unit | meaning |", "| --- | --- | --- | --- |"]
     for key, d in PLAN_KEYS.items():
         out.append(f"| `{key}` | {cell(d.type)} | {cell(d.unit) or '—'} | {cell(d.meaning)} |")

@@ -28,6 +28,7 @@ MOVE_THRESHOLD = "move-threshold"  # more workloads moved off the baseline than 
 THRESHOLDS = (COST_THRESHOLD, MOVE_THRESHOLD)
 WAIVER_EXPIRED = "waiver-expired"  # a waiver past its expiry: fails the check
 WAIVER_UNUSED = "waiver-unused"    # a current waiver that matched nothing: info
+FAULT = "planner-fault"            # the planner failed before its plan could be verified (exit 3)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Finding:
     site: str
     severity: str  # error | warning | info
     message: str
-    source: str  # input | baseline | waivers | plan | verify | compliance | threshold
+    source: str  # input | baseline | waivers | plan | verify | compliance | threshold | fault
     file: str = ""
     line: int = 0
     status: str = "new"  # new | changed | unchanged | waived | resolved
@@ -155,4 +156,4 @@ def place(f: Finding, locate_workload, locate_site) -> Finding:  # noqa: ANN001 
     return replace(f, file=loc[0], line=loc[1]) if loc else f
 
 
-__all__ = ["COST_THRESHOLD", "MOVE_THRESHOLD", "THRESHOLDS", "Finding", "compare", "from_problem", "merge", "named", "place"]
+__all__ = ["COST_THRESHOLD", "FAULT", "MOVE_THRESHOLD", "THRESHOLDS", "Finding", "compare", "from_problem", "merge", "named", "place"]

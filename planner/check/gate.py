@@ -16,15 +16,14 @@ import numpy as np
 
 from ..catalog import CatalogError, load_catalog
 from ..diff import Move, diff_plans
-from ..errors import InventoryError, PlanFileError
+from ..errors import InventoryError, PlanFileError, PlannerFault, PlanRejected
 from ..estate import Estate
 from ..load import load_inventory
 from ..pipeline import make_plan
 from ..plan import Plan, read_plan
 from ..rules import Rule
-from ..verify import verify_plan
 from .changes import workload_changes
-from .findings import BASELINE, COST_THRESHOLD, INPUT, MOVE_THRESHOLD, WAIVER_FILE, Finding, compare, from_problem, place
+from .findings import BASELINE, COST_THRESHOLD, FAULT, INPUT, MOVE_THRESHOLD, WAIVER_FILE, Finding, compare, from_problem, place
 from .fixes import nearest_fix
 from .locate import Locations
 from .result import CheckResult, decide
@@ -93,14 +92,15 @@ def run_check(
     say(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {inventory}; baseline {baseline} ({base.status})")
     estate = Estate.of(inv, catalog)
     settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
-    new = make_plan(inv, settings, say, estate, baseline=base).plan
+    try:
+        new = make_plan(inv, settings, say, estate, baseline=base).plan  # verified there: a plan it returns keeps every rule
+    except PlannerFault as exc:
+        return faulted(exc, inventory, base, inv.scenario.currency, len(inv.workloads), common)
     feasible = new.has_plan
-    say(f"re-planned: {new.status}; verifying and comparing with the baseline")
-    verify = verify_plan(estate, new) if feasible else []
+    say(f"re-planned and verified: {new.status}; comparing with the baseline")
     d = diff_plans(base, new, estate)
 
     current = [from_problem(p, "plan") for p in new.problems] if not feasible else []
-    current += [from_problem(p, "verify") for p in verify]
     before = [from_problem(p, "plan") for p in base.problems]
     if feasible:
         current += [Finding(c.rule, c.workload, c.site, "error", c.message, "compliance") for c in d.compliance if c.change == "new"]
@@ -142,6 +142,24 @@ def run_check(
                        workloads=len(inv.workloads), notes=tuple(notes), **common)
 
 
+def faulted(fault: PlannerFault, inventory: Path, base: Plan, currency: str, workloads: int, common: dict) -> CheckResult:
+    """The result when the re-plan is the planner's own fault: verdict `fault` (exit 3) with the verifier's findings."""
+    # No waiver applies: a waiver accepts something about the inventory, and nothing here is the inventory's to fix.
+    if isinstance(fault, PlanRejected):
+        where = Locations(inventory)
+        findings = sorted((place(f, where.workload, where.site) for f in compare([], [from_problem(p, "verify") for p in fault.findings])),
+                          key=lambda f: f.sort_key)
+        reason = (f"the planner's own verifier rejected its re-plan ({fault.rules_text()}): a fault of the planner, "
+                  "not of the inventory")
+    else:
+        findings = [Finding(FAULT, "", "", "error", str(fault), "fault")]
+        reason = f"the planner failed while re-planning ({fault}): a fault of the planner, not of the inventory"
+    bundle = getattr(fault, "bundle", None)
+    notes = (f"bug report for the planner's maintainers: {bundle} (the rejected plan.json and findings.json)",) if bundle else ()
+    return CheckResult("fault", (reason,), tuple(findings), currency=currency, status_baseline=base.status,
+                       workloads=workloads, notes=notes, fault=fault, **common)
+
+
 MAX_KEPT_NAMED = 3  # moves named in an averted finding's sentence (the finding's kept_by lists them all)
 
 
@@ -180,4 +198,4 @@ def dependency_ends(estate: Estate, wids: set[str]) -> dict[str, set[str]]:
     return out
 
 
-__all__ = ["averted", "dependency_ends", "run_check"]
+__all__ = ["averted", "dependency_ends", "faulted", "run_check"]

@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 from ..plan import NO_PLAN
 from ..rules import Rule
 from ..untrusted import json_text, markdown, one_line, terminal, workflow_data, workflow_property, xml_text
-from .findings import COST_THRESHOLD, MOVE_THRESHOLD, THRESHOLDS, WAIVER_EXPIRED, WAIVER_UNUSED, Finding
+from .findings import COST_THRESHOLD, FAULT, MOVE_THRESHOLD, THRESHOLDS, WAIVER_EXPIRED, WAIVER_UNUSED, Finding
 from .result import CHECK_FORMAT, CheckResult
 
 FORMATS = ("text", "json", "markdown", "junit", "github")
@@ -32,7 +32,8 @@ MAX_ANNOTATION = 200  # characters of a finding's statement in a GitHub annotati
 _TOTAL_LABELS = {"horizon_cost": "Horizon cost", "monthly_run_cost": "Monthly run", "one_time_cost": "One-time",
                  "monthly_egress_cost": "Monthly egress", "stay_put_monthly_run_cost": "Stay-put monthly run"}
 _VERDICT_MD = {"pass": "✅ planner check passed", "warn": "⚠️ planner check passed with warnings",
-               "fail": "❌ planner check failed", "error": "🛑 planner check: bad input"}
+               "fail": "❌ planner check failed", "error": "🛑 planner check: bad input",
+               "fault": "🐞 planner check: a fault of the planner, not of the inventory"}
 _STATUS_MD = {"new": "❌ new", "changed": "❌ changed", "unchanged": "❌ still failing", "waived": "⚪ waived",
               "resolved": "✅ resolved"}
 _LEVEL_MD = {"fail": "❌", "warn": "⚠️"}
@@ -113,6 +114,15 @@ def render_text(r: CheckResult) -> str:
     if r.verdict == "error":
         lines += ["", "bad input (nothing was planned):"]
         lines += [f"  error: {t(_where(f)) + ': ' if _where(f) else ''}{t(f.message)}" for f in r.findings]
+        return terminal("\n".join(lines + ["", t(r.summary())]) + "\n")
+    if r.verdict == "fault":
+        lines += ["", t(r.headline()), "", f"the planner's own findings on its re-plan ({len(r.findings)}):"]
+        for f in r.findings[:MAX_TEXT_ROWS]:
+            lines.append(f"  {t(f.rule)}: {t(_subject(f))}" + (f"  {t(_where(f))}" if _where(f) else ""))
+            lines.append(f"            {t(f.message)}")
+        if len(r.findings) > MAX_TEXT_ROWS:
+            lines.append(f"  ... {len(r.findings) - MAX_TEXT_ROWS} more (see the JSON output)")
+        lines += [f"note: {t(n)}" for n in r.notes]
         return terminal("\n".join(lines + ["", t(r.summary())]) + "\n")
     lines.append(f"re-plan: {t(r.status_new)} (baseline: {t(r.status_baseline)}); {r.workloads} workloads; today {r.today.isoformat()}")
     lines += ["", t(r.headline())]
@@ -252,13 +262,20 @@ def _reason_md(r: CheckResult, reason: str) -> str:
 
 def render_markdown(r: CheckResult) -> str:
     """A pull-request comment in Infracost's shape: what changed first, passes collapsed, each sentence once."""
-    out = [f"## {_VERDICT_MD[r.verdict]}", "", f"**{'' if r.verdict == 'error' else '💰 '}{md(r.headline())}**", ""]
+    out = [f"## {_VERDICT_MD[r.verdict]}", "", f"**{'' if r.verdict in ('error', 'fault') else '💰 '}{md(r.headline())}**", ""]
     if r.verdict == "error":
         out += ["| Where | Problem |", "| --- | --- |"]
         out += [f"| {md(_where(f)) or '—'} | {md(f.message)} |" for f in r.findings[:MAX_FINDING_ROWS]]
         if len(r.findings) > MAX_FINDING_ROWS:
             out.append(f"| … | {len(r.findings) - MAX_FINDING_ROWS} more (see the JSON output) |")
         out += ["", f"<sub>{md(r.tally())}</sub>", ""]
+        return "\n".join(out)
+    if r.verdict == "fault":  # the planner's own findings, not the inventory's: no fixes, no waivers, no thresholds
+        out += [f"- {md(x)}" for x in r.reasons] + ["", "| Rule | Subject | Finding |", "| --- | --- | --- |"]
+        out += [f"| {md(f.rule)} | {md(_subject(f))} | {md(f.message, MAX_CELL)} |" for f in r.findings[:MAX_FINDING_ROWS]]
+        if len(r.findings) > MAX_FINDING_ROWS:
+            out.append(f"| … | | {len(r.findings) - MAX_FINDING_ROWS} more (see the JSON output) |")
+        out += [""] + [md(n) for n in r.notes] + ["", f"<sub>{md(r.tally())}</sub>", ""]
         return "\n".join(out)
     if r.reasons:
         out += [_reason_md(r, x) for x in r.reasons] + [""]
@@ -357,8 +374,10 @@ def render_junit(r: CheckResult) -> str:
         if source == "waivers" and r.waivers_file is None:
             continue
         case(steps, name, failure="\n".join(f"{_where(f)}: {f.message}" if _where(f) else f.message for f in fs), ftype=source)
-    not_run = "not run: bad input" if bad else ""
-    if r.status_new in NO_PLAN:
+    not_run = "not run: bad input" if bad else "not run: a fault of the planner" if r.verdict == "fault" else ""
+    if r.verdict == "fault":
+        case(steps, "a plan exists", failure="; ".join(r.reasons), ftype=FAULT)
+    elif r.status_new in NO_PLAN:
         probs = [f for f in r.findings if f.source == "plan" and f.status != "resolved"]
         case(steps, "a plan exists", failure="the re-plan found no plan:\n" + "\n".join(f.message for f in probs), ftype="infeasible")
     else:
@@ -444,7 +463,7 @@ def annotation(f: Finding, full_text: str) -> str:
 def render_github(r: CheckResult) -> str:
     """GitHub Actions workflow commands: one short annotation per finding at its inventory line, then the summary."""
     lines = []
-    for f in r.findings:
+    for f in r.findings if r.verdict != "fault" else ():  # a fault is the planner's, not at any inventory line
         if f.stated_as_reason:
             continue  # the summary annotation says it
         if f.blocking:
@@ -460,7 +479,7 @@ def render_github(r: CheckResult) -> str:
                 props.append(f"line={f.line}")
         props.append(f"title={escape_property(f'{f.rule} ({_status(f)})')}")
         lines.append(f"::{level} {','.join(props)}::{escape_data(annotation(f, r.full_text))}")
-    level = {"pass": "notice", "warn": "warning", "fail": "error", "error": "error"}[r.verdict]
+    level = {"pass": "notice", "warn": "warning", "fail": "error", "error": "error", "fault": "error"}[r.verdict]
     lines.append(f"::{level} title=planner check::{escape_data(r.summary())}")
     return "\n".join(lines) + "\n"
 

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..errors import PlannerFault
 from ..plan import NO_PLAN
 from ..diff import Move, PlanDiff, money
 from .changes import WorkloadChange
@@ -15,14 +16,14 @@ from .thresholds import CostCheck, MoveCheck, Threshold
 from .waivers import Waiver
 
 CHECK_FORMAT = "hybrid-migration-check/1"
-EXIT_CODES = {"pass": 0, "warn": 0, "fail": 1, "error": 2}
+EXIT_CODES = {"pass": 0, "warn": 0, "fail": 1, "error": 2, "fault": 3}
 
 
 @dataclass(frozen=True)
 class CheckResult:
     """Everything `planner check` decided: verdict and why, findings, the diff against the baseline, cost and stability."""
 
-    verdict: str  # pass | warn | fail | error (bad input: nothing was planned)
+    verdict: str  # pass | warn | fail | error (bad input: nothing was planned) | fault (the planner's own: its verifier rejected the re-plan)
     reasons: tuple[str, ...]  # sentences: why fail / warn / error
     findings: tuple[Finding, ...]  # sorted by Finding.sort_key
     inventory: str
@@ -45,6 +46,7 @@ class CheckResult:
     workloads: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
     full_text: str = ""  # where a reader finds every finding in full (a one-line annotation points there)
+    fault: Optional[PlannerFault] = field(default=None, compare=False, repr=False)  # with verdict "fault": what went wrong
 
     @property
     def exit_code(self) -> int:
@@ -110,6 +112,8 @@ class CheckResult:
         if self.verdict == "error":
             n = self.count(severity="error")
             return f"Bad input: {n} problem{'s' if n != 1 else ''} in the inventory, baseline or waivers; nothing was planned"
+        if self.verdict == "fault":
+            return "Planner fault: the re-plan failed the planner's own checks; a fault of the planner, not of the inventory"
         parts = []
         if self.status_new in NO_PLAN:
             parts.append("No plan: the estate cannot be placed")
@@ -128,6 +132,8 @@ class CheckResult:
         """The one line every output ends with."""
         if self.verdict == "error":
             return f"ERROR: {self.headline()} (exit {self.exit_code})"
+        if self.verdict == "fault":
+            return f"FAULT: {'; '.join(self.reasons)}; {self.findings_text()} (exit {self.exit_code})"
         head = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}[self.verdict]
         why = "; ".join(self.reasons)
         return f"{head}: " + (f"{why} | " if why else "") + f"{self.headline()}; {self.findings_text()} (exit {self.exit_code})"
@@ -140,7 +146,7 @@ class CheckResult:
 
     def tally(self) -> str:
         """The closing line of an output that already said the headline and the reasons: verdict, findings, exit code."""
-        head = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR"}[self.verdict]
+        head = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "fault": "FAULT"}[self.verdict]
         return f"{head}: {self.findings_text()} (exit {self.exit_code})"
 
 

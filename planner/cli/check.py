@@ -1,7 +1,8 @@
 """`planner check`: the CI gate, click wiring over :mod:`planner.check`.
 
-Exit 0 pass (warnings allowed), 1 fail, 2 bad input or usage. Results go to stdout and
-to the --output files (written whole or not at all); progress goes to stderr.
+Exit 0 pass (warnings allowed), 1 fail, 2 bad input or usage, 3 a fault of the planner (its own
+verifier rejected the re-plan). Results go to stdout and to the --output files (written whole or
+not at all); progress and a fault's bug report go to stderr.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Optional
 import click
 
 from ..check.render import FORMATS
-from .common import Progress, backend_option, catalog_option, fail
+from .common import Progress, backend_option, catalog_option, echo, fail, fault_lines
 from ..check.thresholds import Threshold, ThresholdError, parse_threshold
 
 _EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit"}
@@ -103,6 +104,8 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
          the horizon cost over --fail-over or the moves over --fail-over-moves
       2  bad input or usage: a broken inventory, an unreadable baseline,
          a bad waivers file, threshold or option
+      3  a fault of the planner, not of the inventory: its own verifier
+         rejected the re-plan (stderr names the bug report)
     """
     from ..check.gate import run_check
     from ..check.render import render
@@ -117,6 +120,9 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
                        waivers_path=waivers_path, catalog_path=catalog_path, backend=backend,
                        time_limit=time_limit, gap=gap, threads=threads, progress=progress)
     result = replace(result, full_text=full_text_at(outputs, formats))
+    if result.fault is not None:
+        for line in fault_lines(result.fault, f"the check fails (exit {result.exit_code})"):
+            echo(line, err=True)
     rendered = [(fmt, path, render(result, fmt)) for fmt, path in outputs]  # every output renders before one is written
     for fmt, path, text in rendered:
         try:

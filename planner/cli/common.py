@@ -1,5 +1,5 @@
 """What every `planner` command module shares: exit codes, printing, progress lines, loading an inventory
-or a plan file with bad input turned into exit 2, and the common options.
+or a plan file with bad input turned into exit 2, a fault of the planner itself into exit 3, and the common options.
 
 Everything a command prints for people goes through :func:`echo` (stdout or stderr), which passes
 it through :func:`planner.untrusted.terminal`: inventory text can never start a workflow command
@@ -18,14 +18,14 @@ from typing import Any, NoReturn, Optional, Sequence
 import click
 
 from ..catalog import CatalogError, load_catalog
-from ..errors import InventoryError, PlanFileError
+from ..errors import InventoryError, PlanFileError, PlannerFault, PlanRejected
 from ..estate import Estate
 from ..load import load_inventory
 from ..model import Inventory
 from ..plan import Plan, read_plan
 from ..untrusted import json_text, one_line, terminal
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_FAULT = 0, 1, 2, 3
 
 catalog_option = click.option("--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False),
                               help="VM catalogue JSON (default: the shipped snapshot).")
@@ -48,6 +48,37 @@ def fail(message: str) -> NoReturn:
     """`error: MESSAGE` on stderr, then exit 2 (bad input)."""
     echo(f"error: {one_line(message)}", err=True)
     sys.exit(EXIT_INPUT)
+
+
+def fault_lines(fault: PlannerFault, outcome: str, subject: str = "") -> list[str]:
+    """What a command says on stderr about a fault of the planner: whose fault it is, the rules and workloads, the bug report.
+
+    `outcome` says what the command did about it ("nothing was written to reports"); `subject` names a scenario.
+    """
+    what = "the planner's own verifier rejected the plan it made" if isinstance(fault, PlanRejected) else str(fault)
+    lines = [f"{subject}planner fault: {what}; this is a fault of the planner, not of the inventory; {outcome}"]
+    if isinstance(fault, PlanRejected):
+        n = len(fault.findings)
+        lines.append(f"rules broken: {fault.rules_text()} ({n} finding{'s' if n != 1 else ''})")
+        named = fault.workloads()
+        if named:
+            more = f" and {len(named) - fault.MAX_NAMED:,} more" if len(named) > fault.MAX_NAMED else ""
+            lines.append(f"workloads: {', '.join(named[:fault.MAX_NAMED])}{more}")
+        if fault.bundle:
+            lines.append(f"bug report: {fault.bundle} (the rejected plan.json and the verifier's findings.json; no inventory "
+                         "file); please send it to the planner's maintainers")
+        else:
+            lines.append(f"bug report: could not be written ({fault.bundle_error}); please report the command you ran")
+    else:
+        lines.append("please report it, with the command you ran, to the planner's maintainers")
+    return [f"error: {one_line(line)}" for line in lines]
+
+
+def exit_fault(fault: PlannerFault, outcome: str, subject: str = "") -> NoReturn:
+    """:func:`fault_lines` on stderr, then exit 3 (the planner's own fault)."""
+    for line in fault_lines(fault, outcome, subject):
+        echo(line, err=True)
+    sys.exit(EXIT_FAULT)
 
 
 class Progress:

@@ -1,8 +1,9 @@
 """`planner compare`: plan what-if scenarios beside the base and compare them side by side. Click wiring only.
 
 Exit 0 when every scenario has a plan, 1 when one has none, 2 on bad input (an overlay's
-errors name its file and line), an unreachable `--scheduler` or an OUT that cannot be written;
-nothing is written unless every scenario was planned.
+errors name its file and line), an unreachable `--scheduler` or an OUT that cannot be written,
+3 when the planner's own verifier rejects a scenario's plan (a fault of the planner: the whole
+comparison stops); nothing is written unless every scenario was planned.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Optional
 import click
 
 from ..untrusted import one_line
-from .common import EXIT_INPUT, Progress, backend_option, catalog_option, echo, emit, fail, format_option
+from .common import EXIT_INPUT, Progress, backend_option, catalog_option, echo, emit, exit_fault, fail, format_option
 
 
 def _bar(quiet: bool):  # noqa: ANN202 - a rich progress bar on a terminal, else None
@@ -50,9 +51,10 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
     """Plan INVENTORY as it is (`base`) and with each scenario laid over it, and compare them side by side.
 
     Writes OUT/base/, OUT/SCENARIO/ (each with plan.json and its reports) and OUT/comparison.html,
-    comparison.md and comparison.json. Exit 0 when every scenario has a plan, 1 when one has none, 2 on bad input.
+    comparison.md and comparison.json. Exit 0 when every scenario has a plan, 1 when one has none, 2 on bad input,
+    3 when the planner's own verifier rejects a scenario's plan (a fault of the planner; nothing is written).
     """
-    from ..compare import CompareInputError, Overrides, ScenarioInputError, compare, discover
+    from ..compare import CompareInputError, Overrides, ScenarioFault, ScenarioInputError, compare, discover
     from ..compare.task import PRELOAD
     from ..compare.write import check_targets, write_comparison
     from ..executor import ExecutorError, make_executor
@@ -94,6 +96,8 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
             echo(f"error: {one_line(problem)}", err=True)
         echo(f"{len(exc.problems)} problem(s) in scenario {one_line(exc.scenario)}; nothing was planned or written", err=True)
         sys.exit(EXIT_INPUT)
+    except ScenarioFault as exc:
+        exit_fault(exc.fault, f"the comparison stopped and nothing was written to {out_dir}", f"scenario {exc.scenario}: ")
     except ExecutorError as exc:
         fail(f"{exc}; nothing was written")
     except OSError as exc:

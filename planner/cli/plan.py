@@ -1,4 +1,4 @@
-"""`planner plan`: validate, place, schedule, write plan.json and the reports. Click wiring only.
+"""`planner plan`: validate, place, schedule, verify, write plan.json and the reports. Click wiring only.
 
 Nothing is written until everything is ready: the user's templates are compiled before the
 solve, every report is rendered in memory after it, and then plan.json and its reports are
@@ -15,10 +15,12 @@ from typing import Optional
 import click
 
 from ..costs import stay_put_horizon
+from ..errors import PlannerFault
 from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
 from ..rerun import same_plan
 from ..untrusted import one_line
-from .common import EXIT_FAIL, EXIT_OK, Progress, backend_option, catalog_option, default_inventory, echo, emit, fail, format_option, load_estate
+from .common import (EXIT_FAIL, EXIT_OK, Progress, backend_option, catalog_option, default_inventory, echo, emit, exit_fault, fail,
+                     format_option, load_estate)
 from .report import check_footer, footer_option
 
 LOCAL_INVENTORY = Path("inventory")  # DESIGN: `planner plan` plans `inventory/` by default
@@ -78,7 +80,8 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
          overlays: tuple[Path, ...] = ()) -> None:
     """Validate INVENTORY (default: ./inventory if it exists, else the sample estate), place every workload,
     schedule waves, write OUT/plan.json and its reports.
-    Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input or when OUT cannot be written.
+    Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input or when OUT cannot be written,
+    3 on a fault of the planner (its own verifier rejects the plan it made): nothing is written, a bug report goes to the temporary folder.
     """
     from ..pipeline import make_plan
     progress = Progress(quiet)
@@ -88,7 +91,10 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
     inv, estate = load_estate(path, catalog_path, overlays)
     progress(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {path}")
     settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
-    result = make_plan(inv, settings, progress, estate)
+    try:
+        result = make_plan(inv, settings, progress, estate)
+    except PlannerFault as exc:
+        exit_fault(exc, f"nothing was written to {out_dir}")
     p = result.plan
     files: dict[str, bytes] = {}
     if not no_reports:  # beside plan.json; an infeasible plan's reports say why no plan exists

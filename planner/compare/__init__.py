@@ -11,9 +11,9 @@ comparison), `run` (the whole run on an executor), `render` and `charts` (the do
 from .differences import Differences, Flow
 from .figures import Figures
 from .model import COMPARISON_FORMAT, Comparison, ScenarioView
-from .run import CompareInputError, CompareResult, compare
+from .run import CompareInputError, CompareResult, ScenarioFault, compare
 from .scenarios import BASE, ScenarioInputError, ScenarioSpec, discover
 from .task import Overrides
 
 __all__ = ["BASE", "COMPARISON_FORMAT", "CompareInputError", "CompareResult", "Comparison", "Differences", "Figures", "Flow",
-           "Overrides", "ScenarioInputError", "ScenarioSpec", "ScenarioView", "compare", "discover"]
+           "Overrides", "ScenarioFault", "ScenarioInputError", "ScenarioSpec", "ScenarioView", "compare", "discover"]

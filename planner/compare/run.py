@@ -5,6 +5,8 @@
 2. Every scenario (the base too) is planned and its reports rendered in parallel
    (:func:`~planner.compare.task.plan_scenario`). The first scenario whose inventory has errors
    stops the run: :class:`CompareInputError` lists its problems, naming the overlay's file and line.
+   The first scenario on which the planner fails (its own verifier rejects the plan) stops it
+   too: :class:`ScenarioFault`, a fault of the planner (exit 3), so no folder is written.
 3. What differs from the base is worked out per scenario, again in parallel, with each
    scenario's own inventory (:func:`~planner.compare.task.explain_scenario`).
 4. The results, gathered in the order given, make one :class:`~planner.compare.model.Comparison`.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
+from ..errors import PlannerFault
 from ..executor import Done, Executor, ExecutorError, Task
 from .differences import NONE, Differences
 from .model import Comparison, build
@@ -28,6 +31,15 @@ from .task import DiffTask, Overrides, PlanRun, PlanTask, explain_scenario, plan
 
 Progress = Callable[[str], None]
 Tick = Callable[[int, int, str], None]  # (scenarios done, scenarios in all, what just finished)
+
+
+class ScenarioFault(Exception):
+    """The planner failed on a scenario (its own verifier rejected the plan): `fault` says how; nothing is compared."""
+
+    def __init__(self, scenario: str, fault: PlannerFault):
+        self.scenario = scenario
+        self.fault = fault
+        super().__init__(f"scenario {scenario}: {fault}")
 
 
 class CompareInputError(Exception):
@@ -81,8 +93,8 @@ def compare(inventory: Path, specs: Sequence[ScenarioSpec], executor: Executor, 
     `progress` gets a line per step and per scenario planned (with the ETA); `tick` instead, when
     given, gets each scenario's count (for a progress bar).
 
-    Raises :class:`CompareInputError` for a scenario with input errors, :class:`ExecutorError`
-    when the executor fails, OSError when an input file cannot be read.
+    Raises :class:`CompareInputError` for a scenario with input errors, :class:`ScenarioFault` for one
+    the planner failed on, :class:`ExecutorError` when the executor fails, OSError when an input file cannot be read.
     """
     say = progress or (lambda _m: None)
     for spec in specs:  # what can be told from an overlay alone (YAML, sections), before any planning
@@ -96,6 +108,8 @@ def compare(inventory: Path, specs: Sequence[ScenarioSpec], executor: Executor, 
     def planned(_i: int, run: PlanRun) -> None:
         if run.errors:
             raise CompareInputError(run.scenario, run.errors)
+        if run.fault is not None:
+            raise ScenarioFault(run.scenario, run.fault)
         detail = f"{run.scenario}: {run.plan.status if run.plan else 'no plan'}"
         if tick is not None:
             eta.done += 1
@@ -120,7 +134,7 @@ def _run(executor: Executor, fn: Task, items: Sequence[Any], snap: Snapshot, don
     """Executor.map, with any failure of the machinery (not of an inventory) as one ExecutorError."""
     try:
         return executor.map(fn, items, shared=snap, done=done)
-    except (CompareInputError, ExecutorError, KeyboardInterrupt):
+    except (CompareInputError, ScenarioFault, ExecutorError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a worker that cannot run the planner (not installed, another version, out of memory)
         text = str(exc).splitlines()[0] if str(exc) else ""
@@ -128,4 +142,4 @@ def _run(executor: Executor, fn: Task, items: Sequence[Any], snap: Snapshot, don
                             f"{'; install the same planner on every worker' if isinstance(exc, ImportError) else ''}") from None
 
 
-__all__ = ["CompareInputError", "CompareResult", "compare"]
+__all__ = ["CompareInputError", "CompareResult", "ScenarioFault", "compare"]

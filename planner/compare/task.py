@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from ..catalog import CatalogError, parse_catalog
-from ..errors import InventoryError
+from ..errors import InventoryError, PlannerFault
 from ..estate import Estate
 from ..load import load_inventory
 from ..model import Inventory, SolverSettings
@@ -58,13 +58,15 @@ class PlanTask:
 
 @dataclass
 class PlanRun:
-    """One scenario planned: its folder's files, its figures and its plan; `errors` when it could not be loaded."""
+    """One scenario planned: its folder's files, its figures and its plan; `errors` when it could not be loaded, `fault` when
+    the planner failed on it (its verifier rejected the plan: nothing to publish)."""
 
     scenario: str
     files: dict[str, bytes]
     figures: Optional[Figures]
     plan: Optional[Plan]
     errors: list[str] = field(default_factory=list)
+    fault: Optional[PlannerFault] = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,10 @@ def _plan(snap: Snapshot, task: PlanTask) -> PlanRun:
         return PlanRun(task.scenario, {}, None, None, [str(exc)])
     from ..pipeline import make_plan
 
-    result = make_plan(inv, task.overrides.settings(inv), None, estate)
+    try:
+        result = make_plan(inv, task.overrides.settings(inv), None, estate)
+    except PlannerFault as exc:  # an answer, not a raise: the executor takes whatever a task raises for a broken worker
+        return PlanRun(task.scenario, {}, None, None, fault=exc)
     plan = result.plan
     files: dict[str, bytes] = {}
     if task.reports:
