@@ -47,3 +47,16 @@ def inventory(tmp_path: Path, workloads: list[dict[str, Any]], name: str = "inv.
 def sites_of(plan: Any) -> dict[str, str]:
     """Workload id to site id of a plan."""
     return {a.workload: a.site for a in plan.assignments}
+
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def bench_module(name: str) -> Any:
+    """A module of bench/ (scripts, not a package), imported with bench/ on sys.path as the scripts see it."""
+    import importlib
+    import sys
+
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    return importlib.import_module(name)

@@ -17,6 +17,7 @@ from test_properties import brute_force, estates
 def restricted(monkeypatch):
     """Every estate starts restricted, to one site per coupled workload (the harshest start)."""
     monkeypatch.setattr(restrict, "RESTRICT_FROM", 0.0)
+    monkeypatch.setattr(restrict, "RESTRICT_MIN_ENTRIES", 0)
     monkeypatch.setattr(restrict, "KEEP", 1)
 
 

@@ -48,7 +48,8 @@ from .reduce import Reduced, reduce, sizes
 __all__ = ["Placement", "solve"]
 
 MAX_GROWTH = 0.5  # a restricted model is solved again only when that adds at most this share of its placements
-MAX_RESTRICTED_SOLVES = 3  # a work limit: after this many, the plan keeps the bound the pricing-out proves
+MAX_RESTRICTED_SOLVES = 3  # a work limit: after this many solves with priced-out placements added, the plan keeps the proven bound
+MAX_GROWS = 3  # a work limit: after this many restricted models without a plan, every admissible site is modelled
 
 
 @dataclass
@@ -91,9 +92,8 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
     if kept is None:
         full = full.exact(estate)  # small enough to model every admissible site: exact costs for all
     red_full = reduce(estate, full, base_site) if kept is None else None
-    attempts = 0
+    grows = resolves = 0
     while True:
-        attempts += 1
         if kept is None:
             cands = full.exact(estate) if full.compact else full
             red = red_full if red_full is not None else reduce(estate, cands, base_site)
@@ -119,7 +119,8 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
                 break
             if outcome.plan is None:
                 grow = _grow(estate, full, kept, cands, red, core, classes, pool, outcome, say) if outcome.infeasible else None
-                if grow is None or attempts > MAX_RESTRICTED_SOLVES:
+                grows += 1
+                if grow is None or grows > MAX_GROWS:
                     say("the model of the cheapest sites has no plan: solving with every admissible site")
                     kept = None
                 else:
@@ -131,7 +132,8 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
         total = float(cands.total[red.fixed[red.fixed >= 0]].sum()) + outcome.plan.cost + sum(
             float(core.cost[c].sum()) for c in outcome.alone_cols.values())
         outcome.bound = proof[0]
-        if (len(proof[1]) == 0 or attempts > MAX_RESTRICTED_SOLVES
+        resolves += 1
+        if (len(proof[1]) == 0 or resolves > MAX_RESTRICTED_SOLVES
                 or total - proof[0] - float(cands.total[red.fixed[red.fixed >= 0]].sum()) <= settings.gap * abs(total)):
             break
         if len(proof[1]) > MAX_GROWTH * int(kept.sum()):

@@ -36,6 +36,9 @@ from .core import ASSIGN, DEPENDENCY, Core, _ranges
 from .latency import prune_dependency_latency
 
 RESTRICT_FROM = 12.0  # mean admissible sites per coupled workload above which the model starts restricted
+# ...and only when the coupled workloads have this many entries: below it the full model fits easily, and its own
+# bound is stronger than the pricing out's (an LP bound), so a restriction would only weaken the proof.
+RESTRICT_MIN_ENTRIES = 2_000_000
 KEEP = 5  # cheapest entries kept per coupled workload
 _TOL = 1e-6
 
@@ -44,7 +47,7 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
                     label: np.ndarray) -> Optional[np.ndarray]:
     """The entries the model starts with (a mask over `cands`), or None when the estate is small enough for all."""
     counts = np.diff(cands.ptr)
-    if not coupled.any() or counts[coupled].mean() <= RESTRICT_FROM:
+    if not coupled.any() or counts[coupled].mean() <= RESTRICT_FROM or counts[coupled].sum() < RESTRICT_MIN_ENTRIES:
         return None
     keep = np.zeros(len(cands.site), dtype=bool)
     for a in range(0, len(counts), _CHUNK):  # in blocks of workloads: the temporaries stay small
