@@ -425,12 +425,10 @@ class _Builder:
             w.migration_cost = costs[int(r.integers(len(costs)))]
         elif name == "data":
             ok = sorted(c for c, countries in allowed.items() if country in countries and c not in b.data)
-            if b.data and (not ok or r.random() < 0.5):
-                w.data = b.data[1:]
-            elif ok:
-                w.data = sorted(b.data + [str(r.choice(ok))])
-            else:
+            changed = _drop_or_add(r, b.data, ok)
+            if changed is None:
                 return False
+            w.data = changed
         elif name == "users":
             if b.users:
                 zone, ms = b.users[0]
@@ -439,12 +437,10 @@ class _Builder:
                 w.users = [(site.zone, _ceil1(self.intra + float(r.uniform(0, 3))))]
         elif name == "requires":
             extra = [c for c in site.certifications if c not in b.requires]
-            if b.requires and (not extra or r.random() < 0.5):
-                w.requires = b.requires[1:]
-            elif extra:
-                w.requires = sorted(b.requires + [str(r.choice(extra))])
-            else:
+            changed = _drop_or_add(r, b.requires, extra)
+            if changed is None:
                 return False
+            w.requires = changed
         elif name == "cpu_util_p95":
             w.cpu_util_p95 = None if b.cpu_util_p95 is not None and r.random() < 0.5 else round(float(r.uniform(0.05, 0.95)), 2)
             if w.cpu_util_p95 == b.cpu_util_p95:
@@ -573,6 +569,15 @@ class _Builder:
             doc["depends_on"] = [{"workload": t, **({"max_latency_ms": ms} if ms is not None else {}), "traffic_gb_month": tr}
                                  for t, ms, tr in w.deps]
         return doc
+
+
+def _drop_or_add(r: np.random.Generator, values: list[str], extra: list[str]) -> Optional[list[str]]:
+    """`values` less its first item or plus one of `extra` (a coin decides when both can be), None when neither can."""
+    if values and (not extra or r.random() < 0.5):
+        return values[1:]
+    if extra:
+        return sorted(values + [str(r.choice(extra))])
+    return None
 
 
 def _site_doc(s: _Site) -> dict[str, Any]:
