@@ -266,7 +266,7 @@ def _classes(estate: Estate, members: np.ndarray, base_site: Optional[np.ndarray
         rightsize(t.memory_gb[rows], t.mem_util_p95[rows], comfort).astype(float),
         t.os[rows].astype(float), t.current_site[rows].astype(float), estate.migration_cost[rows],
         (base_site[rows] if base_site is not None else np.zeros(len(rows))).astype(float),
-        _entry_signature(cands, kept, rows).astype(float), _kept_cost(cands, kept, rows),
+        *_entry_key(cands, kept, rows),
     ], axis=1)
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
@@ -290,17 +290,13 @@ def _kept_entries(cands: Candidates, kept: np.ndarray, rows: np.ndarray) -> tupl
     return entries[keep], pos[keep]
 
 
-def _entry_signature(cands: Candidates, kept: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Per row, a number equal for two rows exactly when their kept entries lie on the same sites (a bitset's rank)."""
+def _entry_key(cands: Candidates, kept: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, a number equal for two rows exactly when their kept entries lie on the same sites (a bitset's rank),
+    and the summed horizon cost of those entries (equal entries, summed in one order, give equal sums)."""
     entries, pos = _kept_entries(cands, kept, rows)
     n_words = (len(cands.egress) + 63) // 64 or 1
     bits = np.zeros((len(rows), n_words), dtype=np.uint64)
     site = cands.site[entries].astype(np.int64)
     np.bitwise_or.at(bits, (pos, site // 64), np.left_shift(np.uint64(1), (site % 64).astype(np.uint64)))
-    return np.unique(bits, axis=0, return_inverse=True)[1].ravel()
-
-
-def _kept_cost(cands: Candidates, kept: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Per row, the summed horizon cost of its kept entries (equal entries, summed in one order, give equal sums)."""
-    entries, pos = _kept_entries(cands, kept, rows)
-    return np.bincount(pos, weights=cands.total[entries], minlength=len(rows))
+    rank = np.unique(bits, axis=0, return_inverse=True)[1].ravel()
+    return rank.astype(float), np.bincount(pos, weights=cands.total[entries], minlength=len(rows))
