@@ -36,8 +36,7 @@ from ..estate import Estate
 from ..model import SolverSettings
 from ..problem import Problem
 from .candidates import Candidates, build_candidates
-from .core import Core, build_core, island_labels
-from .core import _ranges
+from .core import Core, _ranges, build_core, island_labels
 from .finish import Integer, choose_among_plans, fix_and_close, integer_master
 from .master import ClassColumns
 from .guards import MappingError, check_choice, check_costs, check_island_plans, entries_of
@@ -329,17 +328,13 @@ def _assign_classes(cands: Candidates, red: Reduced, classes: ClassColumns, coun
     klass = classes.klass[cols].astype(np.int64)
     if (np.diff(klass) < 0).any():
         raise MappingError("class columns are not grouped by class")
-    # Columns of one class take consecutive runs of its members, in column order.
-    before = np.cumsum(n) - n
-    first_of_class = np.zeros(len(cols), dtype=np.int64)
-    if len(cols):
-        new_class = np.r_[True, klass[1:] != klass[:-1]]
-        first_of_class = np.maximum.accumulate(np.where(new_class, np.arange(len(cols)), 0))
-    offset = before - before[first_of_class] if len(cols) else before
     placed = np.bincount(klass, weights=n, minlength=len(classes.size)).astype(np.int64)
     if (placed > red.class_size).any():
         k = int(np.nonzero(placed > red.class_size)[0][0])
         raise MappingError(f"class counts: class {k} places {int(placed[k])} of its {int(red.class_size[k])} members")
+    # Columns of one class take consecutive runs of its members, in column order: a column's offset within its
+    # class is what the columns before it placed, less what earlier classes placed.
+    offset = (np.cumsum(n) - n) - (np.cumsum(placed) - placed)[klass]
     rows = members[_ranges(starts[klass] + offset, n)]
     col_of_row = np.repeat(cols, n)
     entries = entries_of(cands, rows, cands.site[classes.entry[col_of_row]].astype(np.int64), "class members")
