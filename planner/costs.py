@@ -12,7 +12,7 @@ per distinct (size, OS) for catalogue sites, and the one-workload functions call
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -88,15 +88,32 @@ def _vm(estate: Estate, region: str, need_cpu: int, need_mem: int, windows: bool
 def run_columns(estate: Estate, rows: np.ndarray, site: Site) -> Columns:
     """`monthly_run(w, site)` for the workloads `rows` (row numbers of `estate.table`) at once."""
     t = estate.table
-    vcpu, mem, sto = t.vcpu[rows], t.memory_gb[rows], t.storage_gb[rows]
-    windows = t.os[rows] == OSES.index("windows")
+    return run_arrays(estate, site, t.vcpu[rows], t.memory_gb[rows], t.storage_gb[rows], t.cpu_util_p95[rows],
+                      t.mem_util_p95[rows], t.os[rows] == OSES.index("windows"))
+
+
+def workload_arrays(workloads: Sequence[Workload]) -> tuple[np.ndarray, ...]:
+    """The columns :func:`run_arrays` prices, read from workload objects: (vcpu, memory_gb, storage_gb,
+    cpu_util_p95, mem_util_p95 (NaN: not measured), windows)."""
+    return (np.array([w.vcpu for w in workloads], dtype=float), np.array([w.memory_gb for w in workloads], dtype=float),
+            np.array([w.storage_gb for w in workloads], dtype=float),
+            np.array([np.nan if w.cpu_util_p95 is None else w.cpu_util_p95 for w in workloads], dtype=float),
+            np.array([np.nan if w.mem_util_p95 is None else w.mem_util_p95 for w in workloads], dtype=float),
+            np.array([w.os == "windows" for w in workloads], dtype=bool))
+
+
+def run_arrays(estate: Estate, site: Site, vcpu: np.ndarray, mem: np.ndarray, sto: np.ndarray, cpu_util: np.ndarray,
+               mem_util: np.ndarray, windows: np.ndarray) -> Columns:
+    """`monthly_run` on `site` for workloads given as columns (sizes, utilisation with NaN where not measured, Windows or not).
+
+    The same arithmetic as :func:`monthly_run`, element by element, so each cost is the same float.
+    """
     if is_rate_priced(site):
-        return Columns(_rate(site, vcpu, mem, sto, windows), np.full(len(rows), RATE_PRICED, dtype=np.int32))
+        return Columns(_rate(site, vcpu, mem, sto, windows), np.full(len(vcpu), RATE_PRICED, dtype=np.int32))
     assert site.region is not None
     comfort = estate.scenario.comfort_factor
-    key = np.stack([rightsize(vcpu, t.cpu_util_p95[rows], comfort), rightsize(mem, t.mem_util_p95[rows], comfort),
-                    windows.astype(np.int64)])
-    if len(rows) == 0:
+    key = np.stack([rightsize(vcpu, cpu_util, comfort), rightsize(mem, mem_util, comfort), windows.astype(np.int64)])
+    if len(vcpu) == 0:
         return Columns(np.zeros(0), np.zeros(0, dtype=np.int32))
     distinct, inverse = np.unique(key, axis=1, return_inverse=True)
     found = [_vm(estate, site.region, int(c), int(m), bool(win)) for c, m, win in distinct.T.tolist()]

@@ -39,6 +39,15 @@ def cents(x: float) -> float:
     return round(x, 2) + 0.0
 
 
+def cents_of(values: np.ndarray) -> list[float]:
+    """:func:`cents` of every value, each distinct value rounded once (an estate repeats its prices).
+
+    Python's correctly rounded `round`, never numpy's scaled rounding, which differs at some halves.
+    """
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return np.array([cents(v) for v in distinct.tolist()], dtype=float)[inverse.ravel()].tolist()
+
+
 @dataclass(frozen=True)
 class Assignment:
     """Where one workload lands, what it costs, and when it moves."""
@@ -149,6 +158,17 @@ def _wave_dict(w: Wave) -> dict[str, Any]:
 _enc = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps(ensure_ascii=False) uses
 
 
+def _float(v: float) -> str:
+    """A float as json.dumps writes it (its repr; NaN and the infinities in JavaScript's words), without its overhead."""
+    if v != v:
+        return "NaN"
+    if v == math.inf:
+        return "Infinity"
+    if v == -math.inf:
+        return "-Infinity"
+    return float.__repr__(v)
+
+
 def _val(v: Any) -> str:
     if v is None:
         return "null"
@@ -159,7 +179,7 @@ def _val(v: Any) -> str:
     if isinstance(v, str):
         return _enc(v)
     if isinstance(v, float):
-        return json.dumps(v)
+        return _float(v)
     return str(v)
 
 
@@ -210,11 +230,12 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     sku_of = {int(c): sku_name(estate, int(c)) for c in np.unique(cands.sku[choice]).tolist()}
     pricing = [pricing_of(estate, s) for s in estate.sites]
     wave_of = schedule.wave_of if schedule else {}
-    ids, sites = t.ids, estate.sites
+    ids, site_ids = t.ids, [s.id for s in estate.sites]
     moves = site_no != t.current_site
     assignments = [
-        Assignment(wid, sites[j].id, sku_of[k], cents(m), cents(o), bool(mv), wave_of.get(wid), pricing[j])
-        for wid, j, k, m, o, mv in zip(ids, site_no.tolist(), cands.sku[choice].tolist(), monthly.tolist(), one.tolist(), moves.tolist())
+        Assignment(wid, site_ids[j], sku_of[k], m, o, mv, wave_of.get(wid), pricing[j])
+        for wid, j, k, m, o, mv in zip(ids, site_no.tolist(), cands.sku[choice].tolist(), cents_of(monthly), cents_of(one),
+                                       moves.tolist())
     ]
     run_total, one_total = float(monthly.sum()), float(one.sum())
     egress = float(egress_columns(estate, site_no).sum())

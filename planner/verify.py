@@ -40,25 +40,29 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
             bad(Rule.ASSIGNMENT, (), (), "the plan says infeasible but gives no problems explaining why")
         return sorted(set(out))
     t = estate.table
-    index = estate.workload_index
-    row = np.full(len(t), -1, dtype=np.int64)  # per workload, its assignment's position in plan.assignments
-    for k, a in enumerate(plan.assignments):
-        i = index.get(a.workload, -1)
-        if i < 0:
-            bad(Rule.ASSIGNMENT, (a.workload,), (), f"the plan places {a.workload}, which is not in the inventory")
-        elif row[i] >= 0:
-            bad(Rule.ASSIGNMENT, (a.workload,), (), f"{a.workload} is assigned twice")
-        else:
-            row[i] = k
+    assignments = plan.assignments
+    at = t.rows_of([a.workload for a in assignments])  # per assignment, its workload's row (-1: not in the inventory)
+    for k in np.nonzero(at < 0)[0].tolist():
+        a = assignments[k]
+        bad(Rule.ASSIGNMENT, (a.workload,), (), f"the plan places {a.workload}, which is not in the inventory")
+    known = np.nonzero(at >= 0)[0]
+    rows, first = np.unique(at[known], return_index=True)
+    row = np.full(len(t), -1, dtype=np.int64)  # per workload, its (first) assignment's position in plan.assignments
+    row[rows] = known[first]
+    repeated = np.ones(len(known), dtype=bool)
+    repeated[first] = False
+    for k in known[repeated].tolist():
+        a = assignments[k]
+        bad(Rule.ASSIGNMENT, (a.workload,), (), f"{a.workload} is assigned twice")
     for i in np.nonzero(row < 0)[0].tolist():
         bad(Rule.ASSIGNMENT, (t.ids[i],), (), f"{t.ids[i]} has no site in the plan")
+    site_index = estate.site_index
+    on = np.fromiter((site_index.get(a.site, -1) for a in assignments), dtype=np.int64, count=len(assignments))
     site_no = np.full(len(t), -1, dtype=np.int64)
-    for i in np.nonzero(row >= 0)[0].tolist():
-        a = plan.assignments[row[i]]
-        j = estate.site_index.get(a.site, -1)
-        if j < 0:
-            bad(Rule.ASSIGNMENT, (a.workload,), (a.site,), f"{a.workload} is placed on unknown site {a.site}")
-        site_no[i] = j
+    site_no[rows] = on[row[rows]]
+    for i in rows[site_no[rows] < 0].tolist():
+        a = assignments[row[i]]
+        bad(Rule.ASSIGNMENT, (a.workload,), (a.site,), f"{a.workload} is placed on unknown site {a.site}")
     if out:
         return sorted(set(out))
     _single_site_rules(estate, site_no, bad)

@@ -73,10 +73,11 @@ from typing import Mapping, Optional
 import numpy as np
 
 from .problem import Problem
-from .costs import monthly_run
+from .costs import NO_VM, monthly_run, run_arrays, workload_arrays
 from .estate import Estate
 from .model import Criticality, Workload
 from .rules import Rule
+from .workloads import CRITICALITIES, OSES
 
 GroupKey = tuple[str, bool]  # (app, is_prod)
 
@@ -134,7 +135,9 @@ def wave_dates(estate: Estate, number: int) -> tuple[dt.date, dt.date]:
 
 def high_criticality_apps(estate: Estate) -> set[str]:
     """Apps with any high-criticality workload: they stay out of pilot waves."""
-    return {w.app for w in estate.inventory.workloads if w.criticality is Criticality.HIGH}
+    t = estate.table
+    codes = np.unique(t.app.codes[t.criticality == CRITICALITIES.index(Criticality.HIGH)])
+    return {t.app.names[c] for c in codes.tolist()}
 
 
 def last_wave_before(estate: Estate, closes: dt.date) -> int:
@@ -170,23 +173,47 @@ def monthly_saving(estate: Estate, w: Workload, site_id: Optional[str]) -> float
     return (now.monthly if now is not None else 0.0) - (then.monthly if then is not None else 0.0)
 
 
+def _savings(estate: Estate, cols: tuple[np.ndarray, ...], now_site: np.ndarray, new_site: np.ndarray) -> np.ndarray:
+    """:func:`monthly_saving` of many workloads at once, the same floats: `cols` as :func:`planner.costs.workload_arrays`
+    gives them, today's and the planned site numbers (-1: unknown)."""
+    moved = (new_site >= 0) & (new_site != now_site)
+    now, then = np.zeros(len(now_site)), np.zeros(len(now_site))
+    for out, site_no in ((now, now_site), (then, new_site)):
+        for j in np.unique(site_no[moved]).tolist():
+            on = np.nonzero(moved & (site_no == j))[0]
+            col = run_arrays(estate, estate.sites[j], *(c[on] for c in cols))
+            out[on] = np.where(col.sku == NO_VM, 0.0, col.monthly)  # no VM large enough: no cost, as monthly_saving counts it
+    return np.where(moved, now - then, 0.0)
+
+
 def realised_savings(estate: Estate, wave_of: Mapping[str, int], site_of: Mapping[str, str]) -> float:
     """What a schedule realises over the horizon: each moved workload's monthly saving times the months after its wave."""
+    t = estate.table
+    ids = sorted(wave_of)
+    index, site_index = estate.workload_index, estate.site_index
+    rows = np.array([index[wid] for wid in ids], dtype=np.int64)
+    new = np.array([site_index[site_of[wid]] if wid in site_of else -1 for wid in ids], dtype=np.int64)
+    cols = (t.vcpu[rows], t.memory_gb[rows], t.storage_gb[rows], t.cpu_util_p95[rows], t.mem_util_p95[rows],
+            t.os[rows] == OSES.index("windows"))
+    saving = _savings(estate, cols, t.current_site[rows].astype(np.int64), new)
+    months = {k: months_after(estate, k) for k in set(wave_of.values())}
     total = 0.0
-    for wid, k in sorted(wave_of.items()):
-        w = estate.workloads[estate.workload_index[wid]]
-        total += monthly_saving(estate, w, site_of.get(wid)) * months_after(estate, k)
+    for wid, s in zip(ids, saving.tolist()):  # one by one in id order: the same float as ever, not numpy's pairwise sum
+        total += s * months[wave_of[wid]]
     return total
 
 
 def cross_wave_dependencies(estate: Estate, wave_of: Mapping[str, int]) -> int:
     """Dependencies whose two ends both move, in different waves."""
-    n = 0
-    for w in estate.workloads:
-        for d in w.depends_on:
-            if w.id in wave_of and d.workload in wave_of and wave_of[w.id] != wave_of[d.workload]:
-                n += 1
-    return n
+    t = estate.table
+    rows = t.rows_of(list(wave_of))
+    known = rows >= 0
+    scheduled = np.zeros(len(t), dtype=bool)
+    scheduled[rows[known]] = True
+    wave = np.zeros(len(t), dtype=np.int64)
+    wave[rows[known]] = np.array(list(wave_of.values()), dtype=np.int64)[known]
+    d = t.deps
+    return int((scheduled[d.src] & scheduled[d.dst] & (wave[d.src] != wave[d.dst])).sum())
 
 
 def target_first_breaks(estate: Estate, w: Workload, dep_workload: str, max_latency_ms: Optional[float],
@@ -297,7 +324,12 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
     group_of = {w.id: gidx[w.move_group] for w in moving}
     edges = _order_edges(estate, groups, keys, group_of, site_of)
     comp = _components(len(keys), edges)
-    units, problems = _units(estate, groups, keys, comp, edges, site_of)
+    # Every moving workload's monthly saving, priced on columns once (a call of monthly_saving each is seconds at 100k).
+    site_index = estate.site_index
+    savings = _savings(estate, workload_arrays(moving), np.array([site_index[w.current_site] for w in moving], dtype=np.int64),
+                       np.array([site_index[site_of[w.id]] if w.id in site_of else -1 for w in moving], dtype=np.int64)).tolist()
+    saving_of = dict(zip((w.id for w in moving), savings))
+    units, problems = _units(estate, groups, keys, comp, edges, saving_of)
     if problems:
         out.problems = problems
         return out
@@ -345,7 +377,7 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
     out.phases = phases_of(out.waves)
     out.notes = _empty_runs(estate, units, wave_of_unit, used)
     out.realised_savings = realised_savings(estate, out.wave_of, site_of)
-    out.monthly_savings = sum(monthly_saving(estate, w, site_of.get(w.id)) for w in moving)
+    out.monthly_savings = sum(savings)
     out.cross_wave_dependencies = cross_wave_dependencies(estate, out.wave_of)
     return out
 
@@ -354,9 +386,10 @@ def _order_edges(estate: Estate, groups: dict[GroupKey, list[Workload]], keys: l
                  group_of: dict[str, int], site_of: Mapping[str, str]) -> list[_Edge]:
     """The ordering rules between move groups as edges wave(u) + strict <= wave(v)."""
     edges: list[_Edge] = []
+    position = {k: i for i, k in enumerate(keys)}
     for i, (app, is_prod) in enumerate(keys):
         if is_prod and (app, False) in groups:
-            edges.append(_Edge(keys.index((app, False)), i, 1, f"{app} non-production moves before its production"))
+            edges.append(_Edge(position[(app, False)], i, 1, f"{app} non-production moves before its production"))
     for key in keys:
         for w in groups[key]:
             for d in w.depends_on:
@@ -416,11 +449,16 @@ def _components(n: int, edges: list[_Edge]) -> list[int]:
 
 
 def _units(estate: Estate, groups: dict[GroupKey, list[Workload]], keys: list[GroupKey], comp: list[int],
-           edges: list[_Edge], site_of: Mapping[str, str]) -> tuple[list[_Unit], list[Problem]]:
-    """Contract components into units; a component that cannot share one wave is a problem."""
+           edges: list[_Edge], saving_of: Mapping[str, float]) -> tuple[list[_Unit], list[Problem]]:
+    """Contract components into units (`saving_of`: each workload's monthly saving); a component that cannot share one
+    wave is a problem."""
     members: dict[int, list[int]] = defaultdict(list)
     for g, c in enumerate(comp):
         members[c].append(g)
+    reasons: dict[int, set[str]] = defaultdict(set)  # per component, the reasons of the edges inside it
+    for e in edges:
+        if comp[e.u] == comp[e.v]:
+            reasons[comp[e.u]].add(e.reason)
     problems: list[Problem] = []
     units: list[_Unit] = []
     for c in range(len(members)):
@@ -428,7 +466,7 @@ def _units(estate: Estate, groups: dict[GroupKey, list[Workload]], keys: list[Gr
         ks = tuple(keys[g] for g in gs)
         wls = [w for k in ks for w in groups[k]]
         kinds = {k[1] for k in ks}
-        inner = sorted({e.reason for e in edges if comp[e.u] == c and comp[e.v] == c})
+        inner = sorted(reasons[c])
         if len(kinds) > 1:
             label = " and ".join(group_label(k) for k in ks)
             problems.append(Problem(Rule.WAVE_ORDER.value, tuple(sorted(w.id for w in wls)), (),
@@ -436,7 +474,7 @@ def _units(estate: Estate, groups: dict[GroupKey, list[Workload]], keys: list[Gr
                                     "non-production never share a wave; relax the dependency's max_latency_ms, "
                                     "or change the placement or the apps' env"))
         units.append(_Unit(ks, wls, next(iter(kinds)), len(wls), sum(estate.effort_hours(w) for w in wls),
-                           sum(monthly_saving(estate, w, site_of.get(w.id)) for w in wls)))
+                           sum(saving_of[w.id] for w in wls)))
     rules = estate.scenario.waves
     ceiling = rules.max_workloads if rules.growth_per_wave > 0 else min(rules.max_workloads, rules.first_wave_max_workloads)
     for unit in units:
@@ -472,11 +510,12 @@ def _windows(estate: Estate, units: list[_Unit], order: list[int], edges: list[_
     rules = estate.scenario.waves
     high = high_criticality_apps(estate)
     end = estate.scenario.horizon_end
+    closes = {s.id: estate.closes_in_horizon(s) for s in estate.sites}
     for unit in units:
         hot = sorted({k[0] for k in unit.keys} & high)
         unit.lo, unit.lo_why = (rules.pilot_waves + 1, f"{hot[0]} is high-criticality and the first {rules.pilot_waves} waves are pilots") if hot and rules.pilot_waves else (1, "")
         unit.hi, unit.hi_why = last, f"the last wave ending within the horizon (before {end}) is wave {last}"
-        closing = sorted({w.current_site for w in unit.members if estate.closes_in_horizon(estate.site_by_id[w.current_site])},
+        closing = sorted({w.current_site for w in unit.members if closes[w.current_site]},
                          key=lambda s: (estate.site_by_id[s].closes, s))
         unit.sites = tuple(sorted(closing))
         if closing:

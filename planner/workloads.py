@@ -122,40 +122,44 @@ class WorkloadTable:
 
     def workload(self, i: int) -> Workload:
         """Row `i` as a :class:`Workload`."""
-        kinds = int(self.allowed_kinds[i])
-        lo, hi = int(self.dep_ptr[i]), int(self.dep_ptr[i + 1])
+        # `.item` and `x != x` (NaN) rather than numpy scalars and np.isnan, which cost more than the object itself.
+        kinds = self.allowed_kinds.item(i)
+        lo, hi = self.dep_ptr.item(i), self.dep_ptr.item(i + 1)
+        ids = self.ids
         deps = tuple(
-            Dependency(self.ids[int(d)], None if np.isnan(ms) else float(ms), float(gb))
+            Dependency(ids[d], None if ms != ms else float(ms), float(gb))
             for d, ms, gb in zip(self.deps.dst[lo:hi].tolist(), self.deps.max_latency_ms[lo:hi].tolist(),
                                  self.deps.traffic_gb_month[lo:hi].tolist())
-        )
-        pin = int(self.pin[i])
+        ) if hi > lo else ()
+        pin = self.pin.item(i)
+        users = self.user_sets[self.users.item(i)]
         return Workload(
-            id=self.ids[i],
-            app=self.app.names[int(self.app.codes[i])],
-            env=self.env.names[int(self.env.codes[i])],
-            vcpu=float(self.vcpu[i]),
-            memory_gb=float(self.memory_gb[i]),
-            current_site=self.site_ids[int(self.current_site[i])],
-            criticality=CRITICALITIES[int(self.criticality[i])],
-            storage_gb=float(self.storage_gb[i]),
-            cpu_util_p95=_opt(self.cpu_util_p95[i]),
-            mem_util_p95=_opt(self.mem_util_p95[i]),
-            data=self.data_sets[int(self.data[i])],
-            users=tuple(UserNeed(self.zone_ids[z], ms) for z, ms in self.user_sets[int(self.users[i])]),
+            id=ids[i],
+            app=self.app.names[self.app.codes.item(i)],
+            env=self.env.names[self.env.codes.item(i)],
+            vcpu=float(self.vcpu.item(i)),
+            memory_gb=float(self.memory_gb.item(i)),
+            current_site=self.site_ids[self.current_site.item(i)],
+            criticality=CRITICALITIES[self.criticality.item(i)],
+            storage_gb=float(self.storage_gb.item(i)),
+            cpu_util_p95=_opt(self.cpu_util_p95, i),
+            mem_util_p95=_opt(self.mem_util_p95, i),
+            data=self.data_sets[self.data.item(i)],
+            users=tuple(UserNeed(self.zone_ids[z], ms) for z, ms in users) if users else (),
             depends_on=deps,
-            requires=self.requires_sets[int(self.requires[i])],
+            requires=self.requires_sets[self.requires.item(i)],
             pin=self.site_ids[pin] if pin >= 0 else None,
             allowed_kinds=tuple(k for b, k in enumerate(KINDS) if kinds >> b & 1) if kinds else None,
             anti_affinity=self.anti_affinity.value(i),
-            migration_cost=_opt(self.migration_cost[i]),
-            migration_effort_hours=_opt(self.migration_effort_hours[i]),
-            os=OSES[int(self.os[i])],
+            migration_cost=_opt(self.migration_cost, i),
+            migration_effort_hours=_opt(self.migration_effort_hours, i),
+            os=OSES[self.os.item(i)],
         )
 
 
-def _opt(x: float) -> Optional[float]:
-    return None if np.isnan(x) else float(x)
+def _opt(column: np.ndarray, i: int) -> Optional[float]:
+    x = float(column.item(i))
+    return None if x != x else x
 
 
 class WorkloadViews(Sequence):

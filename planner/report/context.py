@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from ..costs import egress_columns, is_rate_priced, stay_put_horizon
 from ..estate import Estate
 from ..model import add_months
 from ..plan import Plan
+from ..problem import Problem
 from ..rules import Rule
 from ..workloads import KINDS
 from . import compliance as comp
@@ -129,26 +130,32 @@ def _number(value: Any) -> Optional[float]:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def build_context(plan: Plan, estate: Estate, footer: str = "", verify: Optional[bool] = None) -> ReportContext:
+def build_context(plan: Plan, estate: Estate, footer: str = "", verify: Optional[bool] = None,
+                  findings: Optional[Sequence[Problem]] = None) -> ReportContext:
     """The view-model of `plan`, made from `estate` (the inventory the plan was made from).
 
     `verify` runs the independent verifier (:func:`planner.verify.verify_plan`) with the
     reports; by default only up to VERIFY_INLINE_MAX workloads (above, the compliance report
-    says to run `planner verify`). `footer` is an organisation's line for every page.
+    says to run `planner verify`). `findings` are the verifier's findings on this plan and
+    estate when the caller already has them (:func:`planner.make_plan` verifies every plan it
+    returns, finding nothing): the report quotes them instead of verifying again. `footer` is
+    an organisation's line for every page.
     """
     if plan.inventory_sha256 != estate.inventory.sha256:
         raise ReportError(
             f"the plan was made from a different inventory (plan inventory_sha256 {plan.inventory_sha256[:12]}…, "
             f"inventory {estate.inventory.sha256[:12]}…); pass the inventory the plan was made from, or re-plan")
-    return _Builder(plan, estate, footer, verify).build()
+    return _Builder(plan, estate, footer, verify, findings).build()
 
 
 class _Builder:
-    def __init__(self, plan: Plan, estate: Estate, footer: str, verify: Optional[bool]):
+    def __init__(self, plan: Plan, estate: Estate, footer: str, verify: Optional[bool],
+                 findings: Optional[Sequence[Problem]] = None):
         self.plan = plan
         self.estate = estate
         self.scn = estate.scenario
         self.footer = footer
+        self.findings = findings
         self.feasible = plan.has_plan and bool(plan.assignments)
         self.verify = verify if verify is not None else len(estate.table) <= VERIFY_INLINE_MAX
         self.arr: PlanArrays = plan_arrays(plan, estate, self.feasible)
@@ -209,9 +216,12 @@ class _Builder:
                                           comp.site_uses(est, block)))
         problems: list = []
         if self.feasible and self.verify:
-            from ..verify import verify_plan
+            if self.findings is not None:
+                problems = sorted(set(self.findings))
+            else:
+                from ..verify import verify_plan
 
-            problems = verify_plan(est, self.plan)
+                problems = verify_plan(est, self.plan)
         sections = {rule: summary(rule) for rule in (Rule.USER_LATENCY, Rule.DEPENDENCY_LATENCY, Rule.CERTIFICATION, Rule.PIN,
                                                       Rule.ALLOWED_KINDS, Rule.SITE_CLOSING)}
         capacity = comp.capacity_summary(est, self.arr, checks.placement) if self.feasible else \

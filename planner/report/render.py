@@ -34,6 +34,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from .. import untrusted
 from ..estate import Estate
 from ..plan import Plan
+from ..problem import Problem
 from ..publish import EVIDENCE_FILES, REPORT_FORMATS, REPORT_NAMES, publish
 from . import fmt
 from .charts import charts_for
@@ -183,14 +184,17 @@ def _template_frame(tb: Optional[TracebackType]) -> Optional[str]:
 
 def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, Path]] = None,
                  formats: Iterable[str] = DEFAULT_FORMATS, chromium: Optional[str] = None, footer: str = "",
-                 progress: Optional[Callable[[str], None]] = None) -> dict[str, bytes]:
+                 progress: Optional[Callable[[str], None]] = None,
+                 findings: Optional[Sequence[Problem]] = None) -> dict[str, bytes]:
     """Every report of `plan` in `formats` ("html", "md", "pdf"), rendered in memory: file name -> bytes.
 
     A plan that places its workloads also gets the compliance evidence file
     (`compliance-evidence.csv`, or `.parquet` above a spreadsheet's rows: :mod:`.evidence`).
     `footer` is an organisation's line printed on every page. Raises :class:`ReportError`
     (a template error, PDF without Chromium) before anything is written. `progress` hears each step
-    (and, with a `count` attribute, how many report files are done).
+    (and, with a `count` attribute, how many report files are done). `findings`: the independent
+    verifier's findings on this plan when the caller has them (`()` for a plan from
+    :func:`planner.make_plan`, which verified it), so the compliance report does not verify it again.
     """
     say = progress or (lambda _m: None)
     count = getattr(progress, "count", None)
@@ -206,7 +210,7 @@ def render_files(plan: Plan, estate: Estate, template_dir: Optional[Union[str, P
 
         pdf_path = find_chromium(chromium)  # fail before any work when PDF cannot be made
     say("reports: the money story, placement and compliance figures")
-    ctx = build_context(plan, estate, footer=footer)
+    ctx = build_context(plan, estate, footer=footer, findings=findings)
     check_templates(tdir, ctx.currency)
     kinds = [k for k in ("html", "md") if k in formats or (k == "html" and "pdf" in formats)]
     pdfs = sum(1 for _ in REPORTS) if pdf_path is not None else 0
