@@ -32,7 +32,9 @@ from typing import Callable, Mapping, Optional
 
 import numpy as np
 
+from .. import memory
 from ..estate import Estate
+from ..memory import Budget
 from ..model import SolverSettings
 from ..problem import Problem
 from .candidates import Candidates, build_candidates
@@ -78,6 +80,9 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
     t0 = time.perf_counter()
     deadline = time.monotonic() + settings.time_limit_s
     say = progress or (lambda _m: None)
+    budget = Budget.of(settings.memory_gb)
+    n_w, n_s = len(estate.table), len(estate.sites)
+    budget.ensure("the admissible placements", f"{n_w:,} workloads over {n_s:,} sites", n_w * n_s * memory.CANDIDATE_PAIR)
     full = build_candidates(estate, compact=True)
     if full.problems:
         return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, full, sorted(full.problems))
@@ -99,6 +104,8 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
         else:
             cands = full.exact(estate, kept)
             red = reduce(estate, cands, base_site, deps=deps_full)
+        budget.ensure("the placement model", f"{len(cands.site):,} placements for {n_w:,} workloads",
+                      len(cands.site) * memory.MODEL_ENTRY)
         core = build_core(estate, cands, red)
         classes = class_columns(estate, cands, red, core)
         stats = _stats(cands, red, core, classes)
@@ -125,9 +132,9 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
                 else:
                     kept[grow] = True
                 continue
-            proof = _price_out(estate, full, kept, cands, red, core, classes, pool, outcome, say)
         finally:
             pool.close()
+        proof = _prove_full(estate, full, kept, red, core, classes, outcome, settings, deadline, say)
         total = float(cands.total[red.fixed[red.fixed >= 0]].sum()) + outcome.plan.cost + sum(
             float(core.cost[c].sum()) for c in outcome.alone_cols.values())
         outcome.bound = proof[0]
@@ -181,6 +188,7 @@ class _Outcome:
     timed_out: bool = False
     price: Optional[np.ndarray] = None  # the capacity prices of the bound
     infeasible: list[int] = field(default_factory=list)  # restricted model: islands (or all linked) without a plan
+    island_bound: Optional[np.ndarray] = None  # per island, a proven lower bound of its own problem at `price`
 
 
 def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, classes: ClassColumns, linked: np.ndarray,
@@ -200,6 +208,7 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
     alone_cols: dict[int, np.ndarray] = {}
     bound = 0.0
     timed_out = False
+    island_bound = np.full(core.n_islands, -math.inf)
     if len(alone):
         answers = pool.solve(alone, core.cost)
         for a in answers:
@@ -209,9 +218,10 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
                 return _Outcome(None, -math.inf, {}, timed_out=True)
             alone_cols[a.island] = int(core.col_ptr[a.island]) + a.cols
             bound += a.bound
+            island_bound[a.island] = a.bound
     limit = red.capacity.limit
     if len(linked) == 0 and len(classes) == 0:
-        return _Outcome(Integer({}, np.zeros(0, np.int64), 0.0, 0.0, "pricing"), bound, alone_cols)
+        return _Outcome(Integer({}, np.zeros(0, np.int64), 0.0, 0.0, "pricing"), bound, alone_cols, island_bound=island_bound)
     cg = ColumnGeneration(core, linked, classes, limit, pool, settings.gap, deadline, say).run()
     stats["rounds"] = float(cg.rounds)
     stats["plans"] = float(len(cg.plans))
@@ -236,7 +246,8 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
     if plan.proven_by == "fixing":
         say(f"what could still change solved exactly: within {max(0.0, plan.cost - plan.bound) / max(abs(plan.cost + outside), 1.0):.3%} "
             "of the proven bound")
-    return _Outcome(plan, bound + plan.bound, alone_cols, timed_out=cg.timed_out, price=cg.price)
+    island_bound[linked] = cg.island_bound
+    return _Outcome(plan, bound + plan.bound, alone_cols, timed_out=cg.timed_out, price=cg.price, island_bound=island_bound)
 
 
 def _stats(cands: Candidates, red: Reduced, core: Core, classes: ClassColumns) -> dict[str, float]:
@@ -269,6 +280,33 @@ def _price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candid
     bound = constant + float(res.bound.sum()) + classes.lagrangian(price) - float(price @ red.capacity.limit)
     say(f"every left-out site priced out: {len(res.add):,} placements could still help")
     return bound - constant, res.add
+
+
+def _prove_full(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced, core: Core, classes: ClassColumns,
+                outcome: "_Outcome", settings: SolverSettings, deadline: float, say: Callable[[str], None]) -> tuple[float, np.ndarray]:
+    """A lower bound of the full model (every admissible site, at the plan's capacity prices; without the fixed
+    workloads' constant) and the left-out entries its islands' plans use."""
+    from .proof import full_bound
+
+    price = outcome.price if outcome.price is not None else np.zeros(len(red.capacity))
+    step = max(1, core.n_islands // 10)
+    shown = [0]
+    count = getattr(say, "count", None)
+
+    def tick(done: int, total: int) -> None:
+        if count is not None:
+            count("proving over every admissible site (islands)", done, total)
+        if done - shown[0] >= step or done == total:
+            shown[0] = done
+            say(f"proving the plan over every admissible site: {done:,} of {total:,} islands checked")
+
+    known = outcome.island_bound if outcome.island_bound is not None else np.full(core.n_islands, -math.inf)
+    fb = full_bound(estate, full, kept, red, core, price, known, settings.backend, settings.gap, deadline,
+                    default_workers(settings.threads), tick)
+    bound = float(fb.island_bound.sum()) + classes.lagrangian(price) - float(price @ red.capacity.limit)
+    say(f"every admissible site checked ({fb.entries:,} placements, {fb.dominated:,} more never better): "
+        f"{len(fb.add):,} left-out placements could still help")
+    return bound, fb.add
 
 
 def _grow(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates, red: Reduced, core: Core,

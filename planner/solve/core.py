@@ -163,11 +163,11 @@ def island_labels(estate: Estate, red: Reduced) -> np.ndarray:
     return out
 
 
-def build_core(estate: Estate, cands: Candidates, red: Reduced) -> Core:
-    """The coupled model of the module docstring, island-major."""
+def build_core(estate: Estate, cands: Candidates, red: Reduced, island: Optional[np.ndarray] = None) -> Core:
+    """The coupled model of the module docstring, island-major; `island` (per workload, -1 outside) when already known."""
     t = estate.table
     horizon = estate.scenario.horizon_months
-    island = island_labels(estate, red)
+    island = island_labels(estate, red) if island is None else island
     n_isl = int(island.max()) + 1 if (island >= 0).any() else 0
     wl = np.nonzero(island >= 0)[0]
     wl = wl[np.lexsort((wl, island[wl]))]

@@ -144,7 +144,12 @@ class RelaxedMaster:
 
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
+            # A warm start from the last basis can fail on a badly scaled master (a simplex error, no status):
+            # the same LP from scratch solves.
+            self.h.clearSolver()
+            self.h.run()
+            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
         sol = self.h.getSolution()
         duals = np.asarray(sol.row_dual)
         price = np.maximum(0.0, -duals[self.n_i + self.n_c:])

@@ -36,6 +36,9 @@ from .warmstart import price_ceilings, separable_prices
 
 MAX_ROUNDS = 60  # a work limit: the same rounds on every machine
 SMOOTHING = 0.5
+# Pricing stops once the master is within this share of the scenario's gap of the bound: the rounding and the
+# choice among the plans spend a little of the rest, and rounds past that point move the bound by less than they cost.
+STOP_SHARE = 0.25
 SCREEN_TOL = 1e-7
 
 
@@ -87,12 +90,12 @@ class ColumnGeneration:
         if self.progress:
             self.progress(message)
 
-    def _solve(self, idx: np.ndarray, price: np.ndarray) -> list[Answer]:
-        """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds."""
+    def _solve(self, idx: np.ndarray, price: np.ndarray, stage: str) -> list[Answer]:
+        """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds (`stage` names the bar)."""
         part = self.core.price_part(price)
         t0 = time.monotonic()
         count = getattr(self.progress, "count", None)
-        tick = (lambda done, total: count("islands", done, total)) if count else None
+        tick = (lambda done, total: count(stage, done, total)) if count else None
         answers = self.pool.solve(self.linked[idx], self.core.cost + part, PRICING_NODE_LIMIT, tick)
         if os.environ.get("PLANNER_DEBUG"):
             frac = sum(1 for a in answers if math.isfinite(a.lp) and a.bound - a.lp > 1e-6 * max(1.0, abs(a.lp)))
@@ -148,7 +151,7 @@ class ColumnGeneration:
         zero = np.zeros(len(cap))
         t_round = time.monotonic()
         start = separable_prices(self.core, self.linked, self.classes, cap)
-        answers = self._solve(np.arange(n), start)
+        answers = self._solve(np.arange(n), start, "islands solved at first prices")
         bad = next((a for a in answers if a.status == "infeasible"), None)
         if bad is not None:
             return self._result(zero, -math.inf, 0.0, np.zeros(0), np.zeros(0), 0, infeasible=bad.island)
@@ -182,7 +185,7 @@ class ColumnGeneration:
                 # The master overfills as much as a round ago: the ceilings (see below) hold the islands back.
                 ceiling[:] = np.inf
             last_over = over
-            if value - best_bound <= 0.1 * self.gap * abs(value):
+            if value - best_bound <= STOP_SHARE * self.gap * abs(value):
                 break
             if time.monotonic() > self.deadline:
                 timed_out = True
@@ -193,7 +196,7 @@ class ColumnGeneration:
             lower, known, _ = self.bounds_at(price)
             todo = _worth_pricing(known - lower, SCREEN_TOL * np.maximum(1.0, np.abs(known)))
             before = len(self.plans)
-            answers = self._solve(todo, price)
+            answers = self._solve(todo, price, f"pricing round {rounds}: islands priced again")
             if any(a.status == "no-solution" for a in answers):
                 timed_out = True
                 break
@@ -202,8 +205,10 @@ class ColumnGeneration:
             if bound > best_bound:
                 best_bound, best_price = bound, price
             added = len(self.plans) - before
-            self._say(f"pricing round {rounds}: {len(todo):,} of {n:,} islands priced again, {added:,} new plans; "
-                      f"within {max(0.0, value - best_bound) / max(abs(value), 1.0):.2%} of the proven bound")
+            proof = ("no bound proven yet: the capacity is still overfilled at these prices" if over > 1e-9 else
+                     f"the plan is proven within {max(0.0, value - best_bound) / max(abs(value), 1.0):.3%} of the best possible")
+            self._say(f"pricing the shared capacity, round {rounds} of at most {MAX_ROUNDS}: {len(todo):,} of {n:,} islands "
+                      f"priced again, {added:,} new island plans; {proof}")
             if added == 0:
                 if (m_x[:len(cap)] > 1e-9).any() and (ceiling < m_price).any():
                     # The ceilings read workloads one by one; egress and anti-affinity can make a whole island gain

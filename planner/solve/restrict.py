@@ -1,4 +1,7 @@
-"""Large estates start from the cheapest few sites per coupled workload, and prove the rest cannot help.
+"""Large estates start from the cheapest few sites per coupled workload; the rest are priced out.
+
+The plan's proof over every admissible site is :mod:`planner.solve.proof`'s; the pricing out below
+is what a restricted model with no plan uses to name the left-out entries that could give it one.
 
 At a million workloads over seventy sites, residency and latency leave a coupled workload thirty
 or forty admissible sites, most of them far dearer than its best few: the full model would have

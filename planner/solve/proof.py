@@ -1,0 +1,282 @@
+"""The proof at full size: every island with all its admissible sites, at the final capacity prices.
+
+Capacity rows are the only rows that link islands (and classes). So at any prices `pi >= 0` on
+them, each island's problem with *every* admissible site and every latency and egress row, and
+capacity priced instead of enforced, is at least its share of the estate's optimum:
+
+    optimum >= fixed + sum_islands v_i(pi) + sum_classes n_k min_site (c + pi.u) - pi.cap
+
+A capacity row the restricted model never built is priced 0, which only relaxes it further, and
+`v_i` may be replaced by any proven lower bound of it (an LP value, a MIP's bound). This is the
+same Lagrangian bound the pricing proves for the restricted model, taken over the full model, so
+no choice of which sites were modelled can make it wrong.
+
+The islands are built and solved in chunks, so memory stays that of one chunk. Before building a
+chunk, exact *dominance* removes entries that can never be better. An entry of a workload outside
+any anti-affinity group is dropped when another of its entries costs no more at these prices plus
+everything egress could tell the two apart (its priced links' traffic at the other site's egress
+price, and its dependants' at its own), and the other entry keeps every latency budget the dropped
+one could: it is in the same zone (the latency rows only see zones), or it is the workload's
+cheapest entry and its zone *covers* the dropped one's for every budget of the workload's
+latency-bound dependencies (every zone within budget of the one is within budget of the other).
+Moving the workload from a dropped entry to the one that dominates it then never costs more and
+breaks no rule, whatever the rest of the island does, so some optimal plan uses no dropped entry
+(and, within a zone, some optimal LP solution too): the reduced island's optimum is the full one's.
+
+The islands' own plans at these prices name the left-out entries worth adding to the model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..estate import Estate
+from .backends import PRICING_NODE_LIMIT
+from .candidates import Candidates
+from .core import Core, _ranges, build_core
+from .pool import IslandPool
+from .reduce import ActiveDeps, Reduced
+
+CHUNK_ENTRIES = 1_000_000  # admissible entries per chunk of islands (after dominance): bounds the chunk's memory
+_SLACK_REL, _SLACK_ABS = 1e-6, 0.05  # compact 32-bit monthly costs: take every cost below anything it could round to
+
+
+@dataclass
+class FullBound:
+    """Per island of the restricted core, a proven lower bound of its full problem at `price`, and entries to add."""
+
+    island_bound: np.ndarray
+    add: np.ndarray  # entries of the full candidates, left out of the model, that the islands' full plans use
+    entries: int  # entries modelled after dominance, over the islands solved again
+    dominated: int  # entries dominance removed, over every island
+    solved: int  # islands solved again over their undominated entries (the others keep their restricted bound)
+
+
+def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced, core: Core, price: np.ndarray,
+               known: np.ndarray, backend: str, gap: float, deadline: float, workers: int,
+               tick: Optional[Callable[[int, int], None]] = None) -> FullBound:
+    """Every island of `core` over all of its admissible entries in `full` at capacity prices `price`.
+
+    `known` holds, per island, a proven lower bound of the restricted island at `price` (-inf: none): an island
+    whose undominated entries were all modelled has the restricted island's optimum, so it keeps that bound."""
+    n_isl = core.n_islands
+    if known.shape != (n_isl,):
+        raise AssertionError(f"full bound: {known.shape} known bounds for {n_isl} islands")
+    cap_price = np.concatenate([price, [0.0]])[core.cap_table]  # (sites x resources), 0 where no row was built
+    rules = _Dominance.of(estate, full, red, cap_price)
+    counts = np.diff(full.ptr)
+    isl_entries = np.add.reduceat(counts[core.island_workloads], core.island_wptr[:-1]) if n_isl else np.zeros(0, np.int64)
+    isl_entries = np.where(np.diff(core.island_wptr) > 0, isl_entries, 0)
+    # Dominance over every island, in blocks of consecutive islands (its temporaries stay small).
+    survive = np.zeros(len(full.site), dtype=bool)
+    for start, stop in _blocks(isl_entries, np.arange(n_isl)):
+        members = core.island_workloads[int(core.island_wptr[start]):int(core.island_wptr[stop])]
+        entries = _ranges(full.ptr[members], counts[members])
+        survive[entries[rules.undominated(entries)]] = True
+    new = survive & ~kept
+    open_ = np.bincount(core.island_of_workload[full.owner[new]], minlength=n_isl) > 0 if new.any() else np.zeros(n_isl, bool)
+    open_ |= ~np.isfinite(known)
+    bound = np.where(open_, 0.0, known)
+    todo = np.nonzero(open_)[0]
+    add: list[np.ndarray] = []
+    modelled = 0
+    done = n_isl - len(todo)
+    for a, b in _blocks(isl_entries[todo], todo):
+        islands = todo[a:b]
+        t0 = time.perf_counter()
+        size = core.island_wptr[islands + 1] - core.island_wptr[islands]
+        members = core.island_workloads[_ranges(core.island_wptr[islands], size)]
+        entries = _ranges(full.ptr[members], counts[members])
+        entries = entries[survive[entries]]
+        modelled += len(entries)
+        mask = np.zeros(len(full.site), dtype=bool)
+        mask[entries] = True
+        cands = full.subset(mask)
+        island = np.full(len(estate.table), -1, dtype=np.int64)
+        island[members] = np.repeat(np.arange(len(islands)), size)
+        chunk_red = dataclasses.replace(red, coupled=island >= 0, deps=_deps_of(estate, red.deps, island >= 0))
+        chunk = build_core(estate, cands, chunk_red, island=island)
+        if chunk.n_islands != len(islands):
+            raise AssertionError(f"full bound: {chunk.n_islands} islands built for a chunk of {len(islands)}")
+        cost = chunk.cost.copy()
+        x = chunk.entry >= 0
+        total = cost[x]
+        cost[x] = total - _SLACK_REL * np.abs(total) - _SLACK_ABS + chunk.price_part(price, np.nonzero(x)[0])
+        t1 = time.perf_counter()
+        pool = IslandPool(chunk, backend, gap, deadline, workers)
+        try:
+            answers = pool.solve(np.arange(chunk.n_islands), cost, nodes=PRICING_NODE_LIMIT)
+        finally:
+            pool.close()
+        if os.environ.get("PLANNER_DEBUG"):
+            print(f"  proof chunk of {len(islands):,} islands: {len(entries):,} entries, {chunk.n_cols:,} columns: "
+                  f"built {t1 - t0:.1f}s, solved {time.perf_counter() - t1:.1f}s")
+        used = []
+        for ans in answers:
+            k = int(islands[ans.island])
+            if ans.status == "no-solution":
+                bound[k] = -math.inf
+                continue
+            bound[k] = ans.bound
+            e = chunk.entry[int(chunk.col_ptr[ans.island]) + ans.cols]
+            used.append(e[e >= 0])
+        if used:
+            e = _full_entry(full, cands, np.concatenate(used))
+            add.append(e[~kept[e]])
+        done += len(islands)
+        if tick is not None:
+            tick(done, n_isl)
+    if tick is not None and not len(todo):
+        tick(n_isl, n_isl)
+    out = np.unique(np.concatenate(add)) if add else np.zeros(0, np.int64)
+    return FullBound(bound, out, modelled, int(isl_entries.sum() - survive.sum()), len(todo))
+
+
+def _blocks(entries_per_island: np.ndarray, islands: np.ndarray) -> list[tuple[int, int]]:
+    """Positions [a, b) cutting `islands` into runs of at most CHUNK_ENTRIES entries (at least one island each)."""
+    out, start = [], 0
+    cum = np.cumsum(entries_per_island)
+    while start < len(islands):
+        base = cum[start - 1] if start else 0
+        stop = max(int(np.searchsorted(cum, base + CHUNK_ENTRIES, side="right")), start + 1)
+        out.append((start, stop))
+        start = stop
+    return out
+
+
+def _full_entry(full: Candidates, cands: Candidates, e: np.ndarray) -> np.ndarray:
+    """Entries of the chunk's candidates as entries of the full candidates (same workload and site)."""
+    found = full.entry_at(cands.owner[e].astype(np.int64), cands.site[e].astype(np.int64))
+    if (found < 0).any():
+        raise AssertionError("full bound: a chunk entry missing from the full candidates")
+    return found
+
+
+@dataclass
+class _Dominance:
+    """What decides whether one entry of a workload dominates another (see the module docstring)."""
+
+    full: Candidates
+    priced_lo: np.ndarray  # per entry: at least its priced cost (its 32-bit cost could be rounded by this much)
+    priced_hi: np.ndarray  # per entry: at most its priced cost
+    links_out: np.ndarray  # per workload, traffic of its priced dependencies as the dependant
+    links_in: np.ndarray  # ...and as the target
+    egress_h: np.ndarray  # per site, egress price over the horizon
+    free: np.ndarray  # per workload: in no anti-affinity group
+    zone: np.ndarray  # per site, its zone
+    ties: "_Ties"
+
+    @classmethod
+    def of(cls, estate: Estate, full: Candidates, red: Reduced, cap_price: np.ndarray) -> "_Dominance":
+        d = estate.table.deps
+        n_w = len(estate.table)
+        dep = red.deps.index[red.deps.priced]
+        traffic = d.traffic_gb_month[dep].astype(float)
+        links_out = np.bincount(d.src[dep], weights=traffic, minlength=n_w)
+        links_in = np.bincount(d.dst[dep], weights=traffic, minlength=n_w)
+        lo = np.empty(len(full.site))
+        hi = np.empty(len(full.site))
+        t = estate.table
+        for a in range(0, len(full.site), 1 << 22):  # in blocks: tens of millions of entries at a million workloads
+            e = np.arange(a, min(len(full.site), a + (1 << 22)))
+            w = full.owner[e]
+            s = full.site[e]
+            total = full.total_of(e)
+            part = (cap_price[s] * np.stack([t.vcpu[w], t.memory_gb[w], t.storage_gb[w]], axis=1)).sum(axis=1)
+            slack = _SLACK_REL * np.abs(total) + _SLACK_ABS if full.compact else 0.0
+            lo[e] = total - slack + part
+            hi[e] = total + slack + part
+        return cls(full, lo, hi, links_out, links_in, full.horizon * full.egress, t.anti_affinity.codes < 0,
+                   estate.site_zone_index.astype(np.int64), _Ties.of(estate, full, red))
+
+    def undominated(self, entries: np.ndarray) -> np.ndarray:
+        """Per entry of `entries` (grouped by workload), False where another entry of its workload dominates it."""
+        w = self.full.owner[entries].astype(np.int64)
+        s = self.full.site[entries].astype(np.int64)
+        zone = self.zone[s]
+        lo, hi = self.priced_lo[entries], self.priced_hi[entries]
+
+        def beaten_by(other: np.ndarray) -> np.ndarray:
+            margin = self.links_out[w] * self.egress_h[s[other]] + self.links_in[w] * self.egress_h[s]
+            return self.free[w] & (other != np.arange(len(w))) & (lo >= hi[other] + margin)
+
+        key = w * (int(zone.max()) + 1 if len(zone) else 1) + zone
+        zone_best = _group_min(key, hi, s)  # the cheapest entry of each zone, and of each workload (ties: the lower site)
+        best = _group_min(w, hi, s)
+        cross = beaten_by(best)
+        cross[cross] = self.ties.keeps(zone[best][cross], zone[cross], w[cross])
+        return ~(beaten_by(zone_best) | cross)
+
+
+def _group_min(key: np.ndarray, priced: np.ndarray, site: np.ndarray) -> np.ndarray:
+    """Per position, the position of the cheapest one with the same key (ties: the lower site)."""
+    order = np.lexsort((site, priced, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = order[first][np.cumsum(first) - 1]
+    return out
+
+
+@dataclass
+class _Ties:
+    """Each workload's latency-bound dependencies (the other end and the budget), and which zones each end may use,
+    to tell whether moving a workload from one zone to another keeps every budget it could keep before."""
+
+    ptr: np.ndarray  # workload w's ties: ptr[w]:ptr[w+1]
+    other: np.ndarray  # per tie, the workload at the other end
+    budget: np.ndarray  # per tie, the number of its budget in `near`
+    zones: np.ndarray  # per workload, a bit per zone one of its admissible sites lies in (when zones fit 64 bits)
+    near: np.ndarray  # (budgets x zones): a bit per zone within that budget of that zone
+    fits: bool  # zones fit in 64 bits: otherwise a workload with ties never leaves its zone
+
+    @classmethod
+    def of(cls, estate: Estate, full: Candidates, red: Reduced) -> "_Ties":
+        d = estate.table.deps
+        n_w = len(estate.table)
+        dep = red.deps.index[red.deps.latency]
+        ends = np.concatenate([d.src[dep], d.dst[dep]]).astype(np.int64)
+        other = np.concatenate([d.dst[dep], d.src[dep]]).astype(np.int64)
+        limit = np.concatenate([d.max_latency_ms[dep], d.max_latency_ms[dep]]).astype(float)
+        uniq, budget = np.unique(limit, return_inverse=True)
+        order = np.argsort(ends, kind="stable")
+        ptr = np.zeros(n_w + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ends, minlength=n_w), out=ptr[1:])
+        lat = estate.latency_matrix
+        n_z = lat.shape[0]
+        fits = n_z <= 63
+        zones = np.zeros(n_w, dtype=np.int64)
+        near = np.zeros((len(uniq), max(n_z, 1)), dtype=np.int64)
+        if fits:
+            bit = np.left_shift(np.int64(1), np.arange(n_z, dtype=np.int64))
+            np.bitwise_or.at(zones, full.owner.astype(np.int64), bit[estate.site_zone_index[full.site]])
+            for j, b in enumerate(uniq.tolist()):
+                near[j] = ((lat <= b) * bit[None, :]).sum(axis=1)  # distinct bits: the sum is the bitwise or
+        return cls(ptr, other[order], budget.ravel()[order].astype(np.int64), zones, near, fits)
+
+    def keeps(self, to: np.ndarray, frm: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Per position: workload w[i] in zone to[i] keeps every budget it keeps in zone frm[i], wherever the other
+        ends of its ties may be (every zone of the other end within budget of frm[i] is within it of to[i])."""
+        n = self.ptr[w + 1] - self.ptr[w]
+        ok = (n == 0) | (to == frm)
+        if not self.fits:
+            return ok
+        pos = np.repeat(np.arange(len(w)), n)
+        tie = _ranges(self.ptr[w], n)
+        j = self.budget[tie]
+        lost = self.zones[self.other[tie]] & self.near[j, frm[pos]] & ~self.near[j, to[pos]]
+        bad = np.bincount(pos, weights=(lost != 0).astype(float), minlength=len(w)) > 0
+        return ok | ~bad
+
+
+def _deps_of(estate: Estate, deps: ActiveDeps, members: np.ndarray) -> ActiveDeps:
+    """The active dependencies whose dependant is among `members`."""
+    sel = members[estate.table.deps.src[deps.index]]
+    return ActiveDeps(deps.index[sel], deps.latency[sel], deps.priced[sel])
