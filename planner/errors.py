@@ -39,6 +39,17 @@ class PlanFileError(Exception):
     """A plan.json that cannot be read."""
 
 
+class EstateTooLarge(Exception):
+    """An estate whose next stage would need more memory than the plan may use: stopped before it runs out (exit 2)."""
+
+    def __init__(self, stage: str, size: str, need: int, limit: int, source: str):
+        self.stage, self.size, self.need, self.limit, self.source = stage, size, need, limit, source
+        super().__init__(f"the estate is too large for this machine's memory: {stage} reached {size}, which needs about "
+                         f"{need / 1e9:.1f} GB, and {limit / 1e9:.1f} GB may be used ({source}); nothing was written. "
+                         "Plan it on a machine with more memory, raise scenario.solver.memory_gb if more is free, "
+                         "or plan the estate in parts that share no site capacity")
+
+
 class PlannerFault(Exception):
     """A fault of the planner itself, never of the inventory: nothing is published and the exit code is 3."""
 

@@ -220,11 +220,13 @@ class SolverSettings(_Strict):
     time_limit_s: Annotated[float, _between(0, 1e6, low_open=True)] = 60.0
     gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.0001
     threads: Optional[Annotated[int, Field(ge=1, le=256, strict=True)]] = None
+    # GB of memory the plan may use; None: what the machine has available when it starts.
+    memory_gb: Optional[Annotated[float, _between(0, 1e6, low_open=True)]] = None
 
     def overridden(self, backend: Optional[str] = None, time_limit_s: Optional[float] = None, gap: Optional[float] = None,
-                   threads: Optional[int] = None) -> "SolverSettings":
+                   threads: Optional[int] = None, memory_gb: Optional[float] = None) -> "SolverSettings":
         """These settings with every value given on the command line (not None) in place of the scenario's."""
-        given = {"backend": backend, "time_limit_s": time_limit_s, "gap": gap, "threads": threads}
+        given = {"backend": backend, "time_limit_s": time_limit_s, "gap": gap, "threads": threads, "memory_gb": memory_gb}
         return self.model_copy(update={k: v for k, v in given.items() if v is not None})
 
 

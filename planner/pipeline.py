@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from typing import Callable, Optional
 
-from .errors import PlanRejected
+from . import memory
+from .errors import EstateTooLarge, PlanRejected
 from .estate import Estate
+from .memory import Budget
 from .model import Inventory, SolverSettings
 from .plan import Plan, build_plan
 from .problem import Problem
@@ -34,6 +36,11 @@ class PlanResult:
     placement: Placement
     schedule: Optional[Schedule]
 
+    @property
+    def findings(self) -> tuple[Problem, ...]:
+        """The independent verifier's findings on `plan`: none, since a plan it rejects is never returned."""
+        return ()
+
 
 def make_plan(
     inventory: Inventory,
@@ -50,6 +57,16 @@ def make_plan(
     """
     estate = estate or Estate.of(inventory)
     settings = settings or estate.scenario.solver
+    try:
+        return _make_plan(estate, settings, progress, baseline)
+    except MemoryError:
+        # The estimates of planner.memory stop the known large stages first; this is the net under the rest.
+        raise EstateTooLarge("a stage of the plan", f"{len(estate.table):,} workloads", memory.resident_bytes(),
+                             Budget.of(settings.memory_gb).limit, "what the machine could give") from None
+
+
+def _make_plan(estate: Estate, settings: SolverSettings, progress: Optional[Callable[[str], None]],
+               baseline: Optional[Plan]) -> PlanResult:
     placement = solve(estate, settings, progress, baseline=baseline.site_of if baseline else None)
     schedule = None
     if placement.choice is not None:
@@ -59,6 +76,8 @@ def make_plan(
         if progress:
             progress(f"placed: {placement.status}, {len(moving):,} workloads move; scheduling waves")
         schedule = schedule_waves(estate, moving, dict(zip(estate.table.ids, site_ids)))
+    n_w = len(estate.table)
+    Budget.of(settings.memory_gb).ensure("the plan", f"{n_w:,} assignments", n_w * memory.PLAN_WORKLOAD)
     plan = build_plan(estate, placement, schedule)
     if plan.assignments:
         if progress:

@@ -125,6 +125,10 @@ TOPOLOGY: dict[type, dict[str, Doc]] = {
         "time_limit_s": Doc("time limit of the placement; a plan found by then is `feasible`; `--time-limit` overrides it", unit="seconds"),
         "gap": Doc("relative optimality gap to prove before a plan is `optimal`; `--gap` overrides it", unit="fraction (0.0001 = 0.01%)"),
         "threads": Doc("worker processes and solver threads; `--threads` overrides it", absent="the machine's cores"),
+        "memory_gb": Doc("the memory the plan may use: before each large stage (the admissible placements, the placement model, "
+                         "the plan) the planner estimates what it is about to take and, when that would pass this, stops with "
+                         "exit 2 and a message naming the stage and the size it reached, having written nothing",
+                         unit="GB (10^9 bytes)", absent="what the machine has available when the plan starts"),
     },
     m.Pricing: {
         "azure": Doc("the pricing option of catalogue-priced Azure VMs: pay-as-you-go, or the effective hourly price of a 1- or "
@@ -180,7 +184,7 @@ EXAMPLE: dict[str, Any] = {
                  "default_migration_effort_hours": 8, "comfort_factor": 1.3, "intra_zone_ms": 1,
                  "waves": {"length_days": 30, "max_workloads": 200, "max_effort_hours": 2000, "first_wave_max_workloads": 20,
                            "growth_per_wave": 20, "pilot_waves": 2},
-                 "solver": {"backend": "highs", "time_limit_s": 60, "gap": 0.0001, "threads": 2},
+                 "solver": {"backend": "highs", "time_limit_s": 60, "gap": 0.0001, "threads": 2, "memory_gb": 8},
                  "pricing": {"azure": "payg", "hybrid_benefit": False}},
 }
 

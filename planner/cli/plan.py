@@ -15,7 +15,7 @@ from typing import Optional
 import click
 
 from ..costs import stay_put_horizon
-from ..errors import PlannerFault
+from ..errors import EstateTooLarge, PlannerFault
 from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
 from ..rerun import same_plan
 from ..untrusted import one_line
@@ -95,13 +95,16 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
         result = make_plan(inv, settings, progress, estate)
     except PlannerFault as exc:
         exit_fault(exc, f"nothing was written to {out_dir}")
+    except EstateTooLarge as exc:
+        fail(str(exc))
     p = result.plan
     files: dict[str, bytes] = {}
     if not no_reports:  # beside plan.json; an infeasible plan's reports say why no plan exists
         from ..report import ReportError, render_files
 
         try:
-            files = render_files(p, estate, template_dir, ("html", "md"), footer=footer, progress=progress)
+            files = render_files(p, estate, template_dir, ("html", "md"), footer=footer, progress=progress,
+                                 findings=result.findings)
         except ReportError as exc:
             fail(f"{exc}; nothing was written")
     files[PLAN_FILE] = p.to_json().encode("utf-8")
