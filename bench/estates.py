@@ -6,12 +6,31 @@ before any limit, and every limit is then set so that it holds: capacities cover
 budgets its latencies, data classes, certifications, pins, kinds and anti-affinity groups agree with
 it. So each estate is feasible, and that placement's cost bounds the optimum from above.
 
-Usage: python bench/estates.py N SEED OUT.yaml [--loose]
+Usage: python bench/estates.py N SEED OUT [--loose] [--format yaml|parquet|csv] [--sites S]
+
+--format yaml (the default) writes OUT as one YAML file, as before. --format parquet or csv writes OUT as an
+inventory folder in DESIGN.md's tabular format: `topology.yaml` (zones, latency, countries, policies, sites,
+scenario) and `workloads.<fmt>`, `dependencies.<fmt>` and `users.<fmt>` (write_tables); the same estate as the
+YAML file of the same arguments, field for field, loadable by `planner.load_inventory(OUT)` and
+`planner validate OUT`. Tables are written 100,000 workloads at a time, each file renamed into place when whole.
+
+Sites: --sites S keeps at most S sites (each continent's first own data centre and first Azure site, and others
+drawn at random; fewer metros are drawn to match); --sites 0 keeps whatever the geography opens. Without --sites
+the size rule `sites_for` applies: no cap below 500,000 workloads (every estate there is byte for byte what it
+always was), 24 sites from 500,000 workloads up. A million-workload estate then has about 18 metros (users'
+zones) and 24 sites whose own data centres and edge sites hold the planted load plus 0-3% on a binding resource
+(the default, tight; --loose leaves 30-100%), so shared capacity binds: the optimum would pour more into the cheap growing data centres
+than they hold (a 20,000-workload estate with --sites 24 plans with five data centres full on some resource).
+
+Scale: a million workloads as Parquet take about 1.5 minutes and 1.1 GB (52 s of CPU). The per-workload draws go through
+`_pick`/`_uniform`/`_weighted`, which take exactly the draws numpy's `choice`/`uniform` take from the same
+stream (tests/test_bench_estates.py checks the equivalence), with per-site look-ups computed once.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -21,7 +40,7 @@ from typing import Any, Optional, Union
 import numpy as np
 import yaml
 
-__all__ = ["Planted", "generate", "plant", "write_yaml"]
+__all__ = ["Planted", "generate", "plant", "sites_for", "write_tables", "write_yaml"]
 
 EU = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
       "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE")
@@ -46,6 +65,13 @@ NONPROD_ENVS = ("dev", "test", "uat")
 CLONE_FIELDS = ("vcpu", "memory_gb", "storage_gb", "os", "current_site", "migration_cost", "data", "users", "requires",
                 "cpu_util_p95", "criticality", "depends_on")
 RESOURCES = ("vcpu", "memory_gb", "storage_gb")
+# The size rule for sites (sites_for): from LARGE workloads up, at most LARGE_SITES sites.
+LARGE = 500_000
+LARGE_SITES = 24
+# DESIGN.md's "Tabular workloads": the list fields and the number fields of the three tables.
+LIST_FIELDS = ("data", "requires", "allowed_kinds")
+NUMBER_FIELDS = ("vcpu", "memory_gb", "storage_gb", "cpu_util_p95", "mem_util_p95", "migration_cost", "migration_effort_hours",
+                 "max_latency_ms", "traffic_gb_month")
 
 
 @dataclass(frozen=True)
@@ -80,7 +106,7 @@ class _Site:
     capacity: Optional[dict[str, float]] = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _W:
     id: str
     app: int
@@ -116,9 +142,10 @@ def _ceil1(ms: float) -> float:
 
 
 class _Builder:
-    def __init__(self, n: int, seed: int, tight: bool):
-        self.n, self.tight = n, tight
+    def __init__(self, n: int, seed: int, tight: bool, sites: Optional[int] = None):
+        self.n, self.tight, self.site_target = n, tight, sites
         self.rng = np.random.default_rng([seed, n, 2027])
+        self._cache: dict[Any, Any] = {}  # per-workload look-ups that depend on a few keys only (no draws)
         self.metros: list[_Metro] = []
         self.lat: dict[tuple[str, str], float] = {}
         self.sites: list[_Site] = []
@@ -126,6 +153,36 @@ class _Builder:
         self.groups: list[list[int]] = []  # move groups: indices into ws
         self.group_prod: list[bool] = []
         self.intra = float(self.rng.choice([0.5, 1.0, 1.0, 1.5]))
+
+    # ---- draws --------------------------------------------------------------------------------------------
+    # The hot loops draw through these: the same draws from the same stream as `rng.choice(seq)`,
+    # `rng.uniform(lo, hi)` and `rng.choice(len(p), p=p)`, without numpy's per-call conversions, so the
+    # estates stay byte for byte what they were while a million workloads take a minute or two.
+    def _pick(self, seq: Any) -> Any:
+        """`rng.choice(seq)` for a non-empty sequence (one bounded integer draw), as a Python value."""
+        return seq[int(self.rng.integers(0, len(seq)))]
+
+    def _uniform(self, lo: float, hi: float) -> float:
+        """`rng.uniform(lo, hi)`: numpy computes `lo + (hi - lo) * next_double` too."""
+        return lo + (hi - lo) * self.rng.random()
+
+    def _weighted(self, key: Any, options: list[int], weights: Any) -> int:
+        """`options[rng.choice(len(options), p=w / w.sum())]` with `weights()` computed once per `key`:
+        numpy draws one double and looks it up in the normalised cumulative sum, as here."""
+        cdf = self._cache.get(key)
+        if cdf is None:
+            w = np.asarray(weights(), dtype=float)
+            p = w / w.sum()
+            c = p.cumsum()
+            c /= c[-1]
+            cdf = self._cache[key] = c.tolist()
+        return options[bisect.bisect_right(cdf, self.rng.random())]
+
+    def _memo(self, key: Any, make: Any) -> Any:
+        value = self._cache.get(key)
+        if value is None:
+            value = self._cache[key] = make()
+        return value
 
     # ---- geography ---------------------------------------------------------------------------------------
     def geography(self) -> None:
@@ -142,6 +199,8 @@ class _Builder:
             if all(math.dist(c, d) > 4000 for d in centres):
                 centres.append(c)
         total = int(np.clip(round(4 + math.sqrt(self.n) / 4 + r.integers(-1, 2)), 3, 30))
+        if self.site_target:  # about 1.5 sites a metro before trimming: a few more metros than sites/1.5
+            total = min(total, max(3, math.ceil(self.site_target * 0.75)))
         share = np.array([3.0] + [1.0 + r.random() for _ in names[1:]])
         counts = np.maximum(1, np.floor(share / share.sum() * total)).astype(int)
         for k, name in enumerate(names):
@@ -210,11 +269,28 @@ class _Builder:
             for region in regions:
                 if where and r.random() < 0.5:
                     self._site(f"az-{region}", "azure", int(r.choice(where)), "catalogue", region=region)
+        if self.site_target and len(self.sites) > self.site_target:
+            self._trim(self.site_target)
         dcs = [j for j, s in enumerate(self.sites) if s.kind == "onprem"]
         # A data centre closes: the planted placement leaves it, so a workload may never stay there.
         for j in r.choice(dcs, size=1 if len(dcs) < 4 or r.random() < 0.8 else 2, replace=False).tolist():
             self.sites[j].role = "closing"
         self.sites.sort(key=lambda s: s.id)
+
+    def _trim(self, target: int) -> None:
+        """Keep `target` sites: each continent's first own data centre and first Azure site (every workload keeps
+        somewhere to run and to go), and others drawn at random."""
+        must: list[int] = []
+        for cont in dict.fromkeys(m.continent for m in self.metros):
+            for role in ("onprem", "azure"):
+                here = [j for j, s in enumerate(self.sites) if self.continent_of(j) == cont
+                        and (s.kind == "onprem" if role == "onprem" else s.role == "azure")]
+                if here:
+                    must.append(here[0])
+        rest = [j for j in range(len(self.sites)) if j not in must]
+        extra = max(0, target - len(must))
+        keep = set(must) | {rest[k] for k in self.rng.choice(len(rest), size=min(extra, len(rest)), replace=False).tolist()}
+        self.sites = [s for j, s in enumerate(self.sites) if j in keep]
 
     def _site(self, sid: str, kind: str, metro: int, role: str, zone: Optional[str] = None, region: Optional[str] = None) -> None:
         r = self.rng
@@ -251,21 +327,21 @@ class _Builder:
         while len(self.ws) < self.n:
             app += 1
             home = int(r.integers(len(self.metros)))
-            crit = str(r.choice(["low", "medium", "medium", "high"]))
+            crit = self._pick(("low", "medium", "medium", "high"))
             n_prod = min(int(r.geometric(0.3)), 15) if self.n >= 20 else int(r.integers(1, 4))
-            n_non = int(r.choice([0, 0, 1, 2, 3, 5])) if self.n >= 20 else int(r.integers(0, 2))
+            n_non = self._pick((0, 0, 1, 2, 3, 5)) if self.n >= 20 else int(r.integers(0, 2))
             for prod, size in ((False, n_non), (True, n_prod)):
                 size = min(size, self.n - len(self.ws))
                 if size <= 0:
                     continue
-                env = "prod" if prod else str(r.choice(NONPROD_ENVS))
+                env = "prod" if prod else self._pick(NONPROD_ENVS)
                 g = len(self.groups)
                 members: list[int] = []
                 for k in range(size):
                     i = len(self.ws)
                     bases = [m for m in members if self.ws[m].base is None]
                     if bases and r.random() < 0.3:  # a near-duplicate of an earlier workload of the group
-                        b = int(r.choice(bases))
+                        b = self._pick(bases)
                         w = _W(f"a{app:04d}.{env}.{k:02d}", app, env, g, home, self.ws[b].current, self.ws[b].planted,
                                self.ws[b].vcpu, self.ws[b].memory_gb, self.ws[b].storage_gb, base=b)
                     else:
@@ -276,34 +352,39 @@ class _Builder:
                 self.group_prod.append(prod)
 
     def _fresh(self, wid: str, app: int, env: str, g: int, home: int, crit: str) -> _W:
-        r = self.rng
+        r, pick = self.rng, self._pick
         cont = self.metros[home].continent
-        dcs = [j for j, s in enumerate(self.sites) if s.kind == "onprem" and self.continent_of(j) == cont]
+        dcs = self._memo(("dcs", cont), lambda: [j for j, s in enumerate(self.sites) if s.kind == "onprem" and self.continent_of(j) == cont])
         if r.random() < 0.08:
-            dcs = [j for j, s in enumerate(self.sites) if s.role == "azure" and self.continent_of(j) == cont] or dcs
+            dcs = self._memo(("azure", cont), lambda: [j for j, s in enumerate(self.sites) if s.role == "azure"
+                                                       and self.continent_of(j) == cont]) or dcs
         current = self._near(dcs, home, 800)
-        vcpu = float(r.choice(VCPUS))
-        w = _W(wid, app, env, g, home, current, current, vcpu, vcpu * float(r.choice(GB_PER_VCPU)), float(r.choice(STORAGE)),
-               criticality=crit if r.random() < 0.85 else str(r.choice(["low", "medium", "high"])))
+        vcpu = float(pick(VCPUS))
+        w = _W(wid, app, env, g, home, current, current, vcpu, vcpu * float(pick(GB_PER_VCPU)), float(pick(STORAGE)),
+               criticality=crit if r.random() < 0.85 else pick(("low", "medium", "high")))
         if r.random() < 0.5:
-            w.cpu_util_p95 = round(float(r.uniform(0.05, 0.95)), 2)
+            w.cpu_util_p95 = round(self._uniform(0.05, 0.95), 2)
         if r.random() < 0.2:
             w.os = "windows"
         if r.random() < 0.6:
-            w.migration_cost = float(r.choice([0, 100, 250, 400, 800, 1500, 3000]))
+            w.migration_cost = float(pick((0, 100, 250, 400, 800, 1500, 3000)))
         if r.random() < 0.5:
-            w.effort = float(r.choice([2, 4, 8, 16, 40]))
+            w.effort = float(pick((2, 4, 8, 16, 40)))
         w.planted = self._target(w)
         return w
 
     def _near(self, sites: list[int], metro: int, scale: float) -> int:
-        weights = np.array([math.exp(-self.dist(self.sites[j].metro, metro) / scale) + 1e-6 for j in sites])
-        return int(sites[int(self.rng.choice(len(sites), p=weights / weights.sum()))])
+        return int(self._weighted(("near", tuple(sites), metro, scale), sites,
+                                  lambda: [math.exp(-self.dist(self.sites[j].metro, metro) / scale) + 1e-6 for j in sites]))
 
     def targets(self, w: _W) -> list[int]:
         """Sites the hidden placement may use for `w`: its continent's rate-priced sites that stay open, and
         a shrinking data centre only for what already runs there (it takes no one new)."""
         cont = self.metros[w.home].continent
+        key = ("targets", cont, w.current if self.sites[w.current].role == "shrinking" else -1, w.vcpu > 8)
+        return self._memo(key, lambda: self._targets(cont, w))
+
+    def _targets(self, cont: str, w: _W) -> list[int]:
         out = []
         for j, s in enumerate(self.sites):
             if self.continent_of(j) != cont or s.role in ("closing", "catalogue"):
@@ -321,8 +402,8 @@ class _Builder:
             return w.current
         options = self.targets(w)
         kind_weight = {"onprem": 3, "azure": 2, "edge": 0.5}
-        weights = np.array([math.exp(-self.dist(self.sites[j].metro, w.home) / 600) * kind_weight[self.sites[j].kind] for j in options]) + 1e-9
-        return int(options[int(self.rng.choice(len(options), p=weights / weights.sum()))])
+        return int(self._weighted(("target", id(options), w.home), options, lambda: np.array(
+            [math.exp(-self.dist(self.sites[j].metro, w.home) / 600) * kind_weight[self.sites[j].kind] for j in options]) + 1e-9))
 
     def chains_and_pairs(self) -> None:
         """Dependency chains planted on nearby sites (tight budgets cascade), and anti-affinity groups on distinct sites."""
@@ -360,29 +441,33 @@ class _Builder:
         r = self.rng
         allowed = _allowed_classes(policies, groups)
         zones_of = {cont: [z for m in self.metros if m.continent == cont for z in m.zones] for cont in CONTINENTS}
+        pick_one, uniform = self._pick, self._uniform
         for w in self.ws:
             if w.base is not None:
                 continue
             site = self.sites[w.planted]
             country = self.country_of(w.planted)
-            ok = [c for c, countries in allowed.items() if country in countries]
+            ok = self._memo(("ok", country), lambda: [c for c, countries in allowed.items() if country in countries])
             pick = r.random()
             if ok and pick < 0.55:
-                w.data = sorted({str(c) for c in r.choice(ok, size=1 if pick < 0.45 or len(ok) < 2 else 2, replace=False)})
-            for _ in range(max(int(w.head), int(r.choice([0, 0, 1, 1, 2])))):
-                zones = [z for z in zones_of[self.metros[w.home].continent] if self.latency(site.zone, z) < math.inf]
+                # One of `ok` without replacement is one bounded draw, as `rng.choice(ok)` (numpy's Floyd sampling).
+                w.data = [pick_one(ok)] if pick < 0.45 or len(ok) < 2 else sorted({str(c) for c in r.choice(ok, size=2, replace=False)})
+            for _ in range(max(int(w.head), pick_one((0, 0, 1, 1, 2)))):
+                zones = self._memo(("zones", self.metros[w.home].continent, site.zone), lambda: [
+                    z for z in zones_of[self.metros[w.home].continent] if self.latency(site.zone, z) < math.inf])
                 near = site.kind == "edge" or w.head or r.random() < 0.3
-                zone = str(r.choice(self.metros[site.metro].zones)) if near else str(r.choice(zones))
-                slack = float(r.uniform(0, 2)) if (self.tight or near) else float(r.uniform(3, 25))
+                zone = pick_one(self.metros[site.metro].zones) if near else pick_one(zones)
+                slack = uniform(0, 2) if (self.tight or near) else uniform(3, 25)
                 if zone not in (u[0] for u in w.users):
                     w.users.append((zone, _ceil1(self.latency(site.zone, zone) + slack)))
             if site.certifications and r.random() < 0.25:
                 k = min(len(site.certifications), int(r.integers(1, 3)))
-                w.requires = sorted(str(c) for c in r.choice(site.certifications, size=k, replace=False))
+                w.requires = [pick_one(site.certifications)] if k == 1 else \
+                    sorted(str(c) for c in r.choice(site.certifications, size=k, replace=False))
             if r.random() < 0.02:
                 w.pin = site.id
             if r.random() < 0.08:
-                w.kinds = sorted({site.kind, str(r.choice(["onprem", "azure", "edge"]))})
+                w.kinds = sorted({site.kind, pick_one(("onprem", "azure", "edge"))})
 
     def clones(self, policies: list[dict[str, Any]], groups: dict[str, list[str]]) -> None:
         """Each near-duplicate copies its original and changes exactly one field, keeping the planted site admissible."""
@@ -398,7 +483,7 @@ class _Builder:
             w.data, w.users, w.requires, w.kinds = list(b.data), list(b.users), list(b.requires), b.kinds and list(b.kinds)
             site = self.sites[w.planted]
             country = self.country_of(w.planted)
-            for name in r.permutation(CLONE_FIELDS).tolist():
+            for name in [CLONE_FIELDS[k] for k in r.permutation(len(CLONE_FIELDS)).tolist()]:  # = r.permutation(CLONE_FIELDS)
                 if self._mutate(w, b, name, site, country, allowed):
                     w.clone_field = name
                     break
@@ -406,11 +491,11 @@ class _Builder:
     def _mutate(self, w: _W, b: _W, name: str, site: _Site, country: str, allowed: dict[str, set[str]]) -> bool:
         r = self.rng
         if name == "vcpu":
-            w.vcpu = float(r.choice([v for v in VCPUS if v != b.vcpu and (site.kind != "edge" or v <= 8)]))
+            w.vcpu = float(self._pick([v for v in VCPUS if v != b.vcpu and (site.kind != "edge" or v <= 8)]))
         elif name == "memory_gb":
             w.memory_gb = b.memory_gb * 2 if b.memory_gb <= 256 else b.memory_gb / 2
         elif name == "storage_gb":
-            w.storage_gb = float(r.choice([s for s in STORAGE if s != b.storage_gb]))
+            w.storage_gb = float(self._pick([s for s in STORAGE if s != b.storage_gb]))
         elif name == "os":
             w.os = "windows" if b.os == "linux" else "linux"
         elif name == "current_site":
@@ -419,7 +504,7 @@ class _Builder:
                      and not (s.role == "shrinking" and j == w.planted)]
             if not other or (self.sites[b.current].role == "shrinking" and b.planted == b.current):
                 return False  # a shrinking data centre takes no one new, so the original must stay its only occupant from there
-            w.current = int(r.choice(other))
+            w.current = int(self._pick(other))
         elif name == "migration_cost":
             costs = [c for c in (None, 0.0, 150.0, 650.0, 2200.0) if c != b.migration_cost]
             w.migration_cost = costs[int(r.integers(len(costs)))]
@@ -432,9 +517,9 @@ class _Builder:
         elif name == "users":
             if b.users:
                 zone, ms = b.users[0]
-                w.users = [(zone, _ceil1(ms + float(r.uniform(0.5, 8))))] + b.users[1:]
+                w.users = [(zone, _ceil1(ms + self._uniform(0.5, 8)))] + b.users[1:]
             else:
-                w.users = [(site.zone, _ceil1(self.intra + float(r.uniform(0, 3))))]
+                w.users = [(site.zone, _ceil1(self.intra + self._uniform(0, 3)))]
         elif name == "requires":
             extra = [c for c in site.certifications if c not in b.requires]
             changed = _drop_or_add(r, b.requires, extra)
@@ -442,11 +527,11 @@ class _Builder:
                 return False
             w.requires = changed
         elif name == "cpu_util_p95":
-            w.cpu_util_p95 = None if b.cpu_util_p95 is not None and r.random() < 0.5 else round(float(r.uniform(0.05, 0.95)), 2)
+            w.cpu_util_p95 = None if b.cpu_util_p95 is not None and r.random() < 0.5 else round(self._uniform(0.05, 0.95), 2)
             if w.cpu_util_p95 == b.cpu_util_p95:
                 return False
         elif name == "criticality":
-            w.criticality = str(r.choice([c for c in ("low", "medium", "high") if c != b.criticality]))
+            w.criticality = self._pick([c for c in ("low", "medium", "high") if c != b.criticality])
         elif name == "depends_on":
             return True  # its dependencies are drawn with the others (dependencies)
         return True
@@ -461,20 +546,20 @@ class _Builder:
                 later = bases[k + 1:]
                 if wa.next is not None:
                     b = wa.next
-                    slack = float(r.uniform(0, 0.3)) if self.tight else float(r.uniform(0, 3))
+                    slack = self._uniform(0, 0.3) if self.tight else self._uniform(0, 3)
                     ms = self.site_latency(wa.planted, self.ws[b].planted)
                     if ms < math.inf:
-                        wa.deps.append((self.ws[b].id, _ceil1(ms + slack), float(r.choice([0, 5, 50, 500]))))
+                        wa.deps.append((self.ws[b].id, _ceil1(ms + slack), float(self._pick((0, 5, 50, 500)))))
                         continue
                 if later and r.random() < 0.35:
-                    self._dep(wa, self.ws[int(r.choice(later))], budget=r.random() < 0.5)
+                    self._dep(wa, self.ws[int(self._pick(later))], budget=r.random() < 0.5)
         prod_groups = [g for g in range(len(self.groups)) if self.group_prod[g] and bases_of[g]]
         for k, g in enumerate(prod_groups):
             # Production groups of up to three apps in a row form a system: the later ones call the earlier ones.
             earlier = [h for h in prod_groups[max(0, k - 2):k] if self.ws[bases_of[h][0]].home == self.ws[bases_of[g][0]].home
                        or r.random() < 0.5]
             if earlier and r.random() < 0.3:
-                self._dep(self.ws[int(r.choice(bases_of[g]))], self.ws[int(r.choice(bases_of[int(r.choice(earlier))]))],
+                self._dep(self.ws[int(self._pick(bases_of[g]))], self.ws[int(self._pick(bases_of[int(self._pick(earlier))]))],
                           budget=r.random() < 0.4)
         for w in self.ws:
             if w.base is None:
@@ -483,9 +568,9 @@ class _Builder:
             if w.clone_field == "depends_on":
                 group = bases_of[w.group]
                 targets = [t for t in group if t != w.base and self.site_latency(w.planted, self.ws[t].planted) < math.inf] or [w.base]
-                t = self.ws[int(r.choice(targets))]
+                t = self.ws[int(self._pick(targets))]
                 ms = self.site_latency(w.planted, t.planted)
-                w.deps = [d for d in w.deps if d[0] != t.id] + [(t.id, _ceil1(ms + float(r.uniform(0, 2))), float(r.choice([0, 20])))]
+                w.deps = [d for d in w.deps if d[0] != t.id] + [(t.id, _ceil1(ms + self._uniform(0, 2)), float(self._pick((0, 20))))]
                 if w.deps == self.ws[w.base].deps:
                     w.deps = w.deps[:-1]
 
@@ -493,20 +578,25 @@ class _Builder:
         if any(d[0] == b.id for d in a.deps):
             return
         ms = self.site_latency(a.planted, b.planted)
-        limit = _ceil1(ms + float(self.rng.uniform(0, 15))) if budget and ms < math.inf else None
-        traffic = float(self.rng.choice([0, 1, 10, 50, 200, 1000])) if self.rng.random() < 0.7 else 0.0
+        limit = _ceil1(ms + self._uniform(0, 15)) if budget and ms < math.inf else None
+        traffic = float(self._pick((0, 1, 10, 50, 200, 1000))) if self.rng.random() < 0.7 else 0.0
         a.deps.append((b.id, limit, traffic))
 
     def capacities(self) -> None:
         """Own data centres and edge sites just hold the planted load, in any wave order; some Azure sites get a quota."""
         r = self.rng
-        cur = {j: np.zeros(3) for j in range(len(self.sites))}
-        arrive = {j: np.zeros(3) for j in range(len(self.sites))}
-        stay = {j: np.zeros(3) for j in range(len(self.sites))}
-        for w in self.ws:
-            size = np.array([w.vcpu, w.memory_gb, w.storage_gb])
-            cur[w.current] += size
-            (stay if w.planted == w.current else arrive)[w.planted] += size
+        # Sizes are whole numbers, so these sums are exact in any order.
+        n_sites = len(self.sites)
+        size = np.array([(w.vcpu, w.memory_gb, w.storage_gb) for w in self.ws], dtype=float).reshape(-1, 3)
+        current = np.fromiter((w.current for w in self.ws), dtype=np.int64, count=len(self.ws))
+        planted = np.fromiter((w.planted for w in self.ws), dtype=np.int64, count=len(self.ws))
+        stays = current == planted
+
+        def load(at: Any, mask: Any) -> dict[int, Any]:
+            sums = np.stack([np.bincount(at[mask], weights=size[mask, k], minlength=n_sites) for k in range(3)], axis=1)
+            return {j: sums[j] for j in range(n_sites)}
+
+        cur, stay, arrive = load(current, np.ones(len(self.ws), bool)), load(planted, stays), load(planted, ~stays)
         for j, s in enumerate(self.sites):
             if s.role == "catalogue" or (s.role == "azure" and r.random() > 0.15):
                 continue
@@ -531,7 +621,8 @@ class _Builder:
             s.capacity = cap or None
 
     # ---- output ------------------------------------------------------------------------------------------
-    def document(self, policies: list[dict[str, Any]], groups: dict[str, list[str]]) -> dict[str, Any]:
+    def document(self, policies: list[dict[str, Any]], groups: dict[str, list[str]], workloads: bool = True) -> dict[str, Any]:
+        """The inventory as a dict; without `workloads`, everything but them (a tables folder's topology.yaml)."""
         r = self.rng
         start = dt.date(2027, int(r.choice([1, 4, 7])), 1)
         horizon = int(r.choice([24, 36, 36, 48]))
@@ -553,8 +644,42 @@ class _Builder:
         }
         zones = [{"id": z, "country": m.country} for m in self.metros for z in m.zones]
         latency = [[a, b, ms] for (a, b), ms in sorted(self.lat.items()) if a < b]
-        return {"zones": zones, "latency_ms": latency, "countries": groups, "policies": policies,
-                "sites": [_site_doc(s) for s in self.sites], "workloads": [self._workload_doc(w) for w in self.ws], "scenario": scenario}
+        doc = {"zones": zones, "latency_ms": latency, "countries": groups, "policies": policies,
+               "sites": [_site_doc(s) for s in self.sites], "workloads": None, "scenario": scenario}
+        if workloads:
+            doc["workloads"] = [self._workload_doc(w) for w in self.ws]
+        else:
+            del doc["workloads"]
+        return doc
+
+    def table_blocks(self, block: int = 100_000) -> Any:
+        """The workloads as DESIGN.md's three tables, `block` workloads at a time: (workloads, dependencies, users),
+        each a dict of columns (None = absent; list columns hold lists of strings). The same values as
+        :meth:`_workload_doc`, field by field."""
+        site_ids = [s.id for s in self.sites]
+        for lo in range(0, len(self.ws), block):
+            ws = self.ws[lo:lo + block]
+            cols: dict[str, list[Any]] = {
+                "id": [w.id for w in ws], "app": [f"a{w.app:04d}" for w in ws], "env": [w.env for w in ws],
+                "criticality": [w.criticality for w in ws], "vcpu": [w.vcpu for w in ws], "memory_gb": [w.memory_gb for w in ws],
+                "storage_gb": [w.storage_gb for w in ws], "cpu_util_p95": [w.cpu_util_p95 for w in ws],
+                "current_site": [site_ids[w.current] for w in ws], "data": [w.data or None for w in ws],
+                "requires": [w.requires or None for w in ws], "pin": [w.pin for w in ws], "allowed_kinds": [w.kinds for w in ws],
+                "anti_affinity": [w.anti_affinity for w in ws], "migration_cost": [w.migration_cost for w in ws],
+                "migration_effort_hours": [w.effort for w in ws], "os": [w.os for w in ws]}
+            deps: dict[str, list[Any]] = {"workload": [], "depends_on": [], "max_latency_ms": [], "traffic_gb_month": []}
+            users: dict[str, list[Any]] = {"workload": [], "zone": [], "max_latency_ms": []}
+            for w in ws:
+                for t, ms, tr in w.deps:
+                    deps["workload"].append(w.id)
+                    deps["depends_on"].append(t)
+                    deps["max_latency_ms"].append(ms)
+                    deps["traffic_gb_month"].append(tr)
+                for z, ms in w.users:
+                    users["workload"].append(w.id)
+                    users["zone"].append(z)
+                    users["max_latency_ms"].append(ms)
+            yield cols, deps, users
 
     def _workload_doc(self, w: _W) -> dict[str, Any]:
         doc: dict[str, Any] = {"id": w.id, "app": f"a{w.app:04d}", "env": w.env, "criticality": w.criticality, "vcpu": w.vcpu,
@@ -576,7 +701,7 @@ def _drop_or_add(r: np.random.Generator, values: list[str], extra: list[str]) ->
     if values and (not extra or r.random() < 0.5):
         return values[1:]
     if extra:
-        return sorted(values + [str(r.choice(extra))])
+        return sorted(values + [str(extra[int(r.integers(0, len(extra)))])])  # = r.choice(extra), one bounded draw
     return None
 
 
@@ -634,11 +759,16 @@ def _allowed_classes(policies: list[dict[str, Any]], groups: dict[str, list[str]
     return out
 
 
-def plant(n_workloads: int, seed: int, tight: bool = True) -> Planted:
-    """A feasible estate of `n_workloads` workloads (deterministic per arguments) and its hidden placement."""
+def sites_for(n_workloads: int) -> int:
+    """The size rule for the number of sites: 0 (no cap: whatever the drawn geography opens, as ever) below
+    LARGE workloads, LARGE_SITES from there on (a million workloads on about two dozen sites)."""
+    return LARGE_SITES if n_workloads >= LARGE else 0
+
+
+def _build(n_workloads: int, seed: int, tight: bool, sites: Optional[int]) -> tuple[_Builder, list[dict[str, Any]], dict[str, list[str]]]:
     if n_workloads < 1:
         raise ValueError("an estate needs at least one workload")
-    b = _Builder(n_workloads, seed, tight)
+    b = _Builder(n_workloads, seed, tight, sites_for(n_workloads) if sites is None else sites)
     b.geography()
     b.make_sites()
     groups, policies = _residency(b.rng, [m.country for m in b.metros])
@@ -648,31 +778,109 @@ def plant(n_workloads: int, seed: int, tight: bool = True) -> Planted:
     b.clones(policies, groups)
     b.dependencies()
     b.capacities()
+    return b, policies, groups
+
+
+def plant(n_workloads: int, seed: int, tight: bool = True, sites: Optional[int] = None) -> Planted:
+    """A feasible estate of `n_workloads` workloads (deterministic per arguments) and its hidden placement.
+
+    `sites`: at most this many sites (0: no cap; None: the size rule :func:`sites_for`)."""
+    b, policies, groups = _build(n_workloads, seed, tight, sites)
     doc = b.document(policies, groups)
     return Planted(doc, {w.id: b.sites[w.planted].id for w in b.ws})
 
 
-def generate(n_workloads: int, seed: int, tight: bool = True) -> dict[str, Any]:
-    """An inventory dict in DESIGN.md's YAML format: feasible, deterministic per (n_workloads, seed, tight)."""
-    return plant(n_workloads, seed, tight).inventory
+def generate(n_workloads: int, seed: int, tight: bool = True, sites: Optional[int] = None) -> dict[str, Any]:
+    """An inventory dict in DESIGN.md's YAML format: feasible, deterministic per (n_workloads, seed, tight, sites)."""
+    return plant(n_workloads, seed, tight, sites).inventory
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=None, width=200)
 
 
 def write_yaml(inventory: dict[str, Any], path: Union[str, Path]) -> Path:
     """Write `inventory` as one YAML file; return its path."""
     path = Path(path)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    path.write_text(yaml.dump(inventory, Dumper=dumper, sort_keys=False, default_flow_style=None, width=200), encoding="utf-8")
+    path.write_text(_dump(inventory), encoding="utf-8")
     return path
+
+
+def _arrow_table(kind: str, cols: dict[str, list[Any]], parquet: bool) -> Any:
+    """One block of a table in DESIGN.md's tabular format: numbers as float64, text as strings, list fields as
+    lists of strings (Parquet) or one `;`-separated cell (CSV); None is a null (an empty CSV cell)."""
+    import pyarrow as pa
+
+    arrays = []
+    for name, values in cols.items():
+        if name in LIST_FIELDS:
+            arrays.append(pa.array(values, type=pa.list_(pa.string())) if parquet else
+                          pa.array([None if v is None else ";".join(v) for v in values], type=pa.string()))
+        elif name in NUMBER_FIELDS:
+            arrays.append(pa.array(values, type=pa.float64()))
+        else:
+            arrays.append(pa.array(values, type=pa.string()))
+    return pa.Table.from_arrays(arrays, names=list(cols))
+
+
+def write_tables(folder: Union[str, Path], n_workloads: int, seed: int, tight: bool = True, sites: Optional[int] = None,
+                 fmt: str = "parquet") -> list[Path]:
+    """Write the estate of :func:`plant` (same arguments, same estate) as an inventory folder: `topology.yaml`
+    (zones, latency, countries, policies, sites, scenario) beside `workloads`, `dependencies` and `users` tables
+    in `fmt` (parquet or csv), DESIGN.md's "Tabular workloads". Each file is written beside its place and renamed
+    into it. Returns the paths written."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"fmt must be parquet or csv, not {fmt!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    b, policies, groups = _build(n_workloads, seed, tight, sites)
+    doc = b.document(policies, groups, workloads=False)
+    parquet = fmt == "parquet"
+    csv_options = pacsv.WriteOptions(quoting_style="needed")  # RFC 4180 quoting where a cell needs it
+    paths = {kind: folder / f"{kind}.{fmt}" for kind in ("workloads", "dependencies", "users")}
+    tmp = {kind: path.with_name(f".{path.name}.tmp") for kind, path in paths.items()}
+    writers: dict[str, Any] = {}
+    try:
+        for block in b.table_blocks():
+            for kind, cols in zip(paths, block):
+                table = _arrow_table(kind, cols, parquet)
+                if kind not in writers:
+                    writers[kind] = (pq.ParquetWriter(str(tmp[kind]), table.schema, compression="zstd") if parquet else
+                                     pacsv.CSVWriter(str(tmp[kind]), table.schema, write_options=csv_options))
+                writers[kind].write_table(table)
+        for kind in paths:
+            writers.pop(kind).close()
+            tmp[kind].replace(paths[kind])
+    finally:
+        for kind, w in writers.items():
+            w.close()
+            tmp[kind].unlink(missing_ok=True)
+    topology = folder / "topology.yaml"
+    tmp_topology = folder / ".topology.yaml.tmp"
+    tmp_topology.write_text(_dump(doc), encoding="utf-8")
+    tmp_topology.replace(topology)
+    return [topology, *paths.values()]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("workloads", type=int)
     ap.add_argument("seed", type=int)
-    ap.add_argument("out", type=Path)
+    ap.add_argument("out", type=Path, help="the YAML file (--format yaml) or the folder (parquet, csv) to write")
     ap.add_argument("--loose", action="store_true", help="generous capacities and latency budgets")
+    ap.add_argument("--format", choices=("yaml", "parquet", "csv"), default="yaml",
+                    help="one YAML file (default), or a folder of topology.yaml and workloads/dependencies/users tables")
+    ap.add_argument("--sites", type=int, default=None,
+                    help=f"at most this many sites (0: no cap; default: {LARGE_SITES} from {LARGE:,} workloads up, else no cap)")
     args = ap.parse_args()
-    write_yaml(generate(args.workloads, args.seed, tight=not args.loose), args.out)
+    if args.format == "yaml":
+        write_yaml(generate(args.workloads, args.seed, tight=not args.loose, sites=args.sites), args.out)
+    else:
+        write_tables(args.out, args.workloads, args.seed, tight=not args.loose, sites=args.sites, fmt=args.format)
 
 
 if __name__ == "__main__":

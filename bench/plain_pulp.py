@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import Union
 
 
 def plain_solve(estate, gap: float) -> tuple[float, float, str]:  # noqa: ANN001
@@ -73,8 +74,10 @@ def plain_solve(estate, gap: float) -> tuple[float, float, str]:  # noqa: ANN001
     return time.perf_counter() - t0, float(pulp.value(prob.objective)), pulp.LpStatus[prob.status]
 
 
-def compare(n: int, seed: int, gap: float) -> None:
-    """Print planner vs plain PuLP seconds (inventory loaded to workloads placed) on an n-workload estate."""
+def compare(source: Union[int, str, Path], seed: int, gap: float) -> None:
+    """Print planner vs plain PuLP seconds (inventory loaded to workloads placed) on one estate: `source` is a
+    workload count (a `planner synth` estate of that size and `seed`, written as Parquet tables) or the path of an
+    inventory (a YAML file or folder, e.g. /work/shared/cases/tight-3000.yaml)."""
     from planner.estate import Estate
     from planner.load import load_inventory
     from planner.model import SolverSettings
@@ -82,15 +85,22 @@ def compare(n: int, seed: int, gap: float) -> None:
     from planner.synth import synth_tables
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "estate"
-        synth_tables(folder, n, seed, "parquet")
+        if isinstance(source, int):
+            folder = Path(tmp) / "estate"
+            synth_tables(folder, source, seed, "parquet")
+            label = f"{source:,} workloads"
+        else:
+            folder = Path(source)
+            label = str(folder)
         t0 = time.perf_counter()
         inv = load_inventory(folder)
         placement = solve(Estate.of(inv), SolverSettings(gap=gap, time_limit_s=3600))
         ours = time.perf_counter() - t0
+        if not isinstance(source, int):
+            label = f"{label} ({len(inv.workloads):,} workloads)"
         t0 = time.perf_counter()
         estate = Estate.of(load_inventory(folder))
         load = time.perf_counter() - t0
         plain, objective, status = plain_solve(estate, gap)
-    print(f"\n{n:,} workloads, gap {gap:.4%}: planner {ours:.1f} s ({placement.status}, {placement.objective:,.2f}); "
+    print(f"\n{label}, gap {gap:.4%}: planner {ours:.1f} s ({placement.status}, {placement.objective:,.2f}); "
           f"plain PuLP + HiGHS {load + plain:.1f} s ({status}, {objective:,.2f}); ratio {(load + plain) / ours:.1f}x")
