@@ -24,6 +24,7 @@ import numpy as np
 
 from .backends import DIRECT, MIP_NODE_LIMIT, Result, _integral, highs_lp, solve_mip
 from .core import Core
+from .guards import MappingError
 
 BATCH_COLUMNS = 3000  # columns per LP batch: big enough to amortise a HiGHS call, small enough to stay linear
 _PARALLEL_FROM = 64  # fewer batches than this are not worth the workers
@@ -74,13 +75,18 @@ def solve_batch(task: tuple[np.ndarray, int]) -> list[Answer]:
         if x is None and status == "infeasible":
             # Some island of the batch has no plan: find which, one by one.
             return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
-        pos = {int(c): i for i, c in enumerate(glob.tolist())} if x is not None else {}
+        # The batch's islands ascend, so its global columns sorted are theirs, one island's after another's.
+        if (np.diff(batch) <= 0).any():
+            raise MappingError("island batch: islands not in ascending order")
+        x_global = x[np.argsort(glob, kind="stable")] if x is not None else None
+        at = 0
         for k in batch.tolist():
             c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
-            if x is None:
+            if x_global is None:
                 out.append(_one(core, k, cost, backend, gap, left, nodes=nodes))
                 continue
-            xi = x[[pos[c] for c in range(c0, c1)]]
+            xi = x_global[at:at + c1 - c0]
+            at += c1 - c0
             nx = int(core.n_x_of[k])
             lp = float(cost[c0:c1] @ xi)
             if _integral(xi[:nx]):

@@ -205,7 +205,7 @@ class ColumnGeneration:
             if bound > best_bound:
                 best_bound, best_price = bound, price
             added = len(self.plans) - before
-            proof = ("no bound proven yet: the capacity is still overfilled at these prices" if over > 1e-9 else
+            proof = ("no gap to state yet: the plans so far still overfill the capacity" if over > 1e-9 else
                      f"the plan is proven within {max(0.0, value - best_bound) / max(abs(value), 1.0):.3%} of the best possible")
             self._say(f"pricing the shared capacity, round {rounds} of at most {MAX_ROUNDS}: {len(todo):,} of {n:,} islands "
                       f"priced again, {added:,} new island plans; {proof}")
