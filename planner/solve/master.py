@@ -27,31 +27,76 @@ class Plans:
     use_rows: list[np.ndarray] = field(default_factory=list)
     use_vals: list[np.ndarray] = field(default_factory=list)
     _seen: dict = field(default_factory=dict)
+    # The uses of the first `_flat_n` plans as one CSR (rows, values, pointers), grown as plans come, for `priced`.
+    _flat_n: int = 0
+    _flat: tuple = field(default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0), np.zeros(1, np.int64)))
 
     def __len__(self) -> int:
         return len(self.island)
 
     def add(self, core: Core, k: int, cols: np.ndarray) -> int:
         """The number of island `k`'s plan `cols` (global columns at 1), adding it when new."""
-        key = (k, cols.tobytes())
-        if key in self._seen:
-            return self._seen[key]
-        rows, vals = core.use(cols)
-        self._seen[key] = len(self.island)
-        self.island.append(k)
-        self.cost.append(float(core.cost[cols].sum()))
-        self.cols.append(cols)
-        self.use_rows.append(rows)
-        self.use_vals.append(vals)
-        return len(self.island) - 1
+        return self.add_many(core, [k], [cols])[0]
+
+    def add_many(self, core: Core, islands: list[int], cols: list[np.ndarray]) -> list[int]:
+        """`add` for many plans at once: their capacity use gathered in one pass over all their columns."""
+        out: list[int] = []
+        new: list[int] = []
+        for k, c in zip(islands, cols):
+            key = (k, c.tobytes())
+            p = self._seen.get(key)
+            if p is None:
+                p = self._seen[key] = len(self.island) + len(new)
+                new.append(len(out))
+            out.append(p)
+        if not new:
+            return out
+        fresh = [cols[i] for i in new]
+        rows, vals, ptr = _uses(core, fresh, self.n_rows)
+        for j, i in enumerate(new):
+            self.island.append(int(islands[i]))
+            self.cost.append(float(core.cost[cols[i]].sum()))
+            self.cols.append(cols[i])
+            self.use_rows.append(rows[ptr[j]:ptr[j + 1]])
+            self.use_vals.append(vals[ptr[j]:ptr[j + 1]])
+        return out
 
     def priced(self, price: np.ndarray, first: int = 0) -> np.ndarray:
         """Each plan's cost plus its capacity use at `price`, from plan `first` on."""
-        out = np.array(self.cost[first:])
-        for k in range(first, len(self.island)):
-            if len(self.use_rows[k]):
-                out[k - first] += float(price[self.use_rows[k]] @ self.use_vals[k])
-        return out
+        rows, vals, ptr = self._csr()
+        use = np.zeros(len(self.island))
+        nonempty = np.nonzero(ptr[1:] > ptr[:-1])[0]
+        if len(nonempty):
+            use[nonempty] = np.add.reduceat(price[rows] * vals, ptr[nonempty])
+        return np.array(self.cost[first:]) + use[first:]
+
+    def _csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._flat_n < len(self.island):
+            rows, vals, ptr = self._flat
+            more_r, more_v = self.use_rows[self._flat_n:], self.use_vals[self._flat_n:]
+            lengths = np.array([len(r) for r in more_r], dtype=np.int64)
+            self._flat = (np.concatenate([rows, *more_r]).astype(np.int64), np.concatenate([vals, *more_v]).astype(float),
+                          np.concatenate([ptr, ptr[-1] + np.cumsum(lengths)]))
+            self._flat_n = len(self.island)
+        return self._flat
+
+
+def _uses(core: Core, plans: list[np.ndarray], n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per plan (global columns at 1), the capacity rows it uses (ascending) and how much, as one CSR."""
+    lengths = np.array([len(c) for c in plans], dtype=np.int64)
+    cols = np.concatenate(plans) if len(plans) else np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(len(plans)), lengths)
+    x = core.col_site[cols] >= 0
+    cols, owner = cols[x], owner[x]
+    rows = core.cap_table[core.col_site[cols]].ravel()
+    vals = core.size[core.col_workload[cols]].ravel()
+    owner = np.repeat(owner, core.cap_table.shape[1])
+    keep = rows >= 0
+    key = owner[keep] * max(n_rows, 1) + rows[keep]
+    uniq, inv = np.unique(key, return_inverse=True)
+    sums = np.bincount(inv.ravel(), weights=vals[keep], minlength=len(uniq))  # in column order, as core.use sums
+    ptr = np.searchsorted(uniq // max(n_rows, 1), np.arange(len(plans) + 1))
+    return uniq % max(n_rows, 1), sums, ptr
 
 
 @dataclass

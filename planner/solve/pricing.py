@@ -100,13 +100,13 @@ class ColumnGeneration:
         if os.environ.get("PLANNER_DEBUG"):
             frac = sum(1 for a in answers if math.isfinite(a.lp) and a.bound - a.lp > 1e-6 * max(1.0, abs(a.lp)))
             print(f"  solve {len(idx)} islands: {time.monotonic() - t0:.2f}s, {frac} needed the MIP")
-        for i, a in zip(idx.tolist(), answers):
+        if any(a.status == "infeasible" for a in answers):
+            return answers
+        solved = [(i, a) for i, a in zip(idx.tolist(), answers) if a.status != "no-solution"]
+        numbers = self.plans.add_many(self.core, [int(self.linked[i]) for i, _ in solved],
+                                      [int(self.core.col_ptr[self.linked[i]]) + a.cols for i, a in solved])
+        for (i, a), p in zip(solved, numbers):
             k = int(self.linked[i])
-            if a.status == "infeasible":
-                return answers
-            if a.status == "no-solution":
-                continue
-            p = self.plans.add(self.core, k, int(self.core.col_ptr[k]) + a.cols)
             c0, c1 = int(self.core.col_ptr[k]), int(self.core.col_ptr[k + 1])
             self.part_at_solve[c0:c1] = part[c0:c1]
             self.base[i] = a.bound
