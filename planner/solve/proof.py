@@ -29,7 +29,6 @@ The islands' own plans at these prices name the left-out entries worth adding to
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -83,7 +82,14 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
     new = survive & ~kept
     open_ = np.bincount(core.island_of_workload[full.owner[new]], minlength=n_isl) > 0 if new.any() else np.zeros(n_isl, bool)
     open_ |= ~np.isfinite(known)
-    bound = np.where(open_, 0.0, known)
+    # Each workload on its cheapest entry at these prices, latency and egress dropped: a bound no solve can miss,
+    # kept where an island's solve is stopped before it proves more (the scenario's time limit).
+    w_floor = np.full(len(estate.table), 0.0)
+    have = counts > 0
+    w_floor[have] = np.minimum.reduceat(rules.priced_lo, full.ptr[:-1][have])
+    floor = np.add.reduceat(w_floor[core.island_workloads], core.island_wptr[:-1]) if n_isl else np.zeros(0)
+    floor = np.where(np.diff(core.island_wptr) > 0, floor, 0.0)
+    bound = np.where(open_, floor, np.maximum(known, floor))
     todo = np.nonzero(open_)[0]
     add: list[np.ndarray] = []
     modelled = 0
@@ -122,9 +128,8 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
         for ans in answers:
             k = int(islands[ans.island])
             if ans.status == "no-solution":
-                bound[k] = -math.inf
-                continue
-            bound[k] = ans.bound
+                continue  # stopped by the clock: the island keeps its floor
+            bound[k] = max(ans.bound, floor[k])
             e = chunk.entry[int(chunk.col_ptr[ans.island]) + ans.cols]
             used.append(e[e >= 0])
         if used:
