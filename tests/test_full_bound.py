@@ -73,7 +73,7 @@ def test_dominance_never_changes_an_islands_value(tmp_path, monkeypatch, case):
         return
     _, with_dominance = _bound(Estate.of(inv), price_draw)
     with monkeypatch.context() as m:
-        m.setattr(proof._Dominance, "undominated", lambda self, entries: np.ones(len(entries), dtype=bool))
+        m.setattr(proof._Dominance, "undominated", lambda self, entries: (np.ones(len(entries), dtype=bool), self.priced(entries)[0]))
         _, without = _bound(Estate.of(inv), price_draw)
     assert np.allclose(with_dominance.island_bound, without.island_bound, rtol=1e-7, atol=1e-6)
     assert with_dominance.entries + with_dominance.dominated == without.entries

@@ -146,12 +146,12 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
             # Solving again with that many more placements would take longer and more memory than the first
             # solve, and the pricing out would likely leave as many again: the plan keeps the bound it proves.
             say(f"{len(proof[1]):,} left-out placements could still help: more than {MAX_GROWTH:.0%} of the model, so "
-                "the plan keeps the bound the pricing out proves")
+                "the plan keeps the bound proven over every admissible site")
             break
         kept[proof[1]] = True
         fixed_cost = float(cands.total[red.fixed[red.fixed >= 0]].sum())
         say(f"{len(proof[1]):,} left-out placements could still help (the plan is within "
-            f"{max(0.0, total - proof[0] - fixed_cost) / max(abs(total), 1.0):.3%} of what the pricing out proves): "
+            f"{max(0.0, total - proof[0] - fixed_cost) / max(abs(total), 1.0):.3%} of the bound over every admissible site): "
             "solving again with them")
     elapsed = time.perf_counter() - t0
     constant = float(cands.total[red.fixed[red.fixed >= 0]].sum())

@@ -74,19 +74,21 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
     isl_entries = np.add.reduceat(counts[core.island_workloads], core.island_wptr[:-1]) if n_isl else np.zeros(0, np.int64)
     isl_entries = np.where(np.diff(core.island_wptr) > 0, isl_entries, 0)
     # Dominance over every island, in blocks of consecutive islands (its temporaries stay small).
+    # Each workload on its cheapest entry at these prices, latency and egress dropped, is a bound no solve can miss:
+    # kept where an island's solve is stopped before it proves more (the scenario's time limit).
     survive = np.zeros(len(full.site), dtype=bool)
+    w_floor = np.zeros(len(estate.table))
     for start, stop in _blocks(isl_entries, np.arange(n_isl)):
         members = core.island_workloads[int(core.island_wptr[start]):int(core.island_wptr[stop])]
+        members = members[counts[members] > 0]
         entries = _ranges(full.ptr[members], counts[members])
-        survive[entries[rules.undominated(entries)]] = True
+        keep, lo = rules.undominated(entries)
+        survive[entries[keep]] = True
+        if len(entries):
+            w_floor[members] = np.minimum.reduceat(lo, np.concatenate([[0], np.cumsum(counts[members])[:-1]]))
     new = survive & ~kept
     open_ = np.bincount(core.island_of_workload[full.owner[new]], minlength=n_isl) > 0 if new.any() else np.zeros(n_isl, bool)
     open_ |= ~np.isfinite(known)
-    # Each workload on its cheapest entry at these prices, latency and egress dropped: a bound no solve can miss,
-    # kept where an island's solve is stopped before it proves more (the scenario's time limit).
-    w_floor = np.full(len(estate.table), 0.0)
-    have = counts > 0
-    w_floor[have] = np.minimum.reduceat(rules.priced_lo, full.ptr[:-1][have])
     floor = np.add.reduceat(w_floor[core.island_workloads], core.island_wptr[:-1]) if n_isl else np.zeros(0)
     floor = np.where(np.diff(core.island_wptr) > 0, floor, 0.0)
     bound = np.where(open_, floor, np.maximum(known, floor))
@@ -168,9 +170,9 @@ def _full_entry(full: Candidates, cands: Candidates, e: np.ndarray) -> np.ndarra
 class _Dominance:
     """What decides whether one entry of a workload dominates another (see the module docstring)."""
 
+    estate: Estate
     full: Candidates
-    priced_lo: np.ndarray  # per entry: at least its priced cost (its 32-bit cost could be rounded by this much)
-    priced_hi: np.ndarray  # per entry: at most its priced cost
+    cap_price: np.ndarray  # (sites x resources) capacity prices
     links_out: np.ndarray  # per workload, traffic of its priced dependencies as the dependant
     links_in: np.ndarray  # ...and as the target
     egress_h: np.ndarray  # per site, egress price over the horizon
@@ -186,27 +188,25 @@ class _Dominance:
         traffic = d.traffic_gb_month[dep].astype(float)
         links_out = np.bincount(d.src[dep], weights=traffic, minlength=n_w)
         links_in = np.bincount(d.dst[dep], weights=traffic, minlength=n_w)
-        lo = np.empty(len(full.site))
-        hi = np.empty(len(full.site))
-        t = estate.table
-        for a in range(0, len(full.site), 1 << 22):  # in blocks: tens of millions of entries at a million workloads
-            e = np.arange(a, min(len(full.site), a + (1 << 22)))
-            w = full.owner[e]
-            s = full.site[e]
-            total = full.total_of(e)
-            part = (cap_price[s] * np.stack([t.vcpu[w], t.memory_gb[w], t.storage_gb[w]], axis=1)).sum(axis=1)
-            slack = _SLACK_REL * np.abs(total) + _SLACK_ABS if full.compact else 0.0
-            lo[e] = total - slack + part
-            hi[e] = total + slack + part
-        return cls(full, lo, hi, links_out, links_in, full.horizon * full.egress, t.anti_affinity.codes < 0,
-                   estate.site_zone_index.astype(np.int64), _Ties.of(estate, full, red))
+        return cls(estate, full, cap_price, links_out, links_in, full.horizon * full.egress,
+                   estate.table.anti_affinity.codes < 0, estate.site_zone_index.astype(np.int64), _Ties.of(estate, full, red))
 
-    def undominated(self, entries: np.ndarray) -> np.ndarray:
-        """Per entry of `entries` (grouped by workload), False where another entry of its workload dominates it."""
+    def priced(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry, (at least, at most) its priced cost: its 32-bit cost could be rounded by the slack either way."""
+        t, full = self.estate.table, self.full
+        w, s = full.owner[entries], full.site[entries]
+        total = full.total_of(entries)
+        part = (self.cap_price[s] * np.stack([t.vcpu[w], t.memory_gb[w], t.storage_gb[w]], axis=1)).sum(axis=1)
+        slack = _SLACK_REL * np.abs(total) + _SLACK_ABS if full.compact else 0.0
+        return total - slack + part, total + slack + part
+
+    def undominated(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry of `entries` (grouped by workload): False where another entry of its workload dominates it; and
+        at least its priced cost."""
         w = self.full.owner[entries].astype(np.int64)
         s = self.full.site[entries].astype(np.int64)
         zone = self.zone[s]
-        lo, hi = self.priced_lo[entries], self.priced_hi[entries]
+        lo, hi = self.priced(entries)
 
         def beaten_by(other: np.ndarray) -> np.ndarray:
             margin = self.links_out[w] * self.egress_h[s[other]] + self.links_in[w] * self.egress_h[s]
@@ -217,7 +217,7 @@ class _Dominance:
         best = _group_min(w, hi, s)
         cross = beaten_by(best)
         cross[cross] = self.ties.keeps(zone[best][cross], zone[cross], w[cross])
-        return ~(beaten_by(zone_best) | cross)
+        return ~(beaten_by(zone_best) | cross), lo
 
 
 def _group_min(key: np.ndarray, priced: np.ndarray, site: np.ndarray) -> np.ndarray:
