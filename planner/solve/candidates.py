@@ -71,6 +71,10 @@ class Candidates:
         one = np.where(self.site[entries] == self.current[owner], 0.0, self.migration_cost[owner])
         return self.horizon * self.monthly[entries].astype(float) + one
 
+    def rounding(self, total: np.ndarray) -> "np.ndarray | float":
+        """How far an exact horizon cost may lie from `total` read from these costs: 32-bit rounding when compact, else 0."""
+        return 1e-6 * np.abs(total) + 0.05 if self.compact else 0.0
+
     @property
     def compact(self) -> bool:
         """Whether the costs are approximate (32-bit, no SKUs): see `build_candidates(compact=True)`."""

@@ -44,7 +44,6 @@ from .pool import IslandPool
 from .reduce import ActiveDeps, Reduced
 
 CHUNK_ENTRIES = 1_000_000  # admissible entries per chunk of islands (after dominance): bounds the chunk's memory
-_SLACK_REL, _SLACK_ABS = 1e-6, 0.05  # compact 32-bit monthly costs: take every cost below anything it could round to
 
 
 @dataclass
@@ -116,7 +115,7 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
         cost = chunk.cost.copy()
         x = chunk.entry >= 0
         total = cost[x]
-        cost[x] = total - _SLACK_REL * np.abs(total) - _SLACK_ABS + chunk.price_part(price, np.nonzero(x)[0])
+        cost[x] = total - cands.rounding(total) + chunk.price_part(price, np.nonzero(x)[0])  # below any exact cost
         t1 = time.perf_counter()
         pool = IslandPool(chunk, backend, gap, deadline, workers)
         try:
@@ -197,7 +196,7 @@ class _Dominance:
         w, s = full.owner[entries], full.site[entries]
         total = full.total_of(entries)
         part = (self.cap_price[s] * np.stack([t.vcpu[w], t.memory_gb[w], t.storage_gb[w]], axis=1)).sum(axis=1)
-        slack = _SLACK_REL * np.abs(total) + _SLACK_ABS if full.compact else 0.0
+        slack = full.rounding(total)
         return total - slack + part, total + slack + part
 
     def undominated(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

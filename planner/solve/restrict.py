@@ -163,8 +163,7 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
         w = full.owner[e].astype(np.int64)
         s = full.site[e].astype(np.int64)
         total = full.total_of(e)
-        if full.compact:  # 32-bit monthly costs: take the bound below anything they could round to
-            total = total - 1e-6 * np.abs(total) - 0.05
+        total = total - full.rounding(total)  # below anything 32-bit monthly costs could have been rounded from
         egress_h = full.horizon * full.egress
         rc = total + (table[s] * core.size[w]).sum(axis=1) - mu[w] - _sharing_credit(
             w, s, links, d, cands, col_of_entry, col_duals, egress_h) + _egress_owed(
