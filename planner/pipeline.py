@@ -15,7 +15,6 @@ from typing import Callable, Optional
 from . import memory
 from .errors import EstateTooLarge, PlanRejected
 from .estate import Estate
-from .memory import Budget
 from .model import Inventory, SolverSettings
 from .plan import Plan, build_plan
 from .problem import Problem
@@ -62,7 +61,7 @@ def make_plan(
     except MemoryError:
         # The estimates of planner.memory stop the known large stages first; this is the net under the rest.
         raise EstateTooLarge("a stage of the plan", f"{len(estate.table):,} workloads", memory.resident_bytes(),
-                             Budget.of(settings.memory_gb).limit, "what the machine could give") from None
+                             memory.Budget.of(settings.memory_gb).limit, "what the machine could give") from None
 
 
 def _make_plan(estate: Estate, settings: SolverSettings, progress: Optional[Callable[[str], None]],
@@ -77,7 +76,7 @@ def _make_plan(estate: Estate, settings: SolverSettings, progress: Optional[Call
             progress(f"placed: {placement.status}, {len(moving):,} workloads move; scheduling waves")
         schedule = schedule_waves(estate, moving, dict(zip(estate.table.ids, site_ids)))
     n_w = len(estate.table)
-    Budget.of(settings.memory_gb).ensure("the plan", f"{n_w:,} assignments", n_w * memory.PLAN_WORKLOAD)
+    memory.Budget.of(settings.memory_gb).ensure("the plan", f"{n_w:,} assignments", n_w * memory.PLAN_WORKLOAD)
     plan = build_plan(estate, placement, schedule)
     if plan.assignments:
         if progress:

@@ -34,7 +34,6 @@ import numpy as np
 
 from .. import memory
 from ..estate import Estate
-from ..memory import Budget
 from ..model import SolverSettings
 from ..problem import Problem
 from .candidates import Candidates, build_candidates
@@ -80,7 +79,7 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
     t0 = time.perf_counter()
     deadline = time.monotonic() + settings.time_limit_s
     say = progress or (lambda _m: None)
-    budget = Budget.of(settings.memory_gb)
+    budget = memory.Budget.of(settings.memory_gb)
     n_w, n_s = len(estate.table), len(estate.sites)
     budget.ensure("the admissible placements", f"{n_w:,} workloads over {n_s:,} sites", n_w * n_s * memory.CANDIDATE_PAIR)
     full = build_candidates(estate, compact=True)
@@ -144,7 +143,7 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
             break
         if len(proof[1]) > MAX_GROWTH * int(kept.sum()):
             # Solving again with that many more placements would take longer and more memory than the first
-            # solve, and the pricing out would likely leave as many again: the plan keeps the bound it proves.
+            # solve, and the proof would likely name as many again: the plan keeps the bound it proves.
             say(f"{len(proof[1]):,} left-out placements could still help: more than {MAX_GROWTH:.0%} of the model, so "
                 "the plan keeps the bound proven over every admissible site")
             break
