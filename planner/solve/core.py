@@ -92,14 +92,25 @@ class Core:
 
     def use(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which capacity rows the columns `cols` (a plan) use, and how much (rows ascending)."""
-        x = cols[self.col_site[cols] >= 0]
-        rows = self.cap_table[self.col_site[x]].ravel()
-        vals = self.size[self.col_workload[x]].ravel()
+        rows, vals, _ = self.uses([cols])
+        return rows, vals
+
+    def uses(self, plans: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`use` of many plans in one pass, as one CSR: plan j's rows and amounts are at ptr[j]:ptr[j+1]."""
+        lengths = np.array([len(c) for c in plans], dtype=np.int64)
+        cols = np.concatenate(plans).astype(np.int64) if len(plans) else np.zeros(0, np.int64)
+        owner = np.repeat(np.arange(len(plans)), lengths)
+        x = self.col_site[cols] >= 0
+        cols, owner = cols[x], owner[x]
+        rows = self.cap_table[self.col_site[cols]].ravel()
+        vals = self.size[self.col_workload[cols]].ravel()
+        owner = np.repeat(owner, self.cap_table.shape[1])
         keep = rows >= 0
-        if not keep.any():
-            return np.zeros(0, np.int64), np.zeros(0)
-        uniq, inv = np.unique(rows[keep], return_inverse=True)
-        return uniq, np.bincount(inv.ravel(), weights=vals[keep], minlength=len(uniq))
+        n_rows = max(int(self.cap_table.max()) + 1, 1) if self.cap_table.size else 1
+        uniq, inv = np.unique(owner[keep] * n_rows + rows[keep], return_inverse=True)
+        sums = np.bincount(inv.ravel(), weights=vals[keep], minlength=len(uniq))  # each plan's columns in order
+        ptr = np.searchsorted(uniq // n_rows, np.arange(len(plans) + 1))
+        return uniq % n_rows, sums, ptr
 
     @property
     def n_cols(self) -> int:

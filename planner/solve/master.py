@@ -52,7 +52,7 @@ class Plans:
         if not new:
             return out
         fresh = [cols[i] for i in new]
-        rows, vals, ptr = _uses(core, fresh, self.n_rows)
+        rows, vals, ptr = core.uses(fresh)
         for j, i in enumerate(new):
             self.island.append(int(islands[i]))
             self.cost.append(float(core.cost[cols[i]].sum()))
@@ -79,24 +79,6 @@ class Plans:
                           np.concatenate([ptr, ptr[-1] + np.cumsum(lengths)]))
             self._flat_n = len(self.island)
         return self._flat
-
-
-def _uses(core: Core, plans: list[np.ndarray], n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per plan (global columns at 1), the capacity rows it uses (ascending) and how much, as one CSR."""
-    lengths = np.array([len(c) for c in plans], dtype=np.int64)
-    cols = np.concatenate(plans) if len(plans) else np.zeros(0, np.int64)
-    owner = np.repeat(np.arange(len(plans)), lengths)
-    x = core.col_site[cols] >= 0
-    cols, owner = cols[x], owner[x]
-    rows = core.cap_table[core.col_site[cols]].ravel()
-    vals = core.size[core.col_workload[cols]].ravel()
-    owner = np.repeat(owner, core.cap_table.shape[1])
-    keep = rows >= 0
-    key = owner[keep] * max(n_rows, 1) + rows[keep]
-    uniq, inv = np.unique(key, return_inverse=True)
-    sums = np.bincount(inv.ravel(), weights=vals[keep], minlength=len(uniq))  # in column order, as core.use sums
-    ptr = np.searchsorted(uniq // max(n_rows, 1), np.arange(len(plans) + 1))
-    return uniq % max(n_rows, 1), sums, ptr
 
 
 @dataclass

@@ -68,7 +68,7 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
     if known.shape != (n_isl,):
         raise AssertionError(f"full bound: {known.shape} known bounds for {n_isl} islands")
     cap_price = np.concatenate([price, [0.0]])[core.cap_table]  # (sites x resources), 0 where no row was built
-    rules = _Dominance.of(estate, full, red, cap_price)
+    rules = _Dominance.of(estate, full, red, cap_price, core.size)
     counts = np.diff(full.ptr)
     isl_entries = np.add.reduceat(counts[core.island_workloads], core.island_wptr[:-1]) if n_isl else np.zeros(0, np.int64)
     isl_entries = np.where(np.diff(core.island_wptr) > 0, isl_entries, 0)
@@ -106,6 +106,9 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
         mask = np.zeros(len(full.site), dtype=bool)
         mask[entries] = True
         cands = full.subset(mask)
+        in_full = np.flatnonzero(mask)  # a subset keeps the entries' order: chunk entry i is full entry in_full[i]
+        if len(in_full) != len(cands.site):
+            raise AssertionError(f"full bound: {len(cands.site)} chunk entries for {len(in_full)} chosen")
         island = np.full(len(estate.table), -1, dtype=np.int64)
         island[members] = np.repeat(np.arange(len(islands)), size)
         chunk_red = dataclasses.replace(red, coupled=island >= 0, deps=_deps_of(estate, red.deps, island >= 0))
@@ -134,7 +137,7 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
             e = chunk.entry[int(chunk.col_ptr[ans.island]) + ans.cols]
             used.append(e[e >= 0])
         if used:
-            e = _full_entry(full, cands, np.concatenate(used))
+            e = in_full[np.concatenate(used)]
             add.append(e[~kept[e]])
         done += len(islands)
         if tick is not None:
@@ -157,21 +160,13 @@ def _blocks(entries_per_island: np.ndarray, islands: np.ndarray) -> list[tuple[i
     return out
 
 
-def _full_entry(full: Candidates, cands: Candidates, e: np.ndarray) -> np.ndarray:
-    """Entries of the chunk's candidates as entries of the full candidates (same workload and site)."""
-    found = full.entry_at(cands.owner[e].astype(np.int64), cands.site[e].astype(np.int64))
-    if (found < 0).any():
-        raise AssertionError("full bound: a chunk entry missing from the full candidates")
-    return found
-
-
 @dataclass
 class _Dominance:
     """What decides whether one entry of a workload dominates another (see the module docstring)."""
 
-    estate: Estate
     full: Candidates
     cap_price: np.ndarray  # (sites x resources) capacity prices
+    size: np.ndarray  # (workloads x resources)
     links_out: np.ndarray  # per workload, traffic of its priced dependencies as the dependant
     links_in: np.ndarray  # ...and as the target
     egress_h: np.ndarray  # per site, egress price over the horizon
@@ -180,22 +175,22 @@ class _Dominance:
     ties: "_Ties"
 
     @classmethod
-    def of(cls, estate: Estate, full: Candidates, red: Reduced, cap_price: np.ndarray) -> "_Dominance":
+    def of(cls, estate: Estate, full: Candidates, red: Reduced, cap_price: np.ndarray, size: np.ndarray) -> "_Dominance":
         d = estate.table.deps
         n_w = len(estate.table)
         dep = red.deps.index[red.deps.priced]
         traffic = d.traffic_gb_month[dep].astype(float)
         links_out = np.bincount(d.src[dep], weights=traffic, minlength=n_w)
         links_in = np.bincount(d.dst[dep], weights=traffic, minlength=n_w)
-        return cls(estate, full, cap_price, links_out, links_in, full.horizon * full.egress,
+        return cls(full, cap_price, size, links_out, links_in, full.horizon * full.egress,
                    estate.table.anti_affinity.codes < 0, estate.site_zone_index.astype(np.int64), _Ties.of(estate, full, red))
 
     def priced(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per entry, (at least, at most) its priced cost: its 32-bit cost could be rounded by the slack either way."""
-        t, full = self.estate.table, self.full
+        full = self.full
         w, s = full.owner[entries], full.site[entries]
         total = full.total_of(entries)
-        part = (self.cap_price[s] * np.stack([t.vcpu[w], t.memory_gb[w], t.storage_gb[w]], axis=1)).sum(axis=1)
+        part = (self.cap_price[s] * self.size[w]).sum(axis=1)
         slack = full.rounding(total)
         return total - slack + part, total + slack + part
 
