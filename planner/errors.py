@@ -27,7 +27,13 @@ class Issue:
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
-class InventoryError(Exception):
+class PlannerError(Exception):
+    """The root of every error the planner reports; `exit_code` is the command's exit status for it."""
+
+    exit_code = 2
+
+
+class InventoryError(PlannerError):
     """An inventory that cannot be planned; `issues` lists every problem found, sorted."""
 
     def __init__(self, issues: list[Issue]):
@@ -35,23 +41,38 @@ class InventoryError(Exception):
         super().__init__("\n".join(str(i) for i in self.issues))
 
 
-class PlanFileError(Exception):
+class PlanFileError(PlannerError):
     """A plan.json that cannot be read."""
 
 
-class EstateTooLarge(Exception):
+class CannotPlanHere(PlannerError):
+    """A valid inventory this machine cannot plan (exit 2): nothing was planned or written."""
+
+    headline = "nothing was planned"
+
+
+class SolverUnavailable(CannotPlanHere):
+    """The solver asked for (`--backend`, `solver.backend`) is unknown or not installed here: found when solving."""
+
+    headline = "the solver asked for is not available here; nothing was planned"
+
+
+class EstateTooLarge(CannotPlanHere):
     """An estate whose next stage would need more memory than the plan may use: stopped before it runs out (exit 2)."""
 
     def __init__(self, stage: str, size: str, need: int, limit: int, source: str):
         self.stage, self.size, self.need, self.limit, self.source = stage, size, need, limit, source
+        self.headline = "the estate is too large for the memory the re-plan may use; nothing was planned"
         super().__init__(f"the estate is too large for this machine's memory: {stage} reached {size}, which needs about "
                          f"{need / 1e9:.1f} GB, and {limit / 1e9:.1f} GB may be used ({source}); nothing was written. "
                          "Plan it on a machine with more memory, raise scenario.solver.memory_gb if more is free, "
                          "or plan the estate in parts that share no site capacity")
 
 
-class PlannerFault(Exception):
+class PlannerFault(PlannerError):
     """A fault of the planner itself, never of the inventory: nothing is published and the exit code is 3."""
+
+    exit_code = 3
 
 
 class PlanRejected(PlannerFault):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 MAX_ID = 200
 MAX_FREE_TEXT = 1000  # a name, a description, a certification: free text (every output neutralises it), not a megabyte of it
@@ -205,18 +205,9 @@ class WaveRules(_Strict):
 
 
 class SolverSettings(_Strict):
-    # highs (HiGHS driven directly), cbc, or any solver PuLP reports available here (GUROBI, CPLEX_PY, SCIP_PY, HiGHS...)
+    # highs (HiGHS driven directly), cbc, or any solver PuLP reports available here (GUROBI, CPLEX_PY, SCIP_PY, HiGHS...).
+    # Whether it is installed is checked when solving: an inventory means the same on every machine.
     backend: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")] = "highs"
-
-    @field_validator("backend")
-    @classmethod
-    def _known_backend(cls, value: str) -> str:
-        from .solve.backends import backend_problem
-
-        problem = backend_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
     time_limit_s: Annotated[float, _between(0, 1e6, low_open=True)] = 60.0
     gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.0001
     threads: Optional[Annotated[int, Field(ge=1, le=256, strict=True)]] = None

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import BASE, inventory
-from planner import load_inventory
+from planner import Limits, load_inventory, use_limits
 from planner.estate import Estate
 from planner.solve import proof
 from planner.solve.candidates import build_candidates
@@ -77,8 +77,7 @@ def test_dominance_never_changes_an_islands_value(tmp_path, monkeypatch, case):
         _, without = _bound(Estate.of(inv), price_draw)
     assert np.allclose(with_dominance.island_bound, without.island_bound, rtol=1e-7, atol=1e-6)
     assert with_dominance.entries + with_dominance.dominated == without.entries
-    with monkeypatch.context() as m:
-        m.setattr(proof, "CHUNK_ENTRIES", 1)  # one island per chunk
+    with use_limits(Limits(proof_chunk_entries=1)):  # one island per chunk
         _, chunked = _bound(Estate.of(inv), price_draw)
     assert np.allclose(chunked.island_bound, with_dominance.island_bound, rtol=1e-7, atol=1e-6)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from helpers import inventory, workload
 from planner import load_inventory, make_plan
-from planner.solve import backends, diagnose
+from planner.solve import diagnose, solvers
 
 
 def _two_for_one_seat(tmp_path):
@@ -29,14 +29,13 @@ def test_a_proven_collision_is_named(tmp_path):
 
 
 def test_an_unproven_collision_is_not_called_no_plan(tmp_path, monkeypatch):
-    real = backends.highs_mip
+    class StopsEarly(solvers.Highs):
+        def mip(self, *args, **kwargs):
+            res = super().mip(*args, **kwargs)
+            # The same incumbent, but as a search stopped before its bound rose above zero.
+            return solvers.Result(solvers.Status.FEASIBLE, res.x, res.objective, 0.0) if res.x is not None else res
 
-    def stops_early(sub, gap, abs_gap=0.0, time_limit=1e6, start=None, threads=1, nodes=backends.MIP_NODE_LIMIT):
-        res = real(sub, gap, abs_gap, time_limit, start, threads, nodes)
-        # The same incumbent, but as a search stopped before its bound rose above zero.
-        return backends.Result("feasible", res.x, res.objective, 0.0) if res.x is not None else res
-
-    monkeypatch.setattr(diagnose, "highs_mip", stops_early)
+    monkeypatch.setattr(diagnose, "solver", lambda name: StopsEarly())
     plan = make_plan(_two_for_one_seat(tmp_path)).plan
     assert plan.status == "unknown"
     assert [p.rule for p in plan.problems] == ["time-limit"]

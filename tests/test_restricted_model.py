@@ -7,18 +7,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from helpers import inventory
-from planner import load_inventory, make_plan, verify_plan
-from planner.solve import restrict
+from planner import Limits, load_inventory, make_plan, use_limits, verify_plan
 from test_islands import SCENARIO, competing_apps
 from test_properties import brute_force, estates
 
 
 @pytest.fixture
-def restricted(monkeypatch):
+def restricted():
     """Every estate starts restricted, to one site per coupled workload (the harshest start)."""
-    monkeypatch.setattr(restrict, "RESTRICT_FROM", 0.0)
-    monkeypatch.setattr(restrict, "RESTRICT_MIN_ENTRIES", 0)
-    monkeypatch.setattr(restrict, "KEEP", 1)
+    with use_limits(Limits(restrict_from=0.0, restrict_min_entries=0, keep=1)):
+        yield
 
 
 @pytest.mark.parametrize("seed", range(8))

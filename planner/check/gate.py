@@ -16,7 +16,7 @@ import numpy as np
 
 from ..catalog import CatalogError, load_catalog
 from ..diff import Move, diff_plans
-from ..errors import EstateTooLarge, InventoryError, PlanFileError, PlannerFault, PlanRejected
+from ..errors import CannotPlanHere, InventoryError, PlanFileError, PlannerFault, PlanRejected
 from ..estate import Estate
 from ..load import load_inventory
 from ..pipeline import make_plan
@@ -96,8 +96,8 @@ def run_check(
         new = make_plan(inv, settings, say, estate, baseline=base).plan  # verified there: a plan it returns keeps every rule
     except PlannerFault as exc:
         return faulted(exc, inventory, base, inv.scenario.currency, len(inv.workloads), common)
-    except EstateTooLarge as exc:
-        return CheckResult("error", ("the estate is too large for the memory the re-plan may use; nothing was planned",),
+    except CannotPlanHere as exc:
+        return CheckResult("error", (exc.headline,),
                            (Finding(INPUT, "", "", "error", str(exc), "input", str(inventory)),), currency=inv.scenario.currency,
                            **common)
     feasible = new.has_plan

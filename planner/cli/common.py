@@ -181,7 +181,7 @@ def backend_option(ctx: click.Context, param: click.Parameter, value: Optional[s
     """`--backend`: highs, cbc or an installed PuLP solver; anything else is a usage error (exit 2) naming the choices."""
     if value is None:
         return None
-    from ..solve.backends import available_backends, backend_problem
+    from ..solve.solvers import available_backends, backend_problem
 
     problem = backend_problem(value)
     if problem:

@@ -15,7 +15,7 @@ from typing import Optional
 import click
 
 from ..costs import stay_put_horizon
-from ..errors import EstateTooLarge, PlannerFault
+from ..errors import CannotPlanHere, PlannerFault
 from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
 from ..rerun import same_plan
 from ..untrusted import one_line
@@ -95,7 +95,7 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
         result = make_plan(inv, settings, progress, estate)
     except PlannerFault as exc:
         exit_fault(exc, f"nothing was written to {out_dir}")
-    except EstateTooLarge as exc:
+    except CannotPlanHere as exc:
         fail(str(exc))
     p = result.plan
     files: dict[str, bytes] = {}

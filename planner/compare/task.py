@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from ..catalog import CatalogError, parse_catalog
-from ..errors import EstateTooLarge, InventoryError, PlannerFault
+from ..errors import CannotPlanHere, InventoryError, PlannerFault
 from ..estate import Estate
 from ..load import load_inventory
 from ..model import Inventory, SolverSettings
@@ -111,7 +111,7 @@ def _plan(snap: Snapshot, task: PlanTask) -> PlanRun:
         result = make_plan(inv, task.overrides.settings(inv), None, estate)
     except PlannerFault as exc:  # an answer, not a raise: the executor takes whatever a task raises for a broken worker
         return PlanRun(task.scenario, {}, None, None, fault=exc)
-    except EstateTooLarge as exc:
+    except CannotPlanHere as exc:
         return PlanRun(task.scenario, {}, None, None, [str(exc)])
     plan = result.plan
     files: dict[str, bytes] = {}

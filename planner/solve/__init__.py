@@ -10,12 +10,14 @@ The stages, each in its own module:
 3. `core` - the coupled workloads' model, cut into *islands* that only capacity links,
    laid out so that an island's MILP is a slice.
 4. `pool` - islands solved in batches (one LP, a MIP only where the LP is fractional) in
-   worker processes; `backends` talks to HiGHS directly or to any solver PuLP knows.
+   worker processes; `solvers` is the one solver layer (HiGHS directly, or any solver PuLP knows),
+   `matrices` the arrays it takes, `limits` every work limit.
 5. `pricing` - column generation: capacity prices, island plans, and the Lagrangian bound
    that holds at every round; `master` is its master problem.
 6. `finish` - the integer plan, and when the pricing bound does not prove the gap,
    reduced-cost fixing and an exact solve of what is left free.
-7. `stability` - with a baseline, among plans no dearer, the fewest moves.
+7. `assign` - the plan back to workloads, every mapping checked; `stability` - with a baseline,
+   among plans no dearer, the fewest moves.
 8. `diagnose` - when there is no plan, which rules collide.
 
 `bound` is always proven (the islands' own bounds, a Lagrangian bound or a MILP's), so
@@ -33,23 +35,28 @@ from typing import Callable, Mapping, Optional
 import numpy as np
 
 from .. import memory
+from ..errors import SolverUnavailable
 from ..estate import Estate
 from ..model import SolverSettings
 from ..problem import Problem
+from .assign import apply, class_columns
 from .candidates import Candidates, build_candidates
-from .core import Core, _ranges, build_core, island_labels
+from .core import Core, build_core
 from .finish import Integer, choose_among_plans, fix_and_close, integer_master
+from .guards import check_choice
+from .limits import Limits
+from .limits import current as current_limits
+from .limits import use as use_limits
 from .master import ClassColumns
-from .guards import MappingError, check_choice, check_costs, check_island_plans, entries_of
 from .pool import IslandPool, default_workers
 from .pricing import ColumnGeneration
-from .reduce import Reduced, reduce, sizes
+from .reduce import Reduced, active_dependencies, components, coupled_workloads, coupling_edges, reduce
+from .restrict import initial_entries
+from .solvers import backend_problem
+from .stability import prefer_baseline
 
-__all__ = ["Placement", "solve"]
+__all__ = ["Limits", "Placement", "solve"]
 
-MAX_GROWTH = 0.5  # a restricted model is solved again only when that adds at most this share of its placements
-MAX_RESTRICTED_SOLVES = 3  # a work limit: after this many solves with priced-out placements added, the plan keeps the proven bound
-MAX_GROWS = 3  # a work limit: after this many restricted models without a plan, every admissible site is modelled
 
 
 @dataclass
@@ -69,13 +76,19 @@ class Placement:
 
 
 def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: Optional[Callable[[str], None]] = None,
-          baseline: Optional[Mapping[str, str]] = None) -> Placement:
+          baseline: Optional[Mapping[str, str]] = None, limits: Optional[Limits] = None) -> Placement:
     """Place every workload at the lowest horizon cost; an estate with no plan comes back with its problems.
 
     `baseline` (workload id -> site id) asks, among plans no dearer than the best found, for the one
-    with the fewest workloads off their baseline site.
+    with the fewest workloads off their baseline site. `limits` replaces the default work limits.
     """
+    if limits is not None:
+        with use_limits(limits):
+            return solve(estate, settings, progress, baseline)
     settings = settings or estate.scenario.solver
+    problem = backend_problem(settings.backend)
+    if problem:
+        raise SolverUnavailable(f"solver.backend: {problem}")
     t0 = time.perf_counter()
     deadline = time.monotonic() + settings.time_limit_s
     say = progress or (lambda _m: None)
@@ -86,96 +99,140 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
     if full.problems:
         return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, full, sorted(full.problems))
     base_site = _baseline_sites(estate, baseline)
-    from .reduce import active_dependencies, components, coupled_workloads, coupling_edges
-    from .restrict import initial_entries
-
     deps_full = active_dependencies(estate, full)
-    coupled = coupled_workloads(estate, deps_full)
-    kept = initial_entries(estate, full, coupled, base_site, components(len(estate.table), *coupling_edges(estate, deps_full)))
+    kept = initial_entries(estate, full, coupled_workloads(estate, deps_full), base_site,
+                           components(len(estate.table), *coupling_edges(estate, deps_full)))
     if kept is None:
         full = full.exact(estate)  # small enough to model every admissible site: exact costs for all
-    red_full = reduce(estate, full, base_site) if kept is None else None
-    grows = resolves = 0
-    while True:
+    run = _Run(estate, settings, full, base_site, deps_full, deadline, say, budget)
+    model, outcome = run.placed(kept)
+    elapsed = time.perf_counter() - t0
+    if outcome.problems:
+        return Placement("infeasible", settings.backend, None, None, None, None, elapsed, model.cands, outcome.problems, model.stats)
+    if outcome.plan is None:
+        return Placement("unknown", settings.backend, None, None, None, None, elapsed, model.cands, [Problem(
+            "time-limit", (), (), f"the solver found no plan within its limits ({settings.time_limit_s:g} s, and its pricing rounds and "
+            "branch-and-bound nodes), and did not prove that none exists; raise solver.time_limit_s or --time-limit")], model.stats)
+    cands, red, core, classes = model.cands, model.red, model.core, model.classes
+    choice = red.fixed.copy()
+    apply(core, cands, red, classes, outcome.plan, outcome.alone_cols, choice)
+    if base_site is not None:
+        prefer_baseline(estate, cands, core, classes, red, choice, base_site, settings, deadline)
+    check_choice(cands, choice, "placement")
+    objective = float(cands.total[choice].sum()) + _variable_egress(estate, cands, choice)
+    bound = min(model.fixed_cost + outcome.bound, objective)
+    gap = max(0.0, (objective - bound) / abs(objective)) if objective else 0.0
+    status = "optimal" if gap <= settings.gap * (1 + 1e-9) + 1e-12 and not outcome.timed_out else "feasible"
+    model.stats["seconds"] = time.perf_counter() - t0
+    return Placement(status, settings.backend, choice, objective, bound, gap, time.perf_counter() - t0, cands, stats=model.stats)
+
+
+@dataclass
+class _Model:
+    """One model of the placement: its candidate placements, reductions, coupled core and classes."""
+
+    cands: Candidates
+    red: Reduced
+    core: Core
+    classes: ClassColumns
+    stats: dict[str, float]
+
+    @property
+    def fixed_cost(self) -> float:
+        """What the workloads decided exactly cost (the same in every plan of this model)."""
+        return float(self.cands.total[self.red.fixed[self.red.fixed >= 0]].sum())
+
+
+@dataclass
+class _Run:
+    """One placement: a model of every admissible site, or of some (`kept`) grown until the proof allows."""
+
+    estate: Estate
+    settings: SolverSettings
+    full: Candidates
+    base_site: Optional[np.ndarray]
+    deps_full: object
+    deadline: float
+    say: Callable[[str], None]
+    budget: memory.Budget
+
+    def placed(self, kept: Optional[np.ndarray]) -> "tuple[_Model, _Outcome]":
+        """The final model and its outcome: restricted models are grown, proven over every site and solved again
+        within the work limits; a restricted model with no plan grows, or gives way to the full model."""
+        lim = current_limits()
+        grows = resolves = 0
+        while True:
+            model = self.model(kept)
+            outcome, pool = self.solve_model(model, restricted=kept is not None)
+            try:
+                if kept is not None and outcome.plan is None:
+                    grow = _grow(self.estate, self.full, kept, model.cands, model.red, model.core, model.classes, pool, outcome,
+                                 self.say) if outcome.infeasible else None
+                    grows += 1
+                    if grow is None or grows > lim.grows:
+                        self.say("the model of the cheapest sites has no plan: solving with every admissible site")
+                        kept = None
+                    else:
+                        kept[grow] = True
+                    continue
+            finally:
+                pool.close()
+            if kept is None:
+                return model, outcome
+            bound, add = _prove_full(self.estate, self.full, kept, model.red, model.core, model.classes, outcome,
+                                     self.settings, self.deadline, self.say)
+            outcome.bound = bound
+            resolves += 1
+            total = model.fixed_cost + outcome.plan.cost + sum(float(model.core.cost[c].sum()) for c in outcome.alone_cols.values())
+            within = total - bound - model.fixed_cost
+            if len(add) == 0 or resolves > lim.restricted_solves or within <= self.settings.gap * abs(total):
+                return model, outcome
+            if len(add) > lim.growth * int(kept.sum()):
+                # Solving again with that many more placements would take longer and more memory than the first
+                # solve, and the proof would likely name as many again: the plan keeps the bound it proves.
+                self.say(f"{len(add):,} left-out placements could still help: more than {lim.growth:.0%} of the model, so "
+                         "the plan keeps the bound proven over every admissible site")
+                return model, outcome
+            kept[add] = True
+            self.say(f"{len(add):,} left-out placements could still help (the plan is within "
+                     f"{max(0.0, within) / max(abs(total), 1.0):.3%} of the bound over every admissible site): solving again with them")
+
+    def model(self, kept: Optional[np.ndarray]) -> _Model:
+        """The model of every admissible site (`kept` None) or of the `kept` placements."""
+        estate, full = self.estate, self.full
         if kept is None:
             cands = full.exact(estate) if full.compact else full
-            red = red_full if red_full is not None else reduce(estate, cands, base_site)
+            red = reduce(estate, cands, self.base_site)
         else:
             cands = full.exact(estate, kept)
-            red = reduce(estate, cands, base_site, deps=deps_full)
-        budget.ensure("the placement model", f"{len(cands.site):,} placements for {n_w:,} workloads",
-                      len(cands.site) * memory.MODEL_ENTRY)
+            red = reduce(estate, cands, self.base_site, deps=self.deps_full)
+        n_w = len(estate.table)
+        self.budget.ensure("the placement model", f"{len(cands.site):,} placements for {n_w:,} workloads",
+                           len(cands.site) * memory.MODEL_ENTRY)
         core = build_core(estate, cands, red)
         classes = class_columns(estate, cands, red, core)
         stats = _stats(cands, red, core, classes)
         if kept is not None:
             stats["full_candidates"] = float(len(full.site))
-        say(f"{len(cands.site):,} admissible placements"
-            + (f" (the cheapest of {len(full.site):,}, the rest priced out after)" if kept is not None else "")
-            + f" for {len(estate.table):,} workloads: {int(stats['fixed_workloads']):,} decided exactly, {len(classes.size):,} classes "
-            f"of {int(classes.size.sum()):,} interchangeable workloads, {core.n_islands:,} islands of {len(core.island_workloads):,} "
-            f"coupled ones; {int(stats['columns']):,} variables, {len(red.capacity)} shared capacity rows")
-        linked, alone = _linked(core)
-        pool = IslandPool(core, settings.backend, settings.gap, deadline, default_workers(settings.threads))
-        try:
-            outcome = _solve_core(estate, cands, red, core, classes, linked, alone, pool, settings, deadline, say, stats,
-                                  restricted=kept is not None)
-            if kept is None:
-                break
-            if outcome.plan is None:
-                grow = _grow(estate, full, kept, cands, red, core, classes, pool, outcome, say) if outcome.infeasible else None
-                grows += 1
-                if grow is None or grows > MAX_GROWS:
-                    say("the model of the cheapest sites has no plan: solving with every admissible site")
-                    kept = None
-                else:
-                    kept[grow] = True
-                continue
-        finally:
-            pool.close()
-        proof = _prove_full(estate, full, kept, red, core, classes, outcome, settings, deadline, say)
-        total = float(cands.total[red.fixed[red.fixed >= 0]].sum()) + outcome.plan.cost + sum(
-            float(core.cost[c].sum()) for c in outcome.alone_cols.values())
-        outcome.bound = proof[0]
-        resolves += 1
-        if (len(proof[1]) == 0 or resolves > MAX_RESTRICTED_SOLVES
-                or total - proof[0] - float(cands.total[red.fixed[red.fixed >= 0]].sum()) <= settings.gap * abs(total)):
-            break
-        if len(proof[1]) > MAX_GROWTH * int(kept.sum()):
-            # Solving again with that many more placements would take longer and more memory than the first
-            # solve, and the proof would likely name as many again: the plan keeps the bound it proves.
-            say(f"{len(proof[1]):,} left-out placements could still help: more than {MAX_GROWTH:.0%} of the model, so "
-                "the plan keeps the bound proven over every admissible site")
-            break
-        kept[proof[1]] = True
-        fixed_cost = float(cands.total[red.fixed[red.fixed >= 0]].sum())
-        say(f"{len(proof[1]):,} left-out placements could still help (the plan is within "
-            f"{max(0.0, total - proof[0] - fixed_cost) / max(abs(total), 1.0):.3%} of the bound over every admissible site): "
-            "solving again with them")
-    elapsed = time.perf_counter() - t0
-    constant = float(cands.total[red.fixed[red.fixed >= 0]].sum())
-    choice = red.fixed.copy()
-    if outcome.problems:
-        return Placement("infeasible", settings.backend, None, None, None, None, elapsed, cands, outcome.problems, stats)
-    if outcome.plan is None:
-        return Placement("unknown", settings.backend, None, None, None, None, elapsed, cands, [Problem(
-            "time-limit", (), (), f"the solver found no plan within its limits ({settings.time_limit_s:g} s, and its pricing rounds and "
-            "branch-and-bound nodes), and did not prove that none exists; raise solver.time_limit_s or --time-limit")], stats)
-    plan = outcome.plan
-    _apply(core, cands, red, classes, plan, outcome.alone_cols, choice)
-    if base_site is not None:
-        from .stability import prefer_baseline
+        self.say(f"{len(cands.site):,} admissible placements"
+                 + (f" (the cheapest of {len(full.site):,}, the rest priced out after)" if kept is not None else "")
+                 + f" for {n_w:,} workloads: {int(stats['fixed_workloads']):,} decided exactly, {len(classes.size):,} classes "
+                 f"of {int(classes.size.sum()):,} interchangeable workloads, {core.n_islands:,} islands of "
+                 f"{len(core.island_workloads):,} coupled ones; {int(stats['columns']):,} variables, {len(red.capacity)} shared "
+                 "capacity rows")
+        return _Model(cands, red, core, classes, stats)
 
-        prefer_baseline(estate, cands, core, classes, red, choice, base_site, settings, deadline)
-    check_choice(cands, choice, "placement")
-    objective = float(cands.total[choice].sum()) + _variable_egress(estate, cands, choice)
-    bound = min(constant + outcome.bound, objective)
-    gap = max(0.0, (objective - bound) / abs(objective)) if objective else 0.0
-    status = "optimal" if gap <= settings.gap * (1 + 1e-9) + 1e-12 and not outcome.timed_out else "feasible"
-    if status == "optimal" and outcome.timed_out:
-        status = "feasible"
-    stats["seconds"] = time.perf_counter() - t0
-    return Placement(status, settings.backend, choice, objective, bound, gap, time.perf_counter() - t0, cands, stats=stats)
+    def solve_model(self, model: _Model, restricted: bool) -> "tuple[_Outcome, IslandPool]":
+        """Solve one model; the island pool stays open for the caller (who closes it)."""
+        linked, alone = _linked(model.core)
+        pool = IslandPool(model.core, self.settings.backend, self.settings.gap, self.deadline, default_workers(self.settings.threads))
+        try:
+            outcome = _solve_core(self.estate, model.cands, model.red, model.core, model.classes, linked, alone, pool,
+                                  self.settings, self.deadline, self.say, model.stats, model.fixed_cost, restricted=restricted)
+        except BaseException:
+            pool.close()
+            raise
+        return outcome, pool
 
 
 @dataclass
@@ -192,7 +249,7 @@ class _Outcome:
 
 def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, classes: ClassColumns, linked: np.ndarray,
                 alone: np.ndarray, pool: IslandPool, settings: SolverSettings, deadline: float, say: Callable[[str], None],
-                stats: dict, restricted: bool = False) -> _Outcome:
+                stats: dict, fixed_cost: float, restricted: bool = False) -> _Outcome:
     """Solve the islands and classes: a plan and its bound, or why there is none.
 
     `restricted` (a model of some sites only): no diagnosis, since a missing site may be all it lacks; the
@@ -206,7 +263,6 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
     # Islands that touch no binding capacity: each solved once, exactly, at its own costs.
     alone_cols: dict[int, np.ndarray] = {}
     bound = 0.0
-    timed_out = False
     island_bound = np.full(core.n_islands, -math.inf)
     if len(alone):
         answers = pool.solve(alone, core.cost)
@@ -229,14 +285,14 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
     if not len(cg.plans) and len(linked):
         return _Outcome(None, -math.inf, {}, timed_out=True)
     grace = min(30.0, 0.1 * settings.time_limit_s)
-    outside = float(cands.total[red.fixed[red.fixed >= 0]].sum()) + bound
+    outside = fixed_cost + bound
     # The rounding may spend a share of the scenario's gap; the rest is left to the proof.
     rounding_gap = 0.3 * settings.gap * abs(cg.master_value + outside) if math.isfinite(cg.master_value) else 0.0
     plan = integer_master(core, linked, classes, limit, cg, max(deadline - time.monotonic(), grace), settings.backend,
                           settings.threads or 1, rounding_gap)
     if plan is None:
         return no_plan(linked.tolist(), cg.price)
-    plan = choose_among_plans(core, linked, classes, limit, cg, plan, max(deadline - time.monotonic(), grace))
+    plan = choose_among_plans(core, linked, classes, limit, cg, plan, max(deadline - time.monotonic(), grace), settings.backend)
     say(f"one plan chosen after {cg.rounds} pricing rounds: within "
         f"{max(0.0, plan.cost - cg.bound) / max(abs(plan.cost + outside), 1.0):.3%} of the proven bound")
     if not cg.timed_out and time.monotonic() < deadline:
@@ -323,68 +379,6 @@ def _grow(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates,
         return None
     say(f"the model of the cheapest sites has no plan: adding {len(entries):,} placements")
     return entries
-
-
-def class_columns(estate: Estate, cands: Candidates, red: Reduced, core: Core) -> ClassColumns:
-    """The classes' master columns: each class's kept entries (its first member's stand for all)."""
-    reps = red.class_rep
-    counts = (cands.ptr[reps + 1] - cands.ptr[reps])
-    from .core import _ranges
-
-    entries = _ranges(cands.ptr[reps], counts)
-    klass = np.repeat(np.arange(len(reps)), counts)
-    keep = red.entry_kept[entries]
-    entries, klass = entries[keep], klass[keep]
-    site = cands.site[entries]
-    size = sizes(estate)[reps[klass]]
-    cap_row = core.cap_table[site] if len(site) else np.zeros((0, 3), np.int64)
-    coef = np.where(cap_row >= 0, size, 0.0)
-    return ClassColumns(klass, entries, cands.total[entries].astype(float), cap_row, coef, red.class_size)
-
-
-def _apply(core: Core, cands: Candidates, red: Reduced, classes: ClassColumns, plan: Integer, alone_cols: dict[int, np.ndarray],
-           choice: np.ndarray) -> None:
-    """Write the chosen entries into `choice`: island plans by their x columns, class counts member by member."""
-    check_island_plans(core, {**alone_cols, **plan.island_cols}, "island plans")
-    for cols in list(alone_cols.values()) + list(plan.island_cols.values()):
-        x = cols[core.entry[cols] >= 0]
-        choice[core.col_workload[x]] = core.entry[x]
-    if len(classes):
-        _assign_classes(cands, red, classes, plan.class_count, choice)
-
-
-def _assign_classes(cands: Candidates, red: Reduced, classes: ClassColumns, count: np.ndarray, choice: np.ndarray) -> None:
-    """Give each class's members (in row order) the sites of its columns, `count[c]` members to column c."""
-    if count.shape != (len(classes.klass),):
-        raise MappingError(f"class counts: {count.shape} counts for {len(classes.klass):,} class columns")
-    members = np.nonzero(red.class_of >= 0)[0]
-    members = members[np.lexsort((members, red.class_of[members]))]
-    starts = np.searchsorted(red.class_of[members], np.arange(len(classes.size)))
-    cols = np.nonzero(count > 0)[0]
-    n = count[cols].astype(np.int64)
-    klass = classes.klass[cols].astype(np.int64)
-    if (np.diff(klass) < 0).any():
-        raise MappingError("class columns are not grouped by class")
-    placed = np.bincount(klass, weights=n, minlength=len(classes.size)).astype(np.int64)
-    if (placed > red.class_size).any():
-        k = int(np.nonzero(placed > red.class_size)[0][0])
-        raise MappingError(f"class counts: class {k} places {int(placed[k])} of its {int(red.class_size[k])} members")
-    # Columns of one class take consecutive runs of its members, in column order: a column's offset within its
-    # class is what the columns before it placed, less what earlier classes placed.
-    offset = (np.cumsum(n) - n) - (np.cumsum(placed) - placed)[klass]
-    rows = members[_ranges(starts[klass] + offset, n)]
-    col_of_row = np.repeat(cols, n)
-    entries = entries_of(cands, rows, cands.site[classes.entry[col_of_row]].astype(np.int64), "class members")
-    check_costs(classes.cost[col_of_row], cands.total[entries].astype(float), "class members")
-    choice[rows] = entries
-
-
-def class_counts(cands: Candidates, red: Reduced, classes: ClassColumns, choice: np.ndarray) -> np.ndarray:
-    """Per class column, how many of its class's members `choice` puts on its site."""
-    rows = np.nonzero(red.class_of >= 0)[0]
-    n_s = len(cands.egress)
-    have = np.bincount(red.class_of[rows] * n_s + cands.site[choice[rows]], minlength=len(classes.size) * n_s)
-    return have[classes.klass * n_s + cands.site[classes.entry]].astype(np.int64)
 
 
 def _variable_egress(estate: Estate, cands: Candidates, choice: np.ndarray) -> float:

@@ -19,37 +19,17 @@ link islands.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
 from ..estate import Estate
 from .candidates import Candidates
+from .matrices import SubModel
 from .reduce import Reduced, sizes
 
 ASSIGN, ANTI_AFFINITY, DEPENDENCY, EGRESS = 0, 1, 2, 3  # row kinds
-
-
-@dataclass
-class SubModel:
-    """One MILP as arrays (row-wise CSR): `n_x` binaries first, then `n_y` continuous columns in [0, 1]."""
-
-    n_x: int
-    n_y: int
-    cost: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    start: np.ndarray
-    index: np.ndarray
-    value: np.ndarray
-    # Optional general-integer columns after the y columns (class counts in a merged model): their upper bounds.
-    int_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    x_upper: Optional[np.ndarray] = None  # per x column, 0 to rule it out (reduced-cost fixing); None: all 1
-
-    @property
-    def n_cols(self) -> int:
-        return self.n_x + self.n_y + len(self.int_upper)
 
 
 @dataclass

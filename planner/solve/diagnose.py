@@ -14,10 +14,13 @@ from ..estate import Estate
 from ..model import SolverSettings
 from ..problem import Problem
 from ..rules import RESOURCES, Rule
-from .backends import highs_mip
+from .assign import class_columns
 from .candidates import Candidates
-from .core import ANTI_AFFINITY, DEPENDENCY, Core, SubModel
+from .core import ANTI_AFFINITY, DEPENDENCY, Core
+from .finish import merged_model
+from .matrices import SubModel
 from .reduce import Reduced
+from .solvers import solver
 
 _LISTED = 12
 
@@ -25,11 +28,8 @@ _LISTED = 12
 def diagnose(estate: Estate, cands: Candidates, core: Core, islands: np.ndarray, red: Reduced, settings: SolverSettings) -> list[Problem]:
     """Problems naming a smallest set of coupling rules whose relaxation makes `islands` (with the classes) placeable;
     empty when the search could not prove that any rule must give (then no plan was found, but one may exist)."""
-    from . import class_columns
-    from .finish import _merged
-
     classes = class_columns(estate, cands, red, core)
-    sub, glob = _merged(core, islands, classes, np.arange(len(classes)), red.capacity.limit)
+    sub, glob = merged_model(core, islands, classes, np.arange(len(classes)), red.capacity.limit)
     rows = core.island_rows(islands)
     n_island_rows = len(rows)
     kinds = np.concatenate([core.row_kind[rows], np.full(len(red.capacity), 9), np.full(len(sub.row_lower) - n_island_rows - len(red.capacity), 8)])
@@ -50,7 +50,7 @@ def diagnose(estate: Estate, cands: Candidates, core: Core, islands: np.ndarray,
     elastic = SubModel(sub.n_x, sub.n_y, np.concatenate([np.zeros(base), np.ones(len(relax))]), sub.row_lower, sub.row_upper,
                        np.array(start, dtype=np.int64), np.array(index, dtype=np.int64), np.array(value),
                        np.concatenate([sub.int_upper, np.ones(len(relax))]))
-    res = highs_mip(elastic, 0.0, time_limit=max(10.0, settings.time_limit_s))
+    res = solver(settings.backend).mip(elastic, 0.0, time_limit=max(10.0, settings.time_limit_s))
     if res.x is None:
         return [Problem(Rule.CAPACITY.value, (), (), "the estate has no plan, and finding which rules collide did not finish in time; "
                         "raise solver.time_limit_s to get a precise explanation")]

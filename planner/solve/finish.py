@@ -21,17 +21,16 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from .backends import MIP_NODE_LIMIT, solve_mip
-from .core import Core, SubModel, _ranges
+from . import limits
+from .solvers import solve_mip
+from .core import Core, _ranges
+from .matrices import SubModel
 from .master import ClassColumns, solve_integer_master
 from .pricing import Priced
 
 if TYPE_CHECKING:
     from .pool import IslandPool
 
-MAX_FREE_COLUMNS = 400_000  # a merged MILP larger than this is not attempted: the plan keeps its proven gap
-MAX_CHOICE_COLUMNS = 400_000  # likewise for the choice among the priced plans
-CHOICE_NODE_LIMIT = 2_000  # branch-and-bound nodes for that choice: work, not time
 
 
 @dataclass
@@ -87,12 +86,13 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
             return Integer(cols, counts, cost, cg.bound, "pricing")
         todo_set = set(todo)
         ids = [p for p in range(len(plans)) if plans.island[p] in todo_set]
-        result = solve_integer_master(plans, ids, todo, classes, free_cols, limit - used, MIP_NODE_LIMIT, time_limit)
+        result = solve_integer_master(plans, ids, todo, classes, free_cols, limit - used, limits.current().mip_nodes, time_limit,
+                                      backend)
     if result is None and (todo or len(free_cols) or overfilled):
         # The fractional ones cannot fit what the others leave: choose for every island and class again.
         ids = list(range(len(plans)))
         result = solve_integer_master(plans, ids, [int(k) for k in linked.tolist()], classes, np.arange(len(classes)), limit,
-                                      MIP_NODE_LIMIT, time_limit)
+                                      limits.current().mip_nodes, time_limit, backend)
         if result is None:
             return None
         chosen = {}
@@ -109,7 +109,7 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
 
 
 def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced, plan: Integer,
-                       time_limit: float) -> Integer:
+                       time_limit: float, backend: str) -> Integer:
     """A cheaper plan when the priced plans hold one: a MIP choosing one plan per island among those that could
     still beat `plan`, class counts among the class columns that could, the rest kept as they are.
 
@@ -131,7 +131,7 @@ def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, li
     free_island = np.bincount(isl[keep], minlength=len(linked)) > 1
     free_class, class_cols = _free_classes(classes, cg.price, slack, plan.class_count)
     ids = np.nonzero(keep & free_island[isl])[0]
-    if (not len(ids) and not len(class_cols)) or len(ids) + len(class_cols) > MAX_CHOICE_COLUMNS:
+    if (not len(ids) and not len(class_cols)) or len(ids) + len(class_cols) > limits.current().choice_columns:
         return plan
     free = linked[free_island]
     used = np.zeros(len(limit))
@@ -141,8 +141,8 @@ def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, li
     counts = np.where(free_class[classes.klass], 0, plan.class_count) if len(classes) else np.zeros(0, np.int64)
     used += _class_use(classes, counts, len(limit))
     start = ({current[k] for k in free.tolist()}, plan.class_count[class_cols])
-    res = solve_integer_master(plans, ids.tolist(), free.tolist(), classes, class_cols, limit - used, CHOICE_NODE_LIMIT,
-                               time_limit, start=start)
+    res = solve_integer_master(plans, ids.tolist(), free.tolist(), classes, class_cols, limit - used, limits.current().choice_nodes,
+                               time_limit, backend, start=start)
     if os.environ.get("PLANNER_DEBUG"):
         print(f"choice: {len(free)} of {len(linked)} islands free, {len(ids)} plans, {len(class_cols)} class columns, "
               f"slack {slack:,.0f}: {'none' if res is None else 'found'}")
@@ -175,7 +175,7 @@ def _free_classes(classes: ClassColumns, price: np.ndarray, slack: float, count:
 def _exact_rest(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray,
                 time_limit: float, backend: str, threads: int, abs_gap: float) -> Optional[tuple[dict[int, np.ndarray], np.ndarray]]:
     """`islands` and the class columns `class_cols` solved together, within `abs_gap`, under `limit`; None when they do not fit."""
-    sub, glob = _merged(core, islands, classes, class_cols, limit)
+    sub, glob = merged_model(core, islands, classes, class_cols, limit)
     res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, threads=threads, lp_first=False)
     if res.x is None:
         return None
@@ -234,7 +234,7 @@ def fix_and_close(core: Core, linked: np.ndarray, classes: ClassColumns, limit: 
               f"{int(alive.sum())} alive, slack {slack:,.0f}")
     if len(free) == 0 and len(class_cols) == 0:
         return Integer(plan.island_cols, plan.class_count, plan.cost, plan.cost, "fixing")
-    if n_cols > MAX_FREE_COLUMNS:
+    if n_cols > limits.current().free_columns:
         return plan
     used = np.zeros(len(limit))
     fixed_cost = 0.0
@@ -247,7 +247,7 @@ def fix_and_close(core: Core, linked: np.ndarray, classes: ClassColumns, limit: 
     counts = np.where(free_class[classes.klass], 0, plan.class_count) if len(classes) else np.zeros(0, np.int64)
     used += _class_use(classes, counts, len(limit))
     fixed_cost += float(classes.cost @ counts) if len(classes) else 0.0
-    sub, glob = _merged(core, free, classes, class_cols, limit - used)
+    sub, glob = merged_model(core, free, classes, class_cols, limit - used)
     sub.x_upper = alive[glob[: sub.n_x]].astype(float)
     start = _start(core, glob, plan, classes, class_cols, sub)
     res = solve_mip(sub, backend, 0.0, abs_gap=0.9 * target_gap * abs(total_cost), time_limit=time_limit, start=start,
@@ -271,7 +271,7 @@ def fix_and_close(core: Core, linked: np.ndarray, classes: ClassColumns, limit: 
     return Integer(chosen, new_counts, fixed_cost + res.objective, max(plan.bound, bound), "fixing")
 
 
-def _merged(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray) -> tuple[SubModel, np.ndarray]:
+def merged_model(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray) -> tuple[SubModel, np.ndarray]:
     """Islands and class columns as one MILP with the capacity rows (limits: what the fixed part leaves)."""
     sub, glob = core.islands_model(islands)
     nxy = sub.n_x + sub.n_y
@@ -320,4 +320,4 @@ def _start(core: Core, glob: np.ndarray, plan: Integer, classes: ClassColumns, c
     return x
 
 
-__all__ = ["Integer", "choose_among_plans", "fix_and_close", "integer_master"]
+__all__ = ["Integer", "choose_among_plans", "fix_and_close", "integer_master", "merged_model"]

@@ -14,6 +14,8 @@ from typing import Optional
 import numpy as np
 
 from .core import Core
+from .matrices import Columns
+from .solvers import DIRECT, LiveLP, solver
 
 
 @dataclass
@@ -109,137 +111,111 @@ class ClassColumns:
 
 
 class RelaxedMaster:
-    """The LP master, one HiGHS instance grown column by column (a warm start every round)."""
+    """The LP master, grown column by column in one live LP (a warm start every round)."""
 
     def __init__(self, islands: np.ndarray, classes: ClassColumns, limit: np.ndarray, big: float):
-        import highspy
-
         self.islands = islands
         self.row_of_island = {int(k): i for i, k in enumerate(islands.tolist())}
         self.n_i, self.n_c, self.n_r = len(islands), len(classes.size), len(limit)
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("random_seed", 0)
-        self.h.setOptionValue("threads", 1)
         lower = np.concatenate([np.ones(self.n_i), classes.size.astype(float), np.full(self.n_r, -np.inf)])
         upper = np.concatenate([np.ones(self.n_i), classes.size.astype(float), limit])
-        self.h.addRows(len(lower), lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.lp = LiveLP(lower, upper)
         # An overfill column per capacity row at a prohibitive price keeps the LP feasible from the first round.
-        idx = self.n_i + self.n_c + np.arange(self.n_r)
-        self.h.addCols(self.n_r, np.full(self.n_r, big), np.zeros(self.n_r), np.full(self.n_r, np.inf), self.n_r,
-                       np.arange(self.n_r, dtype=np.int32), idx.astype(np.int32), -np.ones(self.n_r))
+        cap0 = self.n_i + self.n_c
+        self.lp.add(Columns(np.full(self.n_r, big), np.full(self.n_r, np.inf), np.arange(self.n_r + 1),
+                            cap0 + np.arange(self.n_r), -np.ones(self.n_r), lower, upper))
         self.n_cols = self.n_r
-        if len(classes):
-            starts, index, value = [], [], []
-            for c in range(len(classes)):
-                starts.append(len(index))
-                index.append(self.n_i + int(classes.klass[c]))
-                value.append(1.0)
-                for j in range(3):
-                    r = int(classes.cap_row[c, j])
-                    if r >= 0 and classes.cap_coef[c, j]:
-                        index.append(self.n_i + self.n_c + r)
-                        value.append(float(classes.cap_coef[c, j]))
-            self.h.addCols(len(classes), classes.cost, np.zeros(len(classes)), classes.size[classes.klass].astype(float),
-                           len(index), np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value))
+        self.lp.add(columns_of_classes(classes, np.arange(len(classes)), self.n_i, cap0, lower, upper))
         self.class_first = self.n_cols
         self.n_cols += len(classes)
         self.plan_first = self.n_cols
         self.n_plans = 0
+        self._rows = (lower, upper)
 
     def add_plans(self, plans: Plans) -> None:
         """Add the plans from `n_plans` on as columns."""
-        new = range(self.n_plans, len(plans))
-        if not len(new):
+        new = list(range(self.n_plans, len(plans)))
+        if not new:
             return
-        starts, index, value, cost = [], [], [], []
-        for p in new:
-            starts.append(len(index))
-            index.append(self.row_of_island[plans.island[p]])
-            value.append(1.0)
-            index.extend((self.n_i + self.n_c + plans.use_rows[p]).tolist())
-            value.extend(plans.use_vals[p].tolist())
-            cost.append(plans.cost[p])
-        self.h.addCols(len(new), np.array(cost), np.zeros(len(new)), np.ones(len(new)), len(index),
-                       np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value))
+        rows = np.array([self.row_of_island[plans.island[p]] for p in new])
+        self.lp.add(columns_of_plans(plans, new, rows, self.n_i + self.n_c, *self._rows))
         self.n_plans = len(plans)
         self.n_cols += len(new)
 
     def solve(self) -> Optional[tuple[float, np.ndarray, np.ndarray, np.ndarray]]:
         """(value, capacity prices >= 0, island convexity duals, column values), or None when the LP fails."""
-        import highspy
-
-        self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            # A warm start from the last basis can fail on a badly scaled master (a simplex error, no status):
-            # the same LP from scratch solves.
-            self.h.clearSolver()
-            self.h.run()
-            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                return None
-        sol = self.h.getSolution()
-        duals = np.asarray(sol.row_dual)
+        out = self.lp.solve()
+        if out is None:
+            return None
+        value, duals, x = out
         price = np.maximum(0.0, -duals[self.n_i + self.n_c:])
-        return float(self.h.getInfo().objective_function_value), price, duals[: self.n_i], np.asarray(sol.col_value)
+        return value, price, duals[: self.n_i], x
+
+
+def columns_of_plans(plans: Plans, ids: "list[int]", island_rows: np.ndarray, cap0: int, lower: np.ndarray,
+                  upper: np.ndarray, extra: Optional[np.ndarray] = None) -> Columns:
+    """Plans `ids` as 0/1 columns: a 1 in their island's row, their capacity use from row `cap0` on, and
+    `extra[j]` in the last row when given."""
+    return Columns.build([(plans.cost[p], 1.0, np.concatenate([[island_rows[j]], cap0 + plans.use_rows[p]]
+                                                                + ([[len(lower) - 1]] if extra is not None else [])),
+                           np.concatenate([[1.0], plans.use_vals[p]] + ([[extra[j]]] if extra is not None else [])))
+                          for j, p in enumerate(ids)], lower, upper)
+
+
+def columns_of_classes(classes: ClassColumns, cols: np.ndarray, class0: int, cap0: int, lower: np.ndarray,
+                   upper: np.ndarray, extra: Optional[np.ndarray] = None) -> Columns:
+    """Class columns `cols` as integer columns up to their class's size: a 1 in the class's row (`class0` + its
+    position among `classes`' classes, or the position given by `class0` when it is an array), their capacity
+    use from row `cap0` on, and `extra[j]` in the last row when given."""
+    out = []
+    for j, c in enumerate(cols.tolist()):
+        k = int(classes.klass[c])
+        rows = [int(class0[k]) if isinstance(class0, np.ndarray) else class0 + k]
+        vals = [1.0]
+        for i in range(3):
+            r = int(classes.cap_row[c, i])
+            if r >= 0 and classes.cap_coef[c, i]:
+                rows.append(cap0 + r)
+                vals.append(float(classes.cap_coef[c, i]))
+        if extra is not None:
+            rows.append(len(lower) - 1)
+            vals.append(float(extra[j]))
+        out.append((float(classes.cost[c]), float(classes.size[k]), np.array(rows, np.int64), np.array(vals)))
+    return Columns.build(out, lower, upper)
 
 
 def solve_integer_master(plans: Plans, plan_ids: list[int], islands: list[int], classes: ClassColumns, class_cols: np.ndarray,
-                         limit: np.ndarray, node_limit: int, time_limit: float,
-                         start: Optional[tuple[set[int], np.ndarray]] = None) -> Optional[tuple[list[int], np.ndarray]]:
+                         limit: np.ndarray, node_limit: int, time_limit: float, backend: str = DIRECT,
+                         start: Optional[tuple[set[int], np.ndarray]] = None, abs_gap: float = 0.0) -> Optional[tuple[list[int], np.ndarray]]:
     """One plan per island of `islands` among `plan_ids`, integer counts for the class columns `class_cols`,
     under `limit`; (chosen plans, counts per class column) or None when no choice keeps capacity.
     `start` (plans chosen, counts per class column) is a known choice to start from."""
-    import highspy
-
     pos = {k: i for i, k in enumerate(islands)}
     klass = sorted({int(classes.klass[c]) for c in class_cols.tolist()})
-    kpos = {k: len(islands) + i for i, k in enumerate(klass)}
-    n_rows = len(islands) + len(klass) + len(limit)
+    row_of_class = np.full(len(classes.size), -1, dtype=np.int64)
+    row_of_class[klass] = len(islands) + np.arange(len(klass))
     base = len(islands) + len(klass)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("mip_max_nodes", node_limit)
-    h.setOptionValue("time_limit", max(1.0, float(time_limit)))
     lower = np.concatenate([np.ones(len(islands)), [float(classes.size[k]) for k in klass], np.full(len(limit), -np.inf)])
     upper = np.concatenate([np.ones(len(islands)), [float(classes.size[k]) for k in klass], limit])
-    h.addRows(n_rows, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
-    starts, index, value, cost, ub = [], [], [], [], []
-    for p in plan_ids:
-        starts.append(len(index))
-        index.append(pos[plans.island[p]])
-        value.append(1.0)
-        index.extend((base + plans.use_rows[p]).tolist())
-        value.extend(plans.use_vals[p].tolist())
-        cost.append(plans.cost[p])
-        ub.append(1.0)
-    for c in class_cols.tolist():
-        starts.append(len(index))
-        index.append(kpos[int(classes.klass[c])])
-        value.append(1.0)
-        for j in range(3):
-            r = int(classes.cap_row[c, j])
-            if r >= 0 and classes.cap_coef[c, j]:
-                index.append(base + r)
-                value.append(float(classes.cap_coef[c, j]))
-        cost.append(float(classes.cost[c]))
-        ub.append(float(classes.size[classes.klass[c]]))
-    n = len(cost)
-    h.addCols(n, np.array(cost), np.zeros(n), np.array(ub), len(index), np.array(starts, dtype=np.int32),
-              np.array(index, dtype=np.int32), np.array(value))
-    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * n))
+    rows = np.array([pos[plans.island[p]] for p in plan_ids], dtype=np.int64)
+    a = columns_of_plans(plans, plan_ids, rows, base, lower, upper)
+    b = columns_of_classes(classes, np.asarray(class_cols, dtype=np.int64), row_of_class, base, lower, upper)
+    model = joined(a, b)
+    first = None
     if start is not None:
-        known = highspy.HighsSolution()
-        known.col_value = np.concatenate([[1.0 if p in start[0] else 0.0 for p in plan_ids], start[1].astype(float)])
-        known.value_valid = True
-        h.setSolution(known)
-    h.run()
-    if h.getInfo().primal_solution_status != 2:
+        first = np.concatenate([[1.0 if p in start[0] else 0.0 for p in plan_ids], start[1].astype(float)])
+    res = solver(backend).mip(model, abs_gap=abs_gap, time_limit=time_limit, start=first, nodes=node_limit)
+    if res.x is None:
         return None
-    x = np.asarray(h.getSolution().col_value)
-    chosen = [p for p, v in zip(plan_ids, x[: len(plan_ids)].tolist()) if v > 0.5]
-    return chosen, np.round(x[len(plan_ids):]).astype(np.int64)
+    chosen = [p for p, v in zip(plan_ids, res.x[: len(plan_ids)].tolist()) if v > 0.5]
+    return chosen, np.round(res.x[len(plan_ids):]).astype(np.int64)
+
+
+def joined(a: Columns, b: Columns) -> Columns:
+    """`a`'s columns, then `b`'s (the same rows)."""
+    return Columns(np.concatenate([a.cost, b.cost]), np.concatenate([a.upper, b.upper]),
+                   np.concatenate([a.start, a.start[-1] + b.start[1:]]), np.concatenate([a.index, b.index]),
+                   np.concatenate([a.value, b.value]), a.row_lower, a.row_upper)
 
 
 def big_price(plans: Plans, classes: ClassColumns) -> float:
@@ -251,4 +227,5 @@ def big_price(plans: Plans, classes: ClassColumns) -> float:
     return 10.0 * (float(costs.max()) + 1.0) / (float(positive.min()) if len(positive) else 1.0)
 
 
-__all__ = ["ClassColumns", "Plans", "RelaxedMaster", "big_price", "solve_integer_master"]
+__all__ = ["ClassColumns", "Plans", "RelaxedMaster", "big_price", "columns_of_classes", "columns_of_plans", "joined",
+           "solve_integer_master"]

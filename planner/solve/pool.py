@@ -22,11 +22,11 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .backends import DIRECT, MIP_NODE_LIMIT, Result, _integral, highs_lp, solve_mip
+from . import limits
+from .solvers import DIRECT, Result, _integral, relaxation, solve_mip
 from .core import Core
 from .guards import MappingError
 
-BATCH_COLUMNS = 3000  # columns per LP batch: big enough to amortise a HiGHS call, small enough to stay linear
 _PARALLEL_FROM = 64  # fewer batches than this are not worth the workers
 
 
@@ -46,12 +46,14 @@ _STATE: dict = {}
 
 
 def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
-    """`islands` cut into consecutive batches of about BATCH_COLUMNS columns."""
+    """`islands` cut into consecutive batches of about `Limits.batch_columns` columns (big enough to amortise a HiGHS
+    call, small enough to stay linear)."""
     if len(islands) == 0:
         return []
     size = (core.col_ptr[islands + 1] - core.col_ptr[islands]).astype(np.int64)
     cum = np.cumsum(size)
-    cut = np.searchsorted(cum, np.arange(BATCH_COLUMNS, int(cum[-1]) + BATCH_COLUMNS, BATCH_COLUMNS), side="left")
+    step = max(1, limits.current().batch_columns)
+    cut = np.searchsorted(cum, np.arange(step, int(cum[-1]) + step, step), side="left")
     bounds = np.unique(np.concatenate([[0], np.minimum(cut + 1, len(islands)), [len(islands)]]))
     return [islands[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
@@ -69,7 +71,8 @@ def solve_batch(task: tuple[np.ndarray, int]) -> list[Answer]:
     out: list[Answer] = []
     if backend == DIRECT:
         sub, glob = core.islands_model(batch, cost)
-        status, x, _, d = highs_lp(sub, left, duals=True)
+        lp = relaxation(sub, left, duals=True)
+        status, x, d = lp.status, lp.x, lp.col_dual
         if x is not None:
             _STATE["duals"][glob] = d
         if x is None and status == "infeasible":
@@ -109,7 +112,8 @@ def lp_batch(task: tuple[np.ndarray, int]) -> list[tuple[int, float]]:
     cost: np.ndarray = _STATE["cost"]
     duals: np.ndarray = _STATE["duals"]
     sub, glob = core.islands_model(batch, cost)
-    status, x, _, d, y = highs_lp(sub, max(_STATE["deadline"] - time.monotonic(), 0.01), duals=True, row_duals=True)
+    lp = relaxation(sub, max(_STATE["deadline"] - time.monotonic(), 0.01), duals=True, row_duals=True)
+    x, d, y = lp.x, lp.col_dual, lp.row_dual
     rows = core.island_rows(batch)
     if x is None:
         duals[glob] = 0.0  # no information: nothing can be fixed
@@ -123,7 +127,7 @@ def lp_batch(task: tuple[np.ndarray, int]) -> list[tuple[int, float]]:
 
 
 def _one(core: Core, k: int, cost: np.ndarray, backend: str, gap: float, left: float, lp_first: bool = True,
-         nodes: int = MIP_NODE_LIMIT) -> Answer:
+         nodes: Optional[int] = None) -> Answer:
     sub = core.island(k, cost)
     t0 = time.monotonic()
     res: Result = solve_mip(sub, backend, gap, time_limit=left, lp_first=lp_first, nodes=nodes)
@@ -150,11 +154,11 @@ class IslandPool:
                       deadline=deadline)
         self._pool = None
 
-    def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: int = MIP_NODE_LIMIT,
+    def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: Optional[int] = None,
               tick: Optional[Callable[[int, int], None]] = None) -> list[Answer]:
         """Every island of `islands` solved at column costs `cost`, in the order given (at most `nodes` branch-and-bound
         nodes per island: the answer's bound says how far from proven its plan is)."""
-        return self._map(solve_batch, islands, cost, nodes, tick)
+        return self._map(solve_batch, islands, cost, limits.current().mip_nodes if nodes is None else nodes, tick)
 
     def lp(self, islands: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The islands' LP relaxations at `cost`: (value per island, reduced cost per column of those islands in `duals`;

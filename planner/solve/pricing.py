@@ -28,13 +28,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from . import limits
 from .core import Core, _ranges
 from .master import ClassColumns, Plans, RelaxedMaster, big_price
-from .backends import PRICING_NODE_LIMIT
 from .pool import Answer, IslandPool
 from .warmstart import price_ceilings, separable_prices
 
-MAX_ROUNDS = 60  # a work limit: the same rounds on every machine
 SMOOTHING = 0.5
 # Pricing stops once the master is within this share of the scenario's gap of the bound: the rounding and the
 # choice among the plans spend a little of the rest, and rounds past that point move the bound by less than they cost.
@@ -96,7 +95,7 @@ class ColumnGeneration:
         t0 = time.monotonic()
         count = getattr(self.progress, "count", None)
         tick = (lambda done, total: count(stage, done, total)) if count else None
-        answers = self.pool.solve(self.linked[idx], self.core.cost + part, PRICING_NODE_LIMIT, tick)
+        answers = self.pool.solve(self.linked[idx], self.core.cost + part, limits.current().pricing_nodes, tick)
         if os.environ.get("PLANNER_DEBUG"):
             frac = sum(1 for a in answers if math.isfinite(a.lp) and a.bound - a.lp > 1e-6 * max(1.0, abs(a.lp)))
             print(f"  solve {len(idx)} islands: {time.monotonic() - t0:.2f}s, {frac} needed the MIP")
@@ -170,7 +169,8 @@ class ColumnGeneration:
         alpha = SMOOTHING
         timed_out = False
         last_over = math.inf
-        while rounds < MAX_ROUNDS:
+        max_rounds = limits.current().pricing_rounds
+        while rounds < max_rounds:
             rounds += 1
             t_master = time.monotonic()
             solved = master.solve()
@@ -207,7 +207,7 @@ class ColumnGeneration:
             added = len(self.plans) - before
             proof = ("no gap to state yet: the plans so far still overfill the capacity" if over > 1e-9 else
                      f"the plan is proven within {max(0.0, value - best_bound) / max(abs(value), 1.0):.3%} of the best possible")
-            self._say(f"pricing the shared capacity, round {rounds} of at most {MAX_ROUNDS}: {len(todo):,} of {n:,} islands "
+            self._say(f"pricing the shared capacity, round {rounds} of at most {max_rounds}: {len(todo):,} of {n:,} islands "
                       f"priced again, {added:,} new island plans; {proof}")
             if added == 0:
                 if (m_x[:len(cap)] > 1e-9).any() and (ceiling < m_price).any():

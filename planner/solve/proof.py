@@ -37,13 +37,12 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..estate import Estate
-from .backends import PRICING_NODE_LIMIT
+from . import limits
 from .candidates import Candidates
 from .core import Core, _ranges, build_core
 from .pool import IslandPool
 from .reduce import ActiveDeps, Reduced
 
-CHUNK_ENTRIES = 1_000_000  # admissible entries per chunk of islands (after dominance): bounds the chunk's memory
 
 
 @dataclass
@@ -122,7 +121,7 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
         t1 = time.perf_counter()
         pool = IslandPool(chunk, backend, gap, deadline, workers)
         try:
-            answers = pool.solve(np.arange(chunk.n_islands), cost, nodes=PRICING_NODE_LIMIT)
+            answers = pool.solve(np.arange(chunk.n_islands), cost, nodes=limits.current().pricing_nodes)
         finally:
             pool.close()
         if os.environ.get("PLANNER_DEBUG"):
@@ -149,12 +148,13 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
 
 
 def _blocks(entries_per_island: np.ndarray, islands: np.ndarray) -> list[tuple[int, int]]:
-    """Positions [a, b) cutting `islands` into runs of at most CHUNK_ENTRIES entries (at least one island each)."""
+    """Positions [a, b) cutting `islands` into runs of at most `Limits.proof_chunk_entries` entries (at least one
+    island each): that bounds a chunk's memory."""
     out, start = [], 0
     cum = np.cumsum(entries_per_island)
     while start < len(islands):
         base = cum[start - 1] if start else 0
-        stop = max(int(np.searchsorted(cum, base + CHUNK_ENTRIES, side="right")), start + 1)
+        stop = max(int(np.searchsorted(cum, base + limits.current().proof_chunk_entries, side="right")), start + 1)
         out.append((start, stop))
         start = stop
     return out

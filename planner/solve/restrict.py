@@ -5,7 +5,7 @@ is what a restricted model with no plan uses to name the left-out entries that c
 
 At a million workloads over seventy sites, residency and latency leave a coupled workload thirty
 or forty admissible sites, most of them far dearer than its best few: the full model would have
-tens of millions of columns. So the model starts with each coupled workload's `KEEP` cheapest
+tens of millions of columns. So the model starts with each coupled workload's `Limits.keep` cheapest
 entries (plus where it runs today and, in `check`, its baseline site), latency chains kept
 feasible, and the omitted entries are priced out afterwards with the island LPs' duals:
 
@@ -34,23 +34,23 @@ from typing import Optional
 import numpy as np
 
 from ..estate import Estate
+from . import limits
 from .candidates import Candidates
 from .core import ASSIGN, DEPENDENCY, Core, _ranges
 from .latency import prune_dependency_latency
 
-RESTRICT_FROM = 12.0  # mean admissible sites per coupled workload above which the model starts restricted
-# ...and only when the coupled workloads have this many entries: below it the full model fits easily, and its own
-# bound is stronger than the pricing out's (an LP bound), so a restriction would only weaken the proof.
-RESTRICT_MIN_ENTRIES = 2_000_000
-KEEP = 5  # cheapest entries kept per coupled workload
 _TOL = 1e-6
 
 
 def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base_site: Optional[np.ndarray],
                     label: np.ndarray) -> Optional[np.ndarray]:
-    """The entries the model starts with (a mask over `cands`), or None when the estate is small enough for all."""
+    """The entries the model starts with (a mask over `cands`), or None when the estate is small enough for all.
+
+    Below `Limits.restrict_min_entries` the full model fits easily, and its own bound is stronger than any restricted
+    model's, so a restriction would only weaken the proof."""
     counts = np.diff(cands.ptr)
-    if not coupled.any() or counts[coupled].mean() <= RESTRICT_FROM or counts[coupled].sum() < RESTRICT_MIN_ENTRIES:
+    lim = limits.current()
+    if not coupled.any() or counts[coupled].mean() <= lim.restrict_from or counts[coupled].sum() < lim.restrict_min_entries:
         return None
     keep = np.zeros(len(cands.site), dtype=bool)
     for a in range(0, len(counts), _CHUNK):  # in blocks of workloads: the temporaries stay small
@@ -60,7 +60,7 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
         owner = cands.owner[e0:e1]
         total = cands.total_of(entries)
         rank = _rank(total, cands.ptr[a:b + 1] - e0)
-        k = ~coupled[owner] | (rank < KEEP) | (cands.site[e0:e1] == cands.current[owner])
+        k = ~coupled[owner] | (rank < lim.keep) | (cands.site[e0:e1] == cands.current[owner])
         if base_site is not None:
             k |= cands.site[e0:e1] == base_site[owner]
         keep[e0:e1] = k

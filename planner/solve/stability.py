@@ -17,11 +17,14 @@ import numpy as np
 
 from ..estate import Estate
 from ..model import SolverSettings
-from .backends import MIP_NODE_LIMIT, solve_mip
+from .assign import assign_classes, class_counts
 from .candidates import Candidates
-from .core import Core, SubModel
-from .master import ClassColumns
+from .core import Core
+from .guards import check_island_plans
+from .master import ClassColumns, columns_of_classes, joined
+from .matrices import Columns, SubModel
 from .reduce import Reduced
+from .solvers import solve_mip, solver
 
 
 def prefer_baseline(estate: Estate, cands: Candidates, core: Core, classes: ClassColumns, red: Reduced, choice: np.ndarray,
@@ -66,29 +69,24 @@ def prefer_baseline(estate: Estate, cands: Candidates, core: Core, classes: Clas
     if len(classes):
         members = red.class_rep[classes.klass]
         class_moves = ((cands.site[classes.entry] != base_site[members]) & (base_site[members] >= 0)).astype(float)
-        from . import class_counts
-
         counts = class_counts(cands, red, classes, choice)
         current_cost += float(classes.cost @ counts)
         if not alternatives and not (class_moves * counts).any():
             return
     elif not alternatives:
         return
-    picked = _pick(core, plans, classes, class_moves, red.capacity.limit, current_cost + 0.005, max(deadline - time.monotonic(), 1.0))
+    picked = _pick(core, plans, classes, class_moves, red.capacity.limit, current_cost + 0.005, max(deadline - time.monotonic(), 1.0),
+                   settings.backend)
     if picked is None:
         return
     chosen_plans, class_count = picked
-    from .guards import check_island_plans
-
     check_island_plans(core, {plans[p][0]: plans[p][1] for p in chosen_plans}, "stability")
     for p in chosen_plans:
         cols = plans[p][1]
         xs = cols[core.entry[cols] >= 0]
         choice[core.col_workload[xs]] = core.entry[xs]
     if len(classes):
-        from . import _assign_classes
-
-        _assign_classes(cands, red, classes, class_count, choice)
+        assign_classes(cands, red, classes, class_count, choice)
 
 
 def _y_values(core: Core, on: np.ndarray) -> np.ndarray:
@@ -121,51 +119,24 @@ def _with_row(sub: SubModel, coef: np.ndarray, upper: float) -> SubModel:
 
 
 def _pick(core: Core, plans: list, classes: ClassColumns, class_moves: np.ndarray, limit: np.ndarray, budget: float,
-          time_limit: float) -> Optional[tuple[list[int], np.ndarray]]:
+          time_limit: float, backend: str) -> Optional[tuple[list[int], np.ndarray]]:
     """One plan per island and counts per class column: fewest moves, capacity kept, total cost within `budget`."""
-    import highspy
-
     n_isl = core.n_islands
     n_k = len(classes.size)
     n_r = len(limit)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("mip_max_nodes", MIP_NODE_LIMIT)
-    h.setOptionValue("time_limit", float(time_limit))
     lower = np.concatenate([np.ones(n_isl), classes.size.astype(float), np.full(n_r + 1, -np.inf)])
     upper = np.concatenate([np.ones(n_isl), classes.size.astype(float), limit, [budget]])
-    h.addRows(len(lower), lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
-    starts, index, value, obj, ub = [], [], [], [], []
     cap0, budget_row = n_isl + n_k, n_isl + n_k + n_r
+    entries = []
     for k, cols, cost, moves in plans:
         rows, vals = core.use(cols)
-        starts.append(len(index))
-        index.extend([k] + (cap0 + rows).tolist() + [budget_row])
-        value.extend([1.0] + vals.tolist() + [cost])
-        obj.append(moves)
-        ub.append(1.0)
-    for c in range(len(classes)):
-        starts.append(len(index))
-        index.append(n_isl + int(classes.klass[c]))
-        value.append(1.0)
-        for j in range(3):
-            r = int(classes.cap_row[c, j])
-            if r >= 0 and classes.cap_coef[c, j]:
-                index.append(cap0 + r)
-                value.append(float(classes.cap_coef[c, j]))
-        index.append(budget_row)
-        value.append(float(classes.cost[c]))
-        obj.append(float(class_moves[c]))
-        ub.append(float(classes.size[classes.klass[c]]))
-    n = len(obj)
-    h.addCols(n, np.array(obj), np.zeros(n), np.array(ub), len(index), np.array(starts, dtype=np.int32),
-              np.array(index, dtype=np.int32), np.array(value))
-    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * n))
-    h.run()
-    if h.getInfo().primal_solution_status != 2:
+        entries.append((moves, 1.0, np.concatenate([[k], cap0 + rows, [budget_row]]), np.concatenate([[1.0], vals, [cost]])))
+    model = Columns.build(entries, lower, upper)
+    if len(classes):
+        model = joined(model, columns_of_classes(classes, np.arange(len(classes)), n_isl, cap0, lower, upper, extra=classes.cost))
+        model.cost[len(plans):] = class_moves
+    res = solver(backend).mip(model, time_limit=time_limit)
+    if res.x is None:
         return None
-    x = np.asarray(h.getSolution().col_value)
-    chosen = [p for p in range(len(plans)) if x[p] > 0.5]
-    return chosen, np.round(x[len(plans):]).astype(np.int64)
+    chosen = [p for p in range(len(plans)) if res.x[p] > 0.5]
+    return chosen, np.round(res.x[len(plans):]).astype(np.int64)

@@ -65,7 +65,6 @@ def separable_prices(core: Core, linked: np.ndarray, classes: ClassColumns, limi
     cost = core.cost[cols]
     starts = np.flatnonzero(np.r_[True, w[1:] != w[:-1]]) if len(w) else np.zeros(0, np.int64)
     # Classes enter the same way, each column standing for as many workloads as its class has.
-    k_rows = classes.cap_row
     k_start = np.flatnonzero(np.r_[True, classes.klass[1:] != classes.klass[:-1]]) if len(classes) else np.zeros(0, np.int64)
     weight = classes.size[classes.klass[k_start]].astype(float) if len(classes) else np.zeros(0)
     scale = _price_scale(cost, starts, size, rows)
