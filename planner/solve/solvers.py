@@ -187,22 +187,13 @@ def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: f
         h.setOptionValue("presolve", "off")
         if not relax:
             h.setOptionValue("mip_heuristic_run_feasibility_jump", False)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = len(sub.row_lower)
-    lp.col_cost_ = np.asarray(sub.cost, dtype=float)
-    lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = sub.col_upper()
-    lp.row_lower_ = np.asarray(sub.row_lower, dtype=float)
-    lp.row_upper_ = np.asarray(sub.row_upper, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.asarray(sub.start, dtype=np.int32)
-    lp.a_matrix_.index_ = np.asarray(sub.index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.asarray(sub.value, dtype=float)
-    if not relax:
-        kinds = highspy.HighsVarType
-        lp.integrality_ = [kinds.kInteger] * sub.n_x + [kinds.kContinuous] * sub.n_y + [kinds.kInteger] * len(sub.int_upper)
-    h.passModel(lp)
+    # The flat-array form of passModel: an order of magnitude faster than filling a HighsLp's fields, which
+    # matters for the thousands of small batch LPs of a pricing run.
+    integrality = sub.integer().astype(np.int32) if not relax else np.zeros(n, dtype=np.int32)
+    h.passModel(n, len(sub.row_lower), len(sub.index), int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
+                np.asarray(sub.cost, dtype=float), np.zeros(n), sub.col_upper(), np.asarray(sub.row_lower, dtype=float),
+                np.asarray(sub.row_upper, dtype=float), np.asarray(sub.start[:-1], dtype=np.int32),
+                np.asarray(sub.index, dtype=np.int32), np.asarray(sub.value, dtype=float), integrality)
     return h
 
 
