@@ -1,4 +1,4 @@
-"""The cost model of DESIGN.md, the one implementation the solver, verifier, explain and reports use.
+"""The cost model (docs/design.md, "One rule set, one cost model"), the one implementation the solver, verifier, explain and reports use.
 
 `monthly_run` prices workloads on a site: per-unit rates when the site has `cost.vcpu_month`
 (plus `windows_vcpu_month` for Windows workloads), otherwise the cheapest catalogue VM in the
@@ -143,7 +143,7 @@ def pricing_of(estate: Estate, site: Site) -> Optional[str]:
 
 
 def monthly_run(estate: Estate, w: Workload, site: Site) -> Optional[RunCost]:
-    """`monthly_run(w, s)` of DESIGN.md for one workload (as given, in the estate or not); None when no VM is large enough."""
+    """`monthly_run(w, s)` for one workload (as given, in the estate or not); None when no VM is large enough."""
     windows = w.os == "windows"
     if is_rate_priced(site):
         return RunCost(float(_rate(site, w.vcpu, w.memory_gb, w.storage_gb, windows)))

@@ -1,4 +1,4 @@
-"""The hard rules of DESIGN.md: whether a workload may sit on a site, and why not.
+"""The hard rules (README, "The hard rules"): whether a workload may sit on a site, and why not.
 
 `violations(estate, w, site)` is the single answer to "may w go to site?" for every rule
 that concerns one workload and one site. `placement_violations(estate, site_of)` checks
@@ -40,6 +40,7 @@ class Rule(str, Enum):
     ASSIGNMENT = "assignment"
     WAVES = "waves"
     WAVE_ORDER = "wave-order"
+    WAVE_CAPACITY = "wave-capacity"
     COST = "cost"
 
     @property
@@ -62,6 +63,8 @@ _TEXT = {
     Rule.ANTI_AFFINITY: "no two workloads of an anti-affinity group share a site",
     Rule.ASSIGNMENT: "every workload sits on exactly one known site",
     Rule.WAVES: "move groups fit the wave rules (size, effort, order, pilots, deadlines)",
+    Rule.WAVE_CAPACITY: ("after each wave no site holds more than its capacity, unless it already did before the wave "
+                         "and the wave brings it nothing"),
     Rule.WAVE_ORDER: ("a dependency's target moves no later than its dependants, and in the same wave when moving it "
                       "first would break their latency budget"),
     Rule.COST: "every cost and total matches the cost model",

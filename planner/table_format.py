@@ -1,4 +1,4 @@
-"""The tabular inventory format of DESIGN.md ("Tabular workloads"): file names, columns, list cells.
+"""The tabular inventory format (docs/tables.md): file names, columns, list cells.
 
 One declaration of the columns, read by the table loader and used by every writer
 (`planner synth --format csv|parquet`, `planner import ... --out FILE.csv|FILE.parquet`).

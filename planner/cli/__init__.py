@@ -1,6 +1,6 @@
 """The `planner` command line: click wiring over the library, nothing more.
 
-Exit codes (DESIGN.md): 0 success, 1 no plan / a check failed, 2 bad input or usage, 3 a fault of the
+Exit codes: 0 success, 1 no plan / a check failed, 2 bad input or usage, 3 a fault of the
 planner itself (its own verifier rejected the plan it made: nothing is published).
 Results go to stdout or files, progress to stderr; written files appear whole or not at all.
 Each command lives in a module of this package named for it; this module only groups them.

@@ -1,6 +1,6 @@
 """`planner diff` and `planner explain`: click wiring over :mod:`planner.diff` and :mod:`planner.explain`.
 
-Both exit 0 when they could answer (DESIGN.md), 2 on an unreadable plan, a bad inventory or an
+Both exit 0 when they could answer, 2 on an unreadable plan, a bad inventory or an
 unknown workload. Results go to stdout; warnings (a stale plan) go to stderr.
 """
 

@@ -23,7 +23,7 @@ from .common import (EXIT_FAIL, EXIT_OK, Progress, backend_option, catalog_optio
                      format_option, load_estate)
 from .report import check_footer, footer_option
 
-LOCAL_INVENTORY = Path("inventory")  # DESIGN: `planner plan` plans `inventory/` by default
+LOCAL_INVENTORY = Path("inventory")  # `planner plan` plans `inventory/` by default
 
 
 def inventory_to_plan(given: Optional[Path], quiet: bool) -> Path:
