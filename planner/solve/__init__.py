@@ -50,7 +50,14 @@ from .limits import use as use_limits
 from .master import ClassColumns
 from .pool import IslandPool, default_workers
 from .pricing import ColumnGeneration
-from .reduce import Reduced, active_dependencies, components, coupled_workloads, coupling_edges, reduce
+from .reduce import (
+    Reduced,
+    active_dependencies,
+    components,
+    coupled_workloads,
+    coupling_edges,
+    reduce,
+)
 from .restrict import initial_entries
 from .solvers import backend_problem
 from .stability import prefer_baseline

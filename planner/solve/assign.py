@@ -10,10 +10,11 @@ import numpy as np
 
 from ..estate import Estate
 from .candidates import Candidates
-from .core import Core, _ranges
+from .core import Core
 from .finish import Integer
 from .guards import MappingError, check_costs, check_island_plans, entries_of
 from .master import ClassColumns
+from .matrices import ranges
 from .reduce import Reduced, sizes
 
 __all__ = ["apply", "assign_classes", "class_columns", "class_counts"]
@@ -23,7 +24,7 @@ def class_columns(estate: Estate, cands: Candidates, red: Reduced, core: Core) -
     """The classes' master columns: each class's kept entries (its first member's stand for all)."""
     reps = red.class_rep
     counts = (cands.ptr[reps + 1] - cands.ptr[reps])
-    entries = _ranges(cands.ptr[reps], counts)
+    entries = ranges(cands.ptr[reps], counts)
     klass = np.repeat(np.arange(len(reps)), counts)
     keep = red.entry_kept[entries]
     entries, klass = entries[keep], klass[keep]
@@ -64,7 +65,7 @@ def assign_classes(cands: Candidates, red: Reduced, classes: ClassColumns, count
     # Columns of one class take consecutive runs of its members, in column order: a column's offset within its
     # class is what the columns before it placed, less what earlier classes placed.
     offset = (np.cumsum(n) - n) - (np.cumsum(placed) - placed)[klass]
-    rows = members[_ranges(starts[klass] + offset, n)]
+    rows = members[ranges(starts[klass] + offset, n)]
     col_of_row = np.repeat(cols, n)
     entries = entries_of(cands, rows, cands.site[classes.entry[col_of_row]].astype(np.int64), "class members")
     check_costs(classes.cost[col_of_row], cands.total[entries].astype(float), "class members")

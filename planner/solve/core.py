@@ -26,7 +26,7 @@ import numpy as np
 
 from ..estate import Estate
 from .candidates import Candidates
-from .matrices import SubModel
+from .matrices import SubModel, ranges
 from .reduce import Reduced, sizes
 
 ASSIGN, ANTI_AFFINITY, DEPENDENCY, EGRESS = 0, 1, 2, 3  # row kinds
@@ -112,12 +112,12 @@ class Core:
         islands = np.asarray(islands, dtype=np.int64)
         nx = self.n_x_of[islands]
         ny = self.col_ptr[islands + 1] - self.col_ptr[islands] - nx
-        glob = np.concatenate([_ranges(self.col_ptr[islands], nx), _ranges(self.col_ptr[islands] + nx, ny)])
+        glob = np.concatenate([ranges(self.col_ptr[islands], nx), ranges(self.col_ptr[islands] + nx, ny)])
         n_rows = self.row_ptr[islands + 1] - self.row_ptr[islands]
-        r = _ranges(self.row_ptr[islands], n_rows)
+        r = ranges(self.row_ptr[islands], n_rows)
         lengths = self.start[r + 1] - self.start[r]
         start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        take = _ranges(self.start[r], lengths)
+        take = ranges(self.start[r], lengths)
         # Local number of each matrix entry's column: x columns of all islands first, then their y columns.
         k = np.repeat(np.repeat(np.arange(len(islands)), n_rows), lengths)
         c = self.index[take] - self.col_ptr[islands][k]
@@ -133,7 +133,7 @@ class Core:
     def island_rows(self, islands: np.ndarray) -> np.ndarray:
         """The global rows of `islands`, in the order :meth:`islands_model` gives them."""
         islands = np.asarray(islands, dtype=np.int64)
-        return _ranges(self.row_ptr[islands], self.row_ptr[islands + 1] - self.row_ptr[islands])
+        return ranges(self.row_ptr[islands], self.row_ptr[islands + 1] - self.row_ptr[islands])
 
 
 def island_labels(estate: Estate, red: Reduced) -> np.ndarray:
@@ -165,7 +165,7 @@ def build_core(estate: Estate, cands: Candidates, red: Reduced, island: Optional
     wptr = np.concatenate([[0], np.cumsum(np.bincount(island[wl], minlength=n_isl))]).astype(np.int64)
     # x columns: every entry of the coupled workloads, island by island.
     counts = np.diff(cands.ptr)[wl]
-    x_entry = _ranges(cands.ptr[wl], counts)
+    x_entry = ranges(cands.ptr[wl], counts)
     x_work = np.repeat(wl, counts)
     x_island = island[x_work]
     x_cost = cands.total[x_entry].astype(float).copy()
@@ -181,7 +181,7 @@ def build_core(estate: Estate, cands: Candidates, red: Reduced, island: Optional
         col_of_entry[x_entry] = col_x
         src, dst = d.src[dep].astype(np.int64), d.dst[dep].astype(np.int64)
         na = cands.ptr[src + 1] - cands.ptr[src]
-        ca = col_of_entry[_ranges(cands.ptr[src], na)]
+        ca = col_of_entry[ranges(cands.ptr[src], na)]
         kdep = np.repeat(np.arange(len(dep)), na)
         site_a = cands.site[x_entry[ca]]
         eb = cands.entry_at(dst[kdep], site_a)
@@ -318,7 +318,7 @@ def _dependency_block(estate: Estate, cands: Candidates, dep: np.ndarray, x_isla
     na = (cands.ptr[src + 1] - cands.ptr[src])
     nb = (cands.ptr[dst + 1] - cands.ptr[dst])
     ka = np.repeat(np.arange(len(dep)), na)
-    ea = _ranges(cands.ptr[src], na)
+    ea = ranges(cands.ptr[src], na)
     za = zone_of_site[cands.site[ea]]
     # Distinct (dependency, zone of a) pairs: one row each, unless every site of b is within budget.
     n_z = lat.shape[0]
@@ -329,7 +329,7 @@ def _dependency_block(estate: Estate, cands: Candidates, dep: np.ndarray, x_isla
     # For each pair, b's entries within budget of its zone: expand pairs by b's entries.
     pb_count = nb[pk]
     pb_pair = np.repeat(np.arange(len(upair)), pb_count)
-    pb_entry = _ranges(cands.ptr[dst[pk]], pb_count)
+    pb_entry = ranges(cands.ptr[dst[pk]], pb_count)
     ok = lat[pz[pb_pair], zone_of_site[cands.site[pb_entry]]] <= limit[pk[pb_pair]]
     all_ok = np.ones(len(upair), dtype=bool)
     has = pb_count > 0
@@ -348,14 +348,3 @@ def _dependency_block(estate: Estate, cands: Candidates, dep: np.ndarray, x_isla
     key = np.concatenate([rownum[pinv[a_sel]], rownum[pb_pair[b_sel]]])
     isl = np.concatenate([x_island[col_of_entry[ea[a_sel]]], x_island[col_of_entry[pb_entry[b_sel]]]])
     rows.add(DEPENDENCY, isl, cols, vals, key, -np.inf, 0.0, dep[pk[need]], pz[need])
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenated aranges: start[i] .. start[i] + counts[i] - 1 for each i, vectorised."""
-    counts = np.asarray(counts, dtype=np.int64)
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.cumsum(counts)
-    offs = np.repeat(ends - counts, counts)
-    return np.repeat(np.asarray(starts, dtype=np.int64), counts) + (np.arange(total) - offs)

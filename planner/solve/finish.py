@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from . import limits
-from .solvers import solve_mip
-from .core import Core, _ranges
-from .matrices import SubModel
+from .core import Core
 from .master import ClassColumns, solve_integer_master
+from .matrices import SubModel, ranges
 from .pricing import Priced
+from .solvers import solve_mip
 
 if TYPE_CHECKING:
     from .pool import IslandPool
@@ -220,7 +220,7 @@ def fix_and_close(core: Core, linked: np.ndarray, classes: ClassColumns, limit: 
         # with d_e above the island's allowance, e is in no plan better than the current one.
         lp_value, duals = pool.lp(linked, priced)
         allow = slack + np.maximum(0.0, cg.island_bound - lp_value)
-        xcols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
+        xcols = ranges(core.col_ptr[linked], core.n_x_of[linked])
         isl = np.repeat(np.arange(len(linked)), core.n_x_of[linked])
         ok = np.isfinite(lp_value)[isl]
         alive[xcols] |= ~ok | (duals[xcols] <= allow[isl] * (1 + 1e-9) + 1e-6)

@@ -8,12 +8,16 @@ that empties is a latency chain that cannot hold, reported with both ends.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..estate import Estate
 from ..problem import Problem
 from ..rules import Rule
-from .candidates import Candidates
+
+if TYPE_CHECKING:  # the candidates call this module while they are built
+    from .candidates import Candidates
 
 _CHUNK = 1 << 18  # arcs per block: bounds the temporary (arcs x zones) arrays
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["Columns", "SubModel"]
+__all__ = ["Columns", "SubModel", "ranges"]
 
 
 @dataclass
@@ -83,3 +83,14 @@ class Columns:
         counts = np.bincount(self.index, minlength=len(self.row_lower))
         start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return SubModel(0, 0, self.cost, self.row_lower, self.row_upper, start, col[order], self.value[order], self.upper)
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated aranges: start[i] .. start[i] + counts[i] - 1 for each i, vectorised."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    offs = np.repeat(ends - counts, counts)
+    return np.repeat(np.asarray(starts, dtype=np.int64), counts) + (np.arange(total) - offs)

@@ -23,9 +23,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import limits
-from .solvers import DIRECT, Result, _integral, relaxation, solve_mip
 from .core import Core
 from .guards import MappingError
+from .solvers import DIRECT, Result, _integral, relaxation, solve_mip
 
 _PARALLEL_FROM = 64  # fewer batches than this are not worth the workers
 

@@ -29,8 +29,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import limits
-from .core import Core, _ranges
+from .core import Core
 from .master import ClassColumns, Plans, RelaxedMaster, big_price
+from .matrices import ranges
 from .pool import Answer, IslandPool
 from .warmstart import price_ceilings, separable_prices
 
@@ -75,7 +76,7 @@ class ColumnGeneration:
         self.reduced = np.zeros(core.n_cols)  # its reduced costs then (>= 0; 0 for the columns the LP used)
         self.best = np.full(n, -1, dtype=np.int64)
         # x columns of linked islands grouped by workload, for the per-workload minimum of the screen.
-        cols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
+        cols = ranges(core.col_ptr[linked], core.n_x_of[linked])
         self.xcols = cols
         w = core.col_workload[cols]
         self.w_start = np.flatnonzero(np.r_[True, w[1:] != w[:-1]]) if len(w) else np.zeros(0, np.int64)

@@ -39,10 +39,10 @@ import numpy as np
 from ..estate import Estate
 from . import limits
 from .candidates import Candidates
-from .core import Core, _ranges, build_core
+from .core import Core, build_core
+from .matrices import ranges
 from .pool import IslandPool
 from .reduce import ActiveDeps, Reduced
-
 
 
 @dataclass
@@ -79,7 +79,7 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
     for start, stop in _blocks(isl_entries, np.arange(n_isl)):
         members = core.island_workloads[int(core.island_wptr[start]):int(core.island_wptr[stop])]
         members = members[counts[members] > 0]
-        entries = _ranges(full.ptr[members], counts[members])
+        entries = ranges(full.ptr[members], counts[members])
         keep, lo = rules.undominated(entries)
         survive[entries[keep]] = True
         if len(entries):
@@ -98,8 +98,8 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
         islands = todo[a:b]
         t0 = time.perf_counter()
         size = core.island_wptr[islands + 1] - core.island_wptr[islands]
-        members = core.island_workloads[_ranges(core.island_wptr[islands], size)]
-        entries = _ranges(full.ptr[members], counts[members])
+        members = core.island_workloads[ranges(core.island_wptr[islands], size)]
+        entries = ranges(full.ptr[members], counts[members])
         entries = entries[survive[entries]]
         modelled += len(entries)
         mask = np.zeros(len(full.site), dtype=bool)
@@ -268,7 +268,7 @@ class _Ties:
         if not self.fits:
             return ok
         pos = np.repeat(np.arange(len(w)), n)
-        tie = _ranges(self.ptr[w], n)
+        tie = ranges(self.ptr[w], n)
         j = self.budget[tie]
         lost = self.zones[self.other[tie]] & self.near[j, frm[pos]] & ~self.near[j, to[pos]]
         bad = np.bincount(pos, weights=(lost != 0).astype(float), minlength=len(w)) > 0

@@ -25,6 +25,7 @@ from ..estate import Estate
 from ..rules import RESOURCES
 from .candidates import Candidates
 from .latency import binding_latency
+from .matrices import ranges
 
 
 @dataclass
@@ -281,10 +282,8 @@ def _classes(estate: Estate, members: np.ndarray, base_site: Optional[np.ndarray
 
 def _kept_entries(cands: Candidates, kept: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The kept entries of `rows` and, per entry, the position of its workload in `rows`."""
-    from .core import _ranges
-
     counts = cands.ptr[rows + 1] - cands.ptr[rows]
-    entries = _ranges(cands.ptr[rows], counts)
+    entries = ranges(cands.ptr[rows], counts)
     pos = np.repeat(np.arange(len(rows)), counts)
     keep = kept[entries]
     return entries[keep], pos[keep]

@@ -36,8 +36,9 @@ import numpy as np
 from ..estate import Estate
 from . import limits
 from .candidates import Candidates
-from .core import ASSIGN, DEPENDENCY, Core, _ranges
+from .core import ASSIGN, DEPENDENCY, Core
 from .latency import prune_dependency_latency
+from .matrices import ranges
 
 _TOL = 1e-6
 
@@ -146,10 +147,10 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
     col_of_entry = np.full(len(cands.site), -1, dtype=np.int64)
     x = core.entry >= 0
     col_of_entry[core.entry[x]] = np.nonzero(x)[0]
-    members = core.island_workloads[_ranges(core.island_wptr[islands], core.island_wptr[islands + 1] - core.island_wptr[islands])]
+    members = core.island_workloads[ranges(core.island_wptr[islands], core.island_wptr[islands + 1] - core.island_wptr[islands])]
     member_of = np.full(n_w, -1, dtype=np.int64)
     member_of[members] = np.repeat(np.arange(len(islands)), core.island_wptr[islands + 1] - core.island_wptr[islands])
-    entries = _ranges(full.ptr[members], full.ptr[members + 1] - full.ptr[members])
+    entries = ranges(full.ptr[members], full.ptr[members + 1] - full.ptr[members])
     omitted = entries[~kept[entries]]
     bound = lp_value.astype(float).copy()
     if len(omitted) == 0:
@@ -199,7 +200,7 @@ class _Links:
         ptr, order = (self.out_ptr, self.by_src) if as_source else (self.in_ptr, self.by_dst)
         n = ptr[w + 1] - ptr[w]
         owner = np.repeat(np.arange(len(w)), n)
-        k = order[_ranges(ptr[w], n)]
+        k = order[ranges(ptr[w], n)]
         other = (d.dst if as_source else d.src)[k].astype(np.int64)
         return owner, k, s[owner], other
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Core, _ranges
+from .core import Core
 from .master import ClassColumns
+from .matrices import ranges
 
 STEPS = 30
 
@@ -24,7 +25,7 @@ def price_ceilings(core: Core, linked: np.ndarray, n_rows: int) -> np.ndarray:
     """Per capacity row, the most any workload on it gains per unit of the resource by staying there rather than at
     its next best site: prices above twice that only tell every island to leave, so pricing stops there."""
     out = np.zeros(n_rows)
-    xcols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
+    xcols = ranges(core.col_ptr[linked], core.n_x_of[linked])
     if len(xcols) == 0 or n_rows == 0:
         return out
     w = core.col_workload[xcols]
@@ -52,7 +53,7 @@ def separable_prices(core: Core, linked: np.ndarray, classes: ClassColumns, limi
     n_r = len(limit)
     if n_r == 0:
         return np.zeros(0)
-    xcols = _ranges(core.col_ptr[linked], core.n_x_of[linked])
+    xcols = ranges(core.col_ptr[linked], core.n_x_of[linked])
     rows = core.cap_table[core.col_site[xcols]]  # (columns x resources)
     competing = (rows >= 0).any(axis=1)
     w = core.col_workload[xcols]
