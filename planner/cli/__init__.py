@@ -16,6 +16,7 @@ from .compare import compare_command
 from .diff import diff_command, explain_command
 from .export import export_command
 from .imports import catalog_group, import_group
+from .network import network_command
 from .plan import plan_command
 from .report import report_command
 from .synth import synth_command
@@ -32,5 +33,5 @@ def main() -> None:
 
 
 for _command in (plan_command, validate_command, verify_command, import_group, catalog_group, report_command, diff_command,
-                 explain_command, check_command, synth_command, export_command, compare_command):
+                 explain_command, check_command, synth_command, export_command, compare_command, network_command):
     main.add_command(_command)
