@@ -12,8 +12,9 @@ exception goes on to the caller. `fn` must be a module-level function (pickled b
   none): never `fork` from a process that may already run threads (Dask's, the solver's).
   The workers are not daemons, so a task may start processes of its own.
 - :class:`DaskExecutor`: a `dask.distributed.Client` on a scheduler address; `shared` is
-  scattered to every worker once. An unreachable scheduler is an :class:`ExecutorError`
-  within :data:`CONNECT_TIMEOUT_S` seconds.
+  scattered to every worker once. An unreachable scheduler, or a service on that port that is not
+  one (a web server, a listener that never answers), is an :class:`ExecutorError` within
+  :data:`CONNECT_TIMEOUT_S` seconds: the whole handshake shares that one deadline.
 """
 
 from __future__ import annotations
@@ -21,9 +22,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import socket
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional, Protocol, Sequence
+
+from .untrusted import one_line
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -161,6 +167,79 @@ def _quiet_distributed() -> Iterator[None]:
             lg.setLevel(level)
 
 
+def _unreachable(address: str, timeout: float, reason: str) -> ExecutorError:
+    return ExecutorError(f"cannot reach the Dask scheduler at {one_line(address)} within {timeout:g} s ({one_line(reason)}); "
+                         f"is `dask scheduler` running there and the port open?")
+
+
+def _probe(address: str, deadline: float, timeout: float) -> None:
+    """Check, within the deadline, that a TCP address answers as a Dask scheduler does: its handshake comes first.
+
+    A Dask scheduler writes a small framed handshake (naming `python` and `compression`) as soon as a peer connects;
+    a web server, a database or a listener that never answers does not, and then Dask's own client could wait for
+    ever, so it is never started.
+    """
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        raise ExecutorError(f"{one_line(address)} is not a scheduler address; expected tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, int(port)), timeout=max(0.1, deadline - time.monotonic())) as sock:
+            data = b""
+            while not _handshake_read(data):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise socket.timeout()
+                sock.settimeout(left)
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except socket.timeout:
+        raise ExecutorError(f"{one_line(address)} accepted a connection but sent no Dask handshake within {timeout:g} s; "
+                            "is it a Dask scheduler (`dask scheduler`), and not another service on that port?") from None
+    except OSError as exc:
+        raise _unreachable(address, timeout, exc.strerror or str(exc)) from None
+    size = int.from_bytes(data[:8], "little") if len(data) >= 8 else 0
+    if not 0 < size <= 1 << 20 or b"python" not in data:
+        raise ExecutorError(f"{one_line(address)} answered, but not as a Dask scheduler does; is another service on that port?")
+
+
+def _handshake_read(data: bytes) -> bool:
+    """Whether enough of a would-be handshake has arrived to judge it (its length prefix, then up to 4 KiB of it)."""
+    if len(data) < 8:
+        return False
+    size = int.from_bytes(data[:8], "little")
+    return not 0 < size <= 1 << 20 or len(data) >= 8 + min(size, 4096)
+
+
+def _connect(client_class: Any, address: str, timeout: float) -> Any:
+    """A Dask client on `address`, the whole handshake (probe, connection, first reply) bounded by `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    if address.startswith("tcp://") or "://" not in address:
+        _probe(address, deadline, timeout)
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = client_class(address, timeout=max(1.0, deadline - time.monotonic()), set_as_default=False)
+        except BaseException as exc:  # OSError, TimeoutError, ValueError for a malformed address, ...
+            box["error"] = exc
+
+    with _quiet_distributed():
+        worker = threading.Thread(target=connect, name="planner-dask-connect", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()) + 2.0)  # Dask's own timeout normally ends it first
+    if "client" in box:
+        return box["client"]
+    exc = box.get("error")
+    if exc is None:
+        raise _unreachable(address, timeout, "no answer to the handshake")  # the thread is a daemon: it cannot hold the exit
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    raise _unreachable(address, timeout, reason)
+
+
 class DaskExecutor:
     """Tasks on a Dask distributed cluster (`tcp://HOST:PORT`), or on a given `distributed.Client`."""
 
@@ -173,13 +252,7 @@ class DaskExecutor:
         if client is None:
             if not address:
                 raise ExecutorError("no scheduler address given; expected tcp://HOST:PORT")
-            with _quiet_distributed():
-                try:
-                    client = Client(address, timeout=timeout, set_as_default=False)
-                except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address, ...
-                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    raise ExecutorError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s ({reason}); "
-                                        f"is `dask scheduler` running there and the port open?") from None
+            client = _connect(Client, address, timeout)
         self.client = client
         n = len(client.scheduler_info().get("workers", {}))
         self.workers = max(1, n)

@@ -12,7 +12,7 @@ in a line. It splits lines at CR as well as LF. So for each format:
 - workflow commands (:func:`workflow_data`, :func:`workflow_property`): GitHub's own escapes;
 - Markdown (:func:`markdown`, :func:`markdown_finalize`): HTML entities, backslashes before
   Markdown syntax, and a zero-width space (`&#8203;`) after every `@`, after `#` before a
-  digit, between a scheme and `://` and after `www`, so no mention, issue reference, bare URL
+  digit, after `GH` before `-` and a digit, between a scheme and `://` and after `www`, so no mention, issue reference, bare URL
   or e-mail address becomes live in a pull-request comment;
 - HTML (:func:`html_finalize`), JSON (:func:`json_text`) and XML (:func:`xml_text`): their own
   escaping plus the same line rules, written with the format's own character references;
@@ -108,8 +108,8 @@ _MD_SYNTAX = re.compile(r"([\\`*_\[\]|~$])")
 # What would open a block (heading, list item, thematic break, setext underline) if the value began a line.
 _MD_BLOCK = re.compile(r"#{1,6}(?=\s|$)|[-+](?=\s)|\d{1,9}(?=[.)](?:\s|$))|-{3,}|=+(?=\s*$)")
 # What GitHub turns into a notification, a cross-reference or a link in plain text: @mentions (and
-# e-mail autolinks), #123 issue references, scheme://... and www. autolinks.
-_MD_LIVE = re.compile(r"@|#(?=\d)|(?<=[A-Za-z])(?=://)|\b(?i:www)(?=\.)")
+# e-mail autolinks), #123 and GH-123 issue references, scheme://... and www. autolinks.
+_MD_LIVE = re.compile(r"@|#(?=\d)|(?<=[A-Za-z])(?=://)|\b(?i:www)(?=\.)|\b(?i:gh)(?=-\d)")
 
 
 def markdown(value: Any, limit: int = 0) -> str:

@@ -27,6 +27,18 @@ from ..untrusted import json_text, one_line, terminal
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_FAULT = 0, 1, 2, 3
 
+
+def _click_error_echo(message: Any = None, file: Any = None, nl: bool = True, err: bool = False, color: Any = None) -> None:
+    """What click prints for a usage error (`Error: Invalid value for 'FILE': ...`), made safe like every other message.
+
+    Click builds those lines itself from what the user typed (paths, option values), outside any command, so its
+    exceptions module is given this echo: the one place all of them pass through.
+    """
+    click.echo(terminal(message) if isinstance(message, str) else message, file=file, nl=nl, err=err, color=color)
+
+
+click.exceptions.echo = _click_error_echo  # type: ignore[attr-defined]
+
 catalog_option = click.option("--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False),
                               help="VM catalogue JSON (default: the shipped snapshot).")
 
@@ -157,10 +169,10 @@ def load_estate(path: Path, catalog_path: Optional[Path], overlays: Sequence[Pat
     return inv, Estate.of(inv, catalog)
 
 
-def load_plan(path: Path) -> Plan:
-    """The plan file at `path`; a message on stderr and exit 2 when it cannot be read."""
+def load_plan(path: Path, consistent: bool = False) -> Plan:
+    """The plan file at `path` (see :func:`planner.plan.read_plan` for `consistent`); a message on stderr and exit 2 when it cannot be read."""
     try:
-        return read_plan(path)
+        return read_plan(path, consistent)
     except PlanFileError as exc:
         fail(str(exc))
 

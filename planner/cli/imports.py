@@ -8,7 +8,6 @@ errors become exit code 2 here, at the border, and nothing is written when there
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -18,21 +17,27 @@ import click
 from planner.atomic_write import write_atomic
 from planner.catalog import CatalogError, load_catalog
 from planner.importers.common import MAX_REPORTED, ImportFailed, ImportResult
-from planner.importers.emit import render_summary_text, render_yaml
+from planner.importers.emit import render_summary_text, yaml_chunks
 from planner.importers.sites import TemplateError, parse_template
 from planner.importers.table import TableError
 from planner.importers.workload_table import TABLE_SUFFIXES, write_workloads_table
 from planner.sources import SourceError
 from planner.table_format import table_kind
+from planner.untrusted import json_text, one_line
+
+from .common import echo
 
 FORMATS = click.Choice(["text", "json"])
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class Failed(click.ClickException):
-    """A domain error at the CLI border: one clear message, exit code 2."""
+    """A domain error at the CLI border: one clear message, exit code 2, made safe for a terminal and a CI log."""
 
     exit_code = 2
+
+    def format_message(self) -> str:
+        return one_line(self.message)
 
 
 def _site_option(help_text: str) -> Callable[[Any], Any]:
@@ -72,21 +77,22 @@ def _emit(result: ImportResult, command: str, out: Optional[Path], fmt: str) -> 
     """Write the YAML (stdout or atomically to `out`) or the workloads table, and the summary to stderr."""
     try:
         if out is None:
-            click.echo(render_yaml(result, command), nl=False)
+            for chunk in yaml_chunks(result, command):
+                click.echo(chunk, nl=False)
         elif out.suffix.lower() in TABLE_SUFFIXES:
             write_workloads_table(result, out)
         else:
-            write_atomic(out, render_yaml(result, command))
+            write_atomic(out, yaml_chunks(result, command))
     except OSError as exc:
         raise Failed(f"cannot write {out}: {exc.strerror or exc}") from None
     summary = result.summary("-" if out is None else str(out))
     if fmt == "json":
-        click.echo(json.dumps(summary, indent=1, sort_keys=True), err=True)
+        click.echo(json_text(summary, indent=1, sort_keys=True), err=True)
     else:
-        click.echo(render_summary_text(summary), err=True, nl=False)
+        echo(render_summary_text(summary), err=True, nl=False)
     if out is not None and out.suffix.lower() in TABLE_SUFFIXES and table_kind(out) != "workloads":
-        click.echo(f"note: an inventory folder reads workloads tables named workloads*{out.suffix.lower()}; "
-                   f"rename {out.name} to be read", err=True)
+        echo(f"note: an inventory folder reads workloads tables named workloads*{out.suffix.lower()}; "
+             f"rename {one_line(out.name)} to be read", err=True)
 
 
 def _run(command: str, do: Callable[[], ImportResult], out: Optional[Path], fmt: str) -> None:
@@ -96,13 +102,13 @@ def _run(command: str, do: Callable[[], ImportResult], out: Optional[Path], fmt:
     except ImportFailed as exc:
         errors = exc.errors
         if fmt == "json":
-            click.echo(json.dumps({"format": "planner-import-summary/1", "errors": [e.as_dict() for e in errors]},
-                                  indent=1, sort_keys=True), err=True)
+            click.echo(json_text({"format": "planner-import-summary/1", "errors": [e.as_dict() for e in errors]},
+                                 indent=1, sort_keys=True), err=True)
         else:
             for issue in errors[:MAX_REPORTED]:
-                click.echo(f"error: {issue}", err=True)
+                echo(f"error: {one_line(issue)}", err=True)
             if len(errors) > MAX_REPORTED:
-                click.echo(f"... and {len(errors) - MAX_REPORTED} more errors", err=True)
+                echo(f"... and {len(errors) - MAX_REPORTED} more errors", err=True)
         raise Failed(f"{len(errors)} error(s) in the input; nothing written") from None
     except (TableError, SourceError, CatalogError) as exc:
         raise Failed(str(exc)) from None
@@ -222,7 +228,7 @@ def catalog_refresh_cmd(
 
     def progress(message: str) -> None:
         if not quiet:
-            click.echo(message, err=True)
+            echo(one_line(message), err=True)
 
     try:
         previous = load_catalog(out) if out.is_file() else load_catalog()
@@ -238,7 +244,7 @@ def catalog_refresh_cmd(
         raise Failed(str(exc)) from None
     if not result.catalog.skus:
         for warning in result.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            echo(f"warning: {one_line(warning)}", err=True)
         raise Failed("nothing to write: no region has priced VM sizes; the catalogue is unchanged")
     try:
         write_atomic(out, catalog_document(result))
@@ -258,15 +264,15 @@ def catalog_refresh_cmd(
         "warnings": result.warnings,
     }
     if quiet:
-        click.echo(json.dumps(summary, indent=1, sort_keys=True), err=True)
+        click.echo(json_text(summary, indent=1, sort_keys=True), err=True)
         return
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(
-        f"wrote {out}: {summary['skus']} VM sizes in {len(summary['regions'])} regions ({currency}); "
+        echo(f"warning: {one_line(warning)}", err=True)
+    echo(
+        f"wrote {one_line(out)}: {summary['skus']} VM sizes in {len(summary['regions'])} regions ({currency}); "
         f"{result.skipped_restricted} restricted and {result.skipped_unpriced} unpriced sizes left out",
         err=True,
     )
-    click.echo("priced beyond Linux pay-as-you-go: "
+    echo("priced beyond Linux pay-as-you-go: "
                + ", ".join(f"{label} {count}" for label, count in summary["priced"].items()), err=True)
 

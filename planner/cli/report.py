@@ -16,6 +16,7 @@ from typing import Callable, Optional, Sequence
 import click
 
 from ..estate import Estate
+from ..load.files import read_bounded
 from ..plan import Plan
 from ..publish import EVIDENCE_FILES, PLAN_FILE, PublishError, publish
 from .common import Progress, catalog_option, default_inventory, echo, fail, load_estate, load_plan
@@ -60,7 +61,12 @@ def other_plan_beside(plan_path: Path, out_dir: Path) -> bool:
     if not there.is_file():
         return False
     try:
-        return not there.samefile(plan_path) and there.read_bytes() != plan_path.read_bytes()
+        if there.samefile(plan_path):
+            return False
+        if there.stat().st_size != plan_path.stat().st_size:
+            return True
+        limit = there.stat().st_size
+        return read_bounded(there, limit) != read_bounded(plan_path, limit)
     except OSError:
         return True
 
@@ -91,7 +97,7 @@ def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional
     check_footer(footer)
     if template_dir is not None and not template_dir.is_dir():
         fail(f"--templates {template_dir}: no such folder")
-    plan = load_plan(plan_path)
+    plan = load_plan(plan_path, consistent=True)
     inv_path = inventory or default_inventory()
     inv, estate = load_estate(inv_path, catalog_path)
     if plan.inventory_sha256 != inv.sha256:

@@ -36,14 +36,14 @@ from planner.importers.common import (
     fill_os,
     find_columns,
     finish,
-    first_error,
+    invalid_workloads,
     is_blank,
     label,
     norm_header,
     percent,
     powered_off,
     text,
-    validated,
+    too_many,
     whole,
     workload_id,
 )
@@ -121,6 +121,15 @@ def _columns(header: list[str]) -> dict[str, int]:
     return cols
 
 
+_LISTED = 30  # header names a message shows; a million-column header must not make a ten-megabyte line
+
+
+def _listing(header: list[str]) -> str:
+    names = [h if len(h) <= 60 else h[:57] + "..." for h in header if h]
+    more = f" and {len(names) - _LISTED:,} more" if len(names) > _LISTED else ""
+    return ", ".join(repr(h) for h in names[:_LISTED]) + more
+
+
 def choose_sheet(path: Path, name: Optional[str]) -> tuple[Table, list[Issue]]:
     """The sheet `name` (case-insensitive), else the one whose headers look most like a server list.
 
@@ -181,8 +190,7 @@ def convert(table: Table, site: str, *, skip_powered_off: bool = False) -> Impor
         else:
             aliases = ", ".join(repr(a) for a in COLUMNS[key][1:])
             errors.append(Issue(table.origin, 1, COLUMNS[key][0], f"missing required column (also accepted: "
-                                f"{aliases}; the header row has: " + ", ".join(repr(h) for h in table.header if h)
-                                + ")"))
+                                f"{aliases}; the header row has: {_listing(table.header)})"))
     if errors:
         raise ImportFailed(errors)
     if "os" not in cols:
@@ -190,7 +198,10 @@ def convert(table: Table, site: str, *, skip_powered_off: bool = False) -> Impor
                                      "out for every server (the planner prices them as linux)"))
 
     seen: dict[str, int] = {}
+    numbers: list[int] = []  # the row of each workload, for the schema's verdicts below
     for row_no, cells in table.rows:
+        if too_many(errors, table.origin):
+            break
         if all(is_blank(c) for c in cells):
             continue
         result.rows += 1
@@ -198,6 +209,12 @@ def convert(table: Table, site: str, *, skip_powered_off: bool = False) -> Impor
         workload = _workload(row, disk_cols, site, seen, result, skip_powered_off)
         if workload is not None:
             result.workloads.append(workload)
+            numbers.append(row_no)
+    blamed = {"vcpu": "cores", "memory_gb": "memory_mb", "cpu_util_p95": "cpu_util", "mem_util_p95": "mem_util", "env": "env"}
+    for index, (field, problem) in sorted(invalid_workloads(result.workloads).items()):
+        key = blamed.get(field, "name")
+        column = table.header[cols[key] if key in cols else cols["name"]]
+        errors.append(Issue(table.origin, numbers[index], column, f"cannot make a valid workload: {problem}"))
     no_util = sum(1 for w in result.workloads if w.fields.get("cpu_util_p95") is None
                   and w.fields.get("mem_util_p95") is None)
     if no_util:
@@ -264,11 +281,6 @@ def _workload(
     if "os" in row.cols:
         fill_os(fields, os_name, result, (row.origin, row.number, row.header[row.cols["os"]]), f"server {name!r}")
     defaulted = defaults_for(fields, ["env"] if env else [])
-    try:
-        validated(fields)
-    except ValueError as exc:
-        row.fail("name", f"cannot make a valid workload: {first_error(exc)}")
-        return None
     return ImportedWorkload(fields, defaulted, _note(row, name, wid, values, off))
 
 

@@ -26,6 +26,7 @@ DEFAULT_NOTES = {
     "users": "no user latency needs until you list them",
 }
 MAX_REPORTED = 50
+MAX_ERRORS = 1000  # an importer stops reading after this many errors: no one reads more, and each costs memory
 
 
 @dataclass(frozen=True, order=True)
@@ -58,7 +59,7 @@ class CellError(ValueError):
     """A cell that cannot be used; the message says why and what would be right."""
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportedWorkload:
     """A workload as the importer will write it, the fields it defaulted, and a source note."""
 
@@ -188,13 +189,17 @@ def is_blank(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+# C0, DEL, C1 (U+009B is an 8-bit CSI), bidi controls, zero-width and line separators: never part of a name
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
 def text(cell: Any) -> str:
     """A cell as one line of text (control characters become spaces)."""
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)
-    return " ".join(re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", " ", str(cell)).split())
+    return " ".join(_INVISIBLE.sub(" ", str(cell)).split())
 
 
 def check_formula(cell: Any) -> None:
@@ -327,6 +332,79 @@ def first_error(exc: ValueError) -> str:
     return str(exc).split("; ")[0]
 
 
+_VALIDATE_BATCH = 20_000
+_FIELD = re.compile(r"^workloads\[[^\]]*\]\.(\w+)")
+
+
+def invalid_workloads(workloads: Sequence[ImportedWorkload]) -> dict[int, tuple[str, str]]:
+    """Index -> (field, problem) of the first problem of each workload the inventory schema refuses, all checked at once.
+
+    The same checks as :func:`validated`, run by the loader's vectorised path over every workload together, so a
+    million imported servers cost one pass rather than a million small loader runs.
+    """
+    from planner.load.assemble import check_values
+    from planner.load.schema import DEP_SPECS, SPECS, USER_SPECS
+    from planner.load.yaml_workloads import read_yaml_workloads
+    from planner.yamlio import LineList
+
+    found: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(workloads), _VALIDATE_BATCH):  # in batches: the line-aware copies are transient
+        batch = workloads[start:start + _VALIDATE_BATCH]
+        items = LineList(_lined(w.fields, i + 1) for i, w in enumerate(batch))
+        items.line = 1
+        items.lines = list(range(1, len(batch) + 1))
+        issues = _FirstProblems()
+        w, d, u = (rows[0] for rows in read_yaml_workloads([("<import>", items, 1)], issues))  # type: ignore[arg-type]
+        check_values(w, SPECS, issues)  # type: ignore[arg-type]
+        check_values(d, DEP_SPECS, issues)  # type: ignore[arg-type]
+        check_values(u, USER_SPECS, issues)  # type: ignore[arg-type]
+        for issue in sorted(issues.items, key=lambda i: i.line):
+            if issue.line >= 1 and start + issue.line - 1 not in found:
+                m = _FIELD.match(issue.field)
+                found[start + issue.line - 1] = (m.group(1) if m else "", f"{issue.field}: {issue.message}")
+        if len(found) >= MAX_ERRORS:
+            break
+    return found
+
+
+class _FirstProblems:
+    """The loader's issue collector, keeping the first :data:`MAX_ERRORS` (any error stops the import anyway)."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.more = 0
+
+    def add(self, issue: Any) -> None:
+        if len(self.items) < MAX_ERRORS:
+            self.items.append(issue)
+        else:
+            self.more += 1
+
+    def extend(self, issues: Iterable[Any]) -> None:
+        for issue in issues:
+            self.add(issue)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def _lined(value: Any, line: int) -> Any:
+    """Plain dicts and lists as the line-aware ones the YAML reader makes, every value on `line`."""
+    from planner.yamlio import LineDict, LineList
+
+    if isinstance(value, dict):
+        out = LineDict({k: _lined(v, line) for k, v in value.items()})
+        out.line = line
+        out.lines = dict.fromkeys(value, line)
+        return out
+    if isinstance(value, list):
+        seq = LineList(_lined(v, line) for v in value)
+        seq.line = line
+        seq.lines = [line] * len(value)
+        return seq
+    return value
+
+
 def finish(result: ImportResult, errors: list[Issue]) -> ImportResult:
     """Raise ImportFailed when there are errors; else sort the workloads by id."""
     if errors:
@@ -334,6 +412,14 @@ def finish(result: ImportResult, errors: list[Issue]) -> ImportResult:
     result.workloads.sort(key=lambda w: w.fields["id"])
     result.warnings.sort()
     return result
+
+
+def too_many(errors: list[Issue], origin: str) -> bool:
+    """Whether reading should stop: :data:`MAX_ERRORS` reached (then a last issue says the rest was not read)."""
+    if len(errors) < MAX_ERRORS:
+        return False
+    errors.append(Issue(origin, 0, "", f"stopped after {MAX_ERRORS:,} errors; the rest of the file was not read"))
+    return True
 
 
 def bump(counts: dict[str, int], key: str, by: int = 1) -> None:
@@ -367,4 +453,7 @@ def defaults_for(fields: dict[str, Any], known: Iterable[str] = ()) -> tuple[str
     fields.setdefault("data", [])
     fields.setdefault("users", [])
     filled += ["data", "users"]
-    return tuple(filled)
+    return _DEFAULTED.setdefault(tuple(filled), tuple(filled))  # one tuple per combination, not one per workload
+
+
+_DEFAULTED: dict[tuple[str, ...], tuple[str, ...]] = {}

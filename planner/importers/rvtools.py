@@ -30,18 +30,20 @@ from planner.importers.common import (
     fill_os,
     find_columns,
     finish,
-    first_error,
     flag,
+    invalid_workloads,
     is_blank,
     label,
     norm_header,
     powered_off,
     text,
-    validated,
+    too_many,
     whole,
     workload_id,
 )
 from planner.importers.sites import SiteTemplate, parse_template, site_part
+from planner.load.files import inside
+from planner.untrusted import one_line
 from planner.importers.table import Table, TableError, is_workbook, read_csv, read_xlsx
 
 # Each key: the xlsx header(s), then the CSV export's prefixed name.
@@ -113,7 +115,11 @@ def _tables(path: Path) -> tuple[Table, Optional[Table], Optional[Table]]:
 
 
 def _tab_csv(folder: Path, tab: str) -> Optional[Path]:
+    """The folder's CSV of one RVTools tab; a link that leads out of the folder is refused, not followed."""
     matches = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.stem.endswith(tab))
+    if matches and matches[0].is_symlink() and not inside(matches[0], folder):
+        raise TableError(f"{one_line(matches[0])}: a link to a file outside {one_line(folder)}, which is not read; "
+                         "copy the file into the folder instead")
     return matches[0] if matches else None
 
 
@@ -154,6 +160,8 @@ def _sizes(
     if "vm" not in cols or key not in cols:
         return totals
     for row_no, row in table.rows:
+        if too_many(errors, table.origin):
+            break
         if all(is_blank(c) for c in row):
             continue
         try:
@@ -203,13 +211,16 @@ def convert(
                                 f"uses {{{key}}} (also accepted: {VINFO[key][1]!r})"))
     header_broken = bool(errors)  # rows cannot be read without their columns; vDisk cell errors still add up
     disks = _sizes(vdisk, VDISK, "capacity", errors)
-    parts = _sizes(vpart, VPARTITION, "consumed", errors)
+    parts = _sizes(vpart, VPARTITION, "consumed", errors) if storage == "in-use" else {}  # unread when unused
     if header_broken:
         return finish(result, errors)
 
     seen: dict[str, int] = {}
     rules = _Rules(site, disks, parts, storage, skip_powered_off, strict)
+    numbers: list[int] = []  # the vInfo row of each workload, for the schema's verdicts below
     for row_no, cells in vinfo.rows:
+        if too_many(errors, vinfo.origin):
+            break
         if all(is_blank(c) for c in cells):
             continue
         result.rows += 1
@@ -217,6 +228,12 @@ def convert(
         workload = _workload(row, seen, rules, result)
         if workload is not None:
             result.workloads.append(workload)
+            numbers.append(row_no)
+    blamed = {"vcpu": "cpus", "memory_gb": "memory", "storage_gb": "provisioned"}
+    for index, (field, problem) in sorted(invalid_workloads(result.workloads).items()):
+        key = blamed.get(field, "vm")
+        column = vinfo.header[cols[key] if key in cols else cols["vm"]]
+        errors.append(Issue(vinfo.origin, numbers[index], column, f"cannot make a valid workload: {problem}"))
     if result.workloads:
         result.counts["without utilisation (RVTools has none: sized at full allocation)"] = len(result.workloads)
     if site.placeholders:
@@ -302,11 +319,6 @@ def _workload(row: RowCells, seen: dict[str, int], rules: _Rules, result: Import
     at = (row.origin, row.number, row.header[row.cols[os_column]] if os_column in row.cols else "")
     fill_os(fields, values.get("os_tools") or values.get("os_config") or "", result, at, f"VM {name!r}")
     defaulted = defaults_for(fields)
-    try:
-        validated(fields)
-    except ValueError as exc:
-        row.fail("vm", f"cannot make a valid workload: {first_error(exc)}")
-        return None
     return ImportedWorkload(fields, defaulted, _note(row, name, wid, values))
 
 

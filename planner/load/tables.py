@@ -162,6 +162,11 @@ def _read_csv(f: InventoryFile, reading: _Reading) -> bool:
     return True
 
 
+def _stopped(f: InventoryFile, reading: _Reading) -> None:
+    reading.issues.add(Issue(f.shown, 0, "", f"reading stopped after {reading.rows_seen:,} rows: more than "
+                                             f"{MAX_ISSUES_PER_FILE:,} problems; the rest of the file was not read"))
+
+
 def _bad_utf8_line(f: InventoryFile) -> int:
     """The line of the first byte that is not UTF-8 (read in chunks, so any size is fine)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -202,6 +207,8 @@ def _read_parquet(f: InventoryFile, reading: _Reading) -> bool:
         for batch in pf.iter_batches(batch_size=_BATCH, use_threads=False):
             _block(batch, reading)
             if reading.errors >= MAX_ISSUES_PER_FILE:
+                if reading.rows_seen < pf.metadata.num_rows:
+                    _stopped(f, reading)
                 break
     except (pa.ArrowException, OSError, ValueError) as exc:
         reading.add(Issue(f.shown, 0, "", f"the Parquet file cannot be read to its end ({str(exc).splitlines()[0][:200]})"))
@@ -254,6 +261,15 @@ def _block(batch: Any, reading: _Reading) -> None:
     reading.blocks.append(Rows(n, text, num, np.zeros(n, np.int32), np.arange(base, base + n, dtype=np.int64),
                                [reading.source], bad))
     reading.rows_seen += n
+    # Rows without a required value are told later, with every other check of values; counted here so that a file of
+    # millions of empty rows stops being read after the first block, as one of broken cells does.
+    missing = np.zeros(n, dtype=bool)
+    for column, spec in kind.specs.items():
+        if spec.required and column in text:
+            missing |= text[column].codes < 0
+        elif spec.required and column in num:
+            missing |= np.isnan(num[column])
+    reading.errors += int(np.count_nonzero(missing & ~bad))
 
 
 def _strings(arr: Any) -> Any:

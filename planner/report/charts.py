@@ -36,6 +36,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # no
 
 from .context import ReportContext  # noqa: E402
 from .fmt import board  # noqa: E402
+from ..untrusted import one_line  # noqa: E402
 
 WIDTH_IN = 7.0  # fits an A4 page's text width
 RC = {
@@ -81,8 +82,8 @@ def _style() -> Iterator[None]:
 
 
 def _plain(text: str) -> str:
-    """Text safe from mathtext: `$` would start a formula."""
-    return str(text).replace("$", r"\$")
+    """Text safe from mathtext (`$` would start a formula), on one line with invisible characters shown as escapes."""
+    return one_line(text).replace("$", r"\$")
 
 
 def _scale(values: Sequence[float], currency: str) -> tuple[float, str]:

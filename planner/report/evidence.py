@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..estate import Estate
+from ..untrusted import one_line
 from ..export import FORMULA_TRIGGERS, neutralise
 from ..publish import EVIDENCE_FILES
 from .compliance import SENTINEL, Block
@@ -60,7 +61,9 @@ class _Dictionary:
             self.values = _strings(values)
         else:
             index: dict[str, int] = {}
-            self.remap = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+            # made one line before the values are told apart, so two texts that read the same share one entry
+            self.remap = np.fromiter((index.setdefault(one_line(v), len(index)) for v in values), dtype=np.int64,
+                                     count=len(values))
             self.values = _strings(list(index))
 
     def array(self, codes: np.ndarray, valid: Optional[np.ndarray] = None) -> pa.DictionaryArray:
