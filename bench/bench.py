@@ -7,7 +7,8 @@ Each size runs in its own process (peak memory is that size's alone): the estate
 tables (not timed), then timed stage by stage: load, build (candidates,
 reductions, the core model), solve (placement), waves, verify (the pipeline's own check, which gates
 publishing), write (plan.json) and reports (with --reports); `verified` is a second verify_plan call
-from outside the pipeline, untimed.
+from outside the pipeline, untimed. `waves_share` is what the wave schedule realises as a share of
+`schedule.upper_bound` (no schedule realises more; `-` without waves or when the bound is not positive).
 
 A size is `N` (the project's own `planner synth --format parquet` estate of N workloads) or `planted:N`
 (bench/estates.py's planted estate of N workloads, same --seed, written as tables by its write_tables: tight
@@ -34,7 +35,7 @@ import time
 from pathlib import Path
 
 COLUMNS = ("workloads", "load_s", "build_s", "solve_s", "waves_s", "verify_s", "write_s", "reports_s", "total_s", "peak_mb",
-           "status", "gap_asked", "gap", "verified", "islands", "variables", "load_avg")
+           "status", "gap_asked", "gap", "waves_share", "verified", "islands", "variables", "load_avg")
 LARGE = 500_000  # from this many workloads, --large-gap
 
 
@@ -112,11 +113,14 @@ def one(n: int, seed: int, gap: float, time_limit: float, reports: bool, planted
         # benchmark's own evidence, from outside the pipeline.
         problems = verify_plan(result.estate, result.plan)
     p, stats = result.plan, result.placement.stats
+    sched = p.schedule
+    # what the waves realise as a share of what no schedule could beat (schedule.upper_bound); None without waves
+    share = (sched.realised_savings / sched.upper_bound if sched is not None and sched.upper_bound and sched.upper_bound > 0 else None)
     return {"workloads": size_label(n, planted), "gap_asked": gap, "load_s": t_load - t0, "build_s": built - t_load, "solve_s": placed - built, "waves_s": checking - placed,
             "verify_s": t_plan - checking, "write_s": t_write - t_plan, "reports_s": (t_reports - t_write) if reports else None,
             "total_s": t_reports - t0, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "status": p.status,
             "gap": p.solver["gap"], "islands": int(stats.get("islands", 0)), "variables": int(stats.get("columns", 0)),
-            "load_avg": load_avg, "verified": not problems}
+            "load_avg": load_avg, "verified": not problems, "waves_share": share}
 
 
 def _cell(name: str, value: object) -> str:
@@ -124,6 +128,8 @@ def _cell(name: str, value: object) -> str:
         return "-"
     if name in ("gap", "gap_asked"):
         return f"{float(value):.4%}"
+    if name == "waves_share":
+        return f"{float(value):.2%}"
     if isinstance(value, bool):
         return "yes" if value else "NO"
     if isinstance(value, float):

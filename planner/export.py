@@ -315,8 +315,14 @@ def _width(col: Column, header: str, rows: Sequence[Any]) -> int:
 # ----------------------------------------------------------------------------- both
 
 
-def export_worklist(plan: Plan, estate: Estate, path: Union[str, Path], fmt: str) -> Worklist:
-    """Build the work list of `plan` and write it to `path` as `fmt` (xlsx or csv); returns what was written."""
+def export_worklist(plan: Plan, estate: Estate, path: Union[str, Path], fmt: str) -> Optional[Worklist]:
+    """Build the work list of `plan` and write it to `path` as `fmt` (xlsx or csv; azure-waves and tracker hand the
+    waves off through planner.handoff, and return None); returns what was written."""
+    from .handoff import HANDOFF_FORMATS, write_handoff
+
+    if fmt in HANDOFF_FORMATS:
+        write_handoff(plan, estate, path, fmt)
+        return None
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
     worklist = build_worklist(plan, estate)

@@ -23,6 +23,8 @@ import numpy as np
 from .problem import Problem
 from .costs import egress_columns, pricing_of, sku_name, stay_put_monthly
 from .errors import PlanFileError
+from .load.files import env_limit, read_bounded
+from .model import MAX_FREE_TEXT, MAX_ID
 from .estate import Estate
 from .solve import Placement
 from .waves import Phase, Schedule, Wave
@@ -217,11 +219,14 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     solver = {"backend": placement.backend, "objective": None, "bound": None, "gap": None,
               "seconds": round(placement.seconds, 3)}
     problems = list(placement.problems) + (schedule.problems if schedule else [])
-    if placement.choice is None or (schedule is not None and schedule.problems):
+    if placement.choice is None:
         totals = {"horizon_cost": 0.0, "monthly_run_cost": 0.0, "one_time_cost": 0.0, "monthly_egress_cost": 0.0,
                   "stay_put_monthly_run_cost": cents(stay)}
         status = "unknown" if placement.status == "unknown" and not (schedule and schedule.problems) else "infeasible"
         return Plan(inv.sha256, status, solver, totals, problems=problems)
+    # Waves that cannot keep their rules (a closing date, capacity between waves) leave the placement standing:
+    # it is published, without waves, as what the architect argues for more migration capacity with.
+    unscheduled = schedule is not None and bool(schedule.problems)
     cands = placement.candidates
     choice = placement.choice
     t = estate.table
@@ -229,7 +234,7 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     monthly, one = cands.monthly[choice], cands.one_time[choice]
     sku_of = {int(c): sku_name(estate, int(c)) for c in np.unique(cands.sku[choice]).tolist()}
     pricing = [pricing_of(estate, s) for s in estate.sites]
-    wave_of = schedule.wave_of if schedule else {}
+    wave_of = schedule.wave_of if schedule and not unscheduled else {}
     ids, site_ids = t.ids, [s.id for s in estate.sites]
     moves = site_no != t.current_site
     assignments = [
@@ -246,6 +251,8 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     totals = {"horizon_cost": cents(total), "monthly_run_cost": cents(run_total), "one_time_cost": cents(one_total),
               "monthly_egress_cost": cents(egress), "stay_put_monthly_run_cost": cents(stay)}
     summary = None
+    if unscheduled:
+        return Plan(inv.sha256, "infeasible", solver, totals, assignments, [], problems)
     if schedule is not None:
         summary = ScheduleSummary(schedule.status, cents(schedule.realised_savings), cents(schedule.monthly_savings),
                                   schedule.cross_wave_dependencies, tuple(schedule.phases),
@@ -254,30 +261,58 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
                 schedule=summary)
 
 
-def read_plan(path: Union[str, Path]) -> Plan:
+def read_plan(path: Union[str, Path], consistent: bool = False) -> Plan:
     """Load a plan.json; raises :class:`PlanFileError` naming the file and the field that is wrong.
 
-    Strict where a wrong value would mislead later: a known `status`, every required field with
-    its type, finite numbers only (no `NaN` or `Infinity`), all five `totals`, ISO dates. Unknown
-    keys are ignored (nested unknown values in `solver` are dropped), so newer plans still read.
+    Strict where a wrong value would mislead later, and bounded so a hostile file costs little: a regular file of at
+    most :data:`MAX_PLAN_BYTES`, no key twice in one object, a known `status`, every required field with its type,
+    ids and texts of bounded length, finite numbers within sane ranges, non-negative costs, dates between 1970 and
+    2199. `consistent` also requires each workload assigned once, only to a wave the plan lists, and each wave number
+    once (what rendering or exporting a plan needs; `verify` reports such faults as findings instead). Unknown keys
+    are ignored (nested unknown values in `solver` are dropped), so newer plans still read.
     """
     where = str(path)
+    if Path(path).is_dir():
+        raise PlanFileError(f"{where}: is a folder, not a plan file")
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except IsADirectoryError as exc:
-        raise PlanFileError(f"{where}: is a folder, not a plan file") from exc
+        raw = read_bounded(path, MAX_PLAN_BYTES, "PLANNER_MAX_PLAN_BYTES")
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise PlanFileError(f"{where}: cannot read the plan ({exc.strerror or exc})") from exc
     except UnicodeDecodeError as exc:
         raise PlanFileError(f"{where}: not a plan: not UTF-8 text (byte {exc.start})") from exc
+    del raw
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_unique_keys(where))
     except RecursionError as exc:
         raise PlanFileError(f"{where}: not a plan: JSON nested too deeply") from exc
     except ValueError as exc:
         line = f":{exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise PlanFileError(f"{where}{line}: not JSON ({exc})") from exc
-    return _PlanReader(where).plan(doc)
+    return _PlanReader(where, consistent).plan(doc)
+
+
+def _unique_keys(where: str) -> Any:
+    """A JSON object hook that refuses a key given twice: the last one silently winning would hide the first."""
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) < len(pairs):
+            seen: set[str] = set()
+            twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+            raise PlanFileError(f"{where}: not a valid plan: the key {_short(twice)} appears twice in one object")
+        return out
+    return hook
+
+
+# Bounds of a plan read back (see the README's safety section): a real plan stays far inside each.
+MAX_PLAN_BYTES = env_limit("PLANNER_MAX_PLAN_BYTES", 2 << 30)  # a million-workload plan is about 300 MB
+MAX_MONEY = 1e15  # any amount of money or count the plan states, in absolute value
+MAX_GAP = 1e9
+MAX_SECONDS = 1e9
+MAX_WAVE = 2**31 - 1
+MAX_COUNT = 2**53
+MAX_MESSAGE = 20_000  # a problem's sentence or a schedule note; long lists go in a problem's fields
+FIRST_PLAN_DAY, LAST_PLAN_DAY = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 
 
 STATUSES = ("optimal", "feasible", *NO_PLAN)
@@ -287,8 +322,9 @@ TOTAL_KEYS = ("horizon_cost", "monthly_run_cost", "one_time_cost", "monthly_egre
 class _PlanReader:
     """Checks a decoded plan.json field by field; every error names the file and the field's path."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, consistent: bool = False):
         self.path = path
+        self.consistent_only = consistent
 
     def fail(self, field: str, message: str) -> "PlanFileError":
         return PlanFileError(f"{self.path}: not a valid plan: {field}: {message}" if field else f"{self.path}: not a valid plan: {message}")
@@ -310,14 +346,17 @@ class _PlanReader:
             raise self.fail(field, f"expected a list, got {_kind(value)}")
         return value
 
-    def str(self, value: Any, field: str, optional: bool = False) -> Optional[str]:
+    def str(self, value: Any, field: str, optional: bool = False, limit: int = MAX_ID) -> Optional[str]:
         if value is None and optional:
             return None
         if not isinstance(value, str):
             raise self.fail(field, f"expected text, got {_kind(value)}")
+        if len(value) > limit:
+            raise self.fail(field, f"text of {len(value):,} characters; at most {limit:,} are allowed here")
         return value
 
-    def num(self, value: Any, field: str, optional: bool = False) -> Optional[float]:
+    def num(self, value: Any, field: str, optional: bool = False, low: float = -MAX_MONEY,
+            high: float = MAX_MONEY) -> Optional[float]:
         if value is None and optional:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -328,13 +367,19 @@ class _PlanReader:
             number = math.inf
         if not math.isfinite(number):
             raise self.fail(field, f"{_kind(value)} is not a finite number")
+        if not low <= number <= high:
+            raise self.fail(field, f"{_kind(value)} is out of range (expected {low:g} to {high:g})")
         return number
 
-    def int(self, value: Any, field: str, optional: bool = False, minimum: int = 0) -> Optional[int]:
+    def money(self, value: Any, field: str) -> float:
+        """A cost: never negative (prices are not), and far below where sums would overflow."""
+        return self.num(value, field, low=0.0)  # type: ignore[return-value]
+
+    def int(self, value: Any, field: str, optional: bool = False, minimum: int = 0, maximum: int = MAX_COUNT) -> Optional[int]:
         if value is None and optional:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(field, f"expected a whole number >= {minimum}, got {_kind(value)}")
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise self.fail(field, f"expected a whole number from {minimum} to {maximum}, got {_kind(value)}")
         return value
 
     def bool(self, value: Any, field: str) -> bool:
@@ -345,12 +390,17 @@ class _PlanReader:
     def date(self, value: Any, field: str) -> "dt.date":
         text = self.str(value, field)
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text) if len(text) == 10 else None
         except ValueError:
-            raise self.fail(field, f"expected a date YYYY-MM-DD, got {text[:40]!r}") from None
+            day = None
+        if day is None:
+            raise self.fail(field, f"expected a date YYYY-MM-DD, got {_short(text)}")
+        if not FIRST_PLAN_DAY <= day <= LAST_PLAN_DAY:
+            raise self.fail(field, f"{text} is outside {FIRST_PLAN_DAY} to {LAST_PLAN_DAY}, the days a plan may name")
+        return day
 
-    def strs(self, value: Any, field: str) -> tuple[str, ...]:
-        return tuple(self.str(v, f"{field}[{i}]") for i, v in enumerate(self.list(value, field)))
+    def strs(self, value: Any, field: str, limit: int = MAX_ID) -> tuple[str, ...]:
+        return tuple(self.str(v, f"{field}[{i}]", limit=limit) for i, v in enumerate(self.list(value, field)))
 
     def plan(self, doc: Any) -> Plan:
         doc = self.obj(doc, "the document")
@@ -361,28 +411,61 @@ class _PlanReader:
         if status not in STATUSES:
             raise self.fail("status", f"{_short(status)} is not a plan status (one of {', '.join(STATUSES)})")
         totals_doc = self.obj(self.get(doc, "totals", ""), "totals")
-        totals = {k: self.num(self.get(totals_doc, k, "totals"), f"totals.{k}") for k in TOTAL_KEYS}
-        totals.update({k: self.num(v, f"totals.{k}") for k, v in sorted(totals_doc.items()) if k not in totals})
+        totals = {k: self.money(self.get(totals_doc, k, "totals"), f"totals.{k}") for k in TOTAL_KEYS}
+        totals.update({self.str(k, "totals"): self.num(v, f"totals.{_short(k)}")
+                       for k, v in sorted(totals_doc.items()) if k not in totals})
+        assignments = [self.assignment(a, i) for i, a in enumerate(self.list(self.get(doc, "assignments", ""), "assignments"))]
+        waves = [self.wave(w, i) for i, w in enumerate(self.list(self.get(doc, "waves", ""), "waves"))]
+        if self.consistent_only:
+            self.consistent(assignments, waves)
         return Plan(
             inventory_sha256=self.str(self.get(doc, "inventory_sha256", ""), "inventory_sha256"),
             status=status,
             solver=self.solver(self.obj(self.get(doc, "solver", ""), "solver")),
             totals=totals,
-            assignments=[self.assignment(a, i) for i, a in enumerate(self.list(self.get(doc, "assignments", ""), "assignments"))],
-            waves=[self.wave(w, i) for i, w in enumerate(self.list(self.get(doc, "waves", ""), "waves"))],
+            assignments=assignments,
+            waves=waves,
             problems=[self.problem(p, i) for i, p in enumerate(self.list(self.get(doc, "problems", ""), "problems"))],
             format=fmt,
             schedule=self.schedule(doc.get("schedule")),
         )
 
+    def consistent(self, assignments: "list[Assignment]", waves: "list[Wave]") -> None:
+        """Each workload assigned once, each wave number once, and an assignment's wave one the plan lists."""
+        numbers: set[int] = set()
+        for i, w in enumerate(waves):
+            if w.number in numbers:
+                raise self.fail(f"waves[{i}].wave", f"wave {w.number} is listed twice")
+            if w.end < w.start:
+                raise self.fail(f"waves[{i}].end", f"{w.end} is before the wave's start {w.start}")
+            numbers.add(w.number)
+        seen: set[str] = set()
+        for i, a in enumerate(assignments):
+            if a.workload in seen:
+                raise self.fail(f"assignments[{i}] ({_short(a.workload)})", "the workload is assigned more than once")
+            seen.add(a.workload)
+            if a.wave is not None and a.wave not in numbers:
+                raise self.fail(f"assignments[{i}] ({_short(a.workload)}).wave", f"wave {a.wave} is not in the plan's waves")
+
     def solver(self, block: dict) -> dict[str, Any]:
         out: dict[str, Any] = {"backend": self.str(block.get("backend", ""), "solver.backend")}
-        for key in ("objective", "bound", "gap", "seconds"):
+        for key in ("objective", "bound"):
             out[key] = self.num(block.get(key), f"solver.{key}", optional=True)
+        out["gap"] = self.num(block.get("gap"), "solver.gap", optional=True, low=0.0, high=MAX_GAP)
+        out["seconds"] = self.num(block.get("seconds"), "solver.seconds", optional=True, low=0.0, high=MAX_SECONDS)
         for key, value in sorted(block.items()):  # extensions: scalars kept, anything nested dropped
-            if key not in out and (value is None or isinstance(value, (str, bool, int))
-                                   or (isinstance(value, float) and math.isfinite(value))):
+            if key in out or isinstance(value, (dict, list)):
+                continue
+            field = f"solver.{_short(key)}"
+            self.str(key, "solver", limit=MAX_ID)
+            if isinstance(value, str):
+                out[key] = self.str(value, field, limit=MAX_FREE_TEXT)
+            elif value is None or isinstance(value, bool):
                 out[key] = value
+            elif isinstance(value, int):
+                out[key] = self.int(value, field, minimum=-MAX_COUNT)
+            elif isinstance(value, float) and math.isfinite(value):
+                out[key] = self.num(value, field)
         return out
 
     def assignment(self, raw: Any, i: int) -> Assignment:
@@ -392,16 +475,16 @@ class _PlanReader:
         field = f"{field} ({_short(wid)})"
         return Assignment(wid, self.str(self.get(a, "site", field), f"{field}.site"),
                           self.str(a.get("sku"), f"{field}.sku", optional=True),
-                          self.num(self.get(a, "monthly_cost", field), f"{field}.monthly_cost"),
-                          self.num(self.get(a, "one_time_cost", field), f"{field}.one_time_cost"),
+                          self.money(self.get(a, "monthly_cost", field), f"{field}.monthly_cost"),
+                          self.money(self.get(a, "one_time_cost", field), f"{field}.one_time_cost"),
                           self.bool(self.get(a, "moves", field), f"{field}.moves"),
-                          self.int(a.get("wave"), f"{field}.wave", optional=True, minimum=1),
+                          self.int(a.get("wave"), f"{field}.wave", optional=True, minimum=1, maximum=MAX_WAVE),
                           self.str(a.get("pricing"), f"{field}.pricing", optional=True))
 
     def wave(self, raw: Any, i: int) -> Wave:
         field = f"waves[{i}]"
         w = self.obj(raw, field)
-        return Wave(self.int(self.get(w, "wave", field), f"{field}.wave", minimum=1), self.date(self.get(w, "start", field), f"{field}.start"),
+        return Wave(self.int(self.get(w, "wave", field), f"{field}.wave", minimum=1, maximum=MAX_WAVE), self.date(self.get(w, "start", field), f"{field}.start"),
                     self.date(self.get(w, "end", field), f"{field}.end"), self.strs(self.get(w, "workloads", field), f"{field}.workloads"),
                     self.str(w.get("phase"), f"{field}.phase", optional=True))
 
@@ -409,7 +492,8 @@ class _PlanReader:
         field = f"problems[{i}]"
         p = self.obj(raw, field)
         return Problem(self.str(self.get(p, "rule", field), f"{field}.rule"), self.strs(self.get(p, "workloads", field), f"{field}.workloads"),
-                       self.strs(self.get(p, "sites", field), f"{field}.sites"), self.str(self.get(p, "message", field), f"{field}.message"))
+                       self.strs(self.get(p, "sites", field), f"{field}.sites"),
+                       self.str(self.get(p, "message", field), f"{field}.message", limit=MAX_MESSAGE))
 
     def schedule(self, raw: Any) -> Optional[ScheduleSummary]:
         """plan.json's `schedule` block; None in plans written before it existed."""
@@ -422,7 +506,7 @@ class _PlanReader:
             p = self.obj(p, field)
             phases.append(Phase(self.str(self.get(p, "phase", field), f"{field}.phase"), self.date(self.get(p, "start", field), f"{field}.start"),
                                 self.date(self.get(p, "end", field), f"{field}.end"),
-                                tuple(self.int(n, f"{field}.waves[{j}]", minimum=1) for j, n in enumerate(self.list(self.get(p, "waves", field), f"{field}.waves")))))
+                                tuple(self.int(n, f"{field}.waves[{j}]", minimum=1, maximum=MAX_WAVE) for j, n in enumerate(self.list(self.get(p, "waves", field), f"{field}.waves")))))
         return ScheduleSummary(
             status=self.str(self.get(b, "status", "schedule"), "schedule.status"),
             realised_savings=self.num(self.get(b, "realised_savings", "schedule"), "schedule.realised_savings"),
@@ -430,7 +514,7 @@ class _PlanReader:
             cross_wave_dependencies=self.int(self.get(b, "cross_wave_dependencies", "schedule"), "schedule.cross_wave_dependencies"),
             phases=tuple(phases),
             upper_bound=self.num(b.get("upper_bound"), "schedule.upper_bound", optional=True),
-            notes=self.strs(b["notes"], "schedule.notes") if "notes" in b else (),
+            notes=self.strs(b["notes"], "schedule.notes", limit=MAX_MESSAGE) if "notes" in b else (),
         )
 
 

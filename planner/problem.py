@@ -13,6 +13,8 @@ class Problem:
     workloads: tuple[str, ...]
     sites: tuple[str, ...]
     message: str
+    groups: tuple[str, ...] = ()  # the move groups concerned, when there are too many to name in the sentence
 
     def to_json(self) -> dict:
-        return {"rule": self.rule, "workloads": list(self.workloads), "sites": list(self.sites), "message": self.message}
+        return {"rule": self.rule, "workloads": list(self.workloads), "sites": list(self.sites), "message": self.message,
+                **({"groups": list(self.groups)} if self.groups else {})}

@@ -20,7 +20,7 @@ from .estate import Estate
 from .plan import Plan, cents
 from .problem import Problem
 from .rules import Rule, fits_whole_capacity, placement_violations_columns, profile_violations, size_violations
-from .waves import group_label, high_criticality_apps, last_wave_before, last_wave_in_horizon, months_after, phase_name, wave_dates
+from .waves import RESOURCE_WORDS, RESOURCES, group_label, interim_breaches, site_capacities, high_criticality_apps, last_wave_before, last_wave_in_horizon, months_after, phase_name, wave_dates
 
 _CENT = 0.011
 Bad = Callable[[Rule, tuple, tuple, str], None]
@@ -38,7 +38,10 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
     if not plan.has_plan:
         if not plan.problems:
             bad(Rule.ASSIGNMENT, (), (), "the plan says infeasible but gives no problems explaining why")
-        return sorted(set(out))
+        if plan.waves:
+            bad(Rule.WAVES, (), (), "the plan says infeasible but lists waves; a placement whose waves fail is published without them")
+        if not plan.assignments:  # a placement whose waves failed is still checked, rule by rule, without waves
+            return sorted(set(out))
     t = estate.table
     assignments = plan.assignments
     at = t.rows_of([a.workload for a in assignments])  # per assignment, its workload's row (-1: not in the inventory)
@@ -69,7 +72,11 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
     run_total, one_total = _costs(estate, plan, row, site_no, bad)
     for v in placement_violations_columns(estate, site_no):
         bad(v.rule, v.workloads, v.sites, v.message)
-    _verify_waves(estate, plan, row, site_no, bad)
+    if plan.has_plan:
+        _verify_waves(estate, plan, row, site_no, bad)
+    else:
+        for k in np.nonzero([a.wave is not None for a in assignments])[0].tolist():
+            bad(Rule.WAVES, (assignments[k].workload,), (), f"{assignments[k].workload} says wave {assignments[k].wave} in a plan without waves")
     egress = float(egress_columns(estate, site_no).sum())
     horizon = estate.scenario.horizon_months
     expected = {"monthly_run_cost": run_total, "one_time_cost": one_total, "monthly_egress_cost": egress,
@@ -216,6 +223,7 @@ def _verify_waves(estate: Estate, plan: Plan, row: np.ndarray, site_no: np.ndarr
         if k in mixed:
             bad(Rule.WAVES, (), (), f"wave {k} mixes production and non-production workloads")
     _wave_order(estate, wave, site_no, bad)
+    _capacity_between_waves(estate, wave, site_no, bad)
     for w in plan.waves:
         if w.phase is not None and w.phase != phase_name(w.start):
             bad(Rule.WAVES, (), (), f"wave {w.number} starts {w.start}, in phase {phase_name(w.start)}; the plan says {w.phase}")
@@ -242,6 +250,41 @@ def _verify_waves(estate: Estate, plan: Plan, row: np.ndarray, site_no: np.ndarr
         phased = sorted(n for p in summary.phases for n in p.waves)
         if phased != sorted(w.number for w in plan.waves):
             bad(Rule.WAVES, (), (), f"schedule.phases cover waves {phased}, not the plan's waves {sorted(w.number for w in plan.waves)}")
+
+
+def _capacity_between_waves(estate: Estate, wave: np.ndarray, site_no: np.ndarray, bad: Bad) -> None:
+    """After each wave, in date order, no site holds more of a resource than its capacity, unless it already held
+    more before the wave and the wave brings it nothing."""
+    t = estate.table
+    cap = site_capacities(estate)
+    limited = np.nonzero(np.isfinite(cap).any(axis=1))[0]
+    if len(limited) == 0 or not (wave > 0).any():
+        return
+    last = int(wave.max())
+    n_s = len(estate.sites)
+    sizes = [getattr(t, r).astype(float) for r in RESOURCES]
+    now = t.current_site.astype(np.int64)
+    moving = np.nonzero(wave > 0)[0]
+    load = np.zeros((last + 1, n_s, len(RESOURCES)))
+    adds = np.zeros((last + 1, n_s, len(RESOURCES)), dtype=np.int64)
+    for r, size in enumerate(sizes):
+        load[0, :, r] = np.bincount(now, weights=size, minlength=n_s)
+        change = np.zeros((last + 1, n_s))
+        np.add.at(change, (wave[moving], now[moving]), -size[moving])
+        np.add.at(change, (wave[moving], site_no[moving]), size[moving])
+        np.add.at(adds[:, :, r], (wave[moving], site_no[moving]), (size[moving] > 0).astype(np.int64))
+        load[:, :, r] = load[0, :, r] + np.cumsum(change, axis=0)
+    broken = interim_breaches(load[:, limited], adds[:, limited], cap[limited])
+    for k, c, r in zip(*np.nonzero(broken)):
+        j = int(limited[c])
+        site, res = estate.sites[j], RESOURCES[r]
+        held, limit = load[k + 1, j, r], cap[j, r]
+        arriving = np.nonzero((wave == k + 1) & (site_no == j) & (now != j))[0]
+        share = f" ({held / limit:.0%})" if limit > 0 else ""
+        bad(Rule.WAVE_CAPACITY, tuple(t.ids[i] for i in arriving[:20].tolist()), (site.id,),
+            f"after wave {k + 1} {site.id} holds {held:,.6g} {RESOURCE_WORDS[res]}, {held - limit:,.6g} over its capacity of "
+            f"{limit:,.6g}{share}; {len(arriving)} workload(s) arrive in that wave before enough leave: move them later, "
+            "or the leavers earlier")
 
 
 def _wave_order(estate: Estate, wave: np.ndarray, site_no: np.ndarray, bad: Bad) -> None:

@@ -13,7 +13,10 @@ Rules (hard)
     break the dependency's `max_latency_ms` (`a` still on its current site's zone, `b` already on
     its new one) the two groups move in the same wave. (The other interim state, `a` moved and
     `b` not yet, cannot occur because of the first rule.) And every wave ends inside the
-    planning horizon, so at most ``horizon_days // length_days`` waves exist.
+    planning horizon, so at most ``horizon_days // length_days`` waves exist. Capacity between
+    waves (rule ``wave-capacity``): after each wave, in date order, no site holds more of a resource
+    (the workloads' full vCPU, memory and storage) than its capacity, unless it already held more
+    before the wave and the wave brings it nothing.
 
 Model
     Groups tied together by these rules are contracted first: the strongly connected
@@ -56,6 +59,19 @@ Solving
     estate has about 350) keep the better first-fit schedule (`first-fit`), because the MILP's
     root node alone takes tens of seconds there and a clock-limited search is not reproducible.
 
+Capacity between waves
+    :class:`_Room` keeps, per capacity-limited site, resource and wave, the load after the wave and
+    how many workloads it brings. First-fit places a unit only where no wave breaks the rule; a unit
+    that finds no room waits, the units leaving its sites become as urgent as it (leavers first), a
+    later-deadline arrival queues behind it, and waiting units that only fit together (a swap between
+    full sites) move in one wave. The improvement passes check the same before every move, and may
+    pull a leaver forward with a saver or swap a saver with a unit saving less in a full earlier wave.
+    The MILP carries a load variable per site, resource and wave; its answer is checked against the
+    exact rule. When no order is found, the problem names the site, the wave, the shortfall and the
+    capacity (with dates) or delay that would let the unit move. Above ``MILP_MAX_UNITS`` the bound is
+    also the linear relaxation of the model (every rule but integrality and the production /
+    non-production split of waves; HiGHS simplex within ``LP_MAX_ITERATIONS``), when it is tighter.
+
 Output
     Waves 1 to the last used one (empty ones included, so numbers map to dates), each with the
     half-year `phase` it starts in (`2027-H1`); the phases with their first and last day; the
@@ -66,6 +82,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
@@ -87,6 +104,12 @@ EARLY_WEIGHT = 0.0001
 WAVE_TIME_LIMIT_S = 60.0  # a safety net only: the node limit below is what bounds the search
 WAVE_MAX_NODES = 2000  # a work limit, not a clock, so the same inventory always gets the same schedule
 MILP_MAX_UNITS = 200  # above this many move groups the MILP's root alone takes tens of seconds: first-fit
+PULL_CANDIDATES = 8  # leavers tried per saver and wave when the saver needs their room (a work limit)
+PULL_WAVES = 3  # earlier waves a saver tries pulling leavers into
+JOINT_MAX = 64  # waiting leavers a waiting unit may move with in one wave (a swap between full sites)
+LP_MAX_COLUMNS = 250_000  # the relaxation that tightens the bound of large schedules: at most this many (unit, wave)
+LP_MAX_NONZEROS = 5_000_000
+LP_MAX_ITERATIONS = 500_000  # a work limit: past it no bound is claimed from the relaxation
 
 
 @dataclass(frozen=True)
@@ -298,6 +321,138 @@ class _Unit:
         return tuple(sorted(w.id for w in self.members))
 
 
+RESOURCES = ("vcpu", "memory_gb", "storage_gb")
+RESOURCE_WORDS = {"vcpu": "vCPU", "memory_gb": "GB of memory", "storage_gb": "GB of storage"}
+
+
+def site_capacities(estate: Estate) -> np.ndarray:
+    """Per site and resource (RESOURCES order) its capacity; inf where none is given (unlimited)."""
+    return np.array([[float(getattr(s.capacity, r)) if s.capacity is not None and getattr(s.capacity, r) is not None else np.inf
+                      for r in RESOURCES] for s in estate.sites], dtype=float).reshape(len(estate.sites), len(RESOURCES))
+
+
+def over_capacity(load: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Where `load` exceeds `cap`, with room for the rounding of sums of sizes."""
+    return load > cap * (1 + 1e-9) + 1e-6
+
+
+def interim_breaches(load: np.ndarray, adds: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Per wave (row k >= 1 of `load`: after wave k; row 0: today), site and resource: whether capacity between waves
+    is broken: over capacity after the wave, unless already over before it and the wave brought nothing there."""
+    over = over_capacity(load, cap)
+    return over[1:] & (~over[:-1] | (adds[1:] > 0))
+
+
+class _Room:
+    """What every capacity-limited site holds after each wave (row 0: today) and how many workloads each wave brings,
+    as units are placed and removed; whether a unit fits a wave without breaking capacity between waves."""
+
+    def __init__(self, estate: Estate, units: list[_Unit], site_of: Mapping[str, str], last: int):
+        t = estate.table
+        caps = site_capacities(estate)
+        limited = np.nonzero(np.isfinite(caps).any(axis=1))[0]
+        column = np.full(len(estate.sites), -1, dtype=np.int64)
+        column[limited] = np.arange(len(limited))
+        self.sites = limited
+        self.cap = caps[limited]
+        sizes = np.stack([getattr(t, r).astype(float) for r in RESOURCES], axis=1)
+        today = np.zeros((len(limited), len(RESOURCES)))
+        here = column[t.current_site.astype(np.int64)]
+        np.add.at(today, here[here >= 0], sizes[here >= 0])
+        self.today, self.last = today, last
+        self.reset()
+        site_index, index = estate.site_index, estate.workload_index
+        self.touch: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per unit: columns, net change, workloads arriving
+        for u in units:
+            rows = np.array([index[w.id] for w in u.members], dtype=np.int64)
+            src = here[rows]
+            dst = column[np.array([site_index.get(site_of.get(w.id, ""), -1) for w in u.members], dtype=np.int64)]
+            dst = np.where(np.array([w.id in site_of for w in u.members]), dst, -1)
+            cols = np.unique(np.concatenate([src[src >= 0], dst[dst >= 0]]))
+            delta = np.zeros((len(cols), len(RESOURCES)))
+            arrive = np.zeros((len(cols), len(RESOURCES)), dtype=np.int64)
+            s, d = np.searchsorted(cols, src), np.searchsorted(cols, dst)
+            np.subtract.at(delta, s[src >= 0], sizes[rows[src >= 0]])
+            np.add.at(delta, d[dst >= 0], sizes[rows[dst >= 0]])
+            np.add.at(arrive, d[dst >= 0], (sizes[rows[dst >= 0]] > 0).astype(np.int64))
+            self.touch.append((cols, delta, arrive))
+
+    def reset(self) -> None:
+        """Nothing placed: every wave holds what the sites hold today."""
+        self.load = np.repeat(self.today[None], self.last + 1, axis=0)
+        self.adds = np.zeros(self.load.shape, dtype=np.int64)
+
+    def placed(self, wave: list[int]) -> "_Room":
+        """This room with unit `i` placed in `wave[i]`, every one."""
+        self.reset()
+        for i, k in enumerate(wave):
+            self.place(i, k)
+        return self
+
+    @property
+    def limited(self) -> bool:
+        return len(self.sites) > 0
+
+    def place(self, i: int, k: int, sign: int = 1) -> None:
+        cols, delta, arrive = self.touch[i]
+        if len(cols):
+            self.load[k:, cols] += sign * delta
+            self.adds[k, cols] += sign * arrive
+
+    def remove(self, i: int, k: int) -> None:
+        self.place(i, k, -1)
+
+    def breaches(self, i: int, k: int) -> np.ndarray:
+        """Per wave, touched site and resource, the breaches with unit `i` placed in wave `k` (it is not placed now)."""
+        cols, delta, arrive = self.touch[i]
+        load = self.load[:, cols].copy()
+        load[k:] += delta
+        adds = self.adds[:, cols].copy()
+        adds[k] += arrive
+        return interim_breaches(load, adds, self.cap[cols])
+
+    def fits(self, i: int, k: int) -> bool:
+        cols = self.touch[i][0]
+        return not len(cols) or not self.breaches(i, k).any()
+
+    def clean(self) -> bool:
+        """Whether no wave breaks capacity between waves."""
+        return not interim_breaches(self.load, self.adds, self.cap).any()
+
+    def short(self, i: int, estate: Estate, units: list[_Unit]) -> Problem:
+        """The problem of unit `i`, which finds no room in any wave it may move in: the site, the wave, the shortfall
+        and the smallest change that would let it move at its deadline."""
+        unit = units[i]
+        k = unit.hi
+        cols, delta, _ = self.touch[i]
+        load = self.load[:, cols].copy()
+        load[k:] += delta
+        bad = self.breaches(i, k)  # rows: waves 1..last
+        if not bad.any():  # room there, but the count, effort or order limits of the waves left none in time
+            return Problem(Rule.WAVES.value, unit.ids, unit.sites,
+                           f"{_short(unit.label, 80)} finds no wave by wave {k} with room for it under the count, effort and "
+                           "order limits once the moves that free capacity go first; raise waves.max_workloads or "
+                           "growth_per_wave, or start earlier")
+        excess = np.where(bad, load[1:] - self.cap[cols], 0.0)
+        row, c, r = np.unravel_index(int(np.argmax(excess)), excess.shape)
+        site = estate.sites[int(self.sites[cols[c]])]
+        over = np.nonzero(bad[:, c, r])[0] + 1
+        first, worst = int(over.min()), int(row) + 1
+        run_end = first
+        while run_end + 1 <= self.last and bad[run_end, c, r]:  # the run of waves over capacity from the first one
+            run_end += 1
+        short = float(excess[:, c, r].max())
+        word = RESOURCE_WORDS[RESOURCES[r]]
+        a, _ = wave_dates(estate, first)
+        _, b = wave_dates(estate, run_end)
+        deadline = f"; it may not move later: {_short(unit.hi_why, 100)}" if unit.hi_why and unit.hi < self.last else ""
+        return Problem(Rule.WAVE_CAPACITY.value, unit.ids, (site.id,),
+                       f"{_short(unit.label, 80)} cannot move by wave {k}: after wave {worst} {site.id} would hold "
+                       f"{load[worst, c, r]:,.0f} {word}, {short:,.0f} over its capacity of {self.cap[cols[c], r]:,.0f}, and no "
+                       f"earlier move frees that room{deadline}; give {site.id} {short:,.0f} more {word} from {a} to {b}, "
+                       f"or let {_short(unit.label, 60)} move after wave {k}")
+
+
 def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Mapping[str, str]] = None) -> Schedule:
     """Assign every moving workload a wave, maximising realised savings, or explain which rule and apps collide.
 
@@ -349,20 +504,31 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
             if d.workload in unit_of and unit_of[d.workload] != unit_of[w.id]:
                 a, b = sorted((unit_of[w.id], unit_of[d.workload]))
                 pairs[(a, b)] += 1
-    greedy, why = _first_fit(estate, units, list(uedges.values()))
+    room = _Room(estate, units, site_of, last)
+    greedy, why = _first_fit(estate, units, list(uedges.values()), room)
     warm = greedy
-    rich, _ = _first_fit(estate, units, list(uedges.values()), by_saving=True)
+    rich, _ = _first_fit(estate, units, list(uedges.values()), room, by_saving=True)
     if rich is not None and (warm is None or _value(estate, units, rich) > _value(estate, units, warm)):
         warm = rich
     wave_of_unit, status = None, ""
     if len(units) <= MILP_MAX_UNITS or warm is None:
-        wave_of_unit, status = _milp(estate, units, list(uedges.values()), dict(pairs), warm)
+        wave_of_unit, status = _milp(estate, units, list(uedges.values()), dict(pairs), warm, room)
+        if wave_of_unit is not None and not room.placed(wave_of_unit).clean():
+            wave_of_unit = None  # the model keeps over-full sites from growing, not the exact rule: keep the heuristic
     if wave_of_unit is None:
         if warm is None:
-            out.problems.append(Problem(Rule.WAVES.value, tuple(sorted(w.id for w in moving)), (), why))
+            out.problems.append(why or Problem(Rule.WAVES.value, tuple(sorted(w.id for w in moving)), (), "no schedule found"))
             return out
-        wave_of_unit, status = _improve(estate, units, list(uedges.values()), warm), "heuristic"
+        wave_of_unit, status = _improve(estate, units, list(uedges.values()), warm, room), "heuristic"
     out.upper_bound = _upper_bound(estate, units, last)
+    if status == "heuristic":
+        # large estates: the linear relaxation bounds what any schedule could realise tighter than the greedy bound
+        relaxed = _lp_bound(estate, units, list(uedges.values()), room)
+        if relaxed is not None:
+            tighter = relaxed
+            value = _value(estate, units, wave_of_unit)
+            if value - 1e-6 * abs(value) <= tighter < out.upper_bound:
+                out.upper_bound = max(tighter, value)
     for i, unit in enumerate(units):
         for w in unit.members:
             out.wave_of[w.id] = wave_of_unit[i]
@@ -553,35 +719,126 @@ def _windows(estate: Estate, units: list[_Unit], order: list[int], edges: list[_
     effort = np.array([u.effort for u in units])
     caps = np.array([0] + [rules.max_workloads_in(k) for k in range(1, last + 1)], dtype=float)
     cum = np.cumsum(caps)
+    deadlines = sorted({(last_wave_before(estate, estate.site_by_id[s].closes), s) for u in units for s in u.sites})  # type: ignore[arg-type]
+    spans = []  # (a, b, workloads, hours) that must move within waves a to b
     for b in sorted(set(hi.tolist())):
         for a in sorted(set(lo.tolist())):
-            if a > b:
-                continue
-            inside = (lo >= a) & (hi <= b)
-            if not inside.any():
-                continue
-            n_cap, n_hours = cum[b] - cum[a - 1], (b - a + 1) * rules.max_effort_hours
-            need, hours = count[inside].sum(), effort[inside].sum()
-            if need <= n_cap and hours <= n_hours + 1e-6:
-                continue
-            chosen = [units[i] for i in np.flatnonzero(inside)]
-            what = (f"{need:g} workloads, and those waves hold at most {n_cap:g}" if need > n_cap
-                    else f"{hours:g} effort hours, and those waves allow at most {n_hours:g}")
-            whys = sorted({u.hi_why for u in chosen if u.hi < last} | {u.lo_why for u in chosen if u.lo_why and u.lo > 1})
-            why = f" ({'; '.join(whys[:4])})" if whys else ""
-            sites = tuple(sorted({s for u in chosen for s in u.sites}))
-            return [Problem(Rule.WAVES.value, tuple(sorted(w for u in chosen for w in u.ids)), sites,
-                            f"{', '.join(u.label for u in chosen)} must all move in waves {a} to {b} "
-                            f"({wave_dates(estate, a)[0]} to {wave_dates(estate, b)[1]}){why}: {what}; "
-                            "raise waves.max_workloads, first_wave_max_workloads, growth_per_wave or max_effort_hours, "
-                            "or shorten waves.length_days")]
+            if a <= b:
+                inside = (lo >= a) & (hi <= b)
+                if inside.any():
+                    spans.append((a, b, float(count[inside].sum()), float(effort[inside].sum())))
+    for a, b, need, hours in spans:
+        inside = (lo >= a) & (hi <= b)
+        n_cap, n_hours = cum[b] - cum[a - 1], (b - a + 1) * rules.max_effort_hours
+        if need <= n_cap and hours <= n_hours + 1e-6:
+            continue
+        chosen = [units[i] for i in np.flatnonzero(inside)]
+        closing = [s for k, s in deadlines if k >= b and any(s in u.sites for u in chosen)]
+        if closing:
+            return [_deadline_problem(estate, units, s, a, b, last, lo, hi, spans) for s in closing]
+        what = (f"{need:g} workloads, and those waves hold at most {n_cap:g}" if need > n_cap
+                else f"{hours:g} effort hours, and those waves allow at most {n_hours:g}")
+        whys = sorted({u.hi_why for u in chosen if u.hi < last} | {u.lo_why for u in chosen if u.lo_why and u.lo > 1})
+        why = f" ({_short('; '.join(whys[:2]), 200)})" if whys else ""
+        sites = tuple(sorted({s for u in chosen for s in u.sites}))
+        return [Problem(Rule.WAVES.value, tuple(sorted(w for u in chosen for w in u.ids)), sites,
+                        f"{len(chosen)} move group(s) must all move in waves {a} to {b} "
+                        f"({wave_dates(estate, a)[0]} to {wave_dates(estate, b)[1]}){why}: {what}; "
+                        "raise waves.max_workloads, first_wave_max_workloads, growth_per_wave or max_effort_hours, "
+                        "or shorten waves.length_days", tuple(sorted(u.label for u in chosen)))]
     return []
 
 
-def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], by_saving: bool = False) -> tuple[Optional[list[int]], str]:
-    """First-fit in deadline order (or, `by_saving`, in order of monthly saving per workload), respecting every
-    edge; None and the reason when a unit misses its window."""
+def _capacity_by(rules, a: int, b: int, **change: int) -> float:  # noqa: ANN001
+    """How many workloads waves `a` to `b` hold under the wave rules with `change` applied."""
+    r = rules.model_copy(update=change)
+    return float(sum(r.max_workloads_in(k) for k in range(a, b + 1)))
+
+
+def _counts_fit(rules, spans: list[tuple[int, int, float, float]], **change: int) -> bool:  # noqa: ANN001
+    """Whether every span's workloads fit its waves' counts under the wave rules with `change` applied."""
+    r = rules.model_copy(update=change)
+    top = max(b for _, b, _, _ in spans)
+    cum = np.cumsum([0] + [r.max_workloads_in(k) for k in range(1, top + 1)])
+    return all(need <= cum[b] - cum[a - 1] for a, b, need, _ in spans)
+
+
+def _least(fits, low: int, high: int) -> Optional[int]:  # noqa: ANN001
+    """The smallest value in [low, high] for which the monotone test `fits` holds (None when none does)."""
+    if not fits(high):
+        return None
+    while low < high:
+        mid = (low + high) // 2
+        if fits(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def _deadline_problem(estate: Estate, units: list[_Unit], site_id: str, a: int, b: int, last: int,
+                      lo: np.ndarray, hi: np.ndarray, spans: list[tuple[int, int, float, float]]) -> Problem:
+    """One short problem for a closing site the waves cannot empty in time: its date, how many must leave, how many
+    the waves can move by then, and the smallest setting that would fit; the move groups go in a field."""
     rules = estate.scenario.waves
+    site = estate.site_by_id[site_id]
+    inside = (lo >= a) & (hi <= b)
+    chosen = [units[i] for i in np.flatnonzero(inside)]
+    need = int(sum(u.count for u in chosen))
+    hours = float(sum(u.effort for u in chosen))
+    leaving = sum(1 for u in units for w in u.members if w.current_site == site_id)
+    n_cap = _capacity_by(rules, a, b)
+    n_hours = (b - a + 1) * rules.max_effort_hours
+    end = wave_dates(estate, b)[1]
+    closing_wave = last_wave_before(estate, site.closes)  # type: ignore[arg-type]
+    lead = closing_wave - b  # the waves some groups need after theirs before the site is empty (production after non-production)
+    fixes: list[str] = []
+    if need > n_cap:
+        # the smallest settings under which every span's workloads fit its waves (not just the one reported)
+        g = _least(lambda g: _counts_fit(rules, spans, growth_per_wave=g), rules.growth_per_wave, 10_000_000)
+        f = _least(lambda f: _counts_fit(rules, spans, first_wave_max_workloads=f), rules.first_wave_max_workloads,
+                   rules.max_workloads)
+        if g is not None:
+            fixes.append(f"waves.growth_per_wave >= {g}")
+        if f is not None:
+            fixes.append(f"waves.first_wave_max_workloads >= {f}")
+        if g is None and f is None:
+            m = _least(lambda m: _counts_fit(rules, spans, max_workloads=m, first_wave_max_workloads=m), rules.max_workloads, 10_000_000)
+            if m is not None:
+                fixes.append(f"waves.max_workloads and first_wave_max_workloads >= {m}")
+    # a later closing date moves every deadline it sets by as many waves: the smallest shift under which each span
+    # it ends (from this one to the site's last wave) fits its waves
+    tied = [(sa, sb, sn, sh) for sa, sb, sn, sh in spans if b <= sb <= closing_wave]
+    cum = np.cumsum([0] + [rules.max_workloads_in(k) for k in range(1, last + 1)])
+    shift = next((d for d in range(1, last - closing_wave + 1)
+                  if all(sn <= cum[sb + d] - cum[sa - 1] and sh <= (sb + d - sa + 1) * rules.max_effort_hours + 1e-6
+                         for sa, sb, sn, sh in tied)), None)
+    later = closing_wave + shift if shift is not None else None
+    if hours > n_hours + 1e-6:
+        fixes.append(f"waves.max_effort_hours >= {math.ceil(hours / (b - a + 1))}")
+    remedy = f"set {' or '.join(fixes)}" if fixes else "no wave setting fits"
+    if later is not None:
+        remedy += f"{', or' if fixes else ':'} close {site_id} on or after {wave_dates(estate, later)[1] + dt.timedelta(days=1)}"
+    elif not fixes:
+        remedy += " and no later closing date within the horizon does: plan a longer horizon"
+    moved = (f"the waves can move {n_cap:,.0f}" if need > n_cap else
+             f"they need {hours:,.0f} effort hours and the waves allow {n_hours:,.0f}")
+    span = (f"waves {a} to {b}" if a > 1 else f"wave {b}") + (f", {lead} wave(s) before its last" if lead else "")
+    return Problem(Rule.WAVES.value, tuple(sorted(w for u in chosen for w in u.ids)), (site_id,),
+                   f"{site_id} closes on {site.closes}: {leaving:,} workloads must leave it, {need:,} in all must move by "
+                   f"{span} (ends {end}), and {moved}; {remedy}",
+                   tuple(sorted(u.label for u in chosen)))
+
+
+def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Room",
+               by_saving: bool = False) -> tuple[Optional[list[int]], Optional[Problem]]:
+    """First-fit in deadline order (or, `by_saving`, in order of monthly saving per workload), respecting every
+    edge and capacity between waves (`room`, emptied first); None and the problem when a unit misses its window.
+
+    A unit that finds no room waits until a unit leaving one of its sites is placed, so leavers free room before
+    arrivals need it."""
+    rules = estate.scenario.waves
+    room.reset()
     preds: dict[int, list[_Edge]] = defaultdict(list)
     succ: dict[int, list[int]] = defaultdict(list)
     indeg = [0] * len(units)
@@ -595,10 +852,36 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], by_saving
     for i in reversed(_topological(len(units), edges)):
         density[i] = max([density[i]] + [density[j] for j in succ[i]])
 
+    # A unit that frees room an arrival is waiting for is as urgent as that arrival, and so is what it waits for.
+    urgent = [units[i].hi for i in range(len(units))]
+    leavers: dict[int, list[int]] = defaultdict(list)  # site column -> units that take something off it
+    for i, (cols, delta, _) in enumerate(room.touch):
+        for c in cols[(delta < 0).any(axis=1)].tolist():
+            leavers[c].append(i)
+
+    waited: set[int] = set()
+
     def prio(i: int) -> tuple:
+        if i in waited:  # room freed for units that waited goes to the one with the nearest deadline first
+            return (0, units[i].hi, 0.0, units[i].keys, i)
         if by_saving:
-            return (-density[i], units[i].hi, units[i].keys, i)
-        return (units[i].hi, units[i].is_prod, units[i].keys, i)
+            boosted = urgent[i] < units[i].hi
+            return (1, 0 if boosted else 1, urgent[i] if boosted else -density[i], units[i].keys, i)
+        return (1, urgent[i], float(units[i].is_prod), units[i].keys, i)
+
+    def hurry(cols: list[int], by: int) -> None:
+        todo = [j for c in cols for j in leavers.get(c, ()) if not wave[j] and urgent[j] > by]
+        while todo:
+            j = todo.pop()
+            if wave[j] or urgent[j] <= by:
+                continue
+            urgent[j] = by
+            late.discard(j)  # a money-losing leaver someone waits for goes when needed, not last
+            if j in blocked:
+                todo.extend(x for c in room.touch[j][0].tolist() for x in leavers.get(c, ()) if not wave[x] and urgent[x] > by)
+            elif indeg[j] == 0:
+                heapq.heappush(ready, prio(j))
+            todo.extend(e.u for e in preds[j] if not wave[e.u] and urgent[e.u] > by)
 
     # with by_saving, units that lose money and touch no order edge wait, then go as late as they fit
     late = {i for i, u in enumerate(units) if by_saving and u.saving < 0 and not preds[i] and not succ[i]}
@@ -608,39 +891,160 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], by_saving
     hours: dict[int, float] = defaultdict(float)
     kind: dict[int, bool] = {}
     wave: list[int] = [0] * len(units)
-    while ready:
-        i = heapq.heappop(ready)[-1]
+    waiting: dict[int, set[int]] = defaultdict(set)  # site column -> units waiting for room there
+    blocked: set[int] = set()
+
+    def put(i: int, k: int, placed: bool = False) -> None:
+        unit = units[i]
+        wave[i] = k
+        kind[k] = unit.is_prod
+        count[k] += unit.count
+        hours[k] += unit.effort
+        if not placed:
+            room.place(i, k)
+        cols, delta, _ = room.touch[i]
+        for c in cols[(delta < 0).any(axis=1)].tolist():  # room freed there: who waited for it tries again
+            for j in sorted(waiting.pop(c, ())):
+                if j in blocked:
+                    blocked.discard(j)
+                    heapq.heappush(ready, prio(j))
+
+    def arrivals(i: int) -> list[int]:
+        cols, _, arrive = room.touch[i]
+        return cols[(arrive > 0).any(axis=1)].tolist()
+
+    def wait(i: int) -> None:
+        blocked.add(i)
+        waited.add(i)
+        for c in arrivals(i) or room.touch[i][0].tolist():
+            waiting[c].add(i)
+        hurry(room.touch[i][0].tolist(), units[i].hi)
+
+    def queued(i: int) -> bool:
+        """Whether a unit with an earlier deadline waits for room on a site `i` would fill: `i` queues behind it."""
+        return any(j in blocked and urgent[j] < urgent[i] for c in arrivals(i) for j in waiting.get(c, ()))
+
+    def forward(i: int) -> int:
         unit = units[i]
         k = max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])
-        while not (kind.get(k, unit.is_prod) == unit.is_prod and count[k] + unit.count <= rules.max_workloads_in(k)
-                   and hours[k] + unit.effort <= rules.max_effort_hours + 1e-9):
+        while k <= unit.hi and not (_fits(rules, count, hours, kind, k, unit) and room.fits(i, k)):
             k += 1
-        if k > unit.hi:
-            sites = f" leave {', '.join(unit.sites)} and" if unit.sites else ""
-            return None, (f"first-fit could not{sites} place {unit.label} by wave {unit.hi} ({unit.hi_why}): earlier waves are full "
-                          "(count, effort, pilot, production/non-production or order limits), and the optimiser found no schedule "
-                          "either; raise waves.max_workloads/max_effort_hours or start earlier")
-        wave[i] = k
-        kind[k] = unit.is_prod
-        count[k] += unit.count
-        hours[k] += unit.effort
-        for j in succ[i]:
-            indeg[j] -= 1
-            if indeg[j] == 0:
-                heapq.heappush(ready, prio(j))
-    for i in sorted(late, key=lambda i: (units[i].saving / units[i].count, units[i].keys)):
-        unit = units[i]
-        k = unit.hi
-        while k >= unit.lo and not (kind.get(k, unit.is_prod) == unit.is_prod and count[k] + unit.count <= rules.max_workloads_in(k)
-                                    and hours[k] + unit.effort <= rules.max_effort_hours + 1e-9):
-            k -= 1
-        if k < unit.lo:
-            return None, f"no wave in {unit.lo} to {unit.hi} has room for {unit.label}"
-        wave[i] = k
-        kind[k] = unit.is_prod
-        count[k] += unit.count
-        hours[k] += unit.effort
-    return wave, ""
+        return k
+
+    def retry(i: int) -> bool:
+        """Place waiting unit `i` where it fits now, queue or not; whether it did."""
+        if indeg[i] or max([units[i].lo] + [wave[e.u] + e.strict for e in preds[i]]) > units[i].hi:
+            return False
+        k = forward(i)
+        if k > units[i].hi:
+            return False
+        blocked.discard(i)
+        put(i, k)
+        for v in succ[i]:
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                heapq.heappush(ready, prio(v))
+        return True
+
+    def together(i: int) -> bool:
+        """Place waiting unit `i` in one wave with the waiting units that leave its sites (a swap no order can make
+        one by one); whether it worked."""
+        group, todo = [i], [i]
+        while todo and len(group) < JOINT_MAX:  # the waiting leavers of its sites, theirs in turn, ...
+            x = todo.pop(0)
+            for j in sorted({j for c in arrivals(x) for j in leavers.get(c, ()) if j in blocked and j not in group
+                             and units[j].is_prod == units[i].is_prod and indeg[j] == 0}):
+                if len(group) < JOINT_MAX:
+                    group.append(j)
+                    todo.append(j)
+        if len(group) < 2:
+            return False
+        lo = max(max([units[j].lo] + [wave[e.u] + e.strict for e in preds[j]]) for j in group)
+        hi = min(units[j].hi for j in group)
+        n, h = sum(units[j].count for j in group), sum(units[j].effort for j in group)
+        cols = np.unique(np.concatenate([room.touch[j][0] for j in group]))
+        for k in range(lo, hi + 1):
+            if not (kind.get(k, units[i].is_prod) == units[i].is_prod and count[k] + n <= rules.max_workloads_in(k)
+                    and hours[k] + h <= rules.max_effort_hours + 1e-9):
+                continue
+            for j in group:
+                room.place(j, k)
+            if not interim_breaches(room.load[:, cols], room.adds[:, cols], room.cap[cols]).any():
+                for j in group:
+                    blocked.discard(j)
+                    put(j, k, placed=True)
+                    for v in succ[j]:
+                        indeg[v] -= 1
+                        if indeg[v] == 0:
+                            heapq.heappush(ready, prio(v))
+                return True
+            for j in group:
+                room.remove(j, k)
+        return False
+
+    while True:
+        if not ready and blocked:
+            for i in sorted(blocked, key=lambda i: (units[i].hi, units[i].keys, i)):
+                if i in blocked and together(i):
+                    break
+        while ready:
+            i = heapq.heappop(ready)[-1]
+            if wave[i] or i in blocked:
+                continue  # a stale entry: placed already, or waiting for room
+            unit = units[i]
+            if room.limited and queued(i):
+                wait(i)
+                continue
+            k = forward(i)
+            if k > unit.hi:
+                if room.limited and _earliest(rules, count, hours, kind, unit, max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])) <= unit.hi:
+                    wait(i)
+                    continue
+                sites = f" leave {', '.join(unit.sites)} and" if unit.sites else ""
+                return None, Problem(Rule.WAVES.value, unit.ids, unit.sites,
+                                     f"first-fit could not{sites} place {_short(unit.label)} by wave {unit.hi} ({_short(unit.hi_why)}): "
+                                     "earlier waves are full (count, effort, pilot, production/non-production or order limits), and "
+                                     "the optimiser found no schedule either; raise waves.max_workloads/max_effort_hours or start earlier")
+            put(i, k)
+            for j in succ[i]:
+                indeg[j] -= 1
+                if indeg[j] == 0:
+                    heapq.heappush(ready, prio(j))
+        pending_late = sorted((i for i in late if not wave[i] and i not in blocked),
+                              key=lambda i: (units[i].saving / units[i].count, units[i].keys))
+        late.clear()
+        if not pending_late:
+            if blocked and any(together(i) for i in sorted(blocked, key=lambda i: (units[i].hi, units[i].keys, i)) if i in blocked):
+                continue  # a swap went in: what waited behind it may go now
+            if blocked and any(retry(i) for i in sorted(blocked, key=lambda i: (units[i].hi, units[i].keys, i)) if i in blocked):
+                continue  # a unit that queued behind one that never fitted goes now
+            break
+        for i in pending_late:
+            unit = units[i]
+            k = unit.hi
+            while k >= unit.lo and not (_fits(rules, count, hours, kind, k, unit) and room.fits(i, k)):
+                k -= 1
+            if k < unit.lo:
+                k = forward(i)
+                if k > unit.hi:
+                    wait(i)
+                    continue
+            put(i, k)
+    if blocked:
+        return None, room.short(min(blocked, key=lambda i: (units[i].hi, units[i].keys)), estate, units)
+    return wave, None
+
+
+def _earliest(rules, count: dict, hours: dict, kind: dict, unit: "_Unit", k: int) -> int:  # noqa: ANN001
+    """The first wave from `k` on whose count, effort and kind limits take `unit` (capacity aside)."""
+    while k <= unit.hi and not _fits(rules, count, hours, kind, k, unit):
+        k += 1
+    return k
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """`text` cut to about `limit` characters, so a problem's sentence stays short."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _fits(rules, count: dict, hours: dict, kind: dict, k: int, unit: "_Unit") -> bool:  # noqa: ANN001
@@ -648,15 +1052,18 @@ def _fits(rules, count: dict, hours: dict, kind: dict, k: int, unit: "_Unit") ->
             and hours[k] + unit.effort <= rules.max_effort_hours + 1e-9)
 
 
-def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list[int], passes: int = 4) -> list[int]:
+def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list[int], room: "_Room", passes: int = 4,
+             pulls: int = PULL_CANDIDATES) -> list[int]:
     """A schedule improved by moving units one at a time: savers earlier, losers later, every rule kept.
 
     Each move keeps the unit's window, its order edges (against the waves its neighbours have now), its
-    wave's kind and the count and effort limits; a pass visits the units by saving per workload. A fixed
-    number of passes: work, not time.
+    wave's kind, the count and effort limits and capacity between waves; a pass visits the units by saving
+    per workload. A saver that finds no room in an earlier wave may pull a unit leaving that site forward
+    with it, when the two together realise more. A fixed number of passes and pulls: work, not time.
     """
     rules = estate.scenario.waves
     wave = list(waves)
+    room.placed(wave)
     count: dict[int, int] = defaultdict(int)
     hours: dict[int, float] = defaultdict(float)
     members: dict[int, int] = defaultdict(int)
@@ -671,33 +1078,114 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     for e in edges:
         preds[e.v].append(e)
         succs[e.u].append(e)
+    leavers: dict[int, list[int]] = defaultdict(list)  # site column -> units taking something off it
+    for j, (cols, delta, _) in enumerate(room.touch):
+        for c in cols[(delta < 0).any(axis=1)].tolist():
+            leavers[c].append(j)
     order = sorted(range(len(units)), key=lambda i: (-abs(units[i].saving) / units[i].count, units[i].keys, i))
     months = [0.0] + [months_after(estate, k) for k in range(1, max([u.hi for u in units] + [1]) + 1)]
+
+    in_wave: dict[int, set[int]] = defaultdict(set)
+    for i, k in enumerate(wave):
+        in_wave[k].add(i)
+
+    def take(i: int) -> int:
+        k0 = wave[i]
+        in_wave[k0].discard(i)
+        count[k0] -= units[i].count
+        hours[k0] -= units[i].effort
+        members[k0] -= 1
+        room.remove(i, k0)
+        if members[k0] == 0:
+            kind.pop(k0, None)
+        return k0
+
+    def put(i: int, k: int) -> None:
+        wave[i] = k
+        in_wave[k].add(i)
+        room.place(i, k)
+        count[k] += units[i].count
+        hours[k] += units[i].effort
+        members[k] += 1
+        kind[k] = units[i].is_prod
+
+    def pull(i: int, k: int, k0: int) -> bool:
+        """Place saver `i` (taken out of wave `k0`) in wave `k` with a leaver of its sites moved to wave `k` or before."""
+        gain = units[i].saving * (months[k] - months[k0])
+        cols, delta, arrive = room.touch[i]
+        full = cols[(arrive > 0).any(axis=1)].tolist()
+        near = sorted({j for c in full for j in leavers.get(c, ()) if j != i and wave[j] > k},
+                      key=lambda j: (-(units[j].saving * (months[k] - months[wave[j]])), units[j].keys, j))[:pulls]
+        for j in near:
+            kj = wave[j]
+            lo_j = max([units[j].lo] + [wave[e.u] + e.strict for e in preds[j]])
+            take(j)
+            for kk in range(k, lo_j - 1, -1):
+                if units[j].saving * (months[kk] - months[kj]) + gain <= 1e-9:
+                    break  # later waves only lose more
+                if not (_fits(rules, count, hours, kind, kk, units[j]) and room.fits(j, kk)):
+                    continue
+                put(j, kk)
+                if _fits(rules, count, hours, kind, k, units[i]) and room.fits(i, k):
+                    put(i, k)
+                    return True
+                take(j)
+            put(j, kj)
+        return False
+
+    def swap(i: int, k: int, k0: int) -> bool:
+        """Place saver `i` (taken out of wave `k0`) in the full wave `k`, sending a unit that saves less from `k` to `k0`."""
+        u = units[i]
+        cap_k, cap_k0 = rules.max_workloads_in(k), rules.max_workloads_in(k0)
+        if kind.get(k, u.is_prod) != u.is_prod:
+            return False
+        near = sorted((j for j in in_wave[k] if units[j].saving < u.saving and units[j].is_prod == u.is_prod
+                       and count[k] - units[j].count + u.count <= cap_k and count[k0] + units[j].count <= cap_k0
+                       and units[j].lo <= k0 <= units[j].hi),
+                      key=lambda j: (units[j].saving, units[j].keys, j))[:pulls]
+        for j in near:
+            if any(wave[e.v] - e.strict < k0 for e in succs[j]):
+                continue
+            take(j)
+            if _fits(rules, count, hours, kind, k, u) and room.fits(i, k):
+                put(i, k)
+                if _fits(rules, count, hours, kind, k0, units[j]) and room.fits(j, k0):
+                    put(j, k0)
+                    return True
+                take(i)
+            put(j, k)
+        return False
+
     for _ in range(passes):
         moved = False
         for i in order:
-            u, k0 = units[i], wave[i]
+            u = units[i]
             if u.saving == 0:
                 continue
             lo = max([u.lo] + [wave[e.u] + e.strict for e in preds[i]])
             hi = min([u.hi] + [wave[e.v] - e.strict for e in succs[i]])
-            # Leave the current wave first, so the unit's own load does not block it.
-            count[k0] -= u.count
-            hours[k0] -= u.effort
-            members[k0] -= 1
-            if members[k0] == 0:
-                kind.pop(k0, None)
+            k0 = take(i)  # leave the current wave first, so the unit's own load does not block it
             candidates = range(lo, k0) if u.saving > 0 else range(hi, k0, -1)
-            best = k0
+            best, tries = k0, 0
             for k in candidates:
-                if months[k] * u.saving > months[best] * u.saving + 1e-9 and _fits(rules, count, hours, kind, k, u):
+                if not months[k] * u.saving > months[best] * u.saving + 1e-9 or not _fits(rules, count, hours, kind, k, u):
+                    continue
+                if room.fits(i, k):
                     best = k
                     break  # waves are tried from the best end: the first that fits is the best
-            wave[i] = best
-            count[best] += u.count
-            hours[best] += u.effort
-            members[best] += 1
-            kind[best] = u.is_prod
+                if u.saving > 0 and tries < PULL_WAVES and pull(i, k, k0):
+                    best = -k
+                    break
+                tries += 1
+            if best == k0 and u.saving > 0:
+                for k in range(lo, min(k0, lo + PULL_WAVES)):
+                    if months[k] > months[k0] + 1e-12 and swap(i, k, k0):
+                        best = -k
+                        break
+            if best < 0:
+                moved = True
+                continue
+            put(i, best)
             moved |= best != k0
         if not moved:
             break
@@ -730,6 +1218,104 @@ def _upper_bound(estate: Estate, units: list[_Unit], last: int) -> float:
     return total
 
 
+def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Room") -> Optional[float]:
+    """A tighter bound than :func:`_upper_bound` for large estates: the linear relaxation of the wave model with every
+    rule but the production/non-production split of waves and integrality (windows, order edges, count and effort
+    limits, capacity between waves as load carried from wave to wave, bounded by the capacity or today's load when
+    above it). None when the model is too large or HiGHS proves nothing within its iteration limit."""
+    import highspy
+    import scipy.sparse as sp
+
+    rules = estate.scenario.waves
+    top = max(u.hi for u in units)
+    months = np.array([0.0] + [months_after(estate, k) for k in range(1, top + 1)])
+    lo = np.array([u.lo for u in units], dtype=np.int64)
+    hi = np.array([u.hi for u in units], dtype=np.int64)
+    width = np.maximum(hi - lo + 1, 0)
+    n_x = int(width.sum())
+    if n_x == 0 or n_x > LP_MAX_COLUMNS:
+        return None
+    first = np.concatenate([[0], np.cumsum(width)[:-1]])  # column of (unit, its lo)
+    unit_of = np.repeat(np.arange(len(units)), width)
+    k_of = np.arange(n_x) - np.repeat(first, width) + np.repeat(lo, width)
+    saving = np.array([u.saving for u in units])
+    cnt = np.array([u.count for u in units], dtype=float)
+    eff = np.array([u.effort for u in units])
+    rows, cols, vals, r_lo, r_hi = [], [], [], [], []
+    n_row = 0
+
+    def add(r_cols: np.ndarray, r_vals: np.ndarray, r_rows: np.ndarray, low: np.ndarray, up: np.ndarray) -> None:
+        nonlocal n_row
+        rows.append(r_rows + n_row)
+        cols.append(r_cols)
+        vals.append(r_vals)
+        r_lo.append(low)
+        r_hi.append(up)
+        n_row += len(low)
+
+    x = np.arange(n_x)
+    add(x, np.ones(n_x), unit_of, np.ones(len(units)), np.ones(len(units)))  # each unit in one wave
+    caps = np.array([0.0] + [rules.max_workloads_in(k) for k in range(1, top + 1)])
+    add(x, cnt[unit_of], k_of - 1, np.full(top, -np.inf), caps[1:])  # workload count per wave
+    add(x, eff[unit_of], k_of - 1, np.full(top, -np.inf), np.full(top, rules.max_effort_hours + 1e-6))
+    for n, e in enumerate(edges):  # wave(u) + strict <= wave(v)
+        cu = first[e.u] + np.arange(width[e.u])
+        cv = first[e.v] + np.arange(width[e.v])
+        add(np.concatenate([cu, cv]), np.concatenate([k_of[cu], -k_of[cv]]).astype(float), np.zeros(len(cu) + len(cv), dtype=np.int64),
+            np.array([-np.inf]), np.array([-float(e.strict)]))
+    n_load = 0
+    load_hi: list[float] = []
+    touching: dict[int, list[int]] = defaultdict(list)
+    for i, (c_cols, _, _) in enumerate(room.touch):
+        for c in c_cols.tolist():
+            touching[c].append(i)
+    for c in sorted(touching):
+        for r in range(len(RESOURCES)):
+            cap, today = float(room.cap[c, r]), float(room.today[c, r])
+            d = {i: float(room.touch[i][1][np.searchsorted(room.touch[i][0], c), r]) for i in touching[c]}
+            if not np.isfinite(cap) or not over_capacity(np.array(today + sum(max(0.0, v) for v in d.values())), np.array(cap)):
+                continue
+            # load after wave k = today + sum over units placed by k of their change: one row per wave
+            us = np.array([i for i in touching[c] if d[i] != 0.0], dtype=np.int64)
+            if len(us) == 0:
+                continue
+            cs = np.concatenate([first[i] + np.arange(width[i]) for i in us.tolist()])
+            dv = np.concatenate([np.full(width[i], d[i]) for i in us.tolist()])
+            ks = k_of[cs]
+            # x[i,k'] counts in every row k >= k': expand to (row k, column) pairs
+            reps = top - ks + 1
+            r_rows = np.repeat(np.arange(len(cs)), reps)
+            row_k = ks[r_rows] + (np.arange(len(r_rows)) - np.repeat(np.cumsum(reps) - reps, reps))
+            add(cs[r_rows], dv[r_rows], row_k - 1, np.full(top, -np.inf), np.full(top, max(cap, today) - today))
+            n_load += 1
+            if sum(len(a) for a in cols) > LP_MAX_NONZEROS:
+                return None
+    a = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_row, n_x))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_x, n_row
+    lp.col_cost_ = -(saving[unit_of] * months[k_of])  # HiGHS minimises
+    lp.col_lower_ = np.zeros(n_x)
+    lp.col_upper_ = np.ones(n_x)
+    lp.row_lower_ = np.concatenate(r_lo)
+    lp.row_upper_ = np.concatenate(r_hi)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_iteration_limit", LP_MAX_ITERATIONS)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    value = -h.getInfo().objective_function_value
+    return value + 1e-7 * abs(value) + 0.01  # the solver's tolerances, on the safe side
+
+
 def _empty_runs(estate: Estate, units: list[_Unit], wave: list[int], used: int) -> list[str]:
     """A sentence for each run of waves inside the programme that moves nothing, saying why."""
     busy = sorted(set(wave))
@@ -760,11 +1346,11 @@ def _value(estate: Estate, units: list[_Unit], waves: list[int]) -> float:
 
 
 def _milp(estate: Estate, units: list[_Unit], edges: list[_Edge], pairs: dict[tuple[int, int], int],
-          warm: Optional[list[int]]) -> tuple[Optional[list[int]], str]:
+          warm: Optional[list[int]], room: "_Room") -> tuple[Optional[list[int]], str]:
     """The MILP of the module docstring, warm-started: each unit's wave and `optimal`/`feasible`, or (None, why)."""
     import pulp
 
-    prob, y, extra = _build(estate, units, edges, pairs)
+    prob, y, extra = _build(estate, units, edges, pairs, room)
     start: dict[str, float] = {}
     if warm is not None:
         for (i, k), var in y.items():
@@ -777,6 +1363,10 @@ def _milp(estate: Estate, units: list[_Unit], edges: list[_Edge], pairs: dict[tu
         start[extra["peak"].name] = float(max(load.values()))
         for (a, b), var in extra["cross"].items():
             start[var.name] = 1.0 if warm[a] != warm[b] else 0.0
+        if extra["load"]:
+            room.placed(warm)
+            for (c, r, k), var in extra["load"].items():
+                start[var.name] = float(room.load[k, c, r])
     settings = estate.scenario.solver
     prob.solve(_solver(min(float(settings.time_limit_s), WAVE_TIME_LIMIT_S), float(settings.gap), start))
     if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
@@ -790,8 +1380,9 @@ def _milp(estate: Estate, units: list[_Unit], edges: list[_Edge], pairs: dict[tu
     return wave, "optimal" if prob.sol_status == pulp.LpSolutionOptimal else "feasible"
 
 
-def _build(estate: Estate, units: list[_Unit], edges: list[_Edge], pairs: dict[tuple[int, int], int]):  # noqa: ANN202
-    """The wave MILP: (problem, y by (unit, wave), {"z", "peak", "cross"})."""
+def _build(estate: Estate, units: list[_Unit], edges: list[_Edge], pairs: dict[tuple[int, int], int],  # noqa: ANN202
+           room: "_Room"):
+    """The wave MILP: (problem, y by (unit, wave), {"z", "peak", "cross", "load"})."""
     import pulp
 
     rules = estate.scenario.waves
@@ -836,7 +1427,42 @@ def _build(estate: Estate, units: list[_Unit], edges: list[_Edge], pairs: dict[t
         for k in sorted(set(waves_of[a]) | set(waves_of[b])):
             terms = [(var, -1)] + ([(y[a, k], 1)] if (a, k) in y else []) + ([(y[b, k], -1)] if (b, k) in y else [])
             prob += pulp.LpAffineExpression(terms) <= 0, f"cross_{a}_{b}_{k}"
-    return prob, y, {"z": z, "peak": peak, "cross": cross}
+    load = _load_rows(prob, units, y, waves_of, room, top)
+    return prob, y, {"z": z, "peak": peak, "cross": cross, "load": load}
+
+
+def _load_rows(prob, units: list[_Unit], y: dict, waves_of: dict[int, list[int]], room: "_Room", top: int) -> dict:  # noqa: ANN001
+    """Capacity between waves in the MILP: a load variable per limited site, resource and wave, carried from wave to
+    wave by the units placed in it and bounded by the capacity (a site over it today: by today's load, so it only
+    shrinks; the exact rule is checked on the solution). Only where arrivals could ever overfill the site."""
+    import pulp
+
+    touching: dict[int, list[int]] = defaultdict(list)
+    for i, (cols, _, _) in enumerate(room.touch):
+        for c in cols.tolist():
+            touching[c].append(i)
+    load: dict[tuple[int, int, int], pulp.LpVariable] = {}
+    for c in sorted(touching):
+        for r in range(len(RESOURCES)):
+            cap, today = float(room.cap[c, r]), float(room.today[c, r])
+            grow = sum(max(0.0, float(room.touch[i][1][np.searchsorted(room.touch[i][0], c), r])) for i in touching[c])
+            if not np.isfinite(cap) or not over_capacity(np.array(today + grow), np.array(cap)):
+                continue
+            limit = max(cap, today)
+            previous: object = today
+            for k in range(1, top + 1):
+                terms = [(y[i, k], float(room.touch[i][1][np.searchsorted(room.touch[i][0], c), r]))
+                         for i in touching[c] if (i, k) in y]
+                var = prob.add_variable(f"l_{c}_{r}_{k}", lowBound=None, upBound=limit)
+                load[c, r, k] = var
+                expr = pulp.LpAffineExpression(terms + [(var, -1)])
+                if isinstance(previous, pulp.LpVariable):
+                    expr += previous
+                    prob += expr == 0, f"load_{c}_{r}_{k}"
+                else:
+                    prob += expr == -float(previous), f"load_{c}_{r}_{k}"  # type: ignore[arg-type]
+                previous = var
+    return load
 
 
 def _solver(time_limit: float, gap: float, start: dict[str, float]):  # noqa: ANN202 - a pulp solver

@@ -271,7 +271,9 @@ def test_executive_pictures_by_country_capacity_and_kind(sample):
                     for res in ("vcpu", "memory_gb", "storage_gb") if getattr(s.capacity, res)]
             assert track.uses[k] == pytest.approx(max(uses), abs=1e-5), (sid, step)
     over = [t.site for t in ctx.capacity_tracks if t.peak > 1.0]
-    assert over and all(f"{s} holds more than its capacity during the programme" in html for s in over)
+    # waves keep capacity between them: a site is over it during the programme only if it already was today
+    assert all(t.uses[0] > 1.0 for t in ctx.capacity_tracks if t.peak > 1.0)
+    assert all(f"{s} holds more than its capacity during the programme" in html for s in over)
     # Cost per year by site kind: the plan's run cost as the waves land, split by kind, adds up.
     assert sum(sum(y.run_by_kind) for y in ctx.years) == pytest.approx(ctx.totals.plan_run, rel=1e-6)
     stay_kind = Counter()

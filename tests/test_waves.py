@@ -163,8 +163,12 @@ def test_no_schedule_too_many_groups_before_a_closing_day(tmp_path):
     result = plan(tmp_path, wls, sites=sites, waves={"first_wave_max_workloads": 2, "growth_per_wave": 0, "max_workloads": 2})
     (p,) = result.plan.problems
     assert p.rule == "waves" and p.sites == ("old-dc",) and p.workloads == ("o0", "o1", "o2")
-    assert "app0 production, app1 production, app2 production must all move in waves 1 to 1" in p.message
-    assert "3 workloads" in p.message and "at most 2" in p.message
+    assert p.groups == ("app0 production", "app1 production", "app2 production")  # listed beside the sentence, not in it
+    assert "old-dc closes on 2027-02-15: 3 workloads must leave it" in p.message and "the waves can move 2" in p.message
+    assert "waves.max_workloads and first_wave_max_workloads >= 3" in p.message and "close old-dc on or after 2027-03-02" in p.message
+    # the placement stands: every workload keeps its site, none has a wave, and the verifier accepts it
+    assert result.plan.status == "infeasible" and len(result.plan.assignments) == 3 and result.plan.waves == []
+    assert all(a.wave is None for a in result.plan.assignments) and verify_plan(result.estate, result.plan) == []
 
 
 def test_no_schedule_past_the_horizon(tmp_path):

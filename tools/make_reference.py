@@ -113,7 +113,7 @@ TOPOLOGY: dict[type, dict[str, Doc]] = {
         "pricing": Doc("how catalogue-priced Azure VMs are bought"),
     },
     m.WaveRules: {
-        "length_days": Doc("length of every wave; waves are consecutive from `start`", unit="days"),
+        "length_days": Doc("length of every wave; waves are consecutive from `start`; at most the horizon's days (a longer wave could never end inside it: an error before solving)", unit="days"),
         "max_workloads": Doc("most workloads any wave moves, once ramped up", unit="workloads"),
         "max_effort_hours": Doc("most migration effort in one wave", unit="hours"),
         "first_wave_max_workloads": Doc("most workloads the first wave moves", unit="workloads"),
@@ -195,8 +195,9 @@ PLAN_KEYS: dict[str, Doc] = {
     "inventory_sha256": Doc("SHA-256 of the inventory the plan was made from: every file's relative path and bytes, in merge order "
                             "(tables included); `report`, `export` and `explain` refuse a plan of another inventory", type="hex text"),
     "status": Doc("`optimal` (verified by the planner's own verifier, and the scenario's gap, or `--gap`, proven), `feasible` (verified; "
-                  "a limit hit first, `solver.gap` says how far from proven best), `infeasible` (no plan exists; `problems` says why) or "
-                  "`unknown` (the time limit came before any plan or proof). A plan the verifier rejects is never written: the command "
+                  "a limit hit first, `solver.gap` says how far from proven best), `infeasible` (no plan exists; `problems` says why; when the placement "
+                  "exists but its waves cannot keep the wave rules, `assignments` holds the verified placement with every `wave` null "
+                  "and `waves` is empty) or `unknown` (the time limit came before any plan or proof). A plan the verifier rejects is never written: the command "
                   "exits 3 (a fault of the planner)", type="text"),
     "solver": Doc("how the placement was solved", type="mapping"),
     "solver.backend": Doc("the MILP solver used (`highs`, `cbc` or the PuLP solver named)", type="text"),

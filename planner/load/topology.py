@@ -212,10 +212,16 @@ def _scenario(chunks: Chunks, issues: Issues) -> Optional[Scenario]:
         issues.add(Issue(file, line, "scenario", f"expected a mapping of scenario settings, got a {kind_of(raw)}"))
         return None
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         report(exc, raw, file, "scenario", Scenario, issues)
         return None
+    days = (scenario.horizon_end - scenario.start).days
+    if scenario.waves.length_days > days:  # no wave would end inside the horizon, so nothing could ever move
+        issues.add(Issue(file, line_of(raw, ("waves", "length_days")) or line, "scenario.waves.length_days",
+                         f"a wave of {scenario.waves.length_days} days is longer than the {scenario.horizon_months}-month horizon "
+                         f"({days} days from {scenario.start}); use at most {days}, or lengthen scenario.horizon_months"))
+    return scenario
 
 
 def _countries(chunks: Chunks, issues: Issues) -> dict[str, tuple[str, int, list[str]]]:

@@ -74,7 +74,7 @@ class ReportContext:
     """Everything a report template may show."""
 
     status: str
-    feasible: bool
+    feasible: bool  # a placement to show (also when its waves failed: `unscheduled`)
     backend: str
     gap: Optional[float]
     objective: Optional[float]
@@ -118,6 +118,7 @@ class ReportContext:
     moves_total: int
     compliance: Compliance
     footer: str = ""  # an organisation's footer line (--footer), on every page
+    unscheduled: bool = False  # a placement holds, but its waves cannot keep their rules (status infeasible)
     kinds: tuple[str, ...] = tuple(k.value for k in KINDS)
     capacity_warn: float = CAPACITY_WARN
     latency_warn: float = LATENCY_WARN
@@ -156,7 +157,7 @@ class _Builder:
         self.scn = estate.scenario
         self.footer = footer
         self.findings = findings
-        self.feasible = plan.has_plan and bool(plan.assignments)
+        self.feasible = bool(plan.assignments) and plan.status != "unknown"
         self.verify = verify if verify is not None else len(estate.table) <= VERIFY_INLINE_MAX
         self.arr: PlanArrays = plan_arrays(plan, estate, self.feasible)
         self.waves = sorted(plan.waves, key=lambda wv: wv.number)
@@ -305,13 +306,14 @@ class _Builder:
         cross = getattr(schedule, "cross_wave_dependencies", None) if schedule is not None else None
         moving = int(arr.moves.sum()) if self.feasible else 0
         return ReportContext(
-            status=plan.status, feasible=self.feasible, backend=str(solver.get("backend", "")), gap=gap, objective=objective,
+            status=plan.status, feasible=self.feasible, unscheduled=self.feasible and not plan.has_plan, backend=str(solver.get("backend", "")), gap=gap, objective=objective,
             bound=bound, gap_amount=gap_amount,
             gap_exceeds_saving=bool(self.feasible and gap_amount is not None and totals.saving > 0 and gap_amount > totals.saving + 0.005),
             plan_format=plan.format, inventory_sha256=plan.inventory_sha256, currency=scn.currency, start=scn.start,
             horizon_months=scn.horizon_months, horizon_end=self.horizon_last, plan_date=scn.start, workloads=len(est.table),
             sites=len(est.sites), moving=moving, staying=(len(plan.assignments) - moving) if self.feasible else 0,
-            problems=tuple(ProblemRow(p.rule, tuple(p.workloads), tuple(p.sites), p.message) for p in sorted(set(plan.problems))),
+            problems=tuple(ProblemRow(p.rule, tuple(p.workloads), tuple(p.sites), p.message)
+                           for p in sorted(set(plan.problems))),
             totals=totals, months=tuple(month_rows), years=tuple(years(est, arr, month_rows, self.egress_before)),
             break_even=break_even(month_rows) if month_rows else None, realised_savings=realised,
             cross_wave_dependencies=int(cross) if isinstance(cross, int) and not isinstance(cross, bool) else None,
