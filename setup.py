@@ -3,7 +3,7 @@
 `planner plan` runs on by default) inside the wheel as `planner/templates/` and `planner/inventory/`.
 
 A checkout or an editable install reads them from the repository instead (see
-`planner.report.render.builtin_templates` and `planner.cli.default_inventory`).
+`planner.outputs.report.render.builtin_templates` and `planner.cli.default_inventory`).
 """
 
 from __future__ import annotations

@@ -75,16 +75,16 @@ def write_estate(folder: Path, n: int, planted: bool, seed: int) -> None:
 
         write_tables(folder, n, seed, fmt="parquet")
     else:
-        from planner.synth import synth_tables
+        from planner.inputs.synth import synth_tables
 
         synth_tables(folder, n, seed, "parquet")
 
 
 def one(n: int, seed: int, gap: float, time_limit: float, reports: bool, planted: bool = False) -> dict:
     """Run one size in this process and return its measurements."""
-    from planner.load import load_inventory
+    from planner.analysis.verify import verify_plan
+    from planner.inputs.load import load_inventory
     from planner.pipeline import make_plan
-    from planner.verify import verify_plan
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "estate"
@@ -105,7 +105,7 @@ def one(n: int, seed: int, gap: float, time_limit: float, reports: bool, planted
         t_write = time.perf_counter()
         t_reports = t_write
         if reports:
-            from planner.report import render_reports
+            from planner.outputs.report import render_reports
 
             render_reports(result.plan, result.estate, Path(tmp) / "out")
             t_reports = time.perf_counter()

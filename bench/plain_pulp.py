@@ -78,11 +78,11 @@ def compare(source: Union[int, str, Path], seed: int, gap: float) -> None:
     """Print planner vs plain PuLP seconds (inventory loaded to workloads placed) on one estate: `source` is a
     workload count (a `planner synth` estate of that size and `seed`, written as Parquet tables) or the path of an
     inventory (a YAML file or folder, e.g. /work/shared/cases/tight-3000.yaml)."""
-    from planner.estate import Estate
-    from planner.load import load_inventory
-    from planner.model import SolverSettings
+    from planner.domain.estate import Estate
+    from planner.domain.model import SolverSettings
+    from planner.inputs.load import load_inventory
+    from planner.inputs.synth import synth_tables
     from planner.solve import solve
-    from planner.synth import synth_tables
 
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(source, int):

@@ -110,12 +110,12 @@ def judge(name: str, planned: Optional[float], bound: Optional[float], claims_ga
 def run_estate(workloads: int, seed: int, folder: Path, gap: float = 0.0001, tight: bool = True, plain_max: int = 3000,
                brute_max: int = 8, time_limit: float = 600.0, size: str = "") -> Outcome:
     """Generate, plan, verify and referee one planted estate in `folder`."""
-    from planner.errors import InventoryError
-    from planner.estate import Estate
-    from planner.load import load_inventory
+    from planner.analysis.verify import verify_plan
+    from planner.base.errors import InventoryError
+    from planner.domain.estate import Estate
+    from planner.inputs.load import load_inventory
     from planner.pipeline import make_plan
-    from planner.plan import read_plan
-    from planner.verify import verify_plan
+    from planner.plan.document import read_plan
 
     out = Outcome(size or str(workloads), workloads, seed)
     planted = plant(workloads, seed, tight)

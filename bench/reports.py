@@ -25,11 +25,11 @@ def main() -> None:
     ap.add_argument("--no-verify", dest="verify", action="store_false", help="do not run the verifier with the reports")
     args = ap.parse_args()
 
-    from planner.estate import Estate
-    from planner.load import load_inventory
-    from planner.plan import read_plan
-    from planner.report import build_context, render_text
-    from planner.report.evidence import evidence_bytes
+    from planner.domain.estate import Estate
+    from planner.inputs.load import load_inventory
+    from planner.outputs.report import build_context, render_text
+    from planner.outputs.report.evidence import evidence_bytes
+    from planner.plan.document import read_plan
 
     rows: list[tuple[str, float, float]] = []  # (step, seconds, MB)
     t = time.perf_counter()

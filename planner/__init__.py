@@ -1,18 +1,19 @@
 """Hybrid-cloud migration planner: provably cheapest placement under residency and latency rules."""
 
-from .catalog import Catalog, load_catalog
-from .diff import PlanDiff, diff_plans
-from .errors import InventoryError, Issue, PlannerError
-from .estate import Estate
-from .explain import Explanation, explain_workload
-from .load import load_inventory
-from .model import Inventory, Site, Workload
-from .pipeline import PlanResult, make_plan
-from .plan import Plan, read_plan
-from .rules import Rule, Violation, violations
-from .solve.limits import Limits
-from .solve.limits import use as use_limits
-from .verify import verify_plan
+from planner.analysis.diff import PlanDiff, diff_plans
+from planner.analysis.explain import Explanation, explain_workload
+from planner.analysis.verify import verify_plan
+from planner.base.errors import InventoryError, Issue, PlannerError
+from planner.domain.catalog import Catalog, load_catalog
+from planner.domain.estate import Estate
+from planner.domain.inventory import Inventory
+from planner.domain.model import Site, Workload
+from planner.domain.rules import Rule, Violation, violations
+from planner.inputs.load import load_inventory
+from planner.pipeline import PlanResult, make_plan
+from planner.plan.document import Plan, read_plan
+from planner.solve.limits import Limits
+from planner.solve.limits import use as use_limits
 
 __all__ = [
     "Catalog", "Estate", "Explanation", "Inventory", "InventoryError", "Issue", "Limits", "Plan", "PlanDiff", "PlanResult",

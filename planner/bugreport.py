@@ -10,11 +10,11 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .atomic_write import write_atomic
-from .plan import Plan
-from .problem import Problem
-from .publish import PLAN_FILE
-from .untrusted import json_text
+from planner.base.atomic_write import write_atomic
+from planner.base.problem import Problem
+from planner.base.untrusted import json_text
+from planner.outputs.publish import PLAN_FILE
+from planner.plan.document import Plan
 
 BUNDLE_PREFIX = "planner-fault-"
 FINDINGS_FILE = "findings.json"

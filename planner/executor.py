@@ -29,7 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional, Protocol, Sequence
 
-from .untrusted import one_line
+from planner.base.untrusted import one_line
 
 CONNECT_TIMEOUT_S = 10.0
 

@@ -1,6 +1,6 @@
 """From an inventory to a plan: the library entry point that the CLI and scripts call.
 
-Every plan that places workloads passes the independent verifier (:func:`planner.verify.verify_plan`)
+Every plan that places workloads passes the independent verifier (:func:`planner.analysis.verify.verify_plan`)
 before it is returned: one it rejects is the planner's own fault, raised as :class:`PlanRejected`
 with a bug report, and never reaches plan.json or a report.
 """
@@ -8,19 +8,20 @@ with a bug report, and never reaches plan.json or a report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
 from typing import Callable, Optional
 
-from . import memory
-from .errors import EstateTooLarge, PlanRejected
-from .estate import Estate
-from .model import Inventory, SolverSettings
-from .plan import Plan, build_plan
-from .problem import Problem
-from .solve import Placement, solve
-from .verify import verify_plan
-from .waves import Schedule, schedule_waves
+import numpy as np
+
+from planner.analysis.verify import verify_plan
+from planner.base import memory
+from planner.base.errors import EstateTooLarge, PlanRejected
+from planner.base.problem import Problem
+from planner.domain.estate import Estate
+from planner.domain.inventory import Inventory
+from planner.domain.model import SolverSettings
+from planner.plan.document import Plan, build_plan
+from planner.schedule.waves import Schedule, schedule_waves
+from planner.solve import Placement, solve
 
 STATUS_RULE = "status"  # the rule id of a status word the plan's own numbers do not back
 _GAP_ROUNDING = 5e-9  # plan.json rounds solver.gap to 8 decimals
@@ -59,7 +60,7 @@ def make_plan(
     try:
         return _make_plan(estate, settings, progress, baseline)
     except MemoryError:
-        # The estimates of planner.memory stop the known large stages first; this is the net under the rest.
+        # The estimates of planner.base.memory stop the known large stages first; this is the net under the rest.
         raise EstateTooLarge("a stage of the plan", f"{len(estate.table):,} workloads", memory.resident_bytes(),
                              memory.Budget.of(settings.memory_gb).limit, "what the machine could give") from None
 
@@ -99,7 +100,7 @@ def status_findings(plan: Plan, settings: SolverSettings) -> list[Problem]:
 
 def rejected(plan: Plan, findings: list[Problem]) -> PlanRejected:
     """The fault for a plan the verifier rejects, with its bug report written (or why it could not be)."""
-    from .bugreport import write_bundle
+    from planner.bugreport import write_bundle
 
     try:
         return PlanRejected(findings, str(write_bundle(plan, findings)), plan=plan)

@@ -3,7 +3,7 @@
 `solver.seconds` is the only wall-clock value in plan.json, so planning an unchanged inventory
 again would rewrite a committed `reports/plan.json` with nothing but a new duration. When the
 new plan equals the existing file in every byte but that value, the existing file's bytes (and
-its first run's seconds) are kept; :func:`planner.publish.publish` then leaves a folder whose
+its first run's seconds) are kept; :func:`planner.outputs.publish.publish` then leaves a folder whose
 files are all unchanged as it is.
 """
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import inventory
+from test_islands import SCENARIO, competing_apps
+
 from planner import load_inventory, make_plan, verify_plan
 from planner.cli import main
-from planner.model import SolverSettings
+from planner.domain.model import SolverSettings
 from planner.solve.solvers import available_backends
-from test_islands import SCENARIO, competing_apps
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from helpers import bench_module
+
 from planner.cli import main
-from planner.load import load_inventory
+from planner.inputs.load import load_inventory
 
 estates = bench_module("estates")
 brute_force = bench_module("brute_force")

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import BASE, inventory, workload
+
 from planner.check.findings import Finding
 from planner.check.render import escape_data, escape_property, md, render_github
 from planner.check.result import CheckResult
 from planner.cli import main
-from planner.load import load_inventory
+from planner.inputs.load import load_inventory
 from planner.pipeline import make_plan
 
 HERE = Path(__file__).parent

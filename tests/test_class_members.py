@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers import BASE, inventory, workload
+
 from planner import load_inventory, make_plan, verify_plan
-from planner.estate import Estate
+from planner.domain.estate import Estate
 from planner.solve.candidates import build_candidates
 
 

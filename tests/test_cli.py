@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-
 from helpers import inventory, workload
+
 from planner.cli import main
 
 

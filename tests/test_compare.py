@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import inventory, workload
+
 from planner.cli import main
 from planner.compare import COMPARISON_FORMAT, compare, discover
 from planner.compare.render import comparison_files

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from test_compare import CHEAP_FRA, CLOSE_MAD, REPO, _estate, _scenarios
 
 from planner.rerun import comparable_files
-from test_compare import CHEAP_FRA, CLOSE_MAD, REPO, _estate, _scenarios
 
 STARTUP_S = 90  # a generous bound for two worker processes to import the planner on a busy machine
 

@@ -6,7 +6,7 @@ import json
 import time
 
 from planner import load_inventory, make_plan
-from planner.synth import synth_to_file
+from planner.inputs.synth import synth_to_file
 
 
 def _plan_bytes(path) -> str:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-
 from helpers import BASE, inventory, workload
-from planner.catalog import load_catalog
+
+from planner.analysis.diff import diff_plans, render_markdown, render_text
 from planner.cli import main
-from planner.diff import diff_plans, render_markdown, render_text
-from planner.estate import Estate
-from planner.load import load_inventory
+from planner.domain.catalog import load_catalog
+from planner.domain.estate import Estate
+from planner.inputs.load import load_inventory
 from planner.pipeline import make_plan
-from planner.plan import read_plan
+from planner.plan.document import read_plan
 
 
 def run(*args):

@@ -11,7 +11,7 @@ from typing import Optional
 import pytest
 from pydantic import BaseModel
 
-from planner.load.schema import FieldSpec
+from planner.inputs.load.schema import FieldSpec
 
 ROOT = Path(__file__).parent.parent
 
@@ -58,9 +58,13 @@ def test_a_stale_reference_is_caught(reference, tmp_path, monkeypatch, capsys):
 
 
 def test_every_field_is_in_the_references():
-    from planner.load.schema import DEPENDENCY_FIELDS, USER_FIELDS, WORKLOAD_FIELDS
-    from planner.model import Scenario, Site
-    from planner.table_format import COLUMNS
+    from planner.domain.model import Scenario, Site
+    from planner.inputs.load.schema import (
+        DEPENDENCY_FIELDS,
+        USER_FIELDS,
+        WORKLOAD_FIELDS,
+    )
+    from planner.inputs.table_format import COLUMNS
 
     inventory = (ROOT / "docs" / "inventory.md").read_text(encoding="utf-8")
     for f in (*WORKLOAD_FIELDS, *DEPENDENCY_FIELDS, *USER_FIELDS):

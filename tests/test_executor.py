@@ -6,7 +6,13 @@ import socket
 
 import pytest
 
-from planner.executor import DaskExecutor, ExecutorError, InlineExecutor, LocalExecutor, make_executor
+from planner.executor import (
+    DaskExecutor,
+    ExecutorError,
+    InlineExecutor,
+    LocalExecutor,
+    make_executor,
+)
 
 
 def power(shared: int, item: int) -> tuple[int, int]:

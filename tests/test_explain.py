@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from helpers import BASE, inventory, workload
+
 from planner.cli import main
 
 ROOT = Path(__file__).parent.parent

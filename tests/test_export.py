@@ -23,16 +23,28 @@ from typing import Optional
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from helpers import BASE, inventory, workload
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import BASE, inventory, workload
 from planner import Estate, load_catalog, load_inventory, make_plan, read_plan
 from planner.cli import default_inventory, main
-from planner.costs import monthly_run
-from planner.export import (WAVE_COLUMNS, WORK_COLUMNS, ExportError, InventoryMismatch, WorkRow, Worklist,
-                            build_worklist, csv_chunks, neutralise, write_csv, write_xlsx, xlsx_bytes)
-from planner.plan import Assignment
+from planner.domain.costs import monthly_run
+from planner.outputs.export import (
+    WAVE_COLUMNS,
+    WORK_COLUMNS,
+    ExportError,
+    InventoryMismatch,
+    Worklist,
+    WorkRow,
+    build_worklist,
+    csv_chunks,
+    neutralise,
+    write_csv,
+    write_xlsx,
+    xlsx_bytes,
+)
+from planner.plan.document import Assignment
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -192,7 +204,7 @@ def test_constant_memory_mode_writes_the_same_cells(sample):
 
 
 def test_large_work_lists_are_streamed(sample, monkeypatch):
-    import planner.export
+    import planner.outputs.export
 
     _, _, worklist = sample
 
@@ -201,7 +213,7 @@ def test_large_work_lists_are_streamed(sample, monkeypatch):
             return z.read("xl/worksheets/sheet1.xml").decode()
 
     assert 't="inlineStr"' not in sheet_xml(xlsx_bytes(worklist))  # small: shared strings, built in memory
-    monkeypatch.setattr(planner.export, "CONSTANT_MEMORY_ROWS", len(worklist.rows) - 1)
+    monkeypatch.setattr(planner.outputs.export, "CONSTANT_MEMORY_ROWS", len(worklist.rows) - 1)
     assert 't="inlineStr"' in sheet_xml(xlsx_bytes(worklist))  # constant_memory mode writes each row's strings inline
 
 

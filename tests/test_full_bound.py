@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from helpers import BASE, inventory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import BASE, inventory
 from planner import Limits, load_inventory, use_limits
-from planner.estate import Estate
+from planner.domain.estate import Estate
 from planner.solve import proof
 from planner.solve.candidates import build_candidates
 from planner.solve.core import build_core

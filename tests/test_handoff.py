@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import BASE, inventory, workload
 
 from planner.cli import main
-from planner.handoff import GroupRow, machines_query, tracker_csv
-
-from helpers import BASE, inventory, workload
+from planner.outputs.handoff import GroupRow, machines_query, tracker_csv
 
 # Microsoft.Migrate/migrateProjects/waves (ARM template reference): required on the resource and in its properties
 RESOURCE_REQUIRED = ("type", "apiVersion", "name", "properties")

@@ -13,14 +13,14 @@ import random
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import BASE, inventory, sites_of
-from planner import load_inventory, make_plan, verify_plan
-from planner.solve import pool as pool_module
-from planner.cli import main
-from planner.costs import monthly_egress, monthly_run
-from planner.rules import violations
 from test_properties import brute_force
+
+from planner import load_inventory, make_plan, verify_plan
+from planner.cli import main
+from planner.domain.costs import monthly_egress, monthly_run
+from planner.domain.rules import violations
+from planner.solve import pool as pool_module
 
 
 def competing_apps(seed: int) -> tuple[list[dict], list[dict]]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import yaml
+from helpers import BASE, inventory, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import BASE, inventory, workload
 from planner import InventoryError, load_inventory
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import inventory, workload
+
 from planner import load_inventory, make_plan
+from planner.base.errors import EstateTooLarge
 from planner.cli import main
-from planner.errors import EstateTooLarge
 
 SCENARIO = {"start": "2027-01-01", "horizon_months": 12, "currency": "EUR", "default_migration_cost": 100}
 

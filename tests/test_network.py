@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from helpers import BASE, workload
+
 from planner import load_inventory, make_plan, verify_plan
 from planner.cli import main
 

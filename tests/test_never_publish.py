@@ -14,12 +14,12 @@ from typing import Callable, NoReturn
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-
 from helpers import BASE, inventory, sites_of, workload
+
 import planner.pipeline as pipeline
 from planner import load_inventory, make_plan, read_plan, verify_plan
-from planner.errors import PlannerFault, PlanRejected
-from planner.estate import Estate
+from planner.base.errors import PlannerFault, PlanRejected
+from planner.domain.estate import Estate
 
 BUNDLE = ["findings.json", "plan.json"]
 

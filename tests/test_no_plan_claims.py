@@ -4,6 +4,7 @@ any must give, the plan says none was found (status unknown), never that none ex
 from __future__ import annotations
 
 from helpers import inventory, workload
+
 from planner import load_inventory, make_plan
 from planner.solve import diagnose, solvers
 

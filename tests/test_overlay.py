@@ -1,4 +1,4 @@
-"""Scenario overlays laid over an inventory (planner.load.load_inventory(..., overlays=...)): merge rules and errors."""
+"""Scenario overlays laid over an inventory (planner.inputs.load.load_inventory(..., overlays=...)): merge rules and errors."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from helpers import BASE, inventory, workload
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import BASE, inventory, workload
-from planner.errors import InventoryError
-from planner.load import load_inventory, overlay_name
+from planner.base.errors import InventoryError
+from planner.inputs.load import load_inventory, overlay_name
 
 
 def _overlay(tmp_path: Path, text: str, name: str = "what-if.yaml") -> Path:

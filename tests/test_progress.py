@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.cli.common import Progress
-from planner.synth import synth_to_file
+from planner.inputs.synth import synth_to_file
 
 
 def test_lines_in_a_log_name_stages_and_percentages_not_raw_objectives(tmp_path):
@@ -64,12 +64,12 @@ class _Recorder:
 
 
 def test_reports_count_their_files_up_to_the_total():
-    from planner import load_inventory, make_plan
-    from planner.report import render_files
-    from planner.synth import synth_to_file as synth
-
     import tempfile
     from pathlib import Path
+
+    from planner import load_inventory, make_plan
+    from planner.inputs.synth import synth_to_file as synth
+    from planner.outputs.report import render_files
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "e.yaml"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 
+from helpers import BASE, inventory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import BASE, inventory
 from planner import load_inventory, make_plan, verify_plan
-from planner.costs import monthly_egress, monthly_run
-from planner.rules import violations
+from planner.domain.costs import monthly_egress, monthly_run
+from planner.domain.rules import violations
 
 SITES = ["mad-dc1", "az-fra", "az-sao"]
 

@@ -28,16 +28,27 @@ from hypothesis import strategies as st
 
 from planner import Estate, load_inventory, make_plan, read_plan
 from planner.cli import default_inventory, main
-from planner.costs import monthly_egress, monthly_run
-from planner.report import ReportError, build_context, render_files, render_reports, render_text
-from planner.report import compliance as compliance_module
-from planner.report import evidence as evidence_module
-from planner.report import schedule as schedule_module
-from planner.report.charts import charts_for
-from planner.report.evidence import COLUMNS, evidence_bytes
-from planner.report.fmt import amount, board, kilo, md_escape, money
-from planner.report.pdf import ChromiumMissing, browser_check, find_chromium, fix_pdf_dates
-from planner.workloads import WorkloadTable
+from planner.domain.costs import monthly_egress, monthly_run
+from planner.domain.workloads import WorkloadTable
+from planner.outputs.report import (
+    ReportError,
+    build_context,
+    render_files,
+    render_reports,
+    render_text,
+)
+from planner.outputs.report import compliance as compliance_module
+from planner.outputs.report import evidence as evidence_module
+from planner.outputs.report import schedule as schedule_module
+from planner.outputs.report.charts import charts_for
+from planner.outputs.report.evidence import COLUMNS, evidence_bytes
+from planner.outputs.report.fmt import amount, board, kilo, md_escape, money
+from planner.outputs.report.pdf import (
+    ChromiumMissing,
+    browser_check,
+    find_chromium,
+    fix_pdf_dates,
+)
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -512,7 +523,7 @@ def test_names_from_the_inventory_are_text_in_html_markdown_and_the_evidence_fil
     for text in md.values():
         assert "<script" not in text and "<img" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md["roadmap.md"]
-    # the bare URL is broken by a zero-width space too, so GitHub does not link it (planner.untrusted)
+    # the bare URL is broken by a zero-width space too, so GitHub does not link it (planner.base.untrusted)
     assert r"&lt;script&gt;alert(1)&lt;/script&gt; \| \*bold\* \[link\](http&#8203;://x)" in md["compliance.md"]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / EVIDENCE).read_text(encoding="utf-8"))))
     assert "'=cmd|' /C calc'!A0" in {r["workload"] for r in rows}  # a spreadsheet never evaluates a cell

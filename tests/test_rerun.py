@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from helpers import inventory, workload
+
 from planner.cli import main
 from planner.rerun import same_plan
 

@@ -4,12 +4,12 @@ or a bound that stays below it: the left-out sites are priced out with the islan
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-
 from helpers import inventory
-from planner import Limits, load_inventory, make_plan, use_limits, verify_plan
+from hypothesis import HealthCheck, given, settings
 from test_islands import SCENARIO, competing_apps
 from test_properties import brute_force, estates
+
+from planner import Limits, load_inventory, make_plan, use_limits, verify_plan
 
 
 @pytest.fixture

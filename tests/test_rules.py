@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import inventory, sites_of, workload
+
 from planner import load_inventory, make_plan, verify_plan
 
 
@@ -148,7 +148,7 @@ def test_backends_agree(tmp_path, backend):
     sites = [dict(s) for s in __import__("helpers").BASE["sites"]]
     sites[2] = {**sites[2], "capacity": {"vcpu": 5}}
     wls = [workload(f"w{i}", vcpu=1 + i, anti_affinity="g" if i < 2 else None) for i in range(4)]
-    from planner.model import SolverSettings
+    from planner.domain.model import SolverSettings
 
     result = make_plan(load_inventory(inventory(tmp_path, wls, sites=sites)), SolverSettings(backend=backend))
     assert result.plan.status == "optimal"

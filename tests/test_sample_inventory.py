@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from planner.estate import Estate
-from planner.load import inventory_files, load_inventory
-from planner.model import Inventory, SiteKind
-from planner.rules import Rule, violations
+from planner.domain.estate import Estate
+from planner.domain.inventory import Inventory
+from planner.domain.model import SiteKind
+from planner.domain.rules import Rule, violations
+from planner.inputs.load import inventory_files, load_inventory
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "inventory"

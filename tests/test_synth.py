@@ -1,4 +1,4 @@
-"""planner.synth: deterministic, streaming, the size asked for, and feasible by construction."""
+"""planner.inputs.synth: deterministic, streaming, the size asked for, and feasible by construction."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from planner import synth
-from planner.errors import InventoryError
-from planner.estate import Estate
-from planner.load import load_inventory
-from planner.model import Inventory, SiteKind
+from planner.analysis.verify import verify_plan
+from planner.base.errors import InventoryError
+from planner.domain.estate import Estate
+from planner.domain.inventory import Inventory
+from planner.domain.model import SiteKind
+from planner.domain.rules import Rule, violations
+from planner.inputs import synth
+from planner.inputs.load import load_inventory
+from planner.inputs.synth import synth_to_file, synth_yaml, wave_rules_for
 from planner.pipeline import make_plan
-from planner.rules import Rule, violations
-from planner.synth import synth_to_file, synth_yaml, wave_rules_for
-from planner.verify import verify_plan
 
 
 def _text(workloads: int, seed: int) -> str:

@@ -8,13 +8,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from helpers import BASE, inventory, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import load_inventory, make_plan, verify_plan
 from planner.cli import main
-
-from helpers import BASE, inventory, workload
 
 ONPREM_COST = {"vcpu_month": 20.0, "memory_gb_month": 2.0, "storage_gb_month": 0.1, "egress_gb": 0.0}
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from helpers import BASE, inventory, workload
+
 from planner import load_inventory, make_plan
-from planner.report import render_files
+from planner.outputs.report import render_files
 
 
 def _closing_cheap_site(tmp_path):

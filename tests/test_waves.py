@@ -6,14 +6,13 @@ import copy
 import datetime as dt
 import json
 
+from helpers import BASE, inventory, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import load_inventory, make_plan, verify_plan
-from planner.plan import read_plan
-from planner.waves import months_after, realised_savings
-
-from helpers import BASE, inventory, workload
+from planner.plan.document import read_plan
+from planner.schedule.waves import months_after, realised_savings
 
 CHEAP_OLD_DC = {"id": "old-dc", "kind": "onprem", "zone": "madrid", "closes": "2027-02-15",
                 "cost": {"vcpu_month": 1.0, "memory_gb_month": 0.1, "storage_gb_month": 0.01, "egress_gb": 0.0}}

@@ -86,8 +86,8 @@ def main(argv: list[str]) -> int:
             return 1
         return 0
     sys.path.insert(0, str(ROOT))
-    from planner.atomic_write import write_atomic
-    from planner.catalog import parse_catalog
+    from planner.base.atomic_write import write_atomic
+    from planner.domain.catalog import parse_catalog
 
     parse_catalog(text, str(SNAPSHOT))  # never ship what the planner could not read
     write_atomic(SNAPSHOT, text)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from ..plan import Assignment, Plan, cents
-from .findings import Finding
+from planner.check.findings import Finding
+from planner.plan.document import Assignment, Plan, cents
 
 KINDS = ("added", "removed", "re-ruled", "resized")
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
-from ..problem import Problem
+from planner.base.problem import Problem
 
 SEVERITIES = ("error", "warning", "info")
 STATUSES = ("new", "changed", "unchanged", "waived", "resolved")
 MAX_NAMED = 3
 
-# Rule ids the gate itself adds next to planner.rules.Rule's.
+# Rule ids the gate itself adds next to planner.domain.rules.Rule's.
 INPUT = "input"                  # an inventory problem (exit 2)
 BASELINE = "baseline"            # an unreadable baseline plan (exit 2)
 WAIVER_FILE = "waiver-file"      # a bad waivers file (exit 2)

@@ -3,7 +3,7 @@
 For a workload that a single-site rule keeps off a site (or off every site), the nearest fix is
 the site that breaks the fewest rules for it (its current site first on a tie, then the
 inventory's site order), and the rule to change there: one look-up per site of
-:func:`planner.rules.violations`, only for the few workloads with findings. For rules between
+:func:`planner.domain.rules.violations`, only for the few workloads with findings. For rules between
 workloads, the waves, the gate's own rules and bad input, it is the remedy the rule admits.
 """
 
@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..estate import Estate
-from ..rules import Rule, violations
-from .findings import BASELINE, COST_THRESHOLD, INPUT, MOVE_THRESHOLD, WAIVER_FILE, Finding
+from planner.check.findings import (
+    BASELINE,
+    COST_THRESHOLD,
+    INPUT,
+    MOVE_THRESHOLD,
+    WAIVER_FILE,
+    Finding,
+)
+from planner.domain.estate import Estate
+from planner.domain.rules import Rule, violations
 
 SINGLE_SITE = {r.value for r in (Rule.PIN, Rule.ALLOWED_KINDS, Rule.CERTIFICATION, Rule.RESIDENCY, Rule.USER_LATENCY,
                                  Rule.SITE_CLOSING, Rule.SIZE, Rule.NO_VM_SIZE)}

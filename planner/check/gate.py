@@ -14,21 +14,38 @@ from typing import Callable, Collection, Optional
 
 import numpy as np
 
-from ..catalog import CatalogError, load_catalog
-from ..diff import Move, diff_plans
-from ..errors import CannotPlanHere, InventoryError, PlanFileError, PlannerFault, PlanRejected
-from ..estate import Estate
-from ..load import load_inventory
-from ..pipeline import make_plan
-from ..plan import Plan, read_plan
-from ..rules import Rule
-from .changes import workload_changes
-from .findings import BASELINE, COST_THRESHOLD, FAULT, INPUT, MOVE_THRESHOLD, WAIVER_FILE, Finding, compare, from_problem, place
-from .fixes import nearest_fix
-from .locate import Locations
-from .result import CheckResult, decide
-from .thresholds import Threshold, evaluate, evaluate_moves
-from .waivers import Waiver, WaiverFileError, apply_waivers, load_waivers
+from planner.analysis.diff import Move, diff_plans
+from planner.base.errors import (
+    CannotPlanHere,
+    InventoryError,
+    PlanFileError,
+    PlannerFault,
+    PlanRejected,
+)
+from planner.check.changes import workload_changes
+from planner.check.findings import (
+    BASELINE,
+    COST_THRESHOLD,
+    FAULT,
+    INPUT,
+    MOVE_THRESHOLD,
+    WAIVER_FILE,
+    Finding,
+    compare,
+    from_problem,
+    place,
+)
+from planner.check.fixes import nearest_fix
+from planner.check.locate import Locations
+from planner.check.result import CheckResult, decide
+from planner.check.thresholds import Threshold, evaluate, evaluate_moves
+from planner.check.waivers import Waiver, WaiverFileError, apply_waivers, load_waivers
+from planner.domain.catalog import CatalogError, load_catalog
+from planner.domain.estate import Estate
+from planner.domain.rules import Rule
+from planner.inputs.load import load_inventory
+from planner.pipeline import make_plan
+from planner.plan.document import Plan, read_plan
 
 
 def run_check(

@@ -2,7 +2,7 @@
 
 The loader validates and forgets positions; the CI gate needs them only for the few
 workloads and sites that have findings, so it re-reads the inventory's files lazily (the
-same files, in the same order, that :func:`planner.load.inventory_files` names) and
+same files, in the same order, that :func:`planner.inputs.load.inventory_files` names) and
 remembers the line of each item of the ``workloads`` and ``sites`` lists.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
-from ..load import inventory_files
-from ..yamlio import LineDict, LineList, YamlProblem, load_yaml
+from planner.inputs.load import inventory_files
+from planner.inputs.yamlio import LineDict, LineList, YamlProblem, load_yaml
 
 Location = tuple[str, int]
 

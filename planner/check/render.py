@@ -7,7 +7,7 @@ so it is not repeated as a finding. Every list is sorted before it is rendered o
 and every output but JSON ends with a one-line summary. Nothing depends on the clock or the
 working folder, so the same result renders to the same bytes (the golden-file tests rely on
 it). Text from the inventory, the baseline and the waivers file is untrusted: each renderer
-escapes it with :mod:`planner.untrusted` for its format, so no output (printed in a CI log,
+escapes it with :mod:`planner.base.untrusted` for its format, so no output (printed in a CI log,
 posted as a PR comment) carries a live workflow command, mention, link or markup.
 """
 
@@ -17,11 +17,27 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Callable, Optional
 
-from ..plan import NO_PLAN
-from ..rules import Rule
-from ..untrusted import json_text, markdown, one_line, terminal, workflow_data, workflow_property, xml_text
-from .findings import COST_THRESHOLD, FAULT, MOVE_THRESHOLD, THRESHOLDS, WAIVER_EXPIRED, WAIVER_UNUSED, Finding
-from .result import CHECK_FORMAT, CheckResult
+from planner.base.untrusted import (
+    json_text,
+    markdown,
+    one_line,
+    terminal,
+    workflow_data,
+    workflow_property,
+    xml_text,
+)
+from planner.check.findings import (
+    COST_THRESHOLD,
+    FAULT,
+    MOVE_THRESHOLD,
+    THRESHOLDS,
+    WAIVER_EXPIRED,
+    WAIVER_UNUSED,
+    Finding,
+)
+from planner.check.result import CHECK_FORMAT, CheckResult
+from planner.domain.rules import Rule
+from planner.plan.document import NO_PLAN
 
 FORMATS = ("text", "json", "markdown", "junit", "github")
 MAX_MOVE_ROWS = 50  # a PR comment holds at most 65,536 characters
@@ -212,7 +228,7 @@ def render_json(r: CheckResult) -> str:
 
 MAX_CELL = 600  # characters of a finding's message in a table cell (the JSON output has them whole)
 
-# Untrusted text in a Markdown cell: planner.untrusted.markdown (no HTML, no Markdown syntax, no
+# Untrusted text in a Markdown cell: planner.base.untrusted.markdown (no HTML, no Markdown syntax, no
 # live mention, issue reference or URL, one line); `md` is its older name here.
 md = markdown
 
@@ -426,7 +442,7 @@ def render_junit(r: CheckResult) -> str:
 
 # ---------------------------------------------------------------- github
 
-# A workflow command's message and property values: planner.untrusted's GitHub escapes, under their older names.
+# A workflow command's message and property values: planner.base.untrusted's GitHub escapes, under their older names.
 escape_data = workflow_data
 escape_property = workflow_property
 

@@ -7,13 +7,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..errors import PlannerFault
-from ..plan import NO_PLAN
-from ..diff import Move, PlanDiff, money
-from .changes import WorkloadChange
-from .findings import COST_THRESHOLD, MOVE_THRESHOLD, WAIVER_EXPIRED, Finding
-from .thresholds import CostCheck, MoveCheck, Threshold
-from .waivers import Waiver
+from planner.analysis.diff import Move, PlanDiff, money
+from planner.base.errors import PlannerFault
+from planner.check.changes import WorkloadChange
+from planner.check.findings import (
+    COST_THRESHOLD,
+    MOVE_THRESHOLD,
+    WAIVER_EXPIRED,
+    Finding,
+)
+from planner.check.thresholds import CostCheck, MoveCheck, Threshold
+from planner.check.waivers import Waiver
+from planner.plan.document import NO_PLAN
 
 CHECK_FORMAT = "hybrid-migration-check/1"
 EXIT_CODES = {"pass": 0, "warn": 0, "fail": 1, "error": 2, "fault": 3}

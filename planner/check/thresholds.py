@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from ..diff import money
+from planner.analysis.diff import money
 
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "R$": "BRL"}
 _NUMBER = r"(\d[\d,_]*(?:\.\d+)?|\.\d+)"

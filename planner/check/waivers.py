@@ -24,10 +24,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from ..errors import Issue
-from ..model import parse_day
-from ..yamlio import LineDict, LineList, YamlProblem, load_yaml, read_yaml_text
-from .findings import WAIVER_EXPIRED, WAIVER_UNUSED, Finding
+from planner.base.errors import Issue
+from planner.check.findings import WAIVER_EXPIRED, WAIVER_UNUSED, Finding
+from planner.domain.model import parse_day
+from planner.inputs.yamlio import (
+    LineDict,
+    LineList,
+    YamlProblem,
+    load_yaml,
+    read_yaml_text,
+)
 
 FIELDS = ("rule", "workload", "site", "reason", "expires")
 REQUIRED = ("rule", "workload", "reason", "expires")

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import click
 
-from .check import check_command
-from .common import default_inventory
-from .compare import compare_command
-from .diff import diff_command, explain_command
-from .export import export_command
-from .imports import catalog_group, import_group
-from .network import network_command
-from .plan import plan_command
-from .report import report_command
-from .synth import synth_command
-from .validate import validate_command, verify_command
+from planner.cli.check import check_command
+from planner.cli.common import default_inventory
+from planner.cli.compare import compare_command
+from planner.cli.diff import diff_command, explain_command
+from planner.cli.export import export_command
+from planner.cli.imports import catalog_group, import_group
+from planner.cli.network import network_command
+from planner.cli.plan import plan_command
+from planner.cli.report import report_command
+from planner.cli.synth import synth_command
+from planner.cli.validate import validate_command, verify_command
 
 # Re-exported: scripts and tests use planner.cli.default_inventory.
 __all__ = ["default_inventory", "main"]

@@ -16,9 +16,16 @@ from typing import Optional
 
 import click
 
-from ..check.render import FORMATS
-from .common import Progress, backend_option, catalog_option, echo, fail, fault_lines
-from ..check.thresholds import Threshold, ThresholdError, parse_threshold
+from planner.check.render import FORMATS
+from planner.check.thresholds import Threshold, ThresholdError, parse_threshold
+from planner.cli.common import (
+    Progress,
+    backend_option,
+    catalog_option,
+    echo,
+    fail,
+    fault_lines,
+)
 
 _EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit"}
 
@@ -107,9 +114,9 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
       3  a fault of the planner, not of the inventory: its own verifier
          rejected the re-plan (stderr names the bug report)
     """
-    from ..check.gate import run_check
-    from ..check.render import render
-    from ..atomic_write import write_atomic, write_error
+    from planner.base.atomic_write import write_atomic, write_error
+    from planner.check.gate import run_check
+    from planner.check.render import render
 
     progress = Progress(quiet)
     for _, path in outputs:  # refused before the re-plan: a folder can never take an output

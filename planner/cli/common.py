@@ -2,7 +2,7 @@
 or a plan file with bad input turned into exit 2, a fault of the planner itself into exit 3, and the common options.
 
 Everything a command prints for people goes through :func:`echo` (stdout or stderr), which passes
-it through :func:`planner.untrusted.terminal`: inventory text can never start a workflow command
+it through :func:`planner.base.untrusted.terminal`: inventory text can never start a workflow command
 in a CI log nor reach a terminal as a control sequence. Every command module of this package
 imports it; the package's `__init__` registers the commands, so no command module imports `__init__` itself.
 """
@@ -17,13 +17,18 @@ from typing import Any, NoReturn, Optional, Sequence
 
 import click
 
-from ..catalog import CatalogError, load_catalog
-from ..errors import InventoryError, PlanFileError, PlannerFault, PlanRejected
-from ..estate import Estate
-from ..load import load_inventory
-from ..model import Inventory
-from ..plan import Plan, read_plan
-from ..untrusted import json_text, one_line, terminal
+from planner.base.errors import (
+    InventoryError,
+    PlanFileError,
+    PlannerFault,
+    PlanRejected,
+)
+from planner.base.untrusted import json_text, one_line, terminal
+from planner.domain.catalog import CatalogError, load_catalog
+from planner.domain.estate import Estate
+from planner.domain.inventory import Inventory
+from planner.inputs.load import load_inventory
+from planner.plan.document import Plan, read_plan
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_FAULT = 0, 1, 2, 3
 
@@ -135,7 +140,13 @@ class Progress:
     def _ensure(self) -> Any:
         if self._bar is None:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as Bar
 
             self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("left"),
                             TimeRemainingColumn(), console=Console(file=self.stream), transient=True)
@@ -170,7 +181,7 @@ def load_estate(path: Path, catalog_path: Optional[Path], overlays: Sequence[Pat
 
 
 def load_plan(path: Path, consistent: bool = False) -> Plan:
-    """The plan file at `path` (see :func:`planner.plan.read_plan` for `consistent`); a message on stderr and exit 2 when it cannot be read."""
+    """The plan file at `path` (see :func:`planner.plan.document.read_plan` for `consistent`); a message on stderr and exit 2 when it cannot be read."""
     try:
         return read_plan(path, consistent)
     except PlanFileError as exc:
@@ -193,7 +204,7 @@ def backend_option(ctx: click.Context, param: click.Parameter, value: Optional[s
     """`--backend`: highs, cbc or an installed PuLP solver; anything else is a usage error (exit 2) naming the choices."""
     if value is None:
         return None
-    from ..solve.solvers import available_backends, backend_problem
+    from planner.solve.solvers import available_backends, backend_problem
 
     problem = backend_problem(value)
     if problem:

@@ -14,15 +14,32 @@ from typing import Optional
 
 import click
 
-from ..untrusted import one_line
-from .common import EXIT_INPUT, Progress, backend_option, catalog_option, echo, emit, exit_fault, fail, format_option
+from planner.base.untrusted import one_line
+from planner.cli.common import (
+    EXIT_INPUT,
+    Progress,
+    backend_option,
+    catalog_option,
+    echo,
+    emit,
+    exit_fault,
+    fail,
+    format_option,
+)
 
 
 def _bar(quiet: bool):  # noqa: ANN202 - a rich progress bar on a terminal, else None
     if quiet or not sys.stderr.isatty():
         return None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as Bar
 
     return Bar(TextColumn("[bold]scenarios"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"), console=Console(stderr=True),
@@ -54,11 +71,18 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
     comparison.md and comparison.json. Exit 0 when every scenario has a plan, 1 when one has none, 2 on bad input,
     3 when the planner's own verifier rejects a scenario's plan (a fault of the planner; nothing is written).
     """
-    from ..compare import CompareInputError, Overrides, ScenarioFault, ScenarioInputError, compare, discover
-    from ..compare.task import PRELOAD
-    from ..compare.write import check_targets, write_comparison
-    from ..executor import ExecutorError, make_executor
-    from ..publish import PublishError
+    from planner.compare import (
+        CompareInputError,
+        Overrides,
+        ScenarioFault,
+        ScenarioInputError,
+        compare,
+        discover,
+    )
+    from planner.compare.task import PRELOAD
+    from planner.compare.write import check_targets, write_comparison
+    from planner.executor import ExecutorError, make_executor
+    from planner.outputs.publish import PublishError
 
     progress = Progress(quiet)
     if not inventory.exists():
@@ -85,7 +109,9 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
         if bar is not None:
             with bar:
                 task = bar.add_task("", total=len(specs))
-                from rich.markup import escape  # a scenario id is a file name: untrusted, never rich markup
+                from rich.markup import (
+                    escape,  # a scenario id is a file name: untrusted, never rich markup
+                )
 
                 result = compare(inventory, specs, executor, catalog=catalog_path, overrides=overrides, progress=progress,
                                  tick=lambda n, _total, what: bar.update(task, completed=n, description=escape(one_line(what))))

@@ -1,4 +1,4 @@
-"""`planner diff` and `planner explain`: click wiring over :mod:`planner.diff` and :mod:`planner.explain`.
+"""`planner diff` and `planner explain`: click wiring over :mod:`planner.analysis.diff` and :mod:`planner.analysis.explain`.
 
 Both exit 0 when they could answer, 2 on an unreadable plan, a bad inventory or an
 unknown workload. Results go to stdout; warnings (a stale plan) go to stderr.
@@ -12,8 +12,16 @@ from typing import Optional
 
 import click
 
-from ..untrusted import json_text
-from .common import EXIT_OK, catalog_option, default_inventory, echo, fail, load_estate, load_plan
+from planner.base.untrusted import json_text
+from planner.cli.common import (
+    EXIT_OK,
+    catalog_option,
+    default_inventory,
+    echo,
+    fail,
+    load_estate,
+    load_plan,
+)
 
 
 def _dump(doc: dict) -> str:
@@ -30,7 +38,7 @@ def _dump(doc: dict) -> str:
 @catalog_option
 def diff_command(old_path: Path, new_path: Path, inventory: Optional[Path], fmt: str, catalog_path: Optional[Path]) -> None:
     """What moved between plan files OLD and NEW, the cost deltas and the compliance findings gained or resolved. Exit 0; 2 on bad input."""
-    from ..diff import diff_plans, render_markdown, render_text
+    from planner.analysis.diff import diff_plans, render_markdown, render_text
 
     old, new = load_plan(old_path), load_plan(new_path)
     estate = load_estate(inventory, catalog_path)[1] if inventory is not None else None
@@ -57,7 +65,7 @@ def diff_command(old_path: Path, new_path: Path, inventory: Optional[Path], fmt:
 @catalog_option
 def explain_command(workload: str, inventory: Optional[Path], plan_path: Path, fmt: str, catalog_path: Optional[Path]) -> None:
     """Why WORKLOAD sits where the plan puts it, and what every other site would cost or which rules it would break. Exit 0; 2 on bad input or an unknown workload."""
-    from ..explain import ExplainError, explain_workload, render_text
+    from planner.analysis.explain import ExplainError, explain_workload, render_text
 
     _, estate = load_estate(inventory or default_inventory(), catalog_path)
     p = load_plan(plan_path)

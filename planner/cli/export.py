@@ -1,4 +1,4 @@
-"""`planner export PLAN`: the migration team's work list as xlsx or CSV. Click wiring over planner.export only.
+"""`planner export PLAN`: the migration team's work list as xlsx or CSV. Click wiring over planner.outputs.export only.
 
 Exit 0 written; 2 bad input: an unreadable plan, a plan made from another inventory than
 --inventory, a plan with nothing to export (infeasible or unknown), an --out that cannot be
@@ -12,9 +12,24 @@ from typing import Optional
 
 import click
 
-from .common import Progress, catalog_option, default_inventory, echo, fail, load_estate, load_plan
-from ..export import EXPORT_FORMATS, ExportError, InventoryMismatch, build_worklist, write_csv, write_xlsx
-from ..handoff import HANDOFF_FORMATS, write_handoff
+from planner.cli.common import (
+    Progress,
+    catalog_option,
+    default_inventory,
+    echo,
+    fail,
+    load_estate,
+    load_plan,
+)
+from planner.outputs.export import (
+    EXPORT_FORMATS,
+    ExportError,
+    InventoryMismatch,
+    build_worklist,
+    write_csv,
+    write_xlsx,
+)
+from planner.outputs.handoff import HANDOFF_FORMATS, write_handoff
 
 _OUT_NAMES = {"azure-waves": "waves.arm.json", "tracker": "tracker.csv"}
 
@@ -74,7 +89,7 @@ def export_command(plan_path: Path, inventory: Optional[Path], fmt: Optional[str
 
 
 def _handoff(plan, estate, plan_path: Path, inv_path: Path, fmt: str, out_path: Optional[Path], progress: Progress) -> None:  # noqa: ANN001
-    """Write the waves for the team's tools (planner.handoff); exit 2 on a plan without waves or an unwritable --out."""
+    """Write the waves for the team's tools (planner.outputs.handoff); exit 2 on a plan without waves or an unwritable --out."""
     out = out_path if out_path is not None else plan_path.resolve().parent / _OUT_NAMES[fmt]
     if out.resolve() == plan_path.resolve():
         fail(f"--out {out} is the plan itself; choose another file")

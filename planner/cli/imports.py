@@ -14,18 +14,20 @@ from typing import Any, Callable, Optional
 
 import click
 
-from planner.atomic_write import write_atomic
-from planner.catalog import CatalogError, load_catalog
-from planner.importers.common import MAX_REPORTED, ImportFailed, ImportResult
-from planner.importers.emit import render_summary_text, yaml_chunks
-from planner.importers.sites import TemplateError, parse_template
-from planner.importers.table import TableError
-from planner.importers.workload_table import TABLE_SUFFIXES, write_workloads_table
-from planner.sources import SourceError
-from planner.table_format import table_kind
-from planner.untrusted import json_text, one_line
-
-from .common import echo
+from planner.base.atomic_write import write_atomic
+from planner.base.untrusted import json_text, one_line
+from planner.cli.common import echo
+from planner.domain.catalog import CatalogError, load_catalog
+from planner.inputs.importers.common import MAX_REPORTED, ImportFailed, ImportResult
+from planner.inputs.importers.emit import render_summary_text, yaml_chunks
+from planner.inputs.importers.sites import TemplateError, parse_template
+from planner.inputs.importers.table import TableError
+from planner.inputs.importers.workload_table import (
+    TABLE_SUFFIXES,
+    write_workloads_table,
+)
+from planner.inputs.sources import SourceError
+from planner.inputs.table_format import table_kind
 
 FORMATS = click.Choice(["text", "json"])
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -134,7 +136,7 @@ def import_azure_migrate_cmd(
     file: Path, site: str, sheet: Optional[str], skip_powered_off: bool, out: Optional[Path], fmt: str
 ) -> None:
     """Import an Azure Migrate CSV template, discovery report or assessment workbook (.xlsx)."""
-    from planner.importers.azure_migrate import import_azure_migrate
+    from planner.inputs.importers.azure_migrate import import_azure_migrate
 
     _check_site(site)
     _run(
@@ -160,7 +162,7 @@ def import_rvtools_cmd(
     file: Path, site: str, storage: str, skip_powered_off: bool, strict: bool, out: Optional[Path], fmt: str
 ) -> None:
     """Import an RVTools export: the xlsx, its vInfo CSV, or a folder of its CSVs."""
-    from planner.importers.rvtools import PLACEHOLDERS, import_rvtools
+    from planner.inputs.importers.rvtools import PLACEHOLDERS, import_rvtools
 
     _check_site(site, PLACEHOLDERS)
     _run(
@@ -183,8 +185,8 @@ def import_azure_cmd(
     subscription: str, site: str, catalog_path: Optional[Path], out: Optional[Path], fmt: str
 ) -> None:
     """Import the VMs already running in an Azure subscription (azure-identity credentials)."""
-    from planner.azure.arm import AzureVmInventorySource
-    from planner.importers.azure_vms import PLACEHOLDERS, import_azure_vms
+    from planner.inputs.azure.arm import AzureVmInventorySource
+    from planner.inputs.importers.azure_vms import PLACEHOLDERS, import_azure_vms
 
     _check_site(site, PLACEHOLDERS)
 
@@ -214,9 +216,13 @@ def catalog_refresh_cmd(
     regions: tuple[str, ...], subscription: Optional[str], currency: str, out: Path, fmt: str
 ) -> None:
     """Rebuild the catalogue from Azure resource SKUs and the Azure Retail Prices API."""
-    from planner.azure.arm import AzureSkuSource
-    from planner.azure.prices import RetailPriceSource
-    from planner.catalog_refresh import catalog_document, option_counts, refresh_catalog
+    from planner.inputs.azure.arm import AzureSkuSource
+    from planner.inputs.azure.prices import RetailPriceSource
+    from planner.inputs.catalog_refresh import (
+        catalog_document,
+        option_counts,
+        refresh_catalog,
+    )
 
     currency = currency.upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):

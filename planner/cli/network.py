@@ -8,8 +8,8 @@ from typing import Optional
 
 import click
 
-from ..atomic_write import write_atomic, write_error
-from .common import echo, fail
+from planner.base.atomic_write import write_atomic, write_error
+from planner.cli.common import echo, fail
 
 
 @click.command("network")
@@ -23,7 +23,8 @@ def network_command(regions: tuple[str, ...], percentile: str, list_regions: boo
     """Write `zones` and `latency_ms` for these Azure regions from Microsoft's measured round-trip latency.
 
     Exit 0; 2 for an unknown region or an --out that cannot be written."""
-    from ..network import UnknownRegion, azure_network, regions as known_regions
+    from planner.inputs.network import UnknownRegion, azure_network
+    from planner.inputs.network import regions as known_regions
 
     if list_regions:
         for r in known_regions().values():

@@ -2,7 +2,7 @@
 
 Nothing is written until everything is ready: the user's templates are compiled before the
 solve, every report is rendered in memory after it, and then plan.json and its reports are
-published together (:func:`planner.publish.publish`: reports first, plan.json last, stale
+published together (:func:`planner.outputs.publish.publish`: reports first, plan.json last, stale
 reports of an older plan removed), so DIR never holds a plan.json beside another plan's reports.
 """
 
@@ -14,14 +14,26 @@ from typing import Optional
 
 import click
 
-from ..costs import stay_put_horizon
-from ..errors import CannotPlanHere, PlannerFault
-from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
-from ..rerun import same_plan
-from ..untrusted import one_line
-from .common import (EXIT_FAIL, EXIT_OK, Progress, backend_option, catalog_option, default_inventory, echo, emit, exit_fault, fail,
-                     format_option, load_estate)
-from .report import check_footer, footer_option
+from planner.base.errors import CannotPlanHere, PlannerFault
+from planner.base.untrusted import one_line
+from planner.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    Progress,
+    backend_option,
+    catalog_option,
+    default_inventory,
+    echo,
+    emit,
+    exit_fault,
+    fail,
+    format_option,
+    load_estate,
+)
+from planner.cli.report import check_footer, footer_option
+from planner.domain.costs import stay_put_horizon
+from planner.outputs.publish import PLAN_FILE, REPORT_FILES, PublishError, publish
+from planner.rerun import same_plan
 
 LOCAL_INVENTORY = Path("inventory")  # `planner plan` plans `inventory/` by default
 
@@ -49,7 +61,7 @@ def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
         if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
             fail(f"cannot write {out_dir / name}: it is a folder; move it away or choose another --out")
     if template_dir is not None:
-        from ..report import ReportError, check_templates
+        from planner.outputs.report import ReportError, check_templates
 
         try:
             check_templates(template_dir)
@@ -83,7 +95,7 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
     Exit 0 when a plan is found, 1 when none exists (plan.json then says why), 2 on bad input or when OUT cannot be written,
     3 on a fault of the planner (its own verifier rejects the plan it made): nothing is written, a bug report goes to the temporary folder.
     """
-    from ..pipeline import make_plan
+    from planner.pipeline import make_plan
     progress = Progress(quiet)
     check_footer(footer)
     path = inventory_to_plan(inventory, quiet)
@@ -100,7 +112,7 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
     p = result.plan
     files: dict[str, bytes] = {}
     if not no_reports:  # beside plan.json; an infeasible plan's reports say why no plan exists
-        from ..report import ReportError, render_files
+        from planner.outputs.report import ReportError, render_files
 
         try:
             files = render_files(p, estate, template_dir, ("html", "md"), footer=footer, progress=progress,

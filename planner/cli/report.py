@@ -15,11 +15,19 @@ from typing import Callable, Optional, Sequence
 
 import click
 
-from ..estate import Estate
-from ..load.files import read_bounded
-from ..plan import Plan
-from ..publish import EVIDENCE_FILES, PLAN_FILE, PublishError, publish
-from .common import Progress, catalog_option, default_inventory, echo, fail, load_estate, load_plan
+from planner.cli.common import (
+    Progress,
+    catalog_option,
+    default_inventory,
+    echo,
+    fail,
+    load_estate,
+    load_plan,
+)
+from planner.domain.estate import Estate
+from planner.inputs.load.files import read_bounded
+from planner.outputs.publish import EVIDENCE_FILES, PLAN_FILE, PublishError, publish
+from planner.plan.document import Plan
 
 FOOTER_MAX = 200  # characters: one line at the foot of a printed page
 
@@ -39,7 +47,7 @@ def check_footer(footer: str) -> str:
 def write_reports(plan: Plan, estate: Estate, out_dir: Path, template_dir: Optional[Path], formats: Sequence[str],
                   progress: Callable[[str], None], footer: str = "") -> list[Path]:
     """Render the reports of `plan`, then publish them into `out_dir`; on any error print one line and exit 2."""
-    from ..report import ReportError, render_files
+    from planner.outputs.report import ReportError, render_files
 
     t0 = time.perf_counter()
     try:
@@ -105,7 +113,7 @@ def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional
              f"(plan inventory_sha256 {plan.inventory_sha256[:16]}…, inventory {inv.sha256[:16]}…); "
              f"pass the inventory it was made from with --inventory, or re-plan")
     if "pdf" in formats:
-        from ..report import ChromiumMissing, find_chromium
+        from planner.outputs.report import ChromiumMissing, find_chromium
         try:
             find_chromium()
         except ChromiumMissing as exc:

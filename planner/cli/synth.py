@@ -8,8 +8,8 @@ from typing import Optional
 
 import click
 
-from ..atomic_write import write_error
-from .common import echo, fail
+from planner.base.atomic_write import write_error
+from planner.cli.common import echo, fail
 
 
 @click.command("synth")
@@ -21,7 +21,7 @@ from .common import echo, fail
               help="The YAML file (default: stdout), or the folder for csv and parquet (required for them).")
 def synth_command(workloads: int, seed: int, fmt: str, out_path: Optional[Path]) -> None:
     """Write a realistic synthetic estate of any size, for benchmarks and demos. Exit 0; 2 when --out cannot be written."""
-    from ..synth import synth_tables, synth_to_file, synth_yaml
+    from planner.inputs.synth import synth_tables, synth_to_file, synth_yaml
 
     if fmt != "yaml":
         if out_path is None:

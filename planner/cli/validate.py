@@ -8,11 +8,21 @@ from typing import Optional
 
 import click
 
-from ..catalog import CatalogError, load_catalog
-from ..errors import InventoryError
-from ..load import load_inventory
-from ..untrusted import json_text, one_line
-from .common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, catalog_option, echo, emit, format_option, load_estate, load_plan
+from planner.base.errors import InventoryError
+from planner.base.untrusted import json_text, one_line
+from planner.cli.common import (
+    EXIT_FAIL,
+    EXIT_INPUT,
+    EXIT_OK,
+    catalog_option,
+    echo,
+    emit,
+    format_option,
+    load_estate,
+    load_plan,
+)
+from planner.domain.catalog import CatalogError, load_catalog
+from planner.inputs.load import load_inventory
 
 
 @click.command('validate')
@@ -48,7 +58,7 @@ def validate_command(inventory: Path, catalog_path: Optional[Path], fmt: str) ->
 @format_option
 def verify_command(inventory: Path, plan_path: Path, catalog_path: Optional[Path], fmt: str) -> None:
     """Check PLAN against INVENTORY without the solver: every hard rule, cost and total. Exit 0 holds, 1 broken, 2 bad input."""
-    from ..verify import verify_plan
+    from planner.analysis.verify import verify_plan
 
     _, estate = load_estate(inventory, catalog_path)
     p = load_plan(plan_path)

@@ -8,12 +8,12 @@ comparison), `run` (the whole run on an executor), `render` and `charts` (the do
 `write` (publishing the output folder).
 """
 
-from .differences import Differences, Flow
-from .figures import Figures
-from .model import COMPARISON_FORMAT, Comparison, ScenarioView
-from .run import CompareInputError, CompareResult, ScenarioFault, compare
-from .scenarios import BASE, ScenarioInputError, ScenarioSpec, discover
-from .task import Overrides
+from planner.compare.differences import Differences, Flow
+from planner.compare.figures import Figures
+from planner.compare.model import COMPARISON_FORMAT, Comparison, ScenarioView
+from planner.compare.run import CompareInputError, CompareResult, ScenarioFault, compare
+from planner.compare.scenarios import BASE, ScenarioInputError, ScenarioSpec, discover
+from planner.compare.task import Overrides
 
 __all__ = ["BASE", "COMPARISON_FORMAT", "CompareInputError", "CompareResult", "Comparison", "Differences", "Figures", "Flow",
            "Overrides", "ScenarioFault", "ScenarioInputError", "ScenarioSpec", "ScenarioView", "compare", "discover"]

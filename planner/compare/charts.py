@@ -5,7 +5,7 @@
 - placement by site kind per scenario (stacked bars of workload counts).
 
 Every label is untrusted text (scenario ids and names come from file names and overlays):
-it is escaped for HTML and has invisible characters shown (:func:`planner.untrusted.html_finalize`).
+it is escaped for HTML and has invisible characters shown (:func:`planner.base.untrusted.html_finalize`).
 Each SVG has `role="img"`, a `<title>` and ids prefixed with its name.
 """
 
@@ -16,8 +16,8 @@ from typing import Sequence
 
 from markupsafe import Markup
 
-from ..untrusted import html_finalize
-from .model import Comparison
+from planner.base.untrusted import html_finalize
+from planner.compare.model import Comparison
 
 WIDTH = 680
 LABEL_W = 150  # the left column of scenario labels

@@ -1,6 +1,6 @@
 """What differs between a scenario and the base: which workloads land elsewhere, and why, in the rules' words.
 
-Built on :func:`planner.diff.diff_plans` with the scenario's own inventory, so each reason is
+Built on :func:`planner.analysis.diff.diff_plans` with the scenario's own inventory, so each reason is
 the one `planner diff` gives: the rule the base's site now breaks, the saving of the new site,
 or the rule between workloads that displaced it. Workloads are grouped into flows (base site to
 scenario site, for one reason kind); the first :data:`LISTED` workloads are listed one by one.
@@ -12,10 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..diff import Move, diff_plans
-from ..estate import Estate
-from ..plan import Plan, cents
-from ..rules import Rule
+from planner.analysis.diff import Move, diff_plans
+from planner.domain.estate import Estate
+from planner.domain.rules import Rule
+from planner.plan.document import Plan, cents
 
 LISTED = 100  # workloads listed one by one per scenario (every one is counted in its flow)
 COST_REASON = "cost"  # a flow no rule forces: the new site is cheaper in this scenario, or the joint optimum moved it

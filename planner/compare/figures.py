@@ -1,7 +1,7 @@
 """The figures of one planned scenario that the comparison sets side by side.
 
 Every figure comes from the scenario's plan.json and the reports' own view-model
-(:func:`planner.report.build_context`), so a number in the comparison is the number in that
+(:func:`planner.outputs.report.build_context`), so a number in the comparison is the number in that
 scenario's executive summary: horizon cost against staying put, the cash view's cumulative
 savings and break-even month, placement by site kind and country, the compliance checks.
 """
@@ -12,9 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..estate import Estate
-from ..plan import Plan, cents
-
+from planner.domain.estate import Estate
+from planner.plan.document import Plan, cents
 
 SHORT = 200  # characters of a problem's headline
 
@@ -115,7 +114,7 @@ def _problems(items: Any) -> tuple[ProblemText, ...]:
 
 def figures(plan: Plan, estate: Estate) -> Figures:
     """The figures of `plan`, made from `estate` (the merged inventory it was planned from)."""
-    from ..report import build_context
+    from planner.outputs.report import build_context
 
     ctx = build_context(plan, estate)
     t = ctx.totals

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..plan import cents
-from .differences import Differences
-from .figures import Figures
-from .scenarios import BASE
+from planner.compare.differences import Differences
+from planner.compare.figures import Figures
+from planner.compare.scenarios import BASE
+from planner.plan.document import cents
 
 COMPARISON_FORMAT = "hybrid-migration-comparison/1"
 DELTA_KEYS = ("horizon_cost", "saving", "one_time_cost", "monthly_run_cost", "monthly_cost_after", "workloads_moving", "waves")

@@ -2,15 +2,15 @@
 
 The pages are Jinja templates beside the reports' (`templates/comparison.html`, `.md`,
 extending `base.html` / `base.md`), rendered in the reports' sandboxed, escaping environment
-(:func:`planner.report.render.environment`), so every scenario name and id is inert text.
+(:func:`planner.outputs.report.render.environment`), so every scenario name and id is inert text.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from ..untrusted import json_text
-from .model import Comparison
+from planner.base.untrusted import json_text
+from planner.compare.model import Comparison
 
 TITLE = "What-if scenarios, side by side"
 FILES = ("comparison.html", "comparison.md", "comparison.json")
@@ -42,8 +42,8 @@ def _delta_count(value: Optional[float]) -> str:
 
 def render_page(c: Comparison, kind: str) -> str:
     """The comparison as HTML (`kind` "html", with its charts) or Markdown ("md")."""
-    from ..report.render import environment
-    from .charts import charts
+    from planner.compare.charts import charts
+    from planner.outputs.report.render import environment
 
     currency = c.base.figures.currency
     env = environment(kind, None, currency)

@@ -21,13 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from ..errors import PlannerFault
-from ..executor import Done, Executor, ExecutorError, Task
-from .differences import NONE, Differences
-from .model import Comparison, build
-from .scenarios import ScenarioSpec, overlay_problems
-from .snapshot import Snapshot, take
-from .task import DiffTask, Overrides, PlanRun, PlanTask, explain_scenario, plan_scenario
+from planner.base.errors import PlannerFault
+from planner.compare.differences import NONE, Differences
+from planner.compare.model import Comparison, build
+from planner.compare.scenarios import ScenarioSpec, overlay_problems
+from planner.compare.snapshot import Snapshot, take
+from planner.compare.task import (
+    DiffTask,
+    Overrides,
+    PlanRun,
+    PlanTask,
+    explain_scenario,
+    plan_scenario,
+)
+from planner.executor import Done, Executor, ExecutorError, Task
 
 Progress = Callable[[str], None]
 Tick = Callable[[int, int, str], None]  # (scenarios done, scenarios in all, what just finished)

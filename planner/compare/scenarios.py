@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..load import overlay_name
-from ..load.files import env_limit, inside, inventory_files
-from ..load.overlay import overlay_files, read_overlay_doc
-from ..load.rows import Issues
-from ..load.schema import ID_PATTERN, MAX_TEXT
-from ..untrusted import one_line
+from planner.base.untrusted import one_line
+from planner.inputs.load import overlay_name
+from planner.inputs.load.files import env_limit, inside, inventory_files
+from planner.inputs.load.overlay import overlay_files, read_overlay_doc
+from planner.inputs.load.rows import Issues
+from planner.inputs.load.schema import ID_PATTERN, MAX_TEXT
 
 BASE = "base"
 YAML_SUFFIXES = (".yaml", ".yml")

@@ -1,6 +1,6 @@
 """The bytes a scenario is planned from, so a worker on another machine plans exactly what was validated here.
 
-A :class:`Snapshot` holds every file of the base inventory (as :func:`planner.load.inventory_files`
+A :class:`Snapshot` holds every file of the base inventory (as :func:`planner.inputs.load.inventory_files`
 lists them), every scenario's overlay files and the VM catalogue. A worker writes them into a
 private temporary folder with the same relative names (so `inventory_sha256` is the same as
 here) and loads the inventory from there.
@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
-from ..catalog import SNAPSHOT_ORIGIN
-from ..load import inventory_files
-from .scenarios import ScenarioSpec
+from planner.compare.scenarios import ScenarioSpec
+from planner.domain.catalog import SNAPSHOT_ORIGIN
+from planner.inputs.load import inventory_files
 
 Files = tuple[tuple[str, bytes], ...]  # (relative path, bytes)
 

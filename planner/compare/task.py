@@ -14,19 +14,19 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from ..catalog import CatalogError, parse_catalog
-from ..errors import CannotPlanHere, InventoryError, PlannerFault
-from ..estate import Estate
-from ..load import load_inventory
-from ..model import Inventory, SolverSettings
-from ..plan import Plan
-from ..publish import PLAN_FILE
-from .differences import Differences, differences
-from .figures import Figures, figures
-from .snapshot import Snapshot, materialised
+from planner.base.errors import CannotPlanHere, InventoryError, PlannerFault
+from planner.compare.differences import Differences, differences
+from planner.compare.figures import Figures, figures
+from planner.compare.snapshot import Snapshot, materialised
+from planner.domain.catalog import CatalogError, parse_catalog
+from planner.domain.estate import Estate
+from planner.domain.inventory import Inventory
+from planner.domain.model import SolverSettings
+from planner.inputs.load import load_inventory
+from planner.outputs.publish import PLAN_FILE
+from planner.plan.document import Plan
 
-
-PRELOAD = ("planner.compare.task", "planner.pipeline", "planner.report")  # what a local worker imports before its first task
+PRELOAD = ("planner.compare.task", "planner.pipeline", "planner.outputs.report")  # what a local worker imports before its first task
 
 # The solver's island pool and matplotlib's pyplot keep process-wide state, so one process plans one
 # scenario at a time, however many threads its executor gives it (a Dask worker's --nthreads).
@@ -105,7 +105,7 @@ def _plan(snap: Snapshot, task: PlanTask) -> PlanRun:
         return PlanRun(task.scenario, {}, None, None, [str(i) for i in exc.issues])
     except CatalogError as exc:
         return PlanRun(task.scenario, {}, None, None, [str(exc)])
-    from ..pipeline import make_plan
+    from planner.pipeline import make_plan
 
     try:
         result = make_plan(inv, task.overrides.settings(inv), None, estate)
@@ -116,7 +116,7 @@ def _plan(snap: Snapshot, task: PlanTask) -> PlanRun:
     plan = result.plan
     files: dict[str, bytes] = {}
     if task.reports:
-        from ..report import ReportError, render_files
+        from planner.outputs.report import ReportError, render_files
 
         try:
             files = render_files(plan, estate, None, ("html", "md"), findings=result.findings)

@@ -1,6 +1,6 @@
 """Publishing a comparison: one folder per scenario, exactly as `planner plan` writes it, then the comparison documents.
 
-Each scenario folder is published by :func:`planner.publish.publish` (reports first, plan.json
+Each scenario folder is published by :func:`planner.outputs.publish.publish` (reports first, plan.json
 last, an older plan's reports removed); `comparison.json` goes last of all, so whenever it is
 there every folder it names is complete. :func:`check_targets` refuses, before any solving, an
 output that cannot take the folders (a file where a folder must go, a folder where a file must).
@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from ..publish import PLAN_FILE, REPORT_FILES, PublishError, publish
-from .render import FILES, comparison_files
-from .run import CompareResult
+from planner.compare.render import FILES, comparison_files
+from planner.compare.run import CompareResult
+from planner.outputs.publish import PLAN_FILE, REPORT_FILES, PublishError, publish
 
 
 def check_targets(out_dir: Path, scenarios: Sequence[str]) -> None:

@@ -34,23 +34,28 @@ from typing import Callable, Mapping, Optional
 
 import numpy as np
 
-from .. import memory
-from ..errors import SolverUnavailable
-from ..estate import Estate
-from ..model import SolverSettings
-from ..problem import Problem
-from .assign import apply, class_columns
-from .candidates import Candidates, build_candidates
-from .core import Core, build_core
-from .finish import Integer, choose_among_plans, fix_and_close, integer_master
-from .guards import check_choice
-from .limits import Limits
-from .limits import current as current_limits
-from .limits import use as use_limits
-from .master import ClassColumns
-from .pool import IslandPool, default_workers
-from .pricing import ColumnGeneration
-from .reduce import (
+from planner.base import memory
+from planner.base.errors import SolverUnavailable
+from planner.base.problem import Problem
+from planner.domain.estate import Estate
+from planner.domain.model import SolverSettings
+from planner.solve.assign import apply, class_columns
+from planner.solve.candidates import Candidates, build_candidates
+from planner.solve.core import Core, build_core
+from planner.solve.finish import (
+    Integer,
+    choose_among_plans,
+    fix_and_close,
+    integer_master,
+)
+from planner.solve.guards import check_choice
+from planner.solve.limits import Limits
+from planner.solve.limits import current as current_limits
+from planner.solve.limits import use as use_limits
+from planner.solve.master import ClassColumns
+from planner.solve.pool import IslandPool, default_workers
+from planner.solve.pricing import ColumnGeneration
+from planner.solve.reduce import (
     Reduced,
     active_dependencies,
     components,
@@ -58,9 +63,9 @@ from .reduce import (
     coupling_edges,
     reduce,
 )
-from .restrict import initial_entries
-from .solvers import backend_problem
-from .stability import prefer_baseline
+from planner.solve.restrict import initial_entries
+from planner.solve.solvers import backend_problem
+from planner.solve.stability import prefer_baseline
 
 __all__ = ["Limits", "Placement", "solve"]
 
@@ -332,7 +337,7 @@ def _linked(core: Core) -> tuple[np.ndarray, np.ndarray]:
 def _price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates, red: Reduced, core: Core,
                classes: ClassColumns, pool: IslandPool, outcome: "_Outcome", say: Callable[[str], None]) -> tuple[float, np.ndarray]:
     """A lower bound of the full model (every admissible site) and the left-out entries that could improve on the plan."""
-    from .restrict import price_out
+    from planner.solve.restrict import price_out
 
     price = outcome.price if outcome.price is not None else np.zeros(len(red.capacity))
     islands = np.arange(core.n_islands)
@@ -348,7 +353,7 @@ def _prove_full(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced
                 outcome: "_Outcome", settings: SolverSettings, deadline: float, say: Callable[[str], None]) -> tuple[float, np.ndarray]:
     """A lower bound of the full model (every admissible site, at the plan's capacity prices; without the fixed
     workloads' constant) and the left-out entries its islands' plans use."""
-    from .proof import full_bound
+    from planner.solve.proof import full_bound
 
     price = outcome.price if outcome.price is not None else np.zeros(len(red.capacity))
     step = max(1, core.n_islands // 10)
@@ -390,7 +395,7 @@ def _grow(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates,
 
 def _variable_egress(estate: Estate, cands: Candidates, choice: np.ndarray) -> float:
     """Horizon egress of a placement not already in its entries' costs: every priced dependency whose ends sit apart."""
-    from ..costs import egress_columns
+    from planner.domain.costs import egress_columns
 
     site = cands.site[choice].astype(np.int64)
     return estate.scenario.horizon_months * float(egress_columns(estate, site).sum())
@@ -404,6 +409,6 @@ def _baseline_sites(estate: Estate, baseline: Optional[Mapping[str, str]]) -> Op
 
 
 def _diagnose(estate: Estate, cands: Candidates, core: Core, islands: list[int], red: Reduced, settings: SolverSettings) -> list[Problem]:
-    from .diagnose import diagnose
+    from planner.solve.diagnose import diagnose
 
     return diagnose(estate, cands, core, np.asarray(islands, dtype=np.int64), red, settings)

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..estate import Estate
-from .candidates import Candidates
-from .core import Core
-from .finish import Integer
-from .guards import MappingError, check_costs, check_island_plans, entries_of
-from .master import ClassColumns
-from .matrices import ranges
-from .reduce import Reduced, sizes
+from planner.domain.estate import Estate
+from planner.solve.candidates import Candidates
+from planner.solve.core import Core
+from planner.solve.finish import Integer
+from planner.solve.guards import (
+    MappingError,
+    check_costs,
+    check_island_plans,
+    entries_of,
+)
+from planner.solve.master import ClassColumns
+from planner.solve.matrices import ranges
+from planner.solve.reduce import Reduced, sizes
 
 __all__ = ["apply", "assign_classes", "class_columns", "class_counts"]
 

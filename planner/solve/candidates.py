@@ -2,8 +2,8 @@
 
 Single-site rules depend on a workload's *profile* (pin, allowed kinds, certifications, data
 classes, users), and estates have far fewer profiles than workloads, so
-:func:`planner.rules.profile_violations` runs once per profile and site; the size rule and
-the cost model run once per site over all workloads (:func:`planner.costs.run_columns`).
+:func:`planner.domain.rules.profile_violations` runs once per profile and site; the size rule and
+the cost model run once per site over all workloads (:func:`planner.domain.costs.run_columns`).
 Dependency-latency budgets then prune sites that no admissible site of the other end can
 reach (:mod:`planner.solve.latency`).
 """
@@ -16,11 +16,11 @@ from typing import Optional
 
 import numpy as np
 
-from ..costs import NO_VM, egress_prices, run_columns
-from ..estate import Estate
-from ..model import Workload
-from ..problem import Problem
-from ..rules import fits_whole_capacity, profile_violations, violations
+from planner.base.problem import Problem
+from planner.domain.costs import NO_VM, egress_prices, run_columns
+from planner.domain.estate import Estate
+from planner.domain.model import Workload
+from planner.domain.rules import fits_whole_capacity, profile_violations, violations
 
 
 @dataclass
@@ -188,7 +188,7 @@ def build_candidates(estate: Estate, compact: bool = False) -> Candidates:
     empty = np.nonzero(np.diff(ptr) == 0)[0]
     cands.problems.extend(no_site_problem(estate, t.workload(int(i))) for i in empty[:1000].tolist())
     if not cands.problems:
-        from .latency import prune_dependency_latency
+        from planner.solve.latency import prune_dependency_latency
 
         prune_dependency_latency(estate, cands)
     return cands

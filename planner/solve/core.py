@@ -24,10 +24,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..estate import Estate
-from .candidates import Candidates
-from .matrices import SubModel, ranges
-from .reduce import Reduced, sizes
+from planner.domain.estate import Estate
+from planner.solve.candidates import Candidates
+from planner.solve.matrices import SubModel, ranges
+from planner.solve.reduce import Reduced, sizes
 
 ASSIGN, ANTI_AFFINITY, DEPENDENCY, EGRESS = 0, 1, 2, 3  # row kinds
 
@@ -138,7 +138,7 @@ class Core:
 
 def island_labels(estate: Estate, red: Reduced) -> np.ndarray:
     """Per workload, its island number (islands numbered by their first workload), -1 when not coupled."""
-    from .reduce import components, coupling_edges
+    from planner.solve.reduce import components, coupling_edges
 
     label = components(len(estate.table), *coupling_edges(estate, red.deps))
     coupled = np.nonzero(red.coupled)[0]

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..estate import Estate
-from ..model import SolverSettings
-from ..problem import Problem
-from ..rules import RESOURCES, Rule
-from .assign import class_columns
-from .candidates import Candidates
-from .core import ANTI_AFFINITY, DEPENDENCY, Core
-from .finish import merged_model
-from .matrices import SubModel
-from .reduce import Reduced
-from .solvers import solver
+from planner.base.problem import Problem
+from planner.domain.estate import Estate
+from planner.domain.model import SolverSettings
+from planner.domain.rules import RESOURCES, Rule
+from planner.solve.assign import class_columns
+from planner.solve.candidates import Candidates
+from planner.solve.core import ANTI_AFFINITY, DEPENDENCY, Core
+from planner.solve.finish import merged_model
+from planner.solve.matrices import SubModel
+from planner.solve.reduce import Reduced
+from planner.solve.solvers import solver
 
 _LISTED = 12
 

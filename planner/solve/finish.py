@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from . import limits
-from .core import Core
-from .master import ClassColumns, solve_integer_master
-from .matrices import SubModel, ranges
-from .pricing import Priced
-from .solvers import solve_mip
+from planner.solve import limits
+from planner.solve.core import Core
+from planner.solve.master import ClassColumns, solve_integer_master
+from planner.solve.matrices import SubModel, ranges
+from planner.solve.pricing import Priced
+from planner.solve.solvers import solve_mip
 
 if TYPE_CHECKING:
-    from .pool import IslandPool
+    from planner.solve.pool import IslandPool
 
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import PlannerFault
-from .candidates import Candidates
-from .core import Core
+from planner.base.errors import PlannerFault
+from planner.solve.candidates import Candidates
+from planner.solve.core import Core
 
 
 class MappingError(PlannerFault):

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..estate import Estate
-from ..problem import Problem
-from ..rules import Rule
+from planner.base.problem import Problem
+from planner.domain.estate import Estate
+from planner.domain.rules import Rule
 
 if TYPE_CHECKING:  # the candidates call this module while they are built
-    from .candidates import Candidates
+    from planner.solve.candidates import Candidates
 
 _CHUNK = 1 << 18  # arcs per block: bounds the temporary (arcs x zones) arrays
 

@@ -13,9 +13,9 @@ from typing import Optional
 
 import numpy as np
 
-from .core import Core
-from .matrices import Columns
-from .solvers import DIRECT, LiveLP, solver
+from planner.solve.core import Core
+from planner.solve.matrices import Columns
+from planner.solve.solvers import DIRECT, LiveLP, solver
 
 
 @dataclass

@@ -22,10 +22,10 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import limits
-from .core import Core
-from .guards import MappingError
-from .solvers import DIRECT, Result, _integral, relaxation, solve_mip
+from planner.solve import limits
+from planner.solve.core import Core
+from planner.solve.guards import MappingError
+from planner.solve.solvers import DIRECT, Result, _integral, relaxation, solve_mip
 
 _PARALLEL_FROM = 64  # fewer batches than this are not worth the workers
 

@@ -28,12 +28,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import limits
-from .core import Core
-from .master import ClassColumns, Plans, RelaxedMaster, big_price
-from .matrices import ranges
-from .pool import Answer, IslandPool
-from .warmstart import price_ceilings, separable_prices
+from planner.solve import limits
+from planner.solve.core import Core
+from planner.solve.master import ClassColumns, Plans, RelaxedMaster, big_price
+from planner.solve.matrices import ranges
+from planner.solve.pool import Answer, IslandPool
+from planner.solve.warmstart import price_ceilings, separable_prices
 
 SMOOTHING = 0.5
 # Pricing stops once the master is within this share of the scenario's gap of the bound: the rounding and the

@@ -36,13 +36,13 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..estate import Estate
-from . import limits
-from .candidates import Candidates
-from .core import Core, build_core
-from .matrices import ranges
-from .pool import IslandPool
-from .reduce import ActiveDeps, Reduced
+from planner.domain.estate import Estate
+from planner.solve import limits
+from planner.solve.candidates import Candidates
+from planner.solve.core import Core, build_core
+from planner.solve.matrices import ranges
+from planner.solve.pool import IslandPool
+from planner.solve.reduce import ActiveDeps, Reduced
 
 
 @dataclass

@@ -20,12 +20,12 @@ from typing import Optional
 
 import numpy as np
 
-from ..costs import rightsize
-from ..estate import Estate
-from ..rules import RESOURCES
-from .candidates import Candidates
-from .latency import binding_latency
-from .matrices import ranges
+from planner.domain.costs import rightsize
+from planner.domain.estate import Estate
+from planner.domain.rules import RESOURCES
+from planner.solve.candidates import Candidates
+from planner.solve.latency import binding_latency
+from planner.solve.matrices import ranges
 
 
 @dataclass

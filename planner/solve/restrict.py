@@ -33,12 +33,12 @@ from typing import Optional
 
 import numpy as np
 
-from ..estate import Estate
-from . import limits
-from .candidates import Candidates
-from .core import ASSIGN, DEPENDENCY, Core
-from .latency import prune_dependency_latency
-from .matrices import ranges
+from planner.domain.estate import Estate
+from planner.solve import limits
+from planner.solve.candidates import Candidates
+from planner.solve.core import ASSIGN, DEPENDENCY, Core
+from planner.solve.latency import prune_dependency_latency
+from planner.solve.matrices import ranges
 
 _TOL = 1e-6
 

@@ -27,8 +27,8 @@ from typing import Optional, Union
 
 import numpy as np
 
-from . import limits
-from .matrices import Columns, SubModel
+from planner.solve import limits
+from planner.solve.matrices import Columns, SubModel
 
 DIRECT = "highs"
 CBC = "cbc"

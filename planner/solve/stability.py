@@ -15,16 +15,16 @@ from typing import Optional
 
 import numpy as np
 
-from ..estate import Estate
-from ..model import SolverSettings
-from .assign import assign_classes, class_counts
-from .candidates import Candidates
-from .core import Core
-from .guards import check_island_plans
-from .master import ClassColumns, columns_of_classes, joined
-from .matrices import Columns, SubModel
-from .reduce import Reduced
-from .solvers import solve_mip, solver
+from planner.domain.estate import Estate
+from planner.domain.model import SolverSettings
+from planner.solve.assign import assign_classes, class_counts
+from planner.solve.candidates import Candidates
+from planner.solve.core import Core
+from planner.solve.guards import check_island_plans
+from planner.solve.master import ClassColumns, columns_of_classes, joined
+from planner.solve.matrices import Columns, SubModel
+from planner.solve.reduce import Reduced
+from planner.solve.solvers import solve_mip, solver
 
 
 def prefer_baseline(estate: Estate, cands: Candidates, core: Core, classes: ClassColumns, red: Reduced, choice: np.ndarray,
@@ -96,7 +96,7 @@ def _y_values(core: Core, on: np.ndarray) -> np.ndarray:
     if len(y) == 0:
         return out
     # Egress rows are the rows holding a y column: y - x[a,s] + x[b,s] >= 0.
-    from .core import EGRESS
+    from planner.solve.core import EGRESS
 
     rows = np.nonzero(core.row_kind == EGRESS)[0]
     trip = core.start[rows][:, None] + np.arange(3)  # an egress row holds exactly y, x[a,s] (-1) and x[b,s] (+1)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Core
-from .master import ClassColumns
-from .matrices import ranges
+from planner.solve.core import Core
+from planner.solve.master import ClassColumns
+from planner.solve.matrices import ranges
 
 STEPS = 30
 

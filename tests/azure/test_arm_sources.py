@@ -6,8 +6,14 @@ import pytest
 from azure.identity import CredentialUnavailableError
 from standin import SUBSCRIPTION, FakeCredential, StandIn, sku, vm
 
-from planner.azure.arm import AzureSkuSource, AzureVmInventorySource
-from planner.sources import CredentialError, ServiceError, SkuSource, SourceError, VmInventorySource
+from planner.inputs.azure.arm import AzureSkuSource, AzureVmInventorySource
+from planner.inputs.sources import (
+    CredentialError,
+    ServiceError,
+    SkuSource,
+    SourceError,
+    VmInventorySource,
+)
 
 
 def sku_source(standin: StandIn, credential: object) -> AzureSkuSource:

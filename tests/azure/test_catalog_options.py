@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.catalog import PRICING_OPTIONS, Catalog, RegionPrices, VmSku, load_catalog, parse_catalog
+from planner.domain.catalog import (
+    PRICING_OPTIONS,
+    Catalog,
+    RegionPrices,
+    VmSku,
+    load_catalog,
+    parse_catalog,
+)
 
 WE = "westeurope"
 D2 = VmSku(WE, "Standard_D2s_v5", 2, 8.0, 0.10, windows_hourly=0.19, reserved_1y=0.06, reserved_3y=0.04,

@@ -7,8 +7,14 @@ import json
 
 import pytest
 
-from planner.catalog import Catalog, RegionPrices, VmSku, load_catalog, parse_catalog
-from planner.catalog_refresh import (
+from planner.domain.catalog import (
+    Catalog,
+    RegionPrices,
+    VmSku,
+    load_catalog,
+    parse_catalog,
+)
+from planner.inputs.catalog_refresh import (
     catalog_document,
     is_linux_payg,
     is_reservation,
@@ -17,7 +23,7 @@ from planner.catalog_refresh import (
     reservation_prices,
     vm_prices,
 )
-from planner.sources import (
+from planner.inputs.sources import (
     FakePriceSource,
     FakeSkuSource,
     PriceRow,

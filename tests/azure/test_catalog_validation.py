@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.catalog import CatalogError, load_catalog, parse_catalog
-from planner.catalog_schema import MAX_DOCUMENT_BYTES, MAX_PROBLEMS
 from planner.cli import main
+from planner.domain.catalog import CatalogError, load_catalog, parse_catalog
+from planner.domain.catalog_schema import MAX_DOCUMENT_BYTES, MAX_PROBLEMS
 
 WE = "westeurope"
 GOOD: dict[str, Any] = {

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner, Result
 from standin import SUBSCRIPTION, FakeCredential, StandIn, price, sku
 
-import planner.azure.arm as arm
-from planner.catalog import load_catalog
+import planner.inputs.azure.arm as arm
 from planner.cli.imports import catalog_group
+from planner.domain.catalog import load_catalog
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def azure(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
     monkeypatch.setenv("PLANNER_ARM_ENDPOINT", standin.url)
     monkeypatch.setenv("PLANNER_PRICES_ENDPOINT", f"{standin.url}/api/retail/prices")
     monkeypatch.setattr(arm, "default_credential", lambda: FakeCredential())
-    monkeypatch.setattr("planner.azure.prices.time.sleep", lambda s: None)
+    monkeypatch.setattr("planner.inputs.azure.prices.time.sleep", lambda s: None)
     for region in ("westeurope", "brazilsouth"):
         standin.skus += [sku("Standard_D2s_v5", 2, 8, region), sku("Standard_E4s_v5", 4, 32, region),
                          sku("Standard_M64s_v2", 64, 1024, region, restricted=True)]

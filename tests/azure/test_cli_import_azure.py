@@ -9,12 +9,12 @@ import yaml
 from click.testing import CliRunner, Result
 from standin import SUBSCRIPTION, FakeCredential, StandIn, vm
 
-import planner.azure.arm as arm
-from planner.catalog import load_catalog
+import planner.inputs.azure.arm as arm
 from planner.cli.imports import import_group
-from planner.importers.azure_vms import import_azure_vms
-from planner.load import validate_workload
-from planner.sources import FakeVmInventorySource, RunningVm
+from planner.domain.catalog import load_catalog
+from planner.inputs.importers.azure_vms import import_azure_vms
+from planner.inputs.load import validate_workload
+from planner.inputs.sources import FakeVmInventorySource, RunningVm
 
 
 @pytest.fixture

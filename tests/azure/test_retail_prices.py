@@ -8,8 +8,8 @@ import time
 import pytest
 from standin import StandIn, price
 
-from planner.azure.prices import RetailPriceSource
-from planner.sources import PriceSource, ServiceError
+from planner.inputs.azure.prices import RetailPriceSource
+from planner.inputs.sources import PriceSource, ServiceError
 
 
 class Sleeps(list):

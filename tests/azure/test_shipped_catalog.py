@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.catalog import PRICING_OPTIONS, load_catalog
+from planner.domain.catalog import PRICING_OPTIONS, load_catalog
 
 REGIONS = {
     "westeurope", "northeurope", "spaincentral", "germanywestcentral", "uksouth", "ukwest", "francecentral",

@@ -10,7 +10,7 @@ from helpers import inventory, workload
 
 from planner import Estate, load_inventory, make_plan
 from planner.cli import main
-from planner.report import ReportError, render_reports
+from planner.outputs.report import ReportError, render_reports
 
 BROKEN = {
     "division by zero": ("{{ 1/0 }}", "ZeroDivisionError"),

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.cli import main
-from planner.table_format import write_table
-from planner.yamlio import LineDict, LineList, load_yaml
+from planner.inputs.table_format import write_table
+from planner.inputs.yamlio import LineDict, LineList, load_yaml
 
 SAMPLE = Path(__file__).resolve().parents[2] / "inventory"
 # A few dozen fixed examples in the suite; PLANNER_FUZZ_EXAMPLES=500 runs that many fresh random ones (to hunt, not in CI).

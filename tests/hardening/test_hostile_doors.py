@@ -14,14 +14,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hostile import HOSTILE, MARKER, assert_no_live_commands
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.cli import main
-from planner.importers import azure_migrate, import_azure_migrate, import_rvtools, table, xlsx
-from planner.importers.table import TableError, Workbook
-
-from hostile import HOSTILE, MARKER, assert_no_live_commands
+from planner.inputs.importers import (
+    azure_migrate,
+    import_azure_migrate,
+    import_rvtools,
+    table,
+    xlsx,
+)
+from planner.inputs.importers.table import TableError, Workbook
 
 VINFO = ["VM", "Powerstate", "Template", "CPUs", "Memory", "Provisioned MiB", "OS according to the configuration file",
          "Datacenter", "Cluster", "Host"]

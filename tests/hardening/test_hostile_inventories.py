@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import load_inventory
+from planner.base.errors import InventoryError
 from planner.cli import main
-from planner.errors import InventoryError
-from planner.load.countries import ISO_3166_ALPHA2
-from planner.yamlio import YamlProblem, load_yaml
+from planner.inputs.load.countries import ISO_3166_ALPHA2
+from planner.inputs.yamlio import YamlProblem, load_yaml
 
 
 def run(*args: object):
@@ -270,16 +270,16 @@ def test_a_huge_name_costs_little(tmp_path):
 
 
 def test_a_yaml_file_larger_than_the_bound_is_one_clear_error(tmp_path, monkeypatch):
-    import planner.yamlio
+    import planner.inputs.yamlio
 
     path = write(tmp_path)
-    monkeypatch.setattr(planner.yamlio, "MAX_FILE_BYTES", path.stat().st_size - 1)
+    monkeypatch.setattr(planner.inputs.yamlio, "MAX_FILE_BYTES", path.stat().st_size - 1)
     with pytest.raises(InventoryError) as exc:
         load_inventory(path)
     (issue,) = exc.value.issues
     assert issue.file == str(path) and "larger than" in issue.message and "tables" in issue.message
     with pytest.raises(YamlProblem):
-        planner.yamlio.read_yaml_text(path)
+        planner.inputs.yamlio.read_yaml_text(path)
 
 
 # --- 9. one typo, one error --------------------------------------------------------------------

@@ -16,17 +16,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hostile import assert_no_live_commands
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner.base.errors import PlanFileError
+from planner.base.untrusted import markdown
 from planner.cli import main
 from planner.compare import scenarios
-from planner.errors import PlanFileError
 from planner.executor import DaskExecutor, ExecutorError
-from planner.plan import read_plan
-from planner.untrusted import markdown
-
-from hostile import assert_no_live_commands
+from planner.plan.document import read_plan
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny.yaml"
 
@@ -88,7 +87,7 @@ def test_duplicate_keys_are_refused_not_last_wins(tmp_path: Path, tiny_plan: dic
 
 
 def test_a_plan_file_is_bounded_in_bytes_and_must_be_a_regular_file(tmp_path: Path, monkeypatch) -> None:
-    import planner.plan as plan_module
+    import planner.plan.document as plan_module
 
     monkeypatch.setattr(plan_module, "MAX_PLAN_BYTES", 100)
     with pytest.raises(PlanFileError, match="PLANNER_MAX_PLAN_BYTES"):

@@ -11,9 +11,16 @@ from helpers import inventory, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import Estate, diff_plans, load_inventory, make_plan, read_plan, verify_plan
+from planner import (
+    Estate,
+    diff_plans,
+    load_inventory,
+    make_plan,
+    read_plan,
+    verify_plan,
+)
+from planner.base.errors import PlanFileError
 from planner.cli import main
-from planner.errors import PlanFileError
 
 
 def run(*args: object):

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import inventory, workload
 
-from planner.atomic_write import write_atomic
+from planner.base.atomic_write import write_atomic
 from planner.cli import main
-from planner.publish import PLAN_FILE, REPORT_FILES, PublishError, publish
+from planner.outputs.publish import PLAN_FILE, REPORT_FILES, PublishError, publish
 
 REPORTS_MD_HTML = [f"{n}.{e}" for n in ("executive", "roadmap", "compliance") for e in ("html", "md")]
 

@@ -1,4 +1,4 @@
-"""planner.untrusted, the one escaping helper: properties for any text, read the way a runner and a Markdown renderer do."""
+"""planner.base.untrusted, the one escaping helper: properties for any text, read the way a runner and a Markdown renderer do."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from planner.untrusted import html_finalize, json_text, markdown, one_line, terminal, workflow_data, workflow_property, xml_text
+from planner.base.untrusted import (
+    html_finalize,
+    json_text,
+    markdown,
+    one_line,
+    terminal,
+    workflow_data,
+    workflow_property,
+    xml_text,
+)
 
 # Text made of what matters here, mixed with anything Unicode has.
 PIECES = ["::", "##[", "\n", "\r", "\r\n", " ", "\t", "\x1b[31m", "\u2028", "\x85", "\u202e", "\u200b", "@", "a", "https://",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.importers.azure_migrate import import_azure_migrate
-from planner.importers.common import ImportFailed
-from planner.load import validate_workload
+from planner.inputs.importers.azure_migrate import import_azure_migrate
+from planner.inputs.importers.common import ImportFailed
+from planner.inputs.load import validate_workload
 
 
 def errors_of(path: Path) -> list[str]:
@@ -113,7 +113,7 @@ def test_disk_sizes_in_other_units_are_refused(tmp_path: Path):
 
 
 def test_an_empty_file_is_an_error(tmp_path: Path):
-    from planner.importers.table import TableError
+    from planner.inputs.importers.table import TableError
 
     with pytest.raises(TableError, match="empty"):
         import_azure_migrate(write(tmp_path, ""), "mad-dc1")

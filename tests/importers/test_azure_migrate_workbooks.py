@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from planner.cli.imports import import_group
-from planner.importers.azure_migrate import import_azure_migrate
-from planner.importers.common import ImportFailed, workload_id
-from planner.importers.table import TableError
-from planner.load import validate_workload
+from planner.inputs.importers.azure_migrate import import_azure_migrate
+from planner.inputs.importers.common import ImportFailed, workload_id
+from planner.inputs.importers.table import TableError
+from planner.inputs.load import validate_workload
 
 
 def run(*args: str) -> Result:

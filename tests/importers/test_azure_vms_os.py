@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planner.catalog import load_catalog
-from planner.importers.azure_vms import import_azure_vms
-from planner.importers.sites import TemplateError
-from planner.sources import FakeVmInventorySource, RunningVm
+from planner.domain.catalog import load_catalog
+from planner.inputs.importers.azure_vms import import_azure_vms
+from planner.inputs.importers.sites import TemplateError
+from planner.inputs.sources import FakeVmInventorySource, RunningVm
 
 
 def test_os_comes_from_the_os_disk_type():

@@ -6,7 +6,17 @@ import datetime as dt
 
 import pytest
 
-from planner.importers.common import CellError, amount, count, flag, norm_header, number, percent, whole, workload_id
+from planner.inputs.importers.common import (
+    CellError,
+    amount,
+    count,
+    flag,
+    norm_header,
+    number,
+    percent,
+    whole,
+    workload_id,
+)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from planner.cli.imports import import_group
-from planner.load import validate_workload
+from planner.inputs.load import validate_workload
 
 
 def run(*args: str) -> Result:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.importers.os_family import os_family
-from planner.importers.sites import TemplateError, parse_template, site_part
-from planner.load import validate_workload
+from planner.inputs.importers.os_family import os_family
+from planner.inputs.importers.sites import TemplateError, parse_template, site_part
+from planner.inputs.load import validate_workload
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.importers.common import ImportFailed
-from planner.importers.rvtools import import_rvtools
-from planner.load import validate_workload
+from planner.inputs.importers.common import ImportFailed
+from planner.inputs.importers.rvtools import import_rvtools
+from planner.inputs.load import validate_workload
 
 
 def test_the_xlsx_sample_skips_templates_placeholders_and_vcls(fixtures: Path):
@@ -100,7 +100,7 @@ def test_memory_that_looks_like_gb_and_missing_columns(tmp_path: Path):
 def test_a_workbook_without_vinfo_and_a_non_workbook_are_errors(fixtures: Path, tmp_path: Path):
     from openpyxl import Workbook
 
-    from planner.importers.table import TableError
+    from planner.inputs.importers.table import TableError
 
     wb = Workbook()
     wb.active.title = "vHost"

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from planner.cli.imports import import_group
-from planner.importers.common import ImportFailed, ImportResult, workload_id
-from planner.importers.rvtools import import_rvtools
-from planner.importers.sites import TemplateError
-from planner.load import validate_workload
+from planner.inputs.importers.common import ImportFailed, ImportResult, workload_id
+from planner.inputs.importers.rvtools import import_rvtools
+from planner.inputs.importers.sites import TemplateError
+from planner.inputs.load import validate_workload
 
 SAMPLE = "rvtools_vcenter.xlsx"
 

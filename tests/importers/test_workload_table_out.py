@@ -11,8 +11,8 @@ import yaml
 from click.testing import CliRunner, Result
 
 from planner.cli.imports import import_group
-from planner.importers.workload_table import IMPORTED_FIELDS
-from planner.table_format import WORKLOAD_COLUMNS
+from planner.inputs.importers.workload_table import IMPORTED_FIELDS
+from planner.inputs.table_format import WORKLOAD_COLUMNS
 
 
 def run(*args: str) -> Result:

@@ -1,0 +1,1 @@
+"""Reading a plan against its estate: the verifier, diffs and explanations."""

@@ -1,0 +1,1 @@
+"""What every layer shares: errors and their exit codes, problems, untrusted text, atomic files, memory."""

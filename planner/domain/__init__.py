@@ -1,0 +1,1 @@
+"""The estate and its rules: the inventory model, workloads on columns, the rule set, the cost model, the catalogue."""

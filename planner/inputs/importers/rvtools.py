@@ -1,0 +1,401 @@
+"""RVTools exports (xlsx workbook, or its per-tab CSV files) to workloads.
+
+vInfo gives each VM's CPUs, memory, OS and where it runs (datacenter, cluster, host); vDisk
+its provisioned disks; vPartition what the guest uses. Sizes are MiB even where an older
+RVTools' header says MB. Templates, SRM placeholders and vSphere Cluster Services (vCLS) VMs
+are not workloads: they are skipped and counted. So are VMs whose CPU or memory cells are
+empty (RVTools leaves them so for inaccessible and orphaned VMs), with a warning each, unless
+``strict`` makes them errors. The OS reported by VMware Tools is preferred to the
+configuration file's. The current site comes from a template over ``{datacenter}``,
+``{cluster}`` and ``{host}`` (see :mod:`planner.inputs.importers.sites`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from planner.base.untrusted import one_line
+from planner.inputs.importers.common import (
+    CellError,
+    ImportedWorkload,
+    ImportResult,
+    Issue,
+    RowCells,
+    amount,
+    bump,
+    defaults_for,
+    fill_os,
+    find_columns,
+    finish,
+    flag,
+    invalid_workloads,
+    is_blank,
+    label,
+    norm_header,
+    powered_off,
+    text,
+    too_many,
+    whole,
+    workload_id,
+)
+from planner.inputs.importers.sites import SiteTemplate, parse_template, site_part
+from planner.inputs.importers.table import (
+    Table,
+    TableError,
+    is_workbook,
+    read_csv,
+    read_xlsx,
+)
+from planner.inputs.load.files import inside
+
+# Each key: the xlsx header(s), then the CSV export's prefixed name.
+VINFO = {
+    "vm": ["VM", "vInfoVMName"],
+    "powerstate": ["Powerstate", "vInfoPowerstate"],
+    "template": ["Template", "vInfoTemplate"],
+    "srm": ["SRM Placeholder", "vInfoSRMPlaceHolder"],
+    "cpus": ["CPUs", "vInfoCPUs"],
+    "memory": ["Memory", "Memory MiB", "Memory MB", "vInfoMemory"],
+    "provisioned": ["Provisioned MiB", "Provisioned MB", "vInfoProvisioned"],
+    "in_use": ["In Use MiB", "In Use MB", "vInfoInUse"],
+    "total_disk": ["Total disk capacity MiB", "Total disk capacity MB", "vInfoTotalDiskCapacityMiB"],
+    "ip": ["Primary IP Address", "vInfoPrimaryIPAddress"],
+    "os_config": ["OS according to the configuration file", "vInfoOS"],
+    "os_tools": ["OS according to the VMware Tools", "vInfoOSTools"],
+    "datacenter": ["Datacenter", "vInfoDataCenter"],
+    "cluster": ["Cluster", "vInfoCluster"],
+    "host": ["Host", "vInfoHost"],
+    "connection": ["Connection state", "vInfoConnectionState"],
+}
+PLACEHOLDERS = ("datacenter", "cluster", "host")  # --site placeholders, each a vInfo column
+VDISK = {
+    "vm": ["VM", "vDiskVMName"],
+    "capacity": ["Capacity MiB", "Capacity MB", "vDiskCapacityMiB"],
+}
+VPARTITION = {
+    "vm": ["VM", "vPartitionVMName"],
+    "consumed": ["Consumed MiB", "Consumed MB", "vPartitionConsumedMiB"],
+}
+SIZE_KEYS = {"memory", "provisioned", "in_use", "total_disk", "capacity", "consumed"}
+REQUIRED_VINFO = ("vm", "cpus", "memory")
+MIN_MEMORY_MIB = 128
+MIB_PER_GB = 1024.0  # MiB -> GiB, the unit Azure sizes VMs and disks in
+STORAGE_CHOICES = ("provisioned", "in-use")
+_GB_HEADER = re.compile(r"\b(gb|gib|tb|tib)\b")
+
+
+def import_rvtools(
+    path: Path, site: str, *, storage: str = "provisioned", skip_powered_off: bool = False, strict: bool = False
+) -> ImportResult:
+    """Workloads from an RVTools xlsx, a vInfo CSV (sibling vDisk/vPartition CSVs are used), or a folder of CSVs.
+
+    `site` is a site id or a template over {datacenter}, {cluster} and {host}; an unknown
+    placeholder raises :class:`planner.inputs.importers.sites.TemplateError` before the file is read.
+    """
+    template = parse_template(site, PLACEHOLDERS)
+    path = Path(path)
+    vinfo, vdisk, vpart = _tables(path)
+    return convert(vinfo, vdisk, vpart, template, storage=storage, skip_powered_off=skip_powered_off, strict=strict)
+
+
+def _tables(path: Path) -> tuple[Table, Optional[Table], Optional[Table]]:
+    if path.is_dir():
+        found = {tab: _tab_csv(path, tab) for tab in ("vInfo", "vDisk", "vPartition")}
+        if found["vInfo"] is None:
+            raise TableError(f"{path}: no vInfo CSV in this folder (RVTools names it RVTools_tabvInfo.csv)")
+        disk, part = found["vDisk"], found["vPartition"]
+        return read_csv(found["vInfo"]), read_csv(disk) if disk else None, read_csv(part) if part else None
+    if is_workbook(path):
+        tables = read_xlsx(path, ("vInfo", "vDisk", "vPartition"), required=("vInfo",))
+        return tables["vInfo"], tables.get("vDisk"), tables.get("vPartition")
+    vinfo = read_csv(path)
+    siblings = []
+    for tab in ("vDisk", "vPartition"):
+        sibling = path.with_name(path.name.replace("vInfo", tab)) if "vInfo" in path.name else None
+        siblings.append(read_csv(sibling) if sibling and sibling.is_file() else None)
+    return vinfo, siblings[0], siblings[1]
+
+
+def _tab_csv(folder: Path, tab: str) -> Optional[Path]:
+    """The folder's CSV of one RVTools tab; a link that leads out of the folder is refused, not followed."""
+    matches = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.stem.endswith(tab))
+    if matches and matches[0].is_symlink() and not inside(matches[0], folder):
+        raise TableError(f"{one_line(matches[0])}: a link to a file outside {one_line(folder)}, which is not read; "
+                         "copy the file into the folder instead")
+    return matches[0] if matches else None
+
+
+def _columns(
+    table: Table, wanted: dict[str, list[str]], required: tuple[str, ...], errors: list[Issue]
+) -> dict[str, int]:
+    """Resolve columns; a size column given in GB/TB or a missing required one is an error."""
+    cols = find_columns(table.header, wanted)
+    for key, aliases in wanted.items():
+        if key in cols:
+            continue
+        base = norm_header(aliases[0]).replace(" mib", "")
+        wrong = next(
+            (h for h in table.header if norm_header(h).startswith(base) and _GB_HEADER.search(norm_header(h))), None
+        )
+        if key in SIZE_KEYS and wrong:
+            errors.append(Issue(table.origin, 1, wrong, f"wrong units: RVTools reports sizes in MiB; this column is "
+                                f"in GB/TB (export again from RVTools, or give MiB in '{aliases[0]}')"))
+        elif key in required:
+            errors.append(Issue(table.origin, 1, aliases[0], f"missing required column (also accepted: "
+                                f"{', '.join(repr(a) for a in aliases[1:])})"))
+    return cols
+
+
+def _cell(row: Any, cols: dict[str, int], key: str) -> Any:
+    i = cols.get(key)
+    return row[i] if i is not None and i < len(row) else None
+
+
+def _sizes(
+    table: Optional[Table], wanted: dict[str, list[str]], key: str, errors: list[Issue]
+) -> dict[str, float]:
+    """VM name (lower-case) -> summed MiB of `key` over a vDisk or vPartition table."""
+    totals: dict[str, float] = {}
+    if table is None:
+        return totals
+    cols = _columns(table, wanted, ("vm", key), errors)
+    if "vm" not in cols or key not in cols:
+        return totals
+    for row_no, row in table.rows:
+        if too_many(errors, table.origin):
+            break
+        if all(is_blank(c) for c in row):
+            continue
+        try:
+            vm = label(_cell(row, cols, "vm"))
+            size = amount(_cell(row, cols, key), "MB")
+        except CellError as exc:
+            errors.append(Issue(table.origin, row_no, table.header[cols[key]], str(exc)))
+            continue
+        if vm and size is not None:
+            if size < 0:
+                errors.append(Issue(table.origin, row_no, table.header[cols[key]], f"{size:g} is not a size"))
+                continue
+            totals[vm.lower()] = totals.get(vm.lower(), 0.0) + size
+    return totals
+
+
+def _skip_reason(name: str, row: RowCells) -> Optional[str]:
+    if flag(row.get("template")):
+        return "templates"
+    if flag(row.get("srm")):
+        return "SRM placeholders"
+    lowered = name.lower()
+    if lowered.startswith("vcls-") or lowered.startswith("vcls ("):
+        return "vCLS VMs"
+    return None
+
+
+def convert(
+    vinfo: Table,
+    vdisk: Optional[Table],
+    vpart: Optional[Table],
+    site: SiteTemplate,
+    *,
+    storage: str = "provisioned",
+    skip_powered_off: bool = False,
+    strict: bool = False,
+) -> ImportResult:
+    """Workloads from the vInfo, vDisk and vPartition tables; raises ImportFailed listing every error."""
+    if storage not in STORAGE_CHOICES:
+        raise ValueError(f"storage must be one of {STORAGE_CHOICES}")
+    errors: list[Issue] = []
+    result = ImportResult("rvtools", vinfo.origin, 0, [])
+    cols = _columns(vinfo, VINFO, REQUIRED_VINFO, errors)
+    for key in site.placeholders:
+        if key not in cols:
+            errors.append(Issue(vinfo.origin, 1, VINFO[key][0], f"missing column: the site template {site.text!r} "
+                                f"uses {{{key}}} (also accepted: {VINFO[key][1]!r})"))
+    header_broken = bool(errors)  # rows cannot be read without their columns; vDisk cell errors still add up
+    disks = _sizes(vdisk, VDISK, "capacity", errors)
+    parts = _sizes(vpart, VPARTITION, "consumed", errors) if storage == "in-use" else {}  # unread when unused
+    if header_broken:
+        return finish(result, errors)
+
+    seen: dict[str, int] = {}
+    rules = _Rules(site, disks, parts, storage, skip_powered_off, strict)
+    numbers: list[int] = []  # the vInfo row of each workload, for the schema's verdicts below
+    for row_no, cells in vinfo.rows:
+        if too_many(errors, vinfo.origin):
+            break
+        if all(is_blank(c) for c in cells):
+            continue
+        result.rows += 1
+        row = RowCells(vinfo.origin, vinfo.header, cols, row_no, cells, errors)
+        workload = _workload(row, seen, rules, result)
+        if workload is not None:
+            result.workloads.append(workload)
+            numbers.append(row_no)
+    blamed = {"vcpu": "cpus", "memory_gb": "memory", "storage_gb": "provisioned"}
+    for index, (field, problem) in sorted(invalid_workloads(result.workloads).items()):
+        key = blamed.get(field, "vm")
+        column = vinfo.header[cols[key] if key in cols else cols["vm"]]
+        errors.append(Issue(vinfo.origin, numbers[index], column, f"cannot make a valid workload: {problem}"))
+    if result.workloads:
+        result.counts["without utilisation (RVTools has none: sized at full allocation)"] = len(result.workloads)
+    if site.placeholders:
+        for w in result.workloads:
+            bump(result.counts, f"on site {w.fields['current_site']}")
+    return finish(result, errors)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What every vInfo row is converted with."""
+
+    site: SiteTemplate
+    disks: dict[str, float]
+    parts: dict[str, float]
+    storage: str
+    skip_powered_off: bool
+    strict: bool
+
+
+_PARSERS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("cpus", lambda c: whole(c, "CPUs")),
+    ("memory", lambda c: amount(c, "MB")),
+    ("provisioned", lambda c: amount(c, "MB")),
+    ("in_use", lambda c: amount(c, "MB")),
+    ("total_disk", lambda c: amount(c, "MB")),
+    ("os_tools", label),
+    ("os_config", label),
+    ("ip", label),
+)
+
+
+def _workload(row: RowCells, seen: dict[str, int], rules: _Rules, result: ImportResult) -> Optional[ImportedWorkload]:
+    """The workload of one vInfo row, or None when skipped or after recording why it cannot be one."""
+    try:
+        name = label(row.get("vm"))
+    except CellError as exc:
+        row.fail("vm", str(exc))
+        return None
+    if not name:
+        row.fail("vm", "missing value (a required column)")
+        return None
+    reason = _skip_reason(name, row)
+    off = powered_off(row.get("powerstate"))
+    if reason is None and off and rules.skip_powered_off:
+        reason = "powered off"
+    if reason:
+        bump(result.skipped, reason)
+        return None
+
+    wid = workload_id(name)
+    if not wid:
+        row.fail("vm", f"{name!r} has no letter or digit to make a workload id from")
+    elif wid.lower() in seen:
+        row.fail("vm", f"duplicate VM name {name!r} (first on row {seen[wid.lower()]})")
+    else:
+        seen[wid.lower()] = row.number  # also when the row has other errors: a later twin is still a duplicate
+    if _no_figures(row, name, rules.strict, result):
+        return None
+    values = row.parse(_PARSERS, REQUIRED_VINFO)
+    memory: float = values.get("memory") or 0.0
+    if row.ok and memory < 0:
+        row.fail("memory", f"{memory:g} is not a positive amount of memory (MiB)")
+    elif row.ok and memory < MIN_MEMORY_MIB:
+        row.fail("memory", f"wrong units: {memory:g} MiB of memory looks like GB (RVTools gives MiB: "
+                 f"{memory:g} GB is {int(memory * 1024)} MiB)")
+    site = _site(row, rules.site)
+    if not row.ok or site is None:
+        return None
+
+    mib, how = _storage_mib(name.lower(), values, rules.disks, rules.parts, rules.storage)
+    bump(result.counts, how)
+    if off:
+        bump(result.counts, "powered off (included)")
+    fields: dict[str, Any] = {
+        "id": wid,
+        "vcpu": values["cpus"],
+        "memory_gb": round(memory / MIB_PER_GB, 3),
+        "storage_gb": round(mib / MIB_PER_GB, 2),
+        "current_site": site,
+    }
+    os_column = "os_tools" if values.get("os_tools") else "os_config"
+    at = (row.origin, row.number, row.header[row.cols[os_column]] if os_column in row.cols else "")
+    fill_os(fields, values.get("os_tools") or values.get("os_config") or "", result, at, f"VM {name!r}")
+    defaulted = defaults_for(fields)
+    return ImportedWorkload(fields, defaulted, _note(row, name, wid, values))
+
+
+def _no_figures(row: RowCells, name: str, strict: bool, result: ImportResult) -> bool:
+    """True when the row has no CPU or no memory figure (blank or 0); skipped with a warning, or an error."""
+    missing = [key for key in ("cpus", "memory") if _zero_or_blank(row.get(key))]
+    if not missing:
+        return False
+    column = row.header[row.cols[missing[0]]]
+    state = text(row.get("connection"))
+    why = f" (connection state: {state})" if state and state.lower() != "connected" else ""
+    what = "CPU or memory figures" if len(missing) == 2 else {"cpus": "CPU figure", "memory": "memory figure"}[
+        missing[0]]
+    if strict:
+        row.fail(missing[0], f"VM {name!r} has no {what}{why} (--strict makes this an error)")
+    else:
+        result.warnings.append(Issue(row.origin, row.number, column, f"VM {name!r} has no {what}{why}; skipped"))
+        bump(result.skipped, "without CPU or memory figures")
+    return True
+
+
+def _zero_or_blank(cell: Any) -> bool:
+    if is_blank(cell):
+        return True
+    try:
+        return amount(cell, "MB") == 0
+    except CellError:
+        return False  # not a number: parse() reports it
+
+
+def _site(row: RowCells, template: SiteTemplate) -> Optional[str]:
+    """The row's current site from the template, or None after recording a missing value."""
+    values: dict[str, str] = {}
+    for key in template.placeholders:
+        raw = text(row.get(key))
+        if not site_part(raw):
+            shown = f"{raw!r} has no letter or digit" if raw else "empty"
+            hint = " (a VM on a standalone host has no cluster: use {host} or {datacenter})" if key == "cluster" else ""
+            row.fail(key, f"{shown}, but the site template {template.text!r} uses {{{key}}}{hint}")
+        values[key] = raw
+    return template.render(values) if row.ok else None
+
+
+def _storage_mib(
+    vm: str, values: dict[str, Any], disks: dict[str, float], parts: dict[str, float], storage: str
+) -> tuple[float, str]:
+    """The VM's storage in MiB, and which source it came from (for the summary)."""
+    if storage == "in-use":
+        if vm in parts:
+            return parts[vm], "storage from vPartition (consumed)"
+        if values.get("in_use") is not None:
+            return values["in_use"], "storage from vInfo In Use MiB"
+    if vm in disks:
+        return disks[vm], "storage from vDisk (provisioned)"
+    for key, how in (("total_disk", "vInfo Total disk capacity MiB"), ("provisioned", "vInfo Provisioned MiB")):
+        if values.get(key) is not None:
+            return values[key], f"storage from {how}"
+    return 0.0, "without disk sizes (storage 0)"
+
+
+def _note(row: RowCells, name: str, wid: str, values: dict[str, Any]) -> str:
+    parts = [f"source: vInfo row {row.number}"]
+    if wid != name:
+        parts.append(f"vm: {name}")
+    os_name = values.get("os_tools") or values.get("os_config")
+    if os_name:
+        parts.append(f"os: {os_name}")
+    if values.get("ip"):
+        parts.append(f"ip: {values['ip']}")
+    where = "/".join(p for p in (text(row.get("datacenter")), text(row.get("cluster"))) if p)
+    if where:
+        parts.append(f"cluster: {where}")
+    if text(row.get("host")):
+        parts.append(f"host: {text(row.get('host'))}")
+    return "; ".join(parts)

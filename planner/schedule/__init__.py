@@ -1,0 +1,1 @@
+"""Migration waves: the schedule of the moves, every wave rule kept."""
