@@ -29,6 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional, Protocol, Sequence
 
+from planner.base.errors import PlannerError
 from planner.base.untrusted import one_line
 
 CONNECT_TIMEOUT_S = 10.0
@@ -37,7 +38,7 @@ Task = Callable[[Any, Any], Any]
 Done = Optional[Callable[[int, Any], None]]
 
 
-class ExecutorError(Exception):
+class ExecutorError(PlannerError):
     """The executor cannot run tasks (an unreachable scheduler, a worker that died); one line for people."""
 
 

@@ -75,7 +75,7 @@ def _make_plan(estate: Estate, settings: SolverSettings, progress: Optional[Call
         moving = [estate.table.workload(i) for i in np.nonzero(site_no != estate.table.current_site)[0].tolist()]
         if progress:
             progress(f"placed: {placement.status}, {len(moving):,} workloads move; scheduling waves")
-        schedule = schedule_waves(estate, moving, dict(zip(estate.table.ids, site_ids)))
+        schedule = schedule_waves(estate, moving, dict(zip(estate.table.ids, site_ids)), settings)
     n_w = len(estate.table)
     memory.Budget.of(settings.memory_gb).ensure("the plan", f"{n_w:,} assignments", n_w * memory.PLAN_WORKLOAD)
     plan = build_plan(estate, placement, schedule)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import copy
+import itertools
+import random
 from pathlib import Path
 from typing import Any
 
 import yaml
+from hypothesis import strategies as st
+
+from planner.domain.costs import monthly_egress, monthly_run
+from planner.domain.rules import violations
 
 BASE: dict[str, Any] = {
     "zones": [{"id": "madrid", "country": "ES"}, {"id": "frankfurt", "country": "DE"}, {"id": "sao-paulo", "country": "BR"}],
@@ -49,7 +55,8 @@ def sites_of(plan: Any) -> dict[str, str]:
     return {a.workload: a.site for a in plan.assignments}
 
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
 
 
 def bench_module(name: str) -> Any:
@@ -60,3 +67,105 @@ def bench_module(name: str) -> Any:
     if str(BENCH) not in sys.path:
         sys.path.insert(0, str(BENCH))
     return importlib.import_module(name)
+
+
+# Fixtures several test modules share.
+
+CHEAP_FRA = """name: A cheaper Frankfurt contract
+sites:
+  - {id: az-fra, cost: {vcpu_month: 4.0, memory_gb_month: 0.5, storage_gb_month: 0.02, egress_gb: 0.1}}
+"""
+
+
+CLOSE_MAD = """name: Close Madrid by mid-2027
+sites:
+  - {id: mad-dc1, closes: 2027-06-30}
+"""
+
+
+def compare_estate(tmp_path: Path) -> Path:
+    return inventory(tmp_path, [
+        workload("crm-db", app="crm", data=["personal-eu"], vcpu=4, memory_gb=16),
+        workload("crm-app", app="crm", data=["personal-eu"], depends_on=[{"workload": "crm-db", "max_latency_ms": 40}]),
+        workload("br-app", app="br", data=["personal-br"], current_site="az-sao"),
+        workload("batch", app="batch", env="dev", vcpu=8, memory_gb=8, migration_cost=5000),  # stays in the base
+    ])
+
+
+def scenario_folder(tmp_path: Path, **texts: str) -> Path:
+    folder = tmp_path / "scenarios"
+    folder.mkdir(exist_ok=True)
+    for name, text in texts.items():
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+SCENARIO = {"start": "2027-01-01", "horizon_months": 12, "default_migration_cost": 100, "solver": {"gap": 0}}
+
+
+def competing_apps(seed: int) -> tuple[list[dict], list[dict]]:
+    """Four two-workload apps on three sites; mad-dc1 is cheapest and holds only some of them."""
+    rnd = random.Random(seed)
+    wls = []
+    for a in range(4):
+        for k in range(2):
+            w = {"id": f"a{a}w{k}", "app": f"app{a}", "env": "prod", "vcpu": rnd.randint(1, 4), "memory_gb": rnd.randint(1, 8),
+                 "current_site": rnd.choice(["mad-dc1", "az-fra"]), "migration_cost": rnd.choice([0, 50, 300])}
+            if k:
+                w["depends_on"] = [{"workload": f"a{a}w0", "traffic_gb_month": rnd.choice([100, 800, 3000])}]
+            wls.append(w)
+    sites = [dict(s) for s in BASE["sites"]]
+    sites[0] = {**sites[0], "cost": {"vcpu_month": 4.0, "memory_gb_month": 0.5, "storage_gb_month": 0.1, "egress_gb": 0.05},
+                "capacity": {"vcpu": rnd.randint(5, 9)}}
+    return wls, sites
+
+
+SITES = ["mad-dc1", "az-fra", "az-sao"]
+
+
+def brute_force(estate):
+    best = None
+    ws = estate.workloads
+    for combo in itertools.product(estate.sites, repeat=len(ws)):
+        site_of = {w.id: s.id for w, s in zip(ws, combo)}
+        if any(violations(estate, w, s) for w, s in zip(ws, combo)):
+            continue
+        load = {}
+        for w, s in zip(ws, combo):
+            load[s.id] = load.get(s.id, 0) + w.vcpu
+        if any(s.capacity and s.capacity.vcpu is not None and load.get(s.id, 0) > s.capacity.vcpu for s in estate.sites):
+            continue
+        groups = [site_of[w.id] for w in ws if w.anti_affinity]
+        if len(groups) != len(set(groups)):
+            continue
+        if any(d.max_latency_ms is not None and estate.latency(estate.site_by_id[site_of[w.id]].zone, estate.site_by_id[site_of[d.workload]].zone) > d.max_latency_ms
+               for w in ws for d in w.depends_on):
+            continue
+        cost = sum(12 * monthly_run(estate, w, s).monthly + estate.one_time(w, s) for w, s in zip(ws, combo)) + 12 * monthly_egress(estate, site_of)
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+@st.composite
+def estates(draw):
+    n = draw(st.integers(1, 5))
+    wls = []
+    for i in range(n):
+        w = {"id": f"w{i}", "app": draw(st.sampled_from(["a", "b"])), "env": draw(st.sampled_from(["prod", "dev"])),
+             "vcpu": draw(st.integers(1, 4)), "memory_gb": draw(st.integers(1, 8)), "current_site": draw(st.sampled_from(SITES))}
+        if draw(st.booleans()):
+            w["data"] = [draw(st.sampled_from(["personal-eu", "personal-br"]))]
+        if draw(st.integers(0, 3)) == 0:
+            w["anti_affinity"] = "g"
+        if i and draw(st.booleans()):
+            dep = {"workload": f"w{draw(st.integers(0, i - 1))}", "traffic_gb_month": draw(st.integers(0, 500))}
+            if draw(st.booleans()):
+                dep["max_latency_ms"] = draw(st.sampled_from([5, 40, 250]))
+            w["depends_on"] = [dep]
+        wls.append(w)
+    caps = [draw(st.one_of(st.none(), st.integers(2, 10))) for _ in SITES]
+    sites = [dict(s) for s in BASE["sites"]]
+    for s, cap in zip(sites, caps):
+        if cap is not None:
+            s["capacity"] = {"vcpu": cap}
+    return wls, sites

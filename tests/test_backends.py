@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from helpers import inventory
-from test_islands import SCENARIO, competing_apps
+from helpers import SCENARIO, competing_apps
 
 from planner import load_inventory, make_plan, verify_plan
 from planner.cli import main
@@ -13,6 +13,7 @@ from planner.domain.model import SolverSettings
 from planner.solve.solvers import available_backends
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_direct_highs_pulp_highs_and_cbc_find_the_same_optimum(tmp_path, seed):
     wls, sites = competing_apps(seed)

@@ -42,6 +42,7 @@ def test_draw_helpers_take_numpys_draws() -> None:
 
 @pytest.mark.parametrize("workloads, seed, tight, digest", [(200, 7, True, "a01e9da97a773ea7"), (300, 5, False, "9e9fefd87c0739d6"),
                                                              (2000, 3, True, "f16891c4472ebeb9")])
+@pytest.mark.slow
 def test_yaml_estates_unchanged_byte_for_byte(tmp_path: Path, workloads: int, seed: int, tight: bool, digest: str) -> None:
     path = estates.write_yaml(estates.generate(workloads, seed, tight), tmp_path / "estate.yaml")
     assert hashlib.sha256(path.read_bytes()).hexdigest()[:16] == digest
@@ -56,6 +57,7 @@ def same_estate(a, b) -> None:  # noqa: ANN001 - two planner Inventory objects
         assert x == y
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 @pytest.mark.parametrize("workloads, seed, tight", [(1, 1, True), (300, 5, False), (1500, 2, True)])
 def test_tables_and_yaml_are_the_same_estate(tmp_path: Path, fmt: str, workloads: int, seed: int, tight: bool) -> None:

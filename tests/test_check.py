@@ -222,7 +222,7 @@ def test_infeasible_exits_1_and_points_at_the_workload(estate):
     (("--fail-over", "€1,000"), "pass", 0),
 ])
 def test_thresholds_percent_and_amount(estate, args, verdict, code):
-    """The re-plan costs +€638.00 (+26.76%) over the horizon against the baseline."""
+    """The re-plan costs +638.00 EUR (+26.76%) over the horizon against the baseline."""
     result = check("inv.yaml", "--baseline", "base/plan.json", "--format", "json", *args)
     doc = as_json(result)
     assert doc["cost"]["increase"] == 638.0 and abs(doc["cost"]["ratio"] - 0.267617) < 1e-6
@@ -324,8 +324,8 @@ def test_changed_workloads_each_with_its_own_cost_delta(estate):
     assert doc["counts"]["changed_workloads"] == 4 and "4 workloads changed" in doc["headline"]
     comment = Path("out/pr.md").read_text(encoding="utf-8")
     # changed workloads come before the moves, with their own deltas
-    assert comment.index("| crm-db | resized | az-fra | +€40.00 | +€480.00 |") < comment.index("<details><summary>1 workload moves")
-    assert "| br-billing | removed | az-sao | -€20.50 | -€246.00 |" in comment
+    assert comment.index("| crm-db | resized | az-fra | +40.00 EUR | +480.00 EUR |") < comment.index("<details><summary>1 workload moves")
+    assert "| br-billing | removed | az-sao | -20.50 EUR | -246.00 EUR |" in comment
     text = Path("out/pr.txt").read_text(encoding="utf-8")
     assert text.index("changed workloads (4;") < text.index("moves: 1 workload moves off the baseline")
 
@@ -438,7 +438,7 @@ def test_passing_rules_collapse_and_each_sentence_is_said_once(estate):
     assert result.exit_code == 0
     assert "✅ 16 rules pass: pin, allowed-kinds," in result.stdout and "| Rule | Result |" not in result.stdout
     args = ("inv.yaml", "--baseline", "base/plan.json", "--warn-over", "5%")
-    sentence = "horizon cost +€638.00 (+26.76%) is over --warn-over 5%"
+    sentence = "horizon cost +638.00 EUR (+26.76%) is over --warn-over 5%"
     for fmt, said in (("markdown", sentence), ("text", sentence), ("github", sentence.replace("%", "%25"))):
         out = check(*args, "--format", fmt).stdout
         assert out.count(said) == 1, fmt
@@ -507,6 +507,7 @@ def test_one_workload_change_moves_only_what_must_move(tmp_path, monkeypatch):
     assert "2 workloads move off the baseline (" in result.stdout and "now breaks residency" in result.stdout
 
 
+@pytest.mark.slow
 def test_sample_estate_passes_against_its_committed_plan():
     root = HERE.parent
     result = run("check", root / "inventory", "--baseline", root / "reports" / "plan.json", "--quiet", "--format", "json")

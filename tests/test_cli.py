@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from click.testing import CliRunner
@@ -14,6 +16,7 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_plan_verify_and_determinism(tmp_path):
     inv = inventory(tmp_path, [workload("a", anti_affinity="g"), workload("b", anti_affinity="g"),
                                workload("c", app="web", depends_on=[{"workload": "a", "max_latency_ms": 40, "traffic_gb_month": 5}])])
@@ -30,6 +33,7 @@ def test_plan_verify_and_determinism(tmp_path):
     assert run("verify", inv, tmp_path / "o1" / "plan.json").exit_code == 0
 
 
+@pytest.mark.slow
 def test_verify_catches_a_tampered_plan(tmp_path):
     inv = inventory(tmp_path, [workload("a", data=["personal-eu"])])
     assert run("plan", inv, "--out", tmp_path, "--quiet").exit_code == 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import inventory, workload
+from helpers import CHEAP_FRA, CLOSE_MAD, compare_estate, scenario_folder
 
 from planner.cli import main
 from planner.compare import COMPARISON_FORMAT, compare, discover
@@ -27,14 +27,6 @@ REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "compare"
 REGEN = bool(os.environ.get("PLANNER_REGEN_GOLDEN"))
 
-CLOSE_MAD = """name: Close Madrid by mid-2027
-sites:
-  - {id: mad-dc1, closes: 2027-06-30}
-"""
-CHEAP_FRA = """name: A cheaper Frankfurt contract
-sites:
-  - {id: az-fra, cost: {vcpu_month: 4.0, memory_gb_month: 0.5, storage_gb_month: 0.02, egress_gb: 0.1}}
-"""
 IMPOSSIBLE = """name: Keep the CRM database in Madrid, yet close it
 sites:
   - {id: mad-dc1, closes: 2027-06-30}
@@ -43,34 +35,18 @@ workloads:
 """
 
 
-def _estate(tmp_path: Path) -> Path:
-    return inventory(tmp_path, [
-        workload("crm-db", app="crm", data=["personal-eu"], vcpu=4, memory_gb=16),
-        workload("crm-app", app="crm", data=["personal-eu"], depends_on=[{"workload": "crm-db", "max_latency_ms": 40}]),
-        workload("br-app", app="br", data=["personal-br"], current_site="az-sao"),
-        workload("batch", app="batch", env="dev", vcpu=8, memory_gb=8, migration_cost=5000),  # stays in the base
-    ])
-
-
-def _scenarios(tmp_path: Path, **texts: str) -> Path:
-    folder = tmp_path / "scenarios"
-    folder.mkdir(exist_ok=True)
-    for name, text in texts.items():
-        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, object]:
     """One comparison of three scenarios (one with no plan) through the command line."""
     tmp = tmp_path_factory.mktemp("compare")
-    inv = _estate(tmp)
-    folder = _scenarios(tmp, **{"close-mad": CLOSE_MAD, "cheap-fra": CHEAP_FRA, "impossible": IMPOSSIBLE})
+    inv = compare_estate(tmp)
+    folder = scenario_folder(tmp, **{"close-mad": CLOSE_MAD, "cheap-fra": CHEAP_FRA, "impossible": IMPOSSIBLE})
     out = tmp / "out"
     result = CliRunner().invoke(main, ["compare", str(inv), "--scenarios", str(folder), "--out", str(out), "--workers", "1"])
     return inv, folder, out, result
 
 
+@pytest.mark.slow
 def test_every_scenario_gets_a_folder_and_the_comparison_documents(run: tuple) -> None:
     _, _, out, result = run
     assert result.exit_code == 1, result.output  # one scenario has no plan
@@ -84,6 +60,7 @@ def test_every_scenario_gets_a_folder_and_the_comparison_documents(run: tuple) -
     assert "4 options compared, 3 with a plan; cheapest legal option: cheap-fra" in result.output
 
 
+@pytest.mark.slow
 def test_comparison_json_holds_each_scenario_against_the_base(run: tuple) -> None:
     _, _, out, _ = run
     doc = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
@@ -107,6 +84,7 @@ def test_comparison_json_holds_each_scenario_against_the_base(run: tuple) -> Non
     assert bad["problems"] and any("crm-db" in p["workloads"] for p in bad["problems"])
 
 
+@pytest.mark.slow
 def test_what_differs_is_told_in_the_words_of_the_rules(run: tuple) -> None:
     _, _, out, _ = run
     close = next(s for s in json.loads((out / "comparison.json").read_text())["scenarios"] if s["id"] == "close-mad")
@@ -120,6 +98,7 @@ def test_what_differs_is_told_in_the_words_of_the_rules(run: tuple) -> None:
     assert "**site-closing**: " in md and "What differs from the base" in md
 
 
+@pytest.mark.slow
 def test_comparison_md_is_its_golden_file(run: tuple) -> None:
     _, _, out, _ = run
     text = (out / "comparison.md").read_text(encoding="utf-8")
@@ -131,6 +110,7 @@ def test_comparison_md_is_its_golden_file(run: tuple) -> None:
     assert text == path.read_text(encoding="utf-8"), "comparison.md differs from its golden file; if deliberate, regenerate (see module doc)"
 
 
+@pytest.mark.slow
 def test_the_pages_put_the_options_first_then_charts_then_differences(run: tuple) -> None:
     _, _, out, _ = run
     html = (out / "comparison.html").read_text(encoding="utf-8")
@@ -142,6 +122,7 @@ def test_the_pages_put_the_options_first_then_charts_then_differences(run: tuple
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
+@pytest.mark.slow
 def test_a_scenario_folder_is_what_planner_plan_writes_for_the_merged_inventory(run: tuple, tmp_path: Path) -> None:
     inv, folder, out, _ = run
     result = CliRunner().invoke(main, ["plan", str(inv), "--scenario", str(folder / "close-mad.yaml"), "--out", str(tmp_path / "p"),
@@ -150,6 +131,8 @@ def test_a_scenario_folder_is_what_planner_plan_writes_for_the_merged_inventory(
     assert comparable_files(tmp_path / "p") == comparable_files(out / "close-mad")
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_the_same_inputs_give_the_same_bytes_inline_and_on_dask(run: tuple) -> None:
     distributed = pytest.importorskip("distributed")
     inv, folder, out, _ = run
@@ -168,9 +151,10 @@ def test_the_same_inputs_give_the_same_bytes_inline_and_on_dask(run: tuple) -> N
         assert {n: b for n, b in files.items() if n != "plan.json"} == {n: b for n, b in on_dask.folders[ident].items() if n != "plan.json"}
 
 
+@pytest.mark.slow
 def test_local_processes_report_progress_with_an_eta(tmp_path: Path) -> None:
-    inv = _estate(tmp_path)
-    folder = _scenarios(tmp_path, **{"cheap-fra": CHEAP_FRA})
+    inv = compare_estate(tmp_path)
+    folder = scenario_folder(tmp_path, **{"cheap-fra": CHEAP_FRA})
     result = CliRunner().invoke(main, ["compare", str(inv), "--scenario", str(folder / "cheap-fra.yaml"),
                                                        "--out", str(tmp_path / "out"), "--workers", "2"])
     assert result.exit_code == 0, result.output + result.stderr
@@ -187,8 +171,9 @@ def test_local_processes_report_progress_with_an_eta(tmp_path: Path) -> None:
     ("sites: [\n", ":2: not valid YAML"),
     ("remove: {sites: [az-sao]}\n", ":1: remove.sites[az-sao]: removing site 'az-sao' breaks 1 reference(s)"),
 ])
+@pytest.mark.slow
 def test_a_bad_overlay_exits_2_naming_its_file_line_and_field_and_writes_nothing(tmp_path: Path, text: str, where: str) -> None:
-    inv = _estate(tmp_path)
+    inv = compare_estate(tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
@@ -200,7 +185,7 @@ def test_a_bad_overlay_exits_2_naming_its_file_line_and_field_and_writes_nothing
 
 
 def test_scenario_ids_must_be_distinct_plain_and_not_reserved(tmp_path: Path) -> None:
-    inv = _estate(tmp_path)
+    inv = compare_estate(tmp_path)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     for path in (tmp_path / "a" / "x.yaml", tmp_path / "b" / "x.yml", tmp_path / "base.yaml", tmp_path / "with space.yaml"):
@@ -215,13 +200,14 @@ def test_scenario_ids_must_be_distinct_plain_and_not_reserved(tmp_path: Path) ->
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None:
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    inv = _estate(tmp_path)
+    inv = compare_estate(tmp_path)
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "planner", "compare", str(inv), "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path, env=_env())
@@ -231,8 +217,9 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_hostile_scenario_names_stay_text(tmp_path: Path) -> None:
-    inv = _estate(tmp_path)
+    inv = compare_estate(tmp_path)
     hostile = tmp_path / "hostile.yaml"
     hostile.write_text('name: "<script>alert(1)</script> @board ::error::boom ##[group]x"\n', encoding="utf-8")
     out = tmp_path / "out"

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from test_compare import CHEAP_FRA, CLOSE_MAD, REPO, _estate, _scenarios
+from helpers import CHEAP_FRA, CLOSE_MAD, REPO, compare_estate, scenario_folder
 
 from planner.rerun import comparable_files
+
+pytestmark = pytest.mark.cluster
 
 STARTUP_S = 90  # a generous bound for two worker processes to import the planner on a busy machine
 
@@ -78,9 +80,10 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
+@pytest.mark.slow
 def test_a_comparison_on_a_dask_cluster_has_the_bytes_of_a_local_one(scheduler: str, tmp_path: Path) -> None:
-    inv = _estate(tmp_path)
-    folder = _scenarios(tmp_path, **{"close-mad": CLOSE_MAD, "cheap-fra": CHEAP_FRA})
+    inv = compare_estate(tmp_path)
+    folder = scenario_folder(tmp_path, **{"close-mad": CLOSE_MAD, "cheap-fra": CHEAP_FRA})
     runs = {}
     for label, how in (("cluster", ["--scheduler", scheduler]), ("local", ["--workers", "1"])):
         proc = subprocess.run([sys.executable, "-m", "planner", "compare", str(inv), "--scenarios", str(folder),

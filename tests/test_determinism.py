@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import time
 
@@ -15,6 +17,7 @@ def _plan_bytes(path) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
+@pytest.mark.slow
 def test_a_slow_clock_changes_nothing(tmp_path, monkeypatch):
     path = tmp_path / "estate.yaml"
     synth_to_file(path, 2500, 7)  # islands sharing full sites: pricing rounds, masters, island MIPs and waves all run

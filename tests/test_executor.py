@@ -48,6 +48,7 @@ def _run(executor: object, items: list[int]) -> tuple[list, list]:
     return out, seen
 
 
+@pytest.mark.cluster
 def test_every_executor_returns_the_results_in_the_order_given(dask_client: object) -> None:
     items = [5, 1, 4, 2, 3, 0]
     expected = [(x, x ** 3) for x in items]
@@ -61,6 +62,7 @@ def test_every_executor_returns_the_results_in_the_order_given(dask_client: obje
         local.close()
 
 
+@pytest.mark.slow
 def test_a_local_pool_is_kept_for_the_same_shared_value_and_renewed_for_another() -> None:
     local = LocalExecutor(2)
     try:
@@ -72,6 +74,7 @@ def test_a_local_pool_is_kept_for_the_same_shared_value_and_renewed_for_another(
         local.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [InlineExecutor, lambda: LocalExecutor(2)])
 def test_a_failing_task_or_callback_reaches_the_caller(make: object) -> None:
     executor = make()  # type: ignore[operator]
@@ -89,6 +92,7 @@ def test_a_failing_task_or_callback_reaches_the_caller(make: object) -> None:
         executor.close()
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_executor_error() -> None:
     port = free_port()
     with pytest.raises(ExecutorError, match=rf"cannot reach the Dask scheduler at tcp://127.0.0.1:{port} within 1 s"):

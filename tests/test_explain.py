@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from pathlib import Path
 
@@ -67,6 +69,7 @@ def test_unknown_workload_exits_2_with_a_suggestion():
     assert "did you mean mainframe-lpar-prd-01" in result.stderr
 
 
+@pytest.mark.slow
 def test_cheaper_site_blocked_by_capacity_is_named(tmp_path):
     sites = [dict(s) for s in BASE["sites"]]
     sites[0] = {**sites[0], "capacity": {"vcpu": 3},
@@ -83,6 +86,7 @@ def test_cheaper_site_blocked_by_capacity_is_named(tmp_path):
     assert costs == sorted(costs)
 
 
+@pytest.mark.slow
 def test_stale_plan_warns_but_explains(tmp_path):
     inv = inventory(tmp_path, [workload("a"), workload("b", app="web")])
     assert run("plan", inv, "--out", tmp_path, "--quiet").exit_code == 0

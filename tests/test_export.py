@@ -217,6 +217,7 @@ def test_large_work_lists_are_streamed(sample, monkeypatch):
     assert 't="inlineStr"' in sheet_xml(xlsx_bytes(worklist))  # constant_memory mode writes each row's strings inline
 
 
+@pytest.mark.slow
 def test_defaults_inventory_and_out_beside_the_plan(tmp_path):
     shutil.copyfile(ROOT / "reports" / "plan.json", tmp_path / "plan.json")
     result = run("export", tmp_path / "plan.json", "--quiet")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 from helpers import BASE, inventory
 from hypothesis import HealthCheck, given, settings
@@ -62,6 +64,7 @@ def _bound(estate: Estate, price_draw: list[float]) -> tuple[np.ndarray, proof.F
     return price, proof.full_bound(estate, full, kept, red, core, price, known, "highs", 0.0, float("inf"), 1)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=coupled_estates())
 def test_dominance_never_changes_an_islands_value(tmp_path, monkeypatch, case):

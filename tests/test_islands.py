@@ -13,8 +13,8 @@ import random
 
 import pytest
 from click.testing import CliRunner
-from helpers import BASE, inventory, sites_of
-from test_properties import brute_force
+from helpers import BASE, SCENARIO, competing_apps, inventory, sites_of
+from helpers import brute_force
 
 from planner import load_inventory, make_plan, verify_plan
 from planner.cli import main
@@ -23,26 +23,7 @@ from planner.domain.rules import violations
 from planner.solve import pool as pool_module
 
 
-def competing_apps(seed: int) -> tuple[list[dict], list[dict]]:
-    """Four two-workload apps on three sites; mad-dc1 is cheapest and holds only some of them."""
-    rnd = random.Random(seed)
-    wls = []
-    for a in range(4):
-        for k in range(2):
-            w = {"id": f"a{a}w{k}", "app": f"app{a}", "env": "prod", "vcpu": rnd.randint(1, 4), "memory_gb": rnd.randint(1, 8),
-                 "current_site": rnd.choice(["mad-dc1", "az-fra"]), "migration_cost": rnd.choice([0, 50, 300])}
-            if k:
-                w["depends_on"] = [{"workload": f"a{a}w0", "traffic_gb_month": rnd.choice([100, 800, 3000])}]
-            wls.append(w)
-    sites = [dict(s) for s in BASE["sites"]]
-    sites[0] = {**sites[0], "cost": {"vcpu_month": 4.0, "memory_gb_month": 0.5, "storage_gb_month": 0.1, "egress_gb": 0.05},
-                "capacity": {"vcpu": rnd.randint(5, 9)}}
-    return wls, sites
-
-
-SCENARIO = {"start": "2027-01-01", "horizon_months": 12, "default_migration_cost": 100, "solver": {"gap": 0}}
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(12))
 def test_islands_competing_for_a_site_get_the_exact_optimum(tmp_path, seed):
     wls, sites = competing_apps(seed)
@@ -106,6 +87,7 @@ def every_placement(estate) -> list[tuple[float, dict[str, str]]]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_a_random_baseline_gets_the_fewest_moves_among_optimal_plans(tmp_path, seed):
     wls, sites = competing_apps(seed)
@@ -142,3 +124,18 @@ def test_an_island_that_gains_more_by_staying_than_any_one_workload_still_leaves
     assert verify_plan(result.estate, result.plan) == []
     assert abs(result.plan.totals["horizon_cost"] - brute_force(result.estate)) < 0.02
     assert {a.workload: a.site for a in result.plan.assignments}["w1"] != "az-sao"
+
+
+def test_two_plans_at_once_in_one_process_match_each_plan_alone(tmp_path):
+    """The island pool keeps no process-wide state: two plans on two threads give what each gives alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    invs = []
+    for seed in (1, 2):
+        wls, sites = competing_apps(seed)
+        invs.append(load_inventory(inventory(tmp_path, wls, name=f"inv{seed}.yaml", sites=sites, scenario=SCENARIO)))
+    alone = [make_plan(inv).plan.to_json() for inv in invs]
+    with ThreadPoolExecutor(2) as ex:
+        together = list(ex.map(lambda inv: make_plan(inv).plan.to_json(), invs))
+    strip = lambda text: "\n".join(line for line in text.splitlines() if '"seconds"' not in line)  # noqa: E731
+    assert [strip(t) for t in together] == [strip(t) for t in alone]

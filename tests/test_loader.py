@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import yaml
 from helpers import BASE, inventory, workload
 from hypothesis import HealthCheck, given, settings
@@ -96,6 +98,7 @@ _docs = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=
     ["zones", "sites", "workloads", "id", "vcpu", "kind", "zone", "scenario", "countries", "latency_ms", "x"]), inner, max_size=4)), max_leaves=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=_docs)
 def test_random_documents_load_or_fail_cleanly(tmp_path, doc):

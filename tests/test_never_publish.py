@@ -123,6 +123,7 @@ def test_plan_exits_3_creates_no_output_folder_and_leaves_a_bug_report(tmp_path:
     assert_bundle(bundle, Estate.of(load_inventory(inv)))
 
 
+@pytest.mark.slow
 def test_plan_exits_3_and_an_existing_output_folder_stays_byte_for_byte(tmp_path: Path, temp_root: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     inv = tight_estate(tmp_path)
@@ -162,6 +163,7 @@ def test_check_fails_the_build_with_exit_3_in_every_output(tmp_path: Path, temp_
     assert_bundle(bundle, Estate.of(load_inventory(inv)))
 
 
+@pytest.mark.slow
 def test_compare_exits_3_when_one_scenario_is_rejected_and_writes_nothing(tmp_path: Path, temp_root: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     inv = tight_estate(tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import re
 
@@ -12,6 +14,7 @@ from planner.cli.common import Progress
 from planner.inputs.synth import synth_to_file
 
 
+@pytest.mark.slow
 def test_lines_in_a_log_name_stages_and_percentages_not_raw_objectives(tmp_path):
     path = tmp_path / "e.yaml"
     synth_to_file(path, 1500, 3)
@@ -63,6 +66,7 @@ class _Recorder:
         self.counts.append((what, done, total))
 
 
+@pytest.mark.slow
 def test_reports_count_their_files_up_to_the_total():
     import tempfile
     from pathlib import Path

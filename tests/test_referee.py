@@ -30,6 +30,7 @@ def assert_agrees(out) -> None:  # noqa: ANN001 - a referee.Outcome
     assert out.disagreements == [], out.disagreements[:5]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workloads, seed, plain", [(200, 1, True), (300, 22, True), (1000, 3, True), (2000, 1, False), (3000, 21, False)])
 def test_planted_estate_is_planned_valid_and_optimal(tmp_path: Path, workloads: int, seed: int, plain: bool) -> None:
     out = referee.run_estate(workloads, seed, tmp_path, gap=GAP, plain_max=workloads if plain else 0)
@@ -65,6 +66,7 @@ def test_generator_is_deterministic_per_seed() -> None:
     assert estates.generate(300, 5) != estates.generate(300, 5, tight=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workloads", [5, 8, 40, 400])
 def test_every_seed_loads_and_its_planted_placement_holds(tmp_path: Path, workloads: int) -> None:
     for seed in range(6):

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import Estate, load_inventory, make_plan, read_plan
+from planner.base.fmt import amount, board, kilo, md_escape, money
 from planner.cli import default_inventory, main
 from planner.domain.costs import monthly_egress, monthly_run
 from planner.domain.workloads import WorkloadTable
@@ -42,7 +43,6 @@ from planner.outputs.report import evidence as evidence_module
 from planner.outputs.report import schedule as schedule_module
 from planner.outputs.report.charts import charts_for
 from planner.outputs.report.evidence import COLUMNS, evidence_bytes
-from planner.outputs.report.fmt import amount, board, kilo, md_escape, money
 from planner.outputs.report.pdf import (
     ChromiumMissing,
     browser_check,
@@ -107,6 +107,7 @@ def with_sites(plan, moves: dict):
 # ----------------------------------------------------------------------------- money: one headline, board and auditor
 
 
+@pytest.mark.slow
 def test_one_headline_saving_with_one_definition(sample):
     plan, estate, out, ctx = sample
     t = ctx.totals
@@ -129,6 +130,7 @@ def test_one_headline_saving_with_one_definition(sample):
     assert t.saving == pytest.approx(t.stay_put_horizon_cost - t.plan_cost)
 
 
+@pytest.mark.slow
 def test_no_internal_names_in_reader_facing_text(sample):
     _, _, out, _ = sample
     for name, text in out.items():
@@ -153,6 +155,7 @@ def test_board_figures_in_thousands_cents_in_the_appendix(sample):
         assert amount(t.saving, True) in appendix
 
 
+@pytest.mark.slow
 def test_changes_carry_their_sign(sample):
     _, _, out, ctx = sample
     t = ctx.totals
@@ -181,6 +184,7 @@ def test_board_money_rounds_to_three_figures_and_reads_back(value):
     assert signed == (("+" + text) if value > 0 and text.strip("-0 EUR") else text)
 
 
+@pytest.mark.slow
 def test_a_gap_larger_than_the_saving_is_said_on_the_first_page(golden):
     plan, estate = golden
     ctx = build_context(plan, estate)
@@ -199,6 +203,7 @@ def test_a_gap_larger_than_the_saving_is_said_on_the_first_page(golden):
     assert "The saving is smaller than the solver" not in plain
 
 
+@pytest.mark.slow
 def test_a_plan_dearer_than_staying_put_says_so_first(tmp_path):
     sites = [dict(s) for s in BASE["sites"]]
     sites[0] = {**sites[0], "closes": "2027-06-30"}  # everything must leave mad-dc1, for dearer sites
@@ -253,6 +258,7 @@ def test_money_and_count_axes_start_at_zero(sample, chart, axes, axis):
     assert zero == pytest.approx(left if axis == "x" else bottom, abs=0.01), (chart, ticks)
 
 
+@pytest.mark.slow
 def test_executive_pictures_by_country_capacity_and_kind(sample):
     plan, estate, out, ctx = sample
     site = plan.site_of
@@ -497,6 +503,7 @@ def test_context_is_built_on_arrays_not_workload_objects(sample, monkeypatch):
 # ----------------------------------------------------------------------------- escaping
 
 
+@pytest.mark.slow
 def test_names_from_the_inventory_are_text_in_html_markdown_and_the_evidence_file(tmp_path):
     doc = yaml.safe_load((GOLDEN / "inventory.yaml").read_text(encoding="utf-8"))
     doc["policies"][0]["name"] = f"{EVIL} | *bold* [link](http://x)"
@@ -552,6 +559,7 @@ def test_committed_reports_are_a_fresh_render(sample):
     assert (ROOT / "reports" / EVIDENCE).read_bytes() == files[EVIDENCE], f"reports/{EVIDENCE} is stale"
 
 
+@pytest.mark.slow
 def test_same_plan_same_bytes(golden, tmp_path):
     plan, estate = golden
     a = render_reports(plan, estate, tmp_path / "a")
@@ -561,6 +569,7 @@ def test_same_plan_same_bytes(golden, tmp_path):
         assert pa.read_bytes() == pb.read_bytes(), pa.name
 
 
+@pytest.mark.slow
 def test_html_is_self_contained_with_real_charts(golden):
     plan, estate = golden
     out = {r.name: r.text for r in render_text(build_context(plan, estate), ("html",))}
@@ -599,6 +608,7 @@ def test_every_long_table_keeps_its_first_rows_with_its_header(sample):
 # ----------------------------------------------------------------------------- templates
 
 
+@pytest.mark.slow
 def test_user_templates_extend_the_built_in_ones(golden, tmp_path):
     plan, estate = golden
     mine = tmp_path / "mine"
@@ -618,6 +628,7 @@ def test_user_templates_extend_the_built_in_ones(golden, tmp_path):
     assert files["executive.md"].decode().rstrip().endswith("ACME optimal") and "## Monthly cost" in files["executive.md"].decode()
 
 
+@pytest.mark.slow
 def test_undefined_values_fail_loudly(golden, tmp_path):
     plan, estate = golden
     (tmp_path / "roadmap.md").write_text("{{ r.totals.no_such_total }}", encoding="utf-8")
@@ -632,6 +643,7 @@ def test_undefined_values_fail_loudly(golden, tmp_path):
 # ----------------------------------------------------------------------------- command line
 
 
+@pytest.mark.slow
 def test_planner_report_cli(tmp_path):
     plan = tmp_path / "plan.json"
     plan.write_bytes((GOLDEN / "plan.json").read_bytes())
@@ -651,6 +663,7 @@ def test_planner_report_cli(tmp_path):
     assert long.exit_code == 2 and "--footer is 201 characters long" in long.output and not (tmp_path / "long").exists()
 
 
+@pytest.mark.slow
 def test_planner_plan_writes_the_reports_and_evidence_beside_plan_json(tmp_path):
     result = run("plan", GOLDEN / "inventory.yaml", "--out", tmp_path / "o", "--quiet", "--footer", "ACME Telecom · Confidential")
     assert result.exit_code == 0, result.output
@@ -661,6 +674,7 @@ def test_planner_plan_writes_the_reports_and_evidence_beside_plan_json(tmp_path)
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["plan.json"]  # the older plan's evidence went with its reports
 
 
+@pytest.mark.slow
 def test_infeasible_plan_gets_an_executive_summary_that_says_why_and_no_evidence(tmp_path):
     doc = yaml.safe_load((GOLDEN / "inventory.yaml").read_text(encoding="utf-8"))
     assert run("plan", GOLDEN / "inventory.yaml", "--out", tmp_path / "o", "--quiet").exit_code == 0
@@ -698,6 +712,8 @@ def test_pdf_dates_are_the_plans():
     assert fixed == pdf.replace(b"20261201121324", b"20270101000000") and len(fixed) == len(pdf)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @needs_chromium
 def test_reports_render_in_chromium_and_print_to_pdf(sample, tmp_path):
     _, _, rendered, _ = sample
@@ -714,6 +730,8 @@ def test_reports_render_in_chromium_and_print_to_pdf(sample, tmp_path):
     assert any("boom" in line for line in browser_check(broken, tmp_path / "broken.pdf").console)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @needs_chromium
 def test_pdf_pages_carry_numbers_the_plans_date_and_the_organisations_footer(tmp_path):
     pypdf = pytest.importorskip("pypdf")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import shutil
 from pathlib import Path
@@ -23,6 +25,7 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow
 def test_the_first_readme_command_leaves_the_committed_sample_output_unchanged(tmp_path, monkeypatch):
     """`planner plan` in a checkout: inventory/ into reports/, whose committed plan.json was made by an earlier run."""
     shutil.copytree(ROOT / "inventory", tmp_path / "inventory")
@@ -35,6 +38,7 @@ def test_the_first_readme_command_leaves_the_committed_sample_output_unchanged(t
     assert "left reports as it is" in result.stderr and result.stdout.rstrip().endswith("reports/plan.json unchanged")
 
 
+@pytest.mark.slow
 def test_only_seconds_differ_keeps_the_file_and_a_real_change_rewrites_it(tmp_path):
     inv = inventory(tmp_path, [workload("a"), workload("b", app="web")])
     out = tmp_path / "out"
@@ -55,6 +59,7 @@ def test_only_seconds_differ_keeps_the_file_and_a_real_change_rewrites_it(tmp_pa
     assert snapshot(out)["executive.md"][0] != before["executive.md"][0]
 
 
+@pytest.mark.slow
 def test_the_same_plan_with_other_reports_keeps_plan_json_and_writes_the_reports(tmp_path):
     """--no-reports on an unchanged plan removes the old reports; plan.json keeps its bytes."""
     inv = inventory(tmp_path, [workload("a")])

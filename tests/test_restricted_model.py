@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from helpers import inventory
 from hypothesis import HealthCheck, given, settings
-from test_islands import SCENARIO, competing_apps
-from test_properties import brute_force, estates
+from helpers import SCENARIO, competing_apps
+from helpers import brute_force, estates
 
 from planner import Limits, load_inventory, make_plan, use_limits, verify_plan
 
@@ -19,6 +19,7 @@ def restricted():
         yield
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(8))
 def test_competing_islands_from_one_site_each_reach_the_optimum(tmp_path, restricted, seed):
     wls, sites = competing_apps(seed)
@@ -31,6 +32,7 @@ def test_competing_islands_from_one_site_each_reach_the_optimum(tmp_path, restri
         assert abs(result.plan.totals["horizon_cost"] - best) < 0.02
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=estates())
 def test_random_estates_restricted_keep_every_rule_and_an_honest_bound(tmp_path, restricted, case):

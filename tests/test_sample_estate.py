@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from planner import load_inventory, make_plan, verify_plan
 SAMPLE = Path(__file__).parent.parent / "inventory"
 
 
+@pytest.mark.slow
 def test_sample_estate_plans_optimally_and_verifies():
     inv = load_inventory(SAMPLE)
     first = make_plan(inv)

@@ -62,6 +62,7 @@ def test_output_loads_through_the_public_loader(tmp_path: Path, workloads: int, 
     assert {"ES", "GB", "DE", "BR"} <= countries
 
 
+@pytest.mark.slow
 def test_a_realistic_mix_at_moderate_size(tmp_path: Path) -> None:
     inv = _load(tmp_path, 3000, 2)
     ws = inv.workloads
@@ -88,6 +89,7 @@ def test_a_realistic_mix_at_moderate_size(tmp_path: Path) -> None:
     assert groups and all(len(sites) == len(set(sites)) >= 2 for sites in groups.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workloads,seed", [(600, 1), (2500, 9)])
 def test_current_placement_is_a_valid_plan_except_the_closing_site(tmp_path: Path, workloads: int, seed: int) -> None:
     """Feasibility by construction: every rule holds where workloads run today, the closing site's
@@ -125,6 +127,7 @@ def test_current_placement_is_a_valid_plan_except_the_closing_site(tmp_path: Pat
     assert max(g[1] for g in groups.values()) <= rules.max_effort_hours
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_small_estates_plan_and_verify(tmp_path: Path, seed: int) -> None:
     inv = _load(tmp_path, 120, seed)
@@ -140,6 +143,7 @@ def test_wave_rules_scale_with_the_estate() -> None:
     assert big["growth_per_wave"] > small["growth_per_wave"]
 
 
+@pytest.mark.slow
 def test_streams_bounded_chunks() -> None:
     chunks = synth_yaml(60_000, 4)
     assert not isinstance(chunks, (list, tuple, str))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from helpers import BASE, inventory, workload
 
 from planner import load_inventory, make_plan
@@ -18,6 +20,7 @@ def _closing_cheap_site(tmp_path):
     return load_inventory(inventory(tmp_path, wls, sites=sites, scenario=scenario))
 
 
+@pytest.mark.slow
 def test_empty_waves_between_moves_say_why_in_the_plan_and_the_roadmap(tmp_path):
     result = make_plan(_closing_cheap_site(tmp_path))
     plan = result.plan

@@ -35,8 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planner import model as m  # noqa: E402
-from planner import table_format as tf  # noqa: E402
+from planner.domain import model as m  # noqa: E402
+from planner.inputs import table_format as tf  # noqa: E402
 from planner.inputs.load import schema  # noqa: E402
 from planner.inputs.load.sections import SECTIONS  # noqa: E402
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from planner.analysis.placed import Placed
+from planner.base.fmt import money
 from planner.base.untrusted import markdown, one_line, terminal
 from planner.domain.costs import horizon_cost, monthly_run
 from planner.domain.estate import Estate
@@ -24,7 +25,6 @@ from planner.plan.document import Plan, cents
 
 DIFF_FORMAT = "hybrid-migration-diff/1"
 TOTAL_KEYS = ("horizon_cost", "monthly_run_cost", "one_time_cost", "monthly_egress_cost", "stay_put_monthly_run_cost")
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "BRL": "R$", "CHF": "CHF "}
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class PlanDiff:
             and self.status_old == self.status_new
 
     def summary(self) -> str:
-        """The one-line headline, e.g. "12 workloads move, horizon cost -€1,234.56 (-0.8%)"."""
+        """The one-line headline, e.g. "12 workloads move, horizon cost -1,234.56 EUR (-0.8%)"."""
         n = len(self.relocated)
         parts = [f"{n} workload{'s' if n != 1 else ''} move{'s' if n == 1 else ''}"]
         if self.added:
@@ -149,16 +149,6 @@ class PlanDiff:
 
 def _round(x: Optional[float]) -> Optional[float]:
     return None if x is None else round(x, 6) + 0.0
-
-
-def money(x: float, currency: Optional[str], signed: bool = False) -> str:
-    """`-€1,234.56`; an unknown currency is written after the amount, no currency as a bare number."""
-    sign = "-" if x < -0.004 else ("+" if signed and x > 0.004 else "")
-    body = f"{abs(x):,.2f}"
-    if currency is None:
-        return sign + body
-    sym = _SYMBOLS.get(currency)
-    return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency}"
 
 
 def diff_plans(old: Plan, new: Plan, estate: Optional[Estate] = None) -> PlanDiff:

@@ -19,8 +19,9 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from planner.analysis.diff import money
 from planner.analysis.placed import Placed
+from planner.base.errors import PlannerError
+from planner.base.fmt import money
 from planner.base.untrusted import one_line, terminal
 from planner.domain.costs import horizon_cost, monthly_run
 from planner.domain.estate import Estate
@@ -32,7 +33,7 @@ EXPLAIN_FORMAT = "hybrid-migration-explain/1"
 _LIST = 6  # sites named in one sentence before "and N more"
 
 
-class ExplainError(Exception):
+class ExplainError(PlannerError):
     """The workload cannot be explained from this plan and inventory (unknown id, stale plan)."""
 
 

@@ -8,7 +8,7 @@ exit code.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Collection, Optional
 
@@ -40,39 +40,81 @@ from planner.check.locate import Locations
 from planner.check.result import CheckResult, decide
 from planner.check.thresholds import Threshold, evaluate, evaluate_moves
 from planner.check.waivers import Waiver, WaiverFileError, apply_waivers, load_waivers
-from planner.domain.catalog import CatalogError, load_catalog
+from planner.domain.catalog import Catalog, CatalogError, load_catalog
 from planner.domain.estate import Estate
+from planner.domain.inventory import Inventory
 from planner.domain.rules import Rule
 from planner.inputs.load import load_inventory
 from planner.pipeline import make_plan
 from planner.plan.document import Plan, read_plan
 
 
-def run_check(
-    inventory: Path,
-    baseline: Path,
-    *,
-    today: dt.date,
-    warn_over: Optional[Threshold] = None,
-    fail_over: Optional[Threshold] = None,
-    warn_over_moves: Optional[int] = None,
-    fail_over_moves: Optional[int] = None,
-    waivers_path: Optional[Path] = None,
-    catalog_path: Optional[Path] = None,
-    backend: Optional[str] = None,
-    time_limit: Optional[float] = None,
-    gap: Optional[float] = None,
-    threads: Optional[int] = None,
-    progress: Optional[Callable[[str], None]] = None,
-) -> CheckResult:
+@dataclass(frozen=True)
+class CheckOptions:
+    """What a check is asked for besides its inventory and baseline: thresholds, waivers, catalogue, solver overrides."""
+
+    warn_over: Optional[Threshold] = None
+    fail_over: Optional[Threshold] = None
+    warn_over_moves: Optional[int] = None
+    fail_over_moves: Optional[int] = None
+    waivers_path: Optional[Path] = None
+    catalog_path: Optional[Path] = None
+    backend: Optional[str] = None
+    time_limit: Optional[float] = None
+    gap: Optional[float] = None
+    threads: Optional[int] = None
+
+
+@dataclass
+class _Inputs:
+    """What the check read, and every problem found reading it."""
+
+    inv: Optional[Inventory]
+    catalog: Optional[Catalog]
+    base: Optional[Plan]
+    waivers: list[Waiver]
+    errors: list[Finding]
+
+
+def run_check(inventory: Path, baseline: Path, options: CheckOptions = CheckOptions(), *, today: dt.date,
+              progress: Optional[Callable[[str], None]] = None) -> CheckResult:
     """Check INVENTORY against the BASELINE plan; see the README's "The CI gate"."""
     say = progress or (lambda _m: None)
+    o = options
+    got = _read(inventory, baseline, o)
+    inv, base = got.inv, got.base
+    common = dict(inventory=str(inventory), baseline=str(baseline), today=today, warn_over=o.warn_over, fail_over=o.fail_over,
+                  warn_over_moves=o.warn_over_moves, fail_over_moves=o.fail_over_moves, waivers=tuple(got.waivers),
+                  waivers_file=str(o.waivers_path) if o.waivers_path is not None else None)
+    if got.errors or inv is None or base is None:
+        found = tuple(sorted(got.errors, key=lambda f: (f.file, f.line, f.sort_key)))
+        n = len(found)
+        return CheckResult("error", (f"{n} problem{'s' if n != 1 else ''} in the input; nothing was planned",), found,
+                           currency=inv.scenario.currency if inv else None, **common)
+
+    say(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {inventory}; baseline {baseline} ({base.status})")
+    estate = Estate.of(inv, got.catalog)
+    settings = inv.scenario.solver.overridden(o.backend, o.time_limit, o.gap, o.threads)
+    try:
+        new = make_plan(inv, settings, say, estate, baseline=base).plan  # verified there: a plan it returns keeps every rule
+    except PlannerFault as exc:
+        return faulted(exc, inventory, base, inv.scenario.currency, len(inv.workloads), common)
+    except CannotPlanHere as exc:
+        return CheckResult("error", (exc.headline,),
+                           (Finding(INPUT, "", "", "error", str(exc), "input", str(inventory)),), currency=inv.scenario.currency,
+                           **common)
+    say(f"re-planned and verified: {new.status}; comparing with the baseline")
+    return _judge(inventory, inv, estate, base, new, o, got.waivers, today, common)
+
+
+def _read(inventory: Path, baseline: Path, o: CheckOptions) -> _Inputs:
+    """The catalogue, inventory, baseline and waivers, each problem as an input finding."""
     errors: list[Finding] = []
     catalog = None
     try:
-        catalog = load_catalog(catalog_path)
+        catalog = load_catalog(o.catalog_path)
     except CatalogError as exc:
-        errors.append(Finding(INPUT, "--catalog", "", "error", str(exc), "input", str(catalog_path or "")))
+        errors.append(Finding(INPUT, "--catalog", "", "error", str(exc), "input", str(o.catalog_path or "")))
     inv = None
     if catalog is not None:
         try:
@@ -86,41 +128,25 @@ def run_check(
     except PlanFileError as exc:
         errors.append(Finding(BASELINE, "", "", "error", str(exc), "baseline", str(baseline)))
     waivers: list[Waiver] = []
-    if waivers_path is not None:
+    if o.waivers_path is not None:
         try:
-            waivers = load_waivers(waivers_path)
+            waivers = load_waivers(o.waivers_path)
         except WaiverFileError as exc:
             errors += [Finding(WAIVER_FILE, i.field, "", "error", f"{i.field}: {i.message}" if i.field else i.message, "waivers", i.file, i.line)
                        for i in exc.issues]
     if inv is not None:
-        for flag, th in (("--warn-over", warn_over), ("--fail-over", fail_over)):
+        for flag, th in (("--warn-over", o.warn_over), ("--fail-over", o.fail_over)):
             if th is not None and th.currency is not None and th.currency != inv.scenario.currency:
                 errors.append(Finding(INPUT, flag, "", "error", f"{flag} {th.text} is in {th.currency}, but the scenario's currency is "
                                       f"{inv.scenario.currency}; give the amount in {inv.scenario.currency} or as a percentage", "input"))
-    common = dict(inventory=str(inventory), baseline=str(baseline), today=today, warn_over=warn_over, fail_over=fail_over,
-                  warn_over_moves=warn_over_moves, fail_over_moves=fail_over_moves, waivers=tuple(waivers),
-                  waivers_file=str(waivers_path) if waivers_path is not None else None)
-    if errors or inv is None or base is None:
-        found = tuple(sorted(errors, key=lambda f: (f.file, f.line, f.sort_key)))
-        n = len(found)
-        return CheckResult("error", (f"{n} problem{'s' if n != 1 else ''} in the input; nothing was planned",), found,
-                           currency=inv.scenario.currency if inv else None, **common)
+    return _Inputs(inv, catalog, base, waivers, errors)
 
-    say(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {inventory}; baseline {baseline} ({base.status})")
-    estate = Estate.of(inv, catalog)
-    settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
-    try:
-        new = make_plan(inv, settings, say, estate, baseline=base).plan  # verified there: a plan it returns keeps every rule
-    except PlannerFault as exc:
-        return faulted(exc, inventory, base, inv.scenario.currency, len(inv.workloads), common)
-    except CannotPlanHere as exc:
-        return CheckResult("error", (exc.headline,),
-                           (Finding(INPUT, "", "", "error", str(exc), "input", str(inventory)),), currency=inv.scenario.currency,
-                           **common)
+
+def _judge(inventory: Path, inv: Inventory, estate: Estate, base: Plan, new: Plan, o: CheckOptions, waivers: list[Waiver],
+           today: dt.date, common: dict) -> CheckResult:
+    """The re-plan against the baseline: findings new and averted, thresholds, waivers, the verdict."""
     feasible = new.has_plan
-    say(f"re-planned and verified: {new.status}; comparing with the baseline")
     d = diff_plans(base, new, estate)
-
     current = [from_problem(p, "plan") for p in new.problems] if not feasible else []
     before = [from_problem(p, "plan") for p in base.problems]
     if feasible:
@@ -132,21 +158,23 @@ def run_check(
         before += [averted(c.rule, c.workload, c.site, c.message, d.relocated, ends.get(c.workload, set())) for c in kept]
     findings = compare(before, current)
 
+    currency = inv.scenario.currency
     if not feasible:
-        cost = evaluate(base.totals.get("horizon_cost", 0.0), 0.0, warn_over, fail_over, inv.scenario.currency, "the re-plan has no plan")
+        cost = evaluate(base.totals.get("horizon_cost", 0.0), 0.0, o.warn_over, o.fail_over, currency, "the re-plan has no plan")
     elif not base.has_plan:
-        cost = evaluate(0.0, new.totals["horizon_cost"], warn_over, fail_over, inv.scenario.currency, "the baseline plan is infeasible, so it has no cost")
+        cost = evaluate(0.0, new.totals["horizon_cost"], o.warn_over, o.fail_over, currency,
+                        "the baseline plan is infeasible, so it has no cost")
     else:
-        cost = evaluate(base.totals["horizon_cost"], new.totals["horizon_cost"], warn_over, fail_over, inv.scenario.currency)
+        cost = evaluate(base.totals["horizon_cost"], new.totals["horizon_cost"], o.warn_over, o.fail_over, currency)
     if cost.level in ("warn", "fail"):
         findings.append(Finding(COST_THRESHOLD, "", "", "error" if cost.level == "fail" else "warning", cost.sentence, "threshold"))
     moved = len(d.relocated) if feasible else 0
     if not feasible:
-        churn = evaluate_moves(0, warn_over_moves, fail_over_moves, "the re-plan has no plan")
+        churn = evaluate_moves(0, o.warn_over_moves, o.fail_over_moves, "the re-plan has no plan")
     elif not base.has_plan:
-        churn = evaluate_moves(0, warn_over_moves, fail_over_moves, "the baseline plan is infeasible, so nothing can move off it")
+        churn = evaluate_moves(0, o.warn_over_moves, o.fail_over_moves, "the baseline plan is infeasible, so nothing can move off it")
     else:
-        churn = evaluate_moves(moved, warn_over_moves, fail_over_moves)
+        churn = evaluate_moves(moved, o.warn_over_moves, o.fail_over_moves)
     if churn.level in ("warn", "fail"):
         findings.append(Finding(MOVE_THRESHOLD, "", "", "error" if churn.level == "fail" else "warning", churn.sentence, "threshold"))
     findings = apply_waivers(findings, waivers, today)
@@ -158,7 +186,7 @@ def run_check(
     notes = []
     if base.inventory_sha256 == inv.sha256:
         notes.append("the baseline was planned from this very inventory")
-    return CheckResult(verdict, reasons, tuple(findings), currency=inv.scenario.currency, horizon_months=inv.scenario.horizon_months,
+    return CheckResult(verdict, reasons, tuple(findings), currency=currency, horizon_months=inv.scenario.horizon_months,
                        diff=d, status_baseline=base.status, status_new=new.status, cost=cost, churn=churn, changes=changes,
                        workloads=len(inv.workloads), notes=tuple(notes), **common)
 

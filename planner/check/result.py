@@ -7,8 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
-from planner.analysis.diff import Move, PlanDiff, money
+from planner.analysis.diff import Move, PlanDiff
 from planner.base.errors import PlannerFault
+from planner.base.fmt import money
 from planner.check.changes import WorkloadChange
 from planner.check.findings import (
     COST_THRESHOLD,
@@ -106,7 +107,7 @@ class CheckResult:
         return money(x, self.currency, signed=signed)
 
     def cost_change(self) -> str:
-        """"+€12,345.00 (+0.13%)"; empty when no cost was compared."""
+        """"+12,345.00 EUR (+0.13%)"; empty when no cost was compared."""
         if self.cost is None or self.cost.level == "skipped":
             return ""
         pct = f" ({self.cost.ratio:+.2%})" if self.cost.ratio is not None else ""

@@ -17,15 +17,15 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from planner.analysis.diff import money
+from planner.base.errors import PlannerError
+from planner.base.fmt import CURRENCY_SYMBOLS, money
 
-_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "R$": "BRL"}
 _NUMBER = r"(\d[\d,_]*(?:\.\d+)?|\.\d+)"
 _PERCENT = re.compile(rf"^{_NUMBER}\s*%$")
 _AMOUNT = re.compile(rf"^(?:(?P<pre>[A-Z]{{3}}|R\$|[€$£])\s*)?{_NUMBER}(?:\s*(?P<post>[A-Z]{{3}}|[€$£]))?$")
 
 
-class ThresholdError(ValueError):
+class ThresholdError(PlannerError, ValueError):
     """A threshold that cannot be read (a usage error: exit 2)."""
 
 
@@ -59,7 +59,7 @@ def parse_threshold(text: str) -> Threshold:
     m = _AMOUNT.match(raw)
     if m and not (m.group("pre") and m.group("post")):
         cur = m.group("pre") or m.group("post")
-        return Threshold(text, amount=_number(m.group(2), text), currency=_SYMBOLS.get(cur, cur) if cur else None)
+        return Threshold(text, amount=_number(m.group(2), text), currency=CURRENCY_SYMBOLS.get(cur, cur) if cur else None)
     raise ThresholdError(f"{text!r} is not a threshold; give a percentage of the baseline horizon cost like 5% "
                          f"or an amount like 25000 or 25000 EUR")
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from planner.base.errors import Issue
+from planner.base.errors import Issue, PlannerError
 from planner.check.findings import WAIVER_EXPIRED, WAIVER_UNUSED, Finding
 from planner.domain.model import parse_day
 from planner.inputs.yamlio import (
@@ -71,7 +71,7 @@ class Waiver:
                 "expires": self.expires.isoformat(), "expired": self.expired(today), "file": self.file or None, "line": self.line or None}
 
 
-class WaiverFileError(Exception):
+class WaiverFileError(PlannerError):
     """A waivers file that cannot be used; `issues` lists every problem, each with file and line."""
 
     def __init__(self, issues: list[Issue]):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import click
 
+from planner.base.errors import PlannerError
 from planner.cli.check import check_command
-from planner.cli.common import default_inventory
+from planner.cli.common import default_inventory, exit_error
 from planner.cli.compare import compare_command
 from planner.cli.diff import diff_command, explain_command
 from planner.cli.export import export_command
@@ -26,7 +27,17 @@ from planner.cli.validate import validate_command, verify_command
 __all__ = ["default_inventory", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: an error a command does not handle itself still ends with its message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PlannerError as exc:
+            exit_error(exc)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hybrid-migration-planner")
 def main() -> None:
     """Plan the cheapest legal, latency-safe move of an estate into own DCs, Azure and edge sites."""

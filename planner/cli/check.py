@@ -115,17 +115,16 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
          rejected the re-plan (stderr names the bug report)
     """
     from planner.base.atomic_write import write_atomic, write_error
-    from planner.check.gate import run_check
+    from planner.check.gate import CheckOptions, run_check
     from planner.check.render import render
 
     progress = Progress(quiet)
     for _, path in outputs:  # refused before the re-plan: a folder can never take an output
         if path.is_dir():
             fail(f"--output {path}: it is a folder")
-    result = run_check(inventory, baseline, today=today.date() if today else dt.date.today(), warn_over=warn_over,
-                       fail_over=fail_over, warn_over_moves=warn_over_moves, fail_over_moves=fail_over_moves,
-                       waivers_path=waivers_path, catalog_path=catalog_path, backend=backend,
-                       time_limit=time_limit, gap=gap, threads=threads, progress=progress)
+    options = CheckOptions(warn_over, fail_over, warn_over_moves, fail_over_moves, waivers_path, catalog_path, backend, time_limit,
+                           gap, threads)
+    result = run_check(inventory, baseline, options, today=today.date() if today else dt.date.today(), progress=progress)
     result = replace(result, full_text=full_text_at(outputs, formats))
     if result.fault is not None:
         for line in fault_lines(result.fault, f"the check fails (exit {result.exit_code})"):

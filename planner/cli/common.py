@@ -20,6 +20,7 @@ import click
 from planner.base.errors import (
     InventoryError,
     PlanFileError,
+    PlannerError,
     PlannerFault,
     PlanRejected,
 )
@@ -59,6 +60,15 @@ def default_inventory() -> Path:
 def echo(text: str, err: bool = False, nl: bool = True) -> None:
     """Print text for people on stdout (or stderr), made safe for a terminal and a CI log."""
     click.echo(terminal(text), err=err, nl=nl)
+
+
+def exit_error(exc: PlannerError, outcome: str = "nothing was written") -> NoReturn:
+    """The one mapping from an error to what a command says and its exit code: a fault of the planner (3), else bad
+    input or an environment that cannot run it (the error's `exit_code`, 2)."""
+    if isinstance(exc, PlannerFault):
+        exit_fault(exc, outcome)
+    echo(f"error: {one_line(str(exc))}", err=True)
+    sys.exit(exc.exit_code)
 
 
 def fail(message: str) -> NoReturn:

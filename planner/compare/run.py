@@ -40,7 +40,7 @@ Progress = Callable[[str], None]
 Tick = Callable[[int, int, str], None]  # (scenarios done, scenarios in all, what just finished)
 
 
-class ScenarioFault(Exception):
+class ScenarioFault(PlannerFault):
     """The planner failed on a scenario (its own verifier rejected the plan): `fault` says how; nothing is compared."""
 
     def __init__(self, scenario: str, fault: PlannerFault):

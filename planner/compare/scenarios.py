@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
+from planner.base.errors import PlannerError
 from planner.base.untrusted import one_line
 from planner.inputs.load import overlay_name
 from planner.inputs.load.files import env_limit, inside, inventory_files
@@ -27,7 +28,7 @@ RESERVED = (BASE, "comparison.html", "comparison.md", "comparison.json")
 MAX_SCENARIO_BYTES = env_limit("PLANNER_MAX_SCENARIO_BYTES", 64 << 20)  # one overlay file; an overlay is a few edits
 
 
-class ScenarioInputError(Exception):
+class ScenarioInputError(PlannerError):
     """Scenarios that cannot be compared as given; `problems` holds one line each."""
 
     def __init__(self, problems: list[str]):

@@ -28,8 +28,9 @@ from planner.plan.document import Plan
 
 PRELOAD = ("planner.compare.task", "planner.pipeline", "planner.outputs.report")  # what a local worker imports before its first task
 
-# The solver's island pool and matplotlib's pyplot keep process-wide state, so one process plans one
-# scenario at a time, however many threads its executor gives it (a Dask worker's --nthreads).
+# Matplotlib is not thread-safe (its SVG writer shares state between figures), so one process renders one
+# scenario at a time, however many threads its executor gives it (a Dask worker's --nthreads); the island
+# pool itself keeps no process-wide state.
 _ONE_AT_A_TIME = threading.Lock()
 
 

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional, Sequence
 
+from planner.base.errors import PlannerError
 from planner.domain.catalog_schema import (
     CATALOG_FORMAT,
     MAX_DOCUMENT_BYTES,
@@ -185,7 +186,7 @@ def _sku_entry(sku: VmSku) -> dict[str, object]:
     return entry
 
 
-class CatalogError(ValueError):
+class CatalogError(PlannerError, ValueError):
     """A catalogue file that cannot be read; `problems` lists what is wrong (the message shows the first)."""
 
     def __init__(self, message: str, problems: Sequence[str] = ()) -> None:

@@ -21,6 +21,7 @@ from typing import (
     runtime_checkable,
 )
 
+from planner.base.errors import PlannerError
 from planner.domain.catalog import Catalog
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class SourceError(RuntimeError):
+class SourceError(PlannerError, RuntimeError):
     """An outside service could not give what was asked; the message is for a person."""
 
 

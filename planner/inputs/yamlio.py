@@ -19,6 +19,8 @@ from typing import Any, Optional, Union
 
 import yaml
 
+from planner.base.errors import PlannerError
+
 try:
     _Base = yaml.CSafeLoader  # the C parser is ~10x faster on large inventories
 except AttributeError:  # pragma: no cover - libyaml missing
@@ -58,7 +60,7 @@ class LineList(list):
         self.lines: list[int] = []
 
 
-class YamlProblem(Exception):
+class YamlProblem(PlannerError):
     """A document that is not acceptable YAML for us; `line` is 1-based (0 = unknown)."""
 
     def __init__(self, line: int, message: str):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
 
 from planner.base.atomic_write import write_atomic
+from planner.base.errors import PlannerError
 from planner.domain.costs import is_rate_priced, monthly_run
 from planner.domain.estate import Estate
 from planner.domain.model import Site
@@ -40,7 +41,7 @@ FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
 _MIN_WIDTH, _MAX_WIDTH = 6, 60
 
 
-class ExportError(ValueError):
+class ExportError(PlannerError, ValueError):
     """A plan that cannot be exported against this inventory; the message says what is wrong."""
 
 

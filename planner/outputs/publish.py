@@ -34,6 +34,7 @@ from planner.base.atomic_write import (
     remove_stale_temp_files,
     write_fd,
 )
+from planner.base.errors import PlannerError
 
 PLAN_FILE = "plan.json"
 REPORT_NAMES = ("executive", "roadmap", "compliance")
@@ -45,7 +46,7 @@ STAGING_PREFIX = ".planner-staging-"
 _STAGING = re.compile(re.escape(STAGING_PREFIX) + r"[a-z0-9_]{8}")
 
 
-class PublishError(Exception):
+class PublishError(PlannerError):
     """The folder cannot be written; DIR is as it was, or (a failure between the moves) holds no plan.json."""
 
 

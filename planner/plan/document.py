@@ -2,7 +2,7 @@
 
 Money is rounded to cents, keys and lists are sorted, and nothing but `solver.seconds`
 depends on the clock, so the same inventory gives the same bytes. Readers ignore keys
-they do not know. Extensions of DESIGN's format (never renames): each wave's `phase`
+they do not know. Extensions of the contract's format (never renames): each wave's `phase`
 (the half-year it starts in) and a top-level `schedule` block (how the schedule was found,
 `realised_savings` over the horizon, `monthly_savings` once everything has moved,
 `cross_wave_dependencies`, and the `phases` with their dates and waves); plans written
@@ -32,7 +32,7 @@ from planner.solve import Placement
 PLAN_FORMAT = "hybrid-migration-plan/1"
 
 # Statuses of a plan that places nothing: `infeasible` (proved: `problems` says why) and `unknown`
-# (the solver's time limit came before any plan or proof; an extension of DESIGN's three statuses).
+# (the solver's time limit came before any plan or proof; an extension of the contract's three statuses).
 NO_PLAN = ("infeasible", "unknown")
 
 
@@ -66,7 +66,7 @@ class Assignment:
 
 @dataclass(frozen=True)
 class ScheduleSummary:
-    """plan.json's `schedule` block (an extension of DESIGN's format): how the wave schedule was found,
+    """plan.json's `schedule` block (an extension of the contract's format): how the wave schedule was found,
     what it realises over the horizon, and its waves grouped into half-year phases."""
 
     status: str

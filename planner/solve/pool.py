@@ -12,6 +12,7 @@ column costs of each round reach them through a shared memory block.
 
 from __future__ import annotations
 
+import itertools
 import math
 import mmap
 import multiprocessing
@@ -42,7 +43,10 @@ class Answer:
     lp: float = -math.inf  # the island's LP relaxation value at these costs (its reduced costs are in the shared `duals`)
 
 
-_STATE: dict = {}
+# Each open pool's state, by pool number: forked workers inherit it, and two pools in one process (two
+# plans on two threads) never see each other's. A pool removes its entry when it closes.
+_POOLS: dict[int, dict] = {}
+_NEXT = itertools.count(1)
 
 
 def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
@@ -58,14 +62,15 @@ def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
     return [islands[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def solve_batch(task: tuple[np.ndarray, int]) -> list[Answer]:
+def solve_batch(task: tuple[int, np.ndarray, int]) -> list[Answer]:
     """The islands of one batch at the shared costs, at most `nodes` MIP nodes each (in a worker or in the main process)."""
-    batch, nodes = task
-    core: Core = _STATE["core"]
-    cost: np.ndarray = _STATE["cost"]
-    backend: str = _STATE["backend"]
-    gap: float = _STATE["gap"]
-    left = _STATE["deadline"] - time.monotonic()
+    pool, batch, nodes = task
+    state = _POOLS[pool]
+    core: Core = state["core"]
+    cost: np.ndarray = state["cost"]
+    backend: str = state["backend"]
+    gap: float = state["gap"]
+    left = state["deadline"] - time.monotonic()
     if left <= 0:
         return [Answer(int(k), "no-solution", math.inf, -math.inf, np.zeros(0, np.int64)) for k in batch]
     out: list[Answer] = []
@@ -74,7 +79,7 @@ def solve_batch(task: tuple[np.ndarray, int]) -> list[Answer]:
         lp = relaxation(sub, left, duals=True)
         status, x, d = lp.status, lp.x, lp.col_dual
         if x is not None:
-            _STATE["duals"][glob] = d
+            state["duals"][glob] = d
         if x is None and status == "infeasible":
             # Some island of the batch has no plan: find which, one by one.
             return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
@@ -104,23 +109,24 @@ def solve_batch(task: tuple[np.ndarray, int]) -> list[Answer]:
     return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
 
 
-def lp_batch(task: tuple[np.ndarray, int]) -> list[tuple[int, float]]:
+def lp_batch(task: tuple[int, np.ndarray, int]) -> list[tuple[int, float]]:
     """The LP relaxation of each island of a batch at the shared costs: its value; its columns' reduced costs and its
     rows' duals written into the shared `duals` and `row_duals` arrays (for reduced-cost fixing and pricing out)."""
-    batch = task[0]
-    core: Core = _STATE["core"]
-    cost: np.ndarray = _STATE["cost"]
-    duals: np.ndarray = _STATE["duals"]
+    pool, batch = task[0], task[1]
+    state = _POOLS[pool]
+    core: Core = state["core"]
+    cost: np.ndarray = state["cost"]
+    duals: np.ndarray = state["duals"]
     sub, glob = core.islands_model(batch, cost)
-    lp = relaxation(sub, max(_STATE["deadline"] - time.monotonic(), 0.01), duals=True, row_duals=True)
+    lp = relaxation(sub, max(state["deadline"] - time.monotonic(), 0.01), duals=True, row_duals=True)
     x, d, y = lp.x, lp.col_dual, lp.row_dual
     rows = core.island_rows(batch)
     if x is None:
         duals[glob] = 0.0  # no information: nothing can be fixed
-        _STATE["row_duals"][rows] = 0.0
+        state["row_duals"][rows] = 0.0
         return [(int(k), -math.inf) for k in batch]
     duals[glob] = d
-    _STATE["row_duals"][rows] = y
+    state["row_duals"][rows] = y
     value = np.zeros(core.n_cols)
     value[glob] = x * cost[glob]
     return [(int(k), float(value[core.col_ptr[k]:core.col_ptr[k + 1]].sum())) for k in batch]
@@ -150,8 +156,10 @@ class IslandPool:
         self.duals = np.frombuffer(self._dual_buf, dtype=np.float64, count=core.n_cols)
         self._row_buf = mmap.mmap(-1, max(8, 8 * len(core.row_lower)))
         self.row_duals = np.frombuffer(self._row_buf, dtype=np.float64, count=len(core.row_lower))
-        _STATE.update(core=core, cost=self.cost, duals=self.duals, row_duals=self.row_duals, backend=backend, gap=gap,
-                      deadline=deadline)
+        self.number = next(_NEXT)
+        _POOLS[self.number] = dict(core=core, cost=self.cost, duals=self.duals, row_duals=self.row_duals, backend=backend,
+                                   gap=gap, deadline=deadline)
+        self.core = core
         self._pool = None
 
     def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: Optional[int] = None,
@@ -169,7 +177,7 @@ class IslandPool:
     def _map(self, fn, islands: np.ndarray, cost: np.ndarray, extra: int,  # noqa: ANN001
              tick: Optional[Callable[[int, int], None]] = None) -> list:
         self.cost[:] = cost
-        work = [(b, extra) for b in batches(_STATE["core"], np.asarray(islands, dtype=np.int64))]
+        work = [(self.number, b, extra) for b in batches(self.core, np.asarray(islands, dtype=np.int64))]
         total = int(len(islands))
         if self.workers < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
             it = map(fn, work)
@@ -189,7 +197,7 @@ class IslandPool:
         if self._pool is not None:
             self._pool.terminate()
             self._pool = None
-        _STATE.clear()
+        _POOLS.pop(self.number, None)
 
 
 def default_workers(threads: Optional[int]) -> int:

@@ -235,6 +235,29 @@ def relaxation(sub: SubModel, time_limit: float = 1e6, duals: bool = False, row_
                       np.asarray(sol.col_dual) if duals else None, np.asarray(sol.row_dual) if row_duals else None)
 
 
+def relaxed_value(model: Columns, iteration_limit: int) -> Optional[float]:
+    """The optimal value of `model`'s LP relaxation (its columns continuous in [0, upper]), by HiGHS's simplex within
+    `iteration_limit` iterations (a work limit); None when it stops first or has no optimum."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", _log())
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
+    n = model.n_cols
+    h.passModel(n, len(model.row_lower), len(model.index), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
+                np.asarray(model.cost, dtype=float), np.zeros(n), np.asarray(model.upper, dtype=float),
+                np.asarray(model.row_lower, dtype=float), np.asarray(model.row_upper, dtype=float),
+                np.asarray(model.start[:-1], dtype=np.int32), np.asarray(model.index, dtype=np.int32),
+                np.asarray(model.value, dtype=float), np.zeros(n, dtype=np.int32))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return float(h.getInfo().objective_function_value)
+
+
 class LiveLP:
     """An LP kept alive in HiGHS and grown column by column: each solve starts from the last basis."""
 
@@ -325,6 +348,44 @@ def _bound(log: str, obj: float, proven: bool, gap: float, abs_gap: float) -> fl
     if proven:
         return obj - max(gap * abs(obj), abs_gap)
     return -math.inf
+
+
+def for_pulp(backend: str, time_limit: float, gap: float, nodes: int, start: Optional[dict[str, float]] = None):  # noqa: ANN201
+    """A PuLP solver for a model built with PuLP (the wave schedule): HiGHS in-process, warm-started from `start`
+    (variable name -> value) and stopped after `nodes` branch-and-bound nodes; CBC, or any solver PuLP knows, by name."""
+    import pulp
+
+    if backend == DIRECT:
+        import highspy
+
+        class WarmHiGHS(pulp.HiGHS):
+            def callSolver(self, lp):  # noqa: ANN001, ANN202 - pulp's hook
+                if start:
+                    values = [0.0] * lp.solverModel.getNumCol()
+                    for var in lp.variables():
+                        values[var.index] = start.get(var.name, 0.0)
+                    sol = highspy.HighsSolution()
+                    sol.col_value = values
+                    sol.value_valid = True
+                    lp.solverModel.setSolution(sol)
+                lp.solverModel.run()
+
+            def findSolutionValues(self, lp):  # noqa: ANN001, ANN202 - pulp's hook
+                try:
+                    return super().findSolutionValues(lp)
+                except KeyError:  # PuLP 3.3 has no status for the node limit (kSolutionLimit); the values are read by now
+                    if lp.solverModel.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
+                        raise
+                    if lp.solverModel.getSolution().value_valid:
+                        return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+                    return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
+        return WarmHiGHS(msg=_log(), timeLimit=time_limit, gapRel=gap, random_seed=0, threads=1, mip_max_nodes=nodes)
+    if backend == CBC:
+        return pulp.COIN_CMD(path=_cbc_path(), msg=_log(), timeLimit=time_limit, gapRel=gap, threads=1,
+                             options=["randomSeed 1", f"maxNodes {nodes}"])
+    name = next(s for s in pulp.listSolvers(onlyAvailable=True) if s.lower() == backend.lower())
+    return pulp.getSolver(name, msg=_log(), timeLimit=time_limit, gapRel=gap)
 
 
 def solve_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6,

@@ -140,6 +140,7 @@ def skus(draw: st.DrawFn) -> VmSku:
                  windows_hourly=None if licence is None else hourly + licence, **optional)
 
 
+@pytest.mark.slow
 @given(skus(), st.sampled_from(PRICING_OPTIONS))
 def test_windows_pays_the_options_compute_plus_the_licence_and_hybrid_pays_compute(sku: VmSku, option: str):
     compute = sku.compute_hourly(option)

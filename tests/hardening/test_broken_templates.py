@@ -42,6 +42,7 @@ def older(tmp_path_factory):
     return inv, root / "reports"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_plan_and_report_exit_2_naming_the_template_and_write_nothing(older, tmp_path, case):
     inv, reports = older
@@ -61,6 +62,7 @@ def test_plan_and_report_exit_2_naming_the_template_and_write_nothing(older, tmp
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.slow
 def test_a_runtime_error_names_the_template_line(older, tmp_path):
     inv, reports = older
     (tmp_path / "executive.md").write_text('{% extends "default/executive.md" %}\n{% block footer %}\nok\n{{ 1/0 }}\n{% endblock %}\n',
@@ -77,6 +79,7 @@ def test_a_template_that_is_not_utf8(older, tmp_path):
     assert "loaded" not in result.stderr and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_library_render_reports_raises_report_error_and_writes_nothing(tmp_path):
     inv_path = inventory(tmp_path, [workload("a")])
     inv = load_inventory(inv_path)

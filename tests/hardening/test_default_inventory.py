@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from pathlib import Path
 
@@ -32,6 +34,7 @@ def test_plan_without_an_argument_uses_the_local_inventory_folder(tmp_path, monk
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
+@pytest.mark.slow
 def test_plan_without_an_argument_and_no_local_inventory_plans_the_sample(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("plan", "--no-reports", "--out", "out")

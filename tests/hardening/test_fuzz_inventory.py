@@ -119,6 +119,7 @@ def mutate_yaml(doc: Any, path: tuple, how: str, token: str) -> str:
     return text.replace("'@TOKEN@'", token).replace("@TOKEN@", token)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data(), how=st.sampled_from(_MUTATIONS), token=_token)
 def test_the_sample_inventory_mutated_one_field_at_a_time(tmp_path_factory, data, how, token):
@@ -218,6 +219,7 @@ def mutate_parquet(path: Path, data: st.DataObject) -> None:
     pq.write_table(table, path)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data(), suffix=st.sampled_from([".csv", ".parquet"]), kind=st.sampled_from(sorted(TABLES)))
 def test_small_tables_mutated_one_field_at_a_time(tmp_path_factory, data, suffix, kind):

@@ -97,6 +97,7 @@ def test_check_github_annotations_are_only_ours(estate):
         assert "\x1b" not in line and "\u202e" not in line
 
 
+@pytest.mark.slow
 def test_plan_outputs_and_reports(estate, tmp_path):
     _, _, after, _ = estate
     for fmt in ("text", "json"):
@@ -116,6 +117,7 @@ def test_plan_outputs_and_reports(estate, tmp_path):
         assert_no_live_commands(page.read_text(encoding="utf-8"), page.name)
 
 
+@pytest.mark.slow
 def test_plan_without_a_plan_prints_the_problems_inert(tmp_path):
     inv = write_inventory(tmp_path / "inventory", requires=True, infeasible=True)
     for fmt in ("text", "json"):

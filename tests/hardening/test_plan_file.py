@@ -132,6 +132,7 @@ def _paths(node, prefix=()):  # noqa: ANN001
             yield from _paths(v, prefix + (i,))
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_damaged_plan_is_read_or_refused_and_what_is_read_never_crashes_verify_or_diff(planned, tmp_path, data):

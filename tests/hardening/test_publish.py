@@ -119,6 +119,7 @@ def test_a_staging_folder_with_foreign_files_is_left_alone(tmp_path):
     assert (staging / "diary.txt").exists()
 
 
+@pytest.mark.slow
 def test_cli_plan_replaces_an_older_plans_reports_and_no_reports_removes_them(tmp_path):
     out = tmp_path / "reports"
     out.mkdir()
@@ -134,6 +135,7 @@ def test_cli_plan_replaces_an_older_plans_reports_and_no_reports_removes_them(tm
     assert sorted(p.name for p in out.iterdir()) == ["README.md", PLAN_FILE]
 
 
+@pytest.mark.slow
 def test_cli_report_refuses_to_put_reports_beside_another_plan(tmp_path):
     inv = inventory(tmp_path, [workload("a")])
     other = inventory(tmp_path, [workload("a"), workload("b", app="app2")], name="other.yaml")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import html
 import json
 import xml.etree.ElementTree as ET
@@ -49,6 +51,7 @@ def test_one_line_is_one_line(s):
     assert live_commands(f"note: {out}") == [] and "\n" not in out and "\r" not in out
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(printable)
 def test_markdown_keeps_the_text_and_nothing_is_live(s):

@@ -95,6 +95,7 @@ def changed(inv: Path) -> Path:
     return inventory(inv.parent, [workload("a"), workload("b", app="app2", vcpu=3)], name="changed.yaml")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell which file a descriptor writes")
 @pytest.mark.parametrize("failure", ["read_only", "full_disk"])
 def test_plan_into_a_read_only_or_full_folder(older, failure, request):
@@ -106,6 +107,7 @@ def test_plan_into_a_read_only_or_full_folder(older, failure, request):
     assert snapshot(out) == before
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell which file a descriptor writes")
 @pytest.mark.parametrize("failure", ["read_only", "full_disk"])
 def test_report_into_a_read_only_or_full_folder(older, failure, request):
@@ -141,6 +143,7 @@ def test_plan_json_being_a_folder_is_refused_before_the_solve(tmp_path):
     assert snapshot(tmp_path / "out") == {"plan.json/keep": b"x"}
 
 
+@pytest.mark.slow
 def test_a_report_being_a_folder(older):
     inv, out = older
     (out / "roadmap.md").unlink()
@@ -161,6 +164,7 @@ def test_out_being_a_file(tmp_path):
     assert (tmp_path / "out").read_text() == "a file"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="no /dev/full")
 def test_synth_and_check_output_on_a_full_device(tmp_path, older):
     # Through a symlink: a writer that wrongly replaced its target would replace the link, never the device itself.
@@ -182,6 +186,7 @@ def test_synth_into_a_read_only_folder_or_below_a_file(tmp_path, read_only):
     assert not (tmp_path / "ro").exists()
 
 
+@pytest.mark.slow
 def test_check_output_into_a_folder_or_a_read_only_folder(older, tmp_path, read_only):
     inv, out = older
     (tmp_path / "folder.md").mkdir()

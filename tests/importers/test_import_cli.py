@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +19,7 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(import_group, list(args))
 
 
+@pytest.mark.slow
 def test_yaml_on_stdout_summary_on_stderr(fixtures: Path):
     result = run("azure-migrate", str(fixtures / "azure_migrate_servers.csv"), "--site", "mad-dc1")
     assert result.exit_code == 0, result.output
@@ -29,6 +32,7 @@ def test_yaml_on_stdout_summary_on_stderr(fixtures: Path):
     assert "defaults to review" in result.stderr and "app: 300 workloads" in result.stderr
 
 
+@pytest.mark.slow
 def test_out_is_written_whole_and_the_same_every_time(fixtures: Path, tmp_path: Path):
     out = tmp_path / "imported.yaml"
     first = run("rvtools", str(fixtures / "rvtools_export.xlsx"), "--site", "mad-dc1", "--out", str(out))
@@ -86,6 +90,7 @@ def test_usage_errors(fixtures: Path, tmp_path: Path):
     assert new_dir.exit_code == 0 and (tmp_path / "new" / "out.yaml").read_text().count("- id:") == 300
 
 
+@pytest.mark.slow
 def test_twenty_thousand_rows(make_fixtures: ModuleType, tmp_path: Path):
     # How fast is for the benchmark to say; this test checks what 20k rows must do.
     rows = list(make_fixtures.azure_migrate_rows(20_000, seed=3))
@@ -102,6 +107,7 @@ def test_twenty_thousand_rows(make_fixtures: ModuleType, tmp_path: Path):
     assert failed.exit_code == 2 and f"{big}:19002: column '*Cores': 'lots' is not a number" in failed.stderr
 
 
+@pytest.mark.slow
 def test_twenty_thousand_rvtools_rows(make_fixtures: ModuleType, tmp_path: Path):
     vinfo, vdisk, vpart = make_fixtures.rvtools_rows(20_000, seed=5)
     make_fixtures.write_rvtools_csv(tmp_path, vinfo, vdisk, vpart)

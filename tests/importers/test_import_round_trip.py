@@ -29,6 +29,7 @@ ESTATE = {
     [("azure-migrate", "azure_migrate_servers.csv"), ("azure-migrate", "azure_migrate_discovery.xlsx"),
      ("rvtools", "rvtools_export.xlsx")],
 )
+@pytest.mark.slow
 def test_an_imported_estate_plans_and_verifies(fixtures: Path, tmp_path: Path, importer: str, sample: str):
     inventory = tmp_path / "inventory"
     inventory.mkdir()

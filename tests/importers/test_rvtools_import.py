@@ -33,6 +33,7 @@ def test_mib_units_and_the_tools_os_is_preferred(fixtures: Path):
     assert no_tools, "a VM without Tools falls back to the configuration file's OS"
 
 
+@pytest.mark.slow
 def test_the_csv_export_gives_the_same_workloads_as_the_xlsx(fixtures: Path):
     xlsx = import_rvtools(fixtures / "rvtools_export.xlsx", "mad-dc1")
     by_file = import_rvtools(fixtures / "rvtools_csv" / "RVTools_tabvInfo.csv", "mad-dc1")
@@ -42,6 +43,7 @@ def test_the_csv_export_gives_the_same_workloads_as_the_xlsx(fixtures: Path):
     assert by_file.skipped == xlsx.skipped
 
 
+@pytest.mark.slow
 def test_in_use_storage_comes_from_vpartition(fixtures: Path):
     provisioned = import_rvtools(fixtures / "rvtools_export.xlsx", "mad-dc1")
     in_use = import_rvtools(fixtures / "rvtools_export.xlsx", "mad-dc1", storage="in-use")

@@ -35,6 +35,7 @@ def plain(fixtures: Path) -> ImportResult:
     return import_rvtools(fixtures / SAMPLE, "bcn-dc1")
 
 
+@pytest.mark.slow
 def test_each_vm_gets_the_site_of_its_datacenter_and_cluster(fixtures: Path, vms: dict[str, dict[str, object]]):
     result = import_rvtools(fixtures / SAMPLE, "{datacenter}-{cluster}")
     sites = {w.fields["current_site"] for w in result.workloads}
@@ -50,12 +51,14 @@ def test_each_vm_gets_the_site_of_its_datacenter_and_cluster(fixtures: Path, vms
     assert sum(per_site.values()) == len(result.workloads) and set(per_site) == sites
 
 
+@pytest.mark.slow
 def test_a_host_template_and_text_around_the_placeholders(fixtures: Path):
     result = import_rvtools(fixtures / SAMPLE, "MAD/{host}")
     assert all(w.fields["current_site"].startswith("MAD/esx") for w in result.workloads)
     assert "MAD/esx01.cl-mad-prod01.corp.example" in {w.fields["current_site"] for w in result.workloads}
 
 
+@pytest.mark.slow
 def test_inaccessible_vms_are_skipped_with_a_warning_naming_row_and_vm(
     fixtures: Path, make_fixtures: ModuleType, vms: dict[str, dict[str, object]], plain: ImportResult
 ):
@@ -72,6 +75,7 @@ def test_inaccessible_vms_are_skipped_with_a_warning_naming_row_and_vm(
     assert len(result.workloads) + sum(result.skipped.values()) == 460
 
 
+@pytest.mark.slow
 def test_strict_makes_them_errors(fixtures: Path, tmp_path: Path):
     out = tmp_path / "bcn.yaml"
     result = run(str(fixtures / SAMPLE), "--site", "bcn-dc1", "--strict", "--out", str(out))
@@ -147,6 +151,7 @@ def test_a_vm_on_a_standalone_host_has_no_cluster(tmp_path: Path):
     assert [w.fields["current_site"] for w in by_host.workloads] == ["edge-sevilla-esx01.svq", "edge-sevilla-esx02.svq"]
 
 
+@pytest.mark.slow
 def test_the_summary_lists_sites_and_skips(fixtures: Path):
     result = run(str(fixtures / SAMPLE), "--site", "{datacenter}-{cluster}", "--format", "json")
     assert result.exit_code == 0

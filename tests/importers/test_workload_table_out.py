@@ -30,6 +30,7 @@ def yaml_workloads(fixtures: Path, *args: str) -> list[dict[str, object]]:
     [("azure-migrate", "azure_migrate_discovery.xlsx", "--site", "mad-dc1"),
      ("rvtools", "rvtools_vcenter.xlsx", "--site", "{datacenter}-{cluster}")],
 )
+@pytest.mark.slow
 def test_parquet_holds_what_the_yaml_holds(fixtures: Path, tmp_path: Path, args: tuple[str, ...]):
     importer, sample, *rest = args
     out = tmp_path / "workloads-imported.parquet"

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
+from planner.base.errors import PlannerError
 from planner.domain.model import Workload
 from planner.inputs.importers.os_family import os_family, unknown_os_message
 from planner.inputs.load import validate_workload
@@ -46,7 +47,7 @@ class Issue:
         return {"file": self.origin, "row": self.row, "column": self.column, "message": self.message}
 
 
-class ImportFailed(Exception):
+class ImportFailed(PlannerError):
     """The source has errors; nothing may be written."""
 
     def __init__(self, errors: list[Issue]):

@@ -14,13 +14,15 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from planner.base.errors import PlannerError
+
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$")
 _BAD = re.compile(r"[^a-z0-9_.]+")
 MAX_ID = 200
 
 
-class TemplateError(ValueError):
+class TemplateError(PlannerError, ValueError):
     """A template that cannot make site ids: unknown placeholder, stray brace, invalid characters."""
 
 

@@ -23,6 +23,7 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 
+from planner.base.errors import PlannerError
 from planner.inputs.load.files import env_limit
 
 # Limits (see the README's safety section); each environment variable raises its limit.
@@ -38,7 +39,7 @@ _SMALL_PART = 16 << 20  # workbook.xml, its relationships, styles.xml: read whol
 _CHUNK = 1 << 22
 
 
-class TableError(ValueError):
+class TableError(PlannerError, ValueError):
     """A file that cannot (or may not) be read as a table at all; the message names the file and says why."""
 
 

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner.base.errors import PlannerError
 from planner.domain.costs import NO_VM, stay_put_columns
 from planner.domain.estate import Estate
 from planner.plan.document import Plan
 
 
-class ReportError(Exception):
+class ReportError(PlannerError):
     """A report that cannot be made from these inputs (e.g. plan and inventory do not match)."""
 
 

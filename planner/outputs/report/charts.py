@@ -8,7 +8,7 @@ prefixed with the chart's name, so several charts can share one HTML page withou
 clashes. Each SVG carries a `<title>` and `role="img"` for screen readers.
 
 Reading rules: every money axis starts at zero (a saving axis is centred on it), money is
-labelled in thousands or millions (:func:`planner.outputs.report.fmt.board`), value labels sit
+labelled in thousands or millions (:func:`planner.base.fmt.board`), value labels sit
 clear of their bars (offset in points, never centred on an edge).
 """
 
@@ -27,16 +27,16 @@ from contextlib import contextmanager  # noqa: E402
 
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.patches  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 import numpy as np  # noqa: E402
 from markupsafe import Markup, escape  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
+from planner.base.fmt import board  # noqa: E402
 from planner.base.untrusted import one_line  # noqa: E402
 from planner.outputs.report.context import ReportContext  # noqa: E402
-from planner.outputs.report.fmt import board  # noqa: E402
 
 WIDTH_IN = 7.0  # fits an A4 page's text width
 RC = {
@@ -116,7 +116,6 @@ def _to_svg(fig: Figure, name: str, title: str) -> Markup:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}, bbox_inches="tight",
                 pad_inches=0.08)
-    plt.close(fig)
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
@@ -131,12 +130,13 @@ def _to_svg(fig: Figure, name: str, title: str) -> Markup:
     return Markup(svg.strip() + "\n")
 
 
-def _figure(height: float) -> tuple[Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    return fig, ax
+def _figure(height: float) -> tuple[Figure, Axes]:
+    # A Figure of its own, never pyplot's: pyplot keeps process-wide state, and two plans may render at once.
+    fig = Figure(figsize=(WIDTH_IN, height))
+    return fig, fig.subplots()
 
 
-def _date_axis(ax: plt.Axes, first: dt.date, last: dt.date) -> None:
+def _date_axis(ax: Axes, first: dt.date, last: dt.date) -> None:
     """Month ticks on calendar boundaries (January, then every step months), as many as fit."""
     months = max(1, (last.year - first.year) * 12 + last.month - first.month)
     step = 1 if months <= 8 else 2 if months <= 16 else 3 if months <= 30 else 6 if months <= 60 else 12
@@ -144,7 +144,7 @@ def _date_axis(ax: plt.Axes, first: dt.date, last: dt.date) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
 
 
-def _label(ax: plt.Axes, x: float, y: float, text: str, where: str, **kw: object) -> None:
+def _label(ax: Axes, x: float, y: float, text: str, where: str, **kw: object) -> None:
     """A value label clear of its bar: `where` is right/left (horizontal bars) or above/below (columns), 3 points away."""
     offset = {"right": (3, 0), "left": (-3, 0), "above": (0, 3), "below": (0, -3)}[where]
     align = {"right": ("left", "center"), "left": ("right", "center"), "above": ("center", "bottom"), "below": ("center", "top")}[where]
@@ -188,7 +188,8 @@ def monthly_cost(ctx: ReportContext) -> Markup:
     cur = ctx.currency
     title = "Monthly run cost: staying put against the plan as the waves land"
     with _style():
-        fig, (ax, bx) = plt.subplots(2, 1, figsize=(WIDTH_IN, 3.6), sharex=True, gridspec_kw={"height_ratios": [1.6, 1.0]})
+        fig = Figure(figsize=(WIDTH_IN, 3.6))
+        ax, bx = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1.6, 1.0]})
         # Each month's value holds from its first day to the next month's: steps, closed at the horizon's end.
         xs = [r.start for r in ctx.months] + ([ctx.horizon_end + dt.timedelta(days=1)] if ctx.months else [])
         stay = [r.stay_put for r in ctx.months] + [r.stay_put for r in ctx.months[-1:]]
@@ -263,7 +264,8 @@ def by_country(ctx: ReportContext) -> Markup:
     title = "By country: workloads and monthly run cost, today and after the plan"
     rows = sorted((r for r in ctx.by_country if r.before or r.after), key=lambda r: (-max(r.before, r.after), r.key))
     with _style():
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH_IN, 1.0 + 0.34 * max(len(rows), 1)), sharey=True)
+        fig = Figure(figsize=(WIDTH_IN, 1.0 + 0.34 * max(len(rows), 1)))
+        ax1, ax2 = fig.subplots(1, 2, sharey=True)
         ys = np.arange(len(rows), dtype=float)
         h = 0.38
         money_top = max([max(r.monthly_before, r.monthly_after) for r in rows] + [1.0])

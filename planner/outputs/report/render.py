@@ -14,7 +14,7 @@ a :class:`ReportError` naming the template file and line; :func:`render_reports`
 publishes the files with :func:`planner.outputs.publish.publish`.
 
 Where the built-in templates live: the repository's top-level `templates/` folder
-(DESIGN.md's layout). A wheel carries a copy at `planner/templates/` (setup.py's build
+(the product's layout). A wheel carries a copy at `planner/templates/` (setup.py's build
 step copies it there); :func:`builtin_templates` prefers that copy and falls back to the
 source tree's `templates/` for a checkout or an editable install.
 """
@@ -31,7 +31,7 @@ import jinja2
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from planner.base import untrusted
+from planner.base import fmt, untrusted
 from planner.base.problem import Problem
 from planner.domain.estate import Estate
 from planner.outputs.publish import (
@@ -40,7 +40,6 @@ from planner.outputs.publish import (
     REPORT_NAMES,
     publish,
 )
-from planner.outputs.report import fmt
 from planner.outputs.report.charts import charts_for
 from planner.outputs.report.context import ReportContext, ReportError, build_context
 from planner.outputs.report.evidence import evidence_bytes

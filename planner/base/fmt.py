@@ -1,4 +1,6 @@
-"""Number, money and date formatting for the reports (Jinja filters); Markdown escaping is :mod:`planner.base.untrusted`'s.
+"""The one number, money and date formatter: reports (as Jinja filters), diff, explain and the CI gate.
+
+Markdown escaping is :mod:`planner.base.untrusted`'s.
 
 Every formatter is a pure function of its input, so a report's bytes depend on the plan
 alone. Two kinds of money: :func:`money` keeps its cents (what an auditor checks against the
@@ -23,11 +25,17 @@ def _sign(value: float, text: str, signed: bool) -> str:
     return ("+" + text) if signed and value > 0 else text
 
 
-def money(value: float, currency: str, cents: bool = True, signed: bool = False) -> str:
-    """`9,518,373.66 EUR`; negative amounts keep their sign (`-1,200.00 EUR`), positive ones get `+` when `signed`."""
+def money(value: float, currency: Optional[str], cents: bool = True, signed: bool = False) -> str:
+    """`9,518,373.66 EUR`; negative amounts keep their sign (`-1,200.00 EUR`), positive ones get `+` when `signed`;
+    no currency gives the bare amount."""
     value = round(float(value), 2) + 0.0
     text = f"{abs(value):,.2f}" if cents else f"{abs(round(value)):,.0f}"
-    return f"{_sign(value, text, signed)} {currency}"
+    text = _sign(value, text, signed)
+    return f"{text} {currency}" if currency else text
+
+
+# The symbols people type for a currency (`--fail-over €25000`), read back as its ISO code.
+CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "R$": "BRL"}
 
 
 def board_number(value: float) -> str:
@@ -114,5 +122,5 @@ md_escape = markdown
 md_finalize = markdown_finalize
 
 
-__all__ = ["amount", "board", "board_number", "iso", "kilo", "md_escape", "md_finalize", "money", "month_label", "ms", "number",
+__all__ = ["CURRENCY_SYMBOLS", "amount", "board", "board_number", "iso", "kilo", "md_escape", "md_finalize", "money", "month_label", "ms", "number",
            "percent", "plural", "wave_span"]

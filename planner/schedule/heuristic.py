@@ -1,0 +1,391 @@
+"""The first-fit schedule and its improvement, for any number of move groups."""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from typing import Optional
+
+import numpy as np
+
+from planner.base.problem import Problem
+from planner.domain.estate import Estate
+from planner.domain.rules import Rule
+from planner.schedule.calendar import months_after
+from planner.schedule.capacity import _Room, interim_breaches
+from planner.schedule.groups import _topological
+from planner.schedule.types import _Edge, _short, _Unit
+
+PULL_CANDIDATES = 8  # leavers tried per saver and wave when the saver needs their room (a work limit)
+
+
+PULL_WAVES = 3  # earlier waves a saver tries pulling leavers into
+
+
+JOINT_MAX = 64  # waiting leavers a waiting unit may move with in one wave (a swap between full sites)
+JOINT_TRIES = 2_000  # (group, wave) placements tried for such swaps in one schedule: a work limit, since each is a full
+# interim-capacity check and a blocked estate may offer them again after every placement
+
+
+def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Room",
+               by_saving: bool = False) -> tuple[Optional[list[int]], Optional[Problem]]:
+    """First-fit in deadline order (or, `by_saving`, in order of monthly saving per workload), respecting every
+    edge and capacity between waves (`room`, emptied first); None and the problem when a unit misses its window.
+
+    A unit that finds no room waits until a unit leaving one of its sites is placed, so leavers free room before
+    arrivals need it."""
+    rules = estate.scenario.waves
+    room.reset()
+    preds: dict[int, list[_Edge]] = defaultdict(list)
+    succ: dict[int, list[int]] = defaultdict(list)
+    indeg = [0] * len(units)
+    for e in edges:
+        preds[e.v].append(e)
+        succ[e.u].append(e.v)
+        indeg[e.v] += 1
+
+    # a unit is as urgent as the richest unit it unlocks (a production group waits for its non-production one)
+    density = [u.saving / u.count for u in units]
+    for i in reversed(_topological(len(units), edges)):
+        density[i] = max([density[i]] + [density[j] for j in succ[i]])
+
+    # A unit that frees room an arrival is waiting for is as urgent as that arrival, and so is what it waits for.
+    urgent = [units[i].hi for i in range(len(units))]
+    leavers: dict[int, list[int]] = defaultdict(list)  # site column -> units that take something off it
+    for i, (cols, delta, _) in enumerate(room.touch):
+        for c in cols[(delta < 0).any(axis=1)].tolist():
+            leavers[c].append(i)
+
+    waited: set[int] = set()
+
+    def prio(i: int) -> tuple:
+        if i in waited:  # room freed for units that waited goes to the one with the nearest deadline first
+            return (0, units[i].hi, 0.0, units[i].keys, i)
+        if by_saving:
+            boosted = urgent[i] < units[i].hi
+            return (1, 0 if boosted else 1, urgent[i] if boosted else -density[i], units[i].keys, i)
+        return (1, urgent[i], float(units[i].is_prod), units[i].keys, i)
+
+    def hurry(cols: list[int], by: int) -> None:
+        todo = [j for c in cols for j in leavers.get(c, ()) if not wave[j] and urgent[j] > by]
+        while todo:
+            j = todo.pop()
+            if wave[j] or urgent[j] <= by:
+                continue
+            urgent[j] = by
+            late.discard(j)  # a money-losing leaver someone waits for goes when needed, not last
+            if j in blocked:
+                todo.extend(x for c in room.touch[j][0].tolist() for x in leavers.get(c, ()) if not wave[x] and urgent[x] > by)
+            elif indeg[j] == 0:
+                heapq.heappush(ready, prio(j))
+            todo.extend(e.u for e in preds[j] if not wave[e.u] and urgent[e.u] > by)
+
+    # with by_saving, units that lose money and touch no order edge wait, then go as late as they fit
+    late = {i for i, u in enumerate(units) if by_saving and u.saving < 0 and not preds[i] and not succ[i]}
+    ready = [prio(i) for i in range(len(units)) if indeg[i] == 0 and i not in late]
+    heapq.heapify(ready)
+    count: dict[int, int] = defaultdict(int)
+    hours: dict[int, float] = defaultdict(float)
+    kind: dict[int, bool] = {}
+    wave: list[int] = [0] * len(units)
+    waiting: dict[int, set[int]] = defaultdict(set)  # site column -> units waiting for room there
+    blocked: set[int] = set()
+
+    def put(i: int, k: int, placed: bool = False) -> None:
+        unit = units[i]
+        wave[i] = k
+        kind[k] = unit.is_prod
+        count[k] += unit.count
+        hours[k] += unit.effort
+        if not placed:
+            room.place(i, k)
+        cols, delta, _ = room.touch[i]
+        for c in cols[(delta < 0).any(axis=1)].tolist():  # room freed there: who waited for it tries again
+            for j in sorted(waiting.pop(c, ())):
+                if j in blocked:
+                    blocked.discard(j)
+                    heapq.heappush(ready, prio(j))
+
+    def arrivals(i: int) -> list[int]:
+        cols, _, arrive = room.touch[i]
+        return cols[(arrive > 0).any(axis=1)].tolist()
+
+    def wait(i: int) -> None:
+        blocked.add(i)
+        waited.add(i)
+        for c in arrivals(i) or room.touch[i][0].tolist():
+            waiting[c].add(i)
+        hurry(room.touch[i][0].tolist(), units[i].hi)
+
+    def queued(i: int) -> bool:
+        """Whether a unit with an earlier deadline waits for room on a site `i` would fill: `i` queues behind it."""
+        return any(j in blocked and urgent[j] < urgent[i] for c in arrivals(i) for j in waiting.get(c, ()))
+
+    def forward(i: int) -> int:
+        unit = units[i]
+        k = max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])
+        while k <= unit.hi and not (_fits(rules, count, hours, kind, k, unit) and room.fits(i, k)):
+            k += 1
+        return k
+
+    def retry(i: int) -> bool:
+        """Place waiting unit `i` where it fits now, queue or not; whether it did."""
+        if indeg[i] or max([units[i].lo] + [wave[e.u] + e.strict for e in preds[i]]) > units[i].hi:
+            return False
+        k = forward(i)
+        if k > units[i].hi:
+            return False
+        blocked.discard(i)
+        put(i, k)
+        for v in succ[i]:
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                heapq.heappush(ready, prio(v))
+        return True
+
+    tries = [0]
+
+    def together(i: int) -> bool:
+        """Place waiting unit `i` in one wave with the waiting units that leave its sites (a swap no order can make
+        one by one); whether it worked."""
+        if tries[0] >= JOINT_TRIES:
+            return False
+        group, todo = [i], [i]
+        while todo and len(group) < JOINT_MAX:  # the waiting leavers of its sites, theirs in turn, ...
+            x = todo.pop(0)
+            for j in sorted({j for c in arrivals(x) for j in leavers.get(c, ()) if j in blocked and j not in group
+                             and units[j].is_prod == units[i].is_prod and indeg[j] == 0}):
+                if len(group) < JOINT_MAX:
+                    group.append(j)
+                    todo.append(j)
+        if len(group) < 2:
+            return False
+        lo = max(max([units[j].lo] + [wave[e.u] + e.strict for e in preds[j]]) for j in group)
+        hi = min(units[j].hi for j in group)
+        n, h = sum(units[j].count for j in group), sum(units[j].effort for j in group)
+        cols = np.unique(np.concatenate([room.touch[j][0] for j in group]))
+        for k in range(lo, hi + 1):
+            if not (kind.get(k, units[i].is_prod) == units[i].is_prod and count[k] + n <= rules.max_workloads_in(k)
+                    and hours[k] + h <= rules.max_effort_hours + 1e-9):
+                continue
+            if tries[0] >= JOINT_TRIES:
+                return False
+            tries[0] += 1
+            for j in group:
+                room.place(j, k)
+            if not interim_breaches(room.load[:, cols], room.adds[:, cols], room.cap[cols]).any():
+                for j in group:
+                    blocked.discard(j)
+                    put(j, k, placed=True)
+                    for v in succ[j]:
+                        indeg[v] -= 1
+                        if indeg[v] == 0:
+                            heapq.heappush(ready, prio(v))
+                return True
+            for j in group:
+                room.remove(j, k)
+        return False
+
+    while True:
+        if not ready and blocked:
+            for i in sorted(blocked, key=lambda i: (units[i].hi, units[i].keys, i)):
+                if i in blocked and together(i):
+                    break
+        while ready:
+            i = heapq.heappop(ready)[-1]
+            if wave[i] or i in blocked:
+                continue  # a stale entry: placed already, or waiting for room
+            unit = units[i]
+            if room.limited and queued(i):
+                wait(i)
+                continue
+            k = forward(i)
+            if k > unit.hi:
+                if room.limited and _earliest(rules, count, hours, kind, unit, max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])) <= unit.hi:
+                    wait(i)
+                    continue
+                sites = f" leave {', '.join(unit.sites)} and" if unit.sites else ""
+                return None, Problem(Rule.WAVES.value, unit.ids, unit.sites,
+                                     f"first-fit could not{sites} place {_short(unit.label)} by wave {unit.hi} ({_short(unit.hi_why)}): "
+                                     "earlier waves are full (count, effort, pilot, production/non-production or order limits), and "
+                                     "the optimiser found no schedule either; raise waves.max_workloads/max_effort_hours or start earlier")
+            put(i, k)
+            for j in succ[i]:
+                indeg[j] -= 1
+                if indeg[j] == 0:
+                    heapq.heappush(ready, prio(j))
+        pending_late = sorted((i for i in late if not wave[i] and i not in blocked),
+                              key=lambda i: (units[i].saving / units[i].count, units[i].keys))
+        late.clear()
+        if not pending_late:
+            if blocked and any(together(i) for i in sorted(blocked, key=lambda i: (units[i].hi, units[i].keys, i)) if i in blocked):
+                continue  # a swap went in: what waited behind it may go now
+            if blocked and any(retry(i) for i in sorted(blocked, key=lambda i: (units[i].hi, units[i].keys, i)) if i in blocked):
+                continue  # a unit that queued behind one that never fitted goes now
+            break
+        for i in pending_late:
+            unit = units[i]
+            k = unit.hi
+            while k >= unit.lo and not (_fits(rules, count, hours, kind, k, unit) and room.fits(i, k)):
+                k -= 1
+            if k < unit.lo:
+                k = forward(i)
+                if k > unit.hi:
+                    wait(i)
+                    continue
+            put(i, k)
+    if blocked:
+        return None, room.short(min(blocked, key=lambda i: (units[i].hi, units[i].keys)), estate, units)
+    return wave, None
+
+
+def _earliest(rules, count: dict, hours: dict, kind: dict, unit: "_Unit", k: int) -> int:  # noqa: ANN001
+    """The first wave from `k` on whose count, effort and kind limits take `unit` (capacity aside)."""
+    while k <= unit.hi and not _fits(rules, count, hours, kind, k, unit):
+        k += 1
+    return k
+
+
+def _fits(rules, count: dict, hours: dict, kind: dict, k: int, unit: "_Unit") -> bool:  # noqa: ANN001
+    return (kind.get(k, unit.is_prod) == unit.is_prod and count[k] + unit.count <= rules.max_workloads_in(k)
+            and hours[k] + unit.effort <= rules.max_effort_hours + 1e-9)
+
+
+def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list[int], room: "_Room", passes: int = 4,
+             pulls: int = PULL_CANDIDATES) -> list[int]:
+    """A schedule improved by moving units one at a time: savers earlier, losers later, every rule kept.
+
+    Each move keeps the unit's window, its order edges (against the waves its neighbours have now), its
+    wave's kind, the count and effort limits and capacity between waves; a pass visits the units by saving
+    per workload. A saver that finds no room in an earlier wave may pull a unit leaving that site forward
+    with it, when the two together realise more. A fixed number of passes and pulls: work, not time.
+    """
+    rules = estate.scenario.waves
+    wave = list(waves)
+    room.placed(wave)
+    count: dict[int, int] = defaultdict(int)
+    hours: dict[int, float] = defaultdict(float)
+    members: dict[int, int] = defaultdict(int)
+    kind: dict[int, bool] = {}
+    for i, u in enumerate(units):
+        count[wave[i]] += u.count
+        hours[wave[i]] += u.effort
+        members[wave[i]] += 1
+        kind[wave[i]] = u.is_prod
+    preds: dict[int, list[_Edge]] = defaultdict(list)
+    succs: dict[int, list[_Edge]] = defaultdict(list)
+    for e in edges:
+        preds[e.v].append(e)
+        succs[e.u].append(e)
+    leavers: dict[int, list[int]] = defaultdict(list)  # site column -> units taking something off it
+    for j, (cols, delta, _) in enumerate(room.touch):
+        for c in cols[(delta < 0).any(axis=1)].tolist():
+            leavers[c].append(j)
+    order = sorted(range(len(units)), key=lambda i: (-abs(units[i].saving) / units[i].count, units[i].keys, i))
+    months = [0.0] + [months_after(estate, k) for k in range(1, max([u.hi for u in units] + [1]) + 1)]
+
+    in_wave: dict[int, set[int]] = defaultdict(set)
+    for i, k in enumerate(wave):
+        in_wave[k].add(i)
+
+    def take(i: int) -> int:
+        k0 = wave[i]
+        in_wave[k0].discard(i)
+        count[k0] -= units[i].count
+        hours[k0] -= units[i].effort
+        members[k0] -= 1
+        room.remove(i, k0)
+        if members[k0] == 0:
+            kind.pop(k0, None)
+        return k0
+
+    def put(i: int, k: int) -> None:
+        wave[i] = k
+        in_wave[k].add(i)
+        room.place(i, k)
+        count[k] += units[i].count
+        hours[k] += units[i].effort
+        members[k] += 1
+        kind[k] = units[i].is_prod
+
+    def pull(i: int, k: int, k0: int) -> bool:
+        """Place saver `i` (taken out of wave `k0`) in wave `k` with a leaver of its sites moved to wave `k` or before."""
+        gain = units[i].saving * (months[k] - months[k0])
+        cols, delta, arrive = room.touch[i]
+        full = cols[(arrive > 0).any(axis=1)].tolist()
+        near = sorted({j for c in full for j in leavers.get(c, ()) if j != i and wave[j] > k},
+                      key=lambda j: (-(units[j].saving * (months[k] - months[wave[j]])), units[j].keys, j))[:pulls]
+        for j in near:
+            kj = wave[j]
+            lo_j = max([units[j].lo] + [wave[e.u] + e.strict for e in preds[j]])
+            take(j)
+            for kk in range(k, lo_j - 1, -1):
+                if units[j].saving * (months[kk] - months[kj]) + gain <= 1e-9:
+                    break  # later waves only lose more
+                if not (_fits(rules, count, hours, kind, kk, units[j]) and room.fits(j, kk)):
+                    continue
+                put(j, kk)
+                if _fits(rules, count, hours, kind, k, units[i]) and room.fits(i, k):
+                    put(i, k)
+                    return True
+                take(j)
+            put(j, kj)
+        return False
+
+    def swap(i: int, k: int, k0: int) -> bool:
+        """Place saver `i` (taken out of wave `k0`) in the full wave `k`, sending a unit that saves less from `k` to `k0`."""
+        u = units[i]
+        cap_k, cap_k0 = rules.max_workloads_in(k), rules.max_workloads_in(k0)
+        if kind.get(k, u.is_prod) != u.is_prod:
+            return False
+        near = sorted((j for j in in_wave[k] if units[j].saving < u.saving and units[j].is_prod == u.is_prod
+                       and count[k] - units[j].count + u.count <= cap_k and count[k0] + units[j].count <= cap_k0
+                       and units[j].lo <= k0 <= units[j].hi),
+                      key=lambda j: (units[j].saving, units[j].keys, j))[:pulls]
+        for j in near:
+            if any(wave[e.v] - e.strict < k0 for e in succs[j]):
+                continue
+            take(j)
+            if _fits(rules, count, hours, kind, k, u) and room.fits(i, k):
+                put(i, k)
+                if _fits(rules, count, hours, kind, k0, units[j]) and room.fits(j, k0):
+                    put(j, k0)
+                    return True
+                take(i)
+            put(j, k)
+        return False
+
+    for _ in range(passes):
+        moved = False
+        for i in order:
+            u = units[i]
+            if u.saving == 0:
+                continue
+            lo = max([u.lo] + [wave[e.u] + e.strict for e in preds[i]])
+            hi = min([u.hi] + [wave[e.v] - e.strict for e in succs[i]])
+            k0 = take(i)  # leave the current wave first, so the unit's own load does not block it
+            candidates = range(lo, k0) if u.saving > 0 else range(hi, k0, -1)
+            best, tries = k0, 0
+            for k in candidates:
+                if not months[k] * u.saving > months[best] * u.saving + 1e-9 or not _fits(rules, count, hours, kind, k, u):
+                    continue
+                if room.fits(i, k):
+                    best = k
+                    break  # waves are tried from the best end: the first that fits is the best
+                if u.saving > 0 and tries < PULL_WAVES and pull(i, k, k0):
+                    best = -k
+                    break
+                tries += 1
+            if best == k0 and u.saving > 0:
+                for k in range(lo, min(k0, lo + PULL_WAVES)):
+                    if months[k] > months[k0] + 1e-12 and swap(i, k, k0):
+                        best = -k
+                        break
+            if best < 0:
+                moved = True
+                continue
+            put(i, best)
+            moved |= best != k0
+        if not moved:
+            break
+    return wave
