@@ -80,8 +80,9 @@ def test_sites(inv: Inventory, est: Estate) -> None:
 
 
 def test_latency_follows_geography(est: Estate) -> None:
-    for a, b, ms in [("madrid", "barcelona", 8), ("madrid", "frankfurt", 30), ("madrid", "london", 25),
-                     ("frankfurt", "amsterdam", 8), ("london", "dublin", 12), ("madrid", "sao-paulo", 190)]:
+    # Between metros with an Azure region: Microsoft's measured P50 (spaincentral-germanywestcentral 27 ms, ...).
+    for a, b, ms in [("madrid", "barcelona", 8), ("madrid", "frankfurt", 27), ("madrid", "london", 25),
+                     ("frankfurt", "amsterdam", 11), ("london", "dublin", 13), ("madrid", "sao-paulo", 183)]:
         assert est.latency(a, b) == est.latency(b, a) == ms
     assert est.latency("madrid", "madrid-ran") > 5  # why a UPF must sit on MEC
 
