@@ -91,16 +91,12 @@ from planner.domain.estate import Estate
 from planner.domain.model import SolverSettings, Workload
 from planner.domain.rules import Rule
 from planner.schedule.bounds import (
-    LP_MAX_COLUMNS,  # noqa: F401 - the schedule's public names
-    LP_MAX_ITERATIONS,  # noqa: F401 - the schedule's public names
-    LP_MAX_NONZEROS,  # noqa: F401 - the schedule's public names
     _empty_runs,
     _lp_bound,
     _upper_bound,
     _value,
 )
 from planner.schedule.calendar import (
-    closing_deadline,  # noqa: F401 - the schedule's public names
     high_criticality_apps,  # noqa: F401 - the schedule's public names
     last_wave_before,  # noqa: F401 - the schedule's public names
     last_wave_in_horizon,
@@ -113,7 +109,6 @@ from planner.schedule.capacity import (
     RESOURCES,  # noqa: F401 - the schedule's public names
     _Room,
     interim_breaches,  # noqa: F401 - the schedule's public names
-    over_capacity,  # noqa: F401 - the schedule's public names
     site_capacities,  # noqa: F401 - the schedule's public names
 )
 from planner.schedule.groups import (
@@ -124,9 +119,6 @@ from planner.schedule.groups import (
     _windows,
 )
 from planner.schedule.heuristic import (
-    JOINT_MAX,  # noqa: F401 - the schedule's public names
-    PULL_CANDIDATES,  # noqa: F401 - the schedule's public names
-    PULL_WAVES,  # noqa: F401 - the schedule's public names
     _first_fit,
     _improve,
 )
@@ -134,14 +126,8 @@ from planner.schedule.measures import (
     _savings,
     cross_wave_dependencies,
     realised_savings,
-    target_first_breaks,  # noqa: F401 - the schedule's public names
 )
 from planner.schedule.milp import (
-    CROSS_WAVE_DEPENDENCY_WEIGHT,  # noqa: F401 - the schedule's public names
-    EARLY_WEIGHT,  # noqa: F401 - the schedule's public names
-    PEAK_WEIGHT,  # noqa: F401 - the schedule's public names
-    WAVE_MAX_NODES,  # noqa: F401 - the schedule's public names
-    WAVE_TIME_LIMIT_S,  # noqa: F401 - the schedule's public names
     _milp,
 )
 from planner.schedule.types import (
