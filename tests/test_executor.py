@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import socket
 
 import pytest
@@ -18,6 +20,11 @@ from planner.executor import (
 def power(shared: int, item: int) -> tuple[int, int]:
     """A task: the shared exponent applied to the item (module level, so workers can import it)."""
     return item, item ** shared
+
+
+def worker_of(shared: int, item: int) -> tuple[int, int]:
+    """A task that says which worker process ran it."""
+    return item, os.getpid()
 
 
 def fails_on_three(shared: object, item: int) -> int:
@@ -67,9 +74,13 @@ def test_a_local_pool_is_kept_for_the_same_shared_value_and_renewed_for_another(
     local = LocalExecutor(2)
     try:
         assert local.map(power, [2, 3], shared=2) == [(2, 4), (3, 9)]
-        pool = local._pool
-        assert local.map(power, [4], shared=2) == [(4, 16)] and local._pool is pool
-        assert local.map(power, [4], shared=3) == [(4, 64)] and local._pool is not pool
+        kept = set()
+        for _ in range(4):
+            kept |= {pid for _, pid in local.map(worker_of, range(8), shared=2)}
+        assert len(kept) <= 2 and os.getpid() not in kept  # never more than the pool's two workers: it was kept
+        assert local.map(power, [4], shared=3) == [(4, 64)]
+        renewed = {pid for _, pid in local.map(worker_of, range(8), shared=3)}
+        assert renewed and not renewed & kept  # another shared value: new workers
     finally:
         local.close()
 
