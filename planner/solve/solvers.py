@@ -15,6 +15,7 @@ on the machine's speed; the time limit only stops a run early.
 
 from __future__ import annotations
 
+import abc
 import enum
 import math
 import os
@@ -69,14 +70,16 @@ class Relaxation:
     row_dual: Optional[np.ndarray] = None
 
 
-class Solver:
+class Solver(abc.ABC):
     """A MIP solver: `mip` takes either model shape."""
 
     name: str = ""
 
+    @abc.abstractmethod
     def mip(self, model: Model, gap: float = 1e-4, abs_gap: float = 0.0, time_limit: float = 1e6,
             start: Optional[np.ndarray] = None, threads: int = 1, nodes: Optional[int] = None) -> Result:
-        raise NotImplementedError
+        """Solve `model` within the relative `gap` (or `abs_gap`), warm-started from `start` when given, at most `nodes`
+        branch-and-bound nodes (default: `Limits.mip_nodes`)."""
 
 
 class Highs(Solver):
