@@ -71,7 +71,8 @@ Capacity between waves
     exact rule. When no order is found, the problem names the site, the wave, the shortfall and the
     capacity (with dates) or delay that would let the unit move. Above ``MILP_MAX_UNITS`` the bound is
     also the linear relaxation of the model (every rule but integrality and the production /
-    non-production split of waves; HiGHS simplex within ``LP_MAX_ITERATIONS``), when it is tighter.
+    non-production split of waves; HiGHS simplex within ``LP_MAX_ITERATIONS``), when it is tighter and
+    the relaxation has at most ``LP_MAX_COLUMNS`` (group, wave) columns (past that it costs more than the plan).
 
 Output
     Waves 1 to the last used one (empty ones included, so numbers map to dates), each with the
