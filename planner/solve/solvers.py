@@ -123,7 +123,8 @@ class Pulp(Solver):
     def mip(self, model: Model, gap: float = 1e-4, abs_gap: float = 0.0, time_limit: float = 1e6,
             start: Optional[np.ndarray] = None, threads: int = 1, nodes: Optional[int] = None) -> Result:
         sub = model if isinstance(model, SubModel) else model.as_rows()
-        return pulp_mip(sub, self.name, gap, abs_gap, time_limit, threads, limits.current().mip_nodes if nodes is None else nodes)
+        return pulp_mip(sub, self.name, gap, abs_gap, time_limit, threads,
+                        nodes=limits.current().mip_nodes if nodes is None else nodes)
 
 
 def solver(name: str) -> Solver:
@@ -167,7 +168,7 @@ def _log() -> bool:
 
 
 def _highs(sub: SubModel, relax: bool, gap: float, abs_gap: float, time_limit: float, threads: int = 1,  # noqa: ANN202
-           nodes: int = 20_000):
+           nodes: int = 0):  # nodes: the MIP's node limit (an LP has none)
     import highspy
 
     n = sub.n_cols
@@ -302,8 +303,8 @@ class LiveLP:
         return float(self.h.getInfo().objective_function_value), np.asarray(sol.row_dual), np.asarray(sol.col_value)
 
 
-def pulp_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6, threads: int = 1,
-             nodes: int = 20_000) -> Result:
+def pulp_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6, threads: int = 1, *,
+             nodes: int) -> Result:
     """The MIP with a PuLP solver (`cbc` is PuLP's COIN_CMD on the `cbcbox` CBC)."""
     import pulp
 
