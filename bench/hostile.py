@@ -347,6 +347,30 @@ def cases(work: Path) -> list[Case]:
                      | {c: pa.nulls(n, pa.float64()) for c in ("vcpu", "memory_gb")})
     pq.write_table(table, inv / "workloads.parquet", compression="zstd")
     out.append(Case(f"Parquet of 10 million null rows ({(inv / 'workloads.parquet').stat().st_size >> 10} KB)", ["validate", str(inv)]))
+    # 8. the other doors: the catalogue, a waivers file, a report template, each a pipe, /dev/zero, a folder, too large
+    plan = _plan_variant(work, "doors", lambda d: None)
+    doors = {
+        "--catalog FILE": ("catalog.json", 100 << 20, lambda f: ["validate", str(TINY), "--catalog", str(f)]),
+        "--waivers FILE": ("waivers.yaml", 600 << 20, lambda f: ["check", str(TINY), "--baseline", plan, "--waivers", str(f)]),
+        "--templates DIR": ("executive.md", 10 << 20, lambda f: ["report", plan, "--inventory", str(TINY), "--templates",
+                                                                  str(f.parent), "--out", str(f.parent.parent / "out")]),
+    }
+    for door, (name, huge, argv) in doors.items():
+        for kind, what in (("zero", "a link to /dev/zero"), ("fifo", "a named pipe"), ("dir", "a folder"),
+                           ("huge", f"a sparse {huge >> 20} MB file")):
+            d = work / f"door-{name}-{kind}" / "t"
+            d.mkdir(parents=True)
+            f = d / name
+            if kind == "zero":
+                f.symlink_to("/dev/zero")
+            elif kind == "fifo":
+                os.mkfifo(f)
+            elif kind == "dir":
+                f.mkdir()
+            else:
+                with open(f, "wb") as fh:
+                    fh.truncate(huge)
+            out.append(Case(f"door {door}: {what}", argv(f)))
     return out
 
 

@@ -3,7 +3,7 @@
 What an engineer would write first: a binary per admissible (workload, site), one assignment row per
 workload, a capacity row per site and resource, an anti-affinity row per group and site, for each
 latency-bound dependency and site of its dependant a row asking for its target within the budget, and
-an egress variable per dependency and shared site. No reductions, islands or pricing. Both plans are
+an egress variable per dependency and shared site, and with a carbon cap one emissions row over every site. No reductions, islands or pricing. Both plans are
 timed from the inventory on disk to placed workloads (waves left out of both).
 """
 
@@ -42,6 +42,12 @@ def plain_solve(estate, gap: float) -> tuple[float, float, str]:  # noqa: ANN001
             cap = getattr(s.capacity, res)
             if cap is not None:
                 prob += pulp.lpSum(arr[owner[e]] * x[e] for e in on.tolist()) <= cap
+    cap = estate.scenario.carbon.cap_tonnes
+    if cap is not None:  # one row over every site: the horizon's emissions of the chosen placements
+        from planner.domain.carbon import site_factors, workload_energy
+
+        tonnes = estate.scenario.horizon_months * workload_energy(estate)[owner] * site_factors(estate)[c.site] / 1e6
+        prob += pulp.lpSum(float(tonnes[e]) * x[e] for e in range(len(c.site))) <= cap
     for members in estate.anti_affinity_groups.values():
         for j in range(len(estate.sites)):
             es = [e for m in members for e in range(c.ptr[m], c.ptr[m + 1]) if c.site[e] == j]

@@ -74,14 +74,14 @@ def _make_plan(estate: Estate, settings: SolverSettings, progress: Optional[Call
         site_ids = [estate.sites[j].id for j in site_no.tolist()]
         moving = [estate.table.workload(i) for i in np.nonzero(site_no != estate.table.current_site)[0].tolist()]
         if progress:
-            progress(f"placed: {placement.status}, {len(moving):,} workloads move; scheduling waves")
+            progress(f"placed: {len(moving):,} workloads move; scheduling them into waves")
         schedule = schedule_waves(estate, moving, dict(zip(estate.table.ids, site_ids)), settings)
     n_w = len(estate.table)
     memory.Budget.of(settings.memory_gb).ensure("the plan", f"{n_w:,} assignments", n_w * memory.PLAN_WORKLOAD)
     plan = build_plan(estate, placement, schedule)
     if plan.assignments:
         if progress:
-            progress(f"verifying the plan's {len(plan.assignments):,} assignments independently")
+            progress(f"checking every rule of the plan independently ({len(plan.assignments):,} assignments)")
         findings = sorted(set(verify_plan(estate, plan) + status_findings(plan, settings)))
         if findings:
             raise rejected(plan, findings)

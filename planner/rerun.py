@@ -13,6 +13,9 @@ import re
 from pathlib import Path
 from typing import Optional, Union
 
+from planner.base.bounded import read_bounded
+from planner.plan.document import MAX_PLAN_BYTES
+
 # The top-level solver block as Plan.to_json lays it out (sorted keys, two-space indent). A raw
 # newline never occurs inside a JSON string, so this can only match the document's own block.
 _SOLVER_KEY = b'\n  "solver": {\n'
@@ -53,7 +56,7 @@ def comparable_files(folder: Union[str, Path]) -> dict[str, bytes]:
 def same_plan(existing: Union[str, Path], new: bytes) -> Optional[bytes]:
     """The existing plan.json's bytes when `new` differs from them only in `solver.seconds`, else None."""
     try:
-        old = Path(existing).read_bytes()
+        old = read_bounded(existing, MAX_PLAN_BYTES)  # a pipe or a device in its place is no plan, never waited on
     except OSError:
         return None
     if old == new:

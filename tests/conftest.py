@@ -22,3 +22,16 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("default", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+CHROMIUM_HINT = ("Chromium is not installed, so the browser tests did not run: install it with "
+                 "`apt-get install chromium` (Debian/Ubuntu) or point PLANNER_CHROMIUM at a Chromium binary")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+    """Say plainly, at the end, when the browser tests were skipped and how to run them."""
+    # The reason, not the marker: xdist's workers do not send markers back with their reports.
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "Chromium is not installed" in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_sep("-", f"{len(skipped)} browser test(s) skipped")
+        terminalreporter.write_line(CHROMIUM_HINT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from helpers import inventory
-from helpers import SCENARIO, competing_apps
+from helpers import REPO, SCENARIO, competing_apps
 
 from planner import load_inventory, make_plan, verify_plan
 from planner.cli import main
@@ -39,3 +39,11 @@ def test_an_unknown_or_missing_backend_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["plan", str(bad), "--out", str(tmp_path / "o2"), "--quiet"])
     assert result.exit_code == 2 and "solver.backend" in result.output and "unknown solver 'NOSUCH'" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "o2").exists()
+
+
+def test_cbc_without_its_extra_names_the_extra(tmp_path):
+    """CBC is an optional extra: asking for it where it is not installed says how to get it (exit 2, nothing written)."""
+    result = CliRunner().invoke(main, ["plan", str(REPO / "inventory"), "--out", str(tmp_path / "o"), "--backend", "cbc"],
+                                env={"PATH": ""})
+    assert result.exit_code == 2, result.output
+    assert "hybrid-migration-planner[cbc]" in result.output and not (tmp_path / "o").exists()

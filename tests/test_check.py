@@ -436,7 +436,7 @@ def test_move_threshold_waived_and_skipped_without_a_plan(estate):
 def test_passing_rules_collapse_and_each_sentence_is_said_once(estate):
     result = check("base.yaml", "--baseline", "base/plan.json", "--format", "markdown")
     assert result.exit_code == 0
-    assert "✅ 16 rules pass: pin, allowed-kinds," in result.stdout and "| Rule | Result |" not in result.stdout
+    assert "✅ 17 rules pass: pin, allowed-kinds," in result.stdout and "| Rule | Result |" not in result.stdout
     args = ("inv.yaml", "--baseline", "base/plan.json", "--warn-over", "5%")
     sentence = "horizon cost +638.00 EUR (+26.76%) is over --warn-over 5%"
     for fmt, said in (("markdown", sentence), ("text", sentence), ("github", sentence.replace("%", "%25"))):

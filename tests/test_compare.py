@@ -75,7 +75,9 @@ def test_comparison_json_holds_each_scenario_against_the_base(run: tuple) -> Non
         assert s["workloads_moving"] == sum(a["moves"] for a in plan["assignments"])
         assert s["compliance"]["compliant"] and s["problems"] == []
         assert len(s["cumulative_savings"]) == 12 and sum(s["by_kind"].values()) == 4
-        assert s["saving"] == round(s["stay_put_cost"] - s["horizon_cost"], 2)
+        assert (s["saving"], s["npv"], s["payback_month"]) == (plan["totals"]["saving"], plan["totals"]["npv"],
+                                                                plan["totals"]["payback_month"])  # the cash view, as the reports'
+        assert s["stay_put_cost"] == plan["totals"]["stay_put_cost"]
     assert cheap["name"] == "A cheaper Frankfurt contract" and doc["cheapest"] == "cheap-fra"
     assert cheap["against_base"]["horizon_cost"] == round(cheap["horizon_cost"] - base["horizon_cost"], 2) < 0
     assert base["against_base"]["horizon_cost"] == 0.0

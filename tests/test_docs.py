@@ -1,9 +1,12 @@
-"""The format references in docs/ are complete and current, and the README points at them (not at files users never see)."""
+"""The documentation: format references complete and current, a one-screen README pointing at them, a CLI reference that is
+click's own help, and a site that builds with every link and anchor checked."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Optional
@@ -83,10 +86,66 @@ def test_readme_links_the_docs_and_nothing_users_never_see():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "shared/" not in readme and "DESIGN.md" not in readme
     links = set(re.findall(r"\]\((docs/[^)#]+)", readme))
-    assert links >= {"docs/inventory.md", "docs/tables.md", "docs/plan-file.md", "docs/design.md"}
+    assert links >= {"docs/index.md", "docs/inventory.md", "docs/tables.md", "docs/plan-file.md", "docs/design.md"}
     for link in links:
         assert (ROOT / link).is_file(), link
-    for doc in (ROOT / "docs").glob("*.md"):
+    for doc in (ROOT / "docs").rglob("*.md"):
         for target in re.findall(r"\]\(([^)#:]+\.md)", doc.read_text(encoding="utf-8")):
-            assert (doc.parent / target).is_file(), f"{doc.name} links {target}"
+            assert (doc.parent / target).is_file(), f"{doc.relative_to(ROOT)} links {target}"
     assert "open `reports/executive.html`" in readme
+
+
+def test_readme_is_one_screen_that_starts_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = readme.split("```")[1].splitlines()
+    assert first_block[1].startswith("pip install -e . && planner plan ")
+    assert first_block[2].startswith("pip install -e '.[test]' && python -m pytest ")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert first_block[2].split("&&", 1)[1].split("#", 1)[0].strip() in ci, "CI runs the README's test command verbatim"
+    assert len(readme.splitlines()) <= 60, "the README is one screen: move the rest into a page of docs/"
+    for journey in ("planner plan", "planner check", "reports/executive.html"):
+        assert journey in readme, journey
+
+
+def load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cli_reference_is_click_s_own_help_and_current(capsys):
+    tool = load_tool("make_cli_reference")
+    assert tool.main(["--check"]) == 0, "run: python tools/make_cli_reference.py\n" + capsys.readouterr().err
+    page = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    help_text = CliRunner().invoke(main, ["import", "rvtools", "--help"], prog_name="planner", terminal_width=tool.WIDTH,
+                                  max_content_width=tool.WIDTH).output
+    assert help_text.strip() in page  # what a user's --help prints, at the page's width
+
+
+def test_a_new_option_without_regenerating_the_cli_reference_is_caught(tmp_path, monkeypatch, capsys):
+    import click
+
+    tool = load_tool("make_cli_reference")
+    monkeypatch.setattr(tool, "PAGE", tmp_path / "cli.md")
+    assert tool.main([]) == 0 and tool.main(["--check"]) == 0
+    plan = tool.planner_main.commands["plan"]
+    monkeypatch.setattr(plan, "params", [*plan.params, click.Option(["--brand-new"], help="Something new.")])
+    assert tool.main(["--check"]) == 1
+    assert "run python tools/make_cli_reference.py" in capsys.readouterr().err
+
+
+def test_the_documentation_site_builds_with_strict_checks(tmp_path):
+    pytest.importorskip("mkdocs", reason="the documentation site needs mkdocs-material: pip install -e '.[test]'")
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "strict: true" in config and "anchors: warn" in config  # a broken link or anchor fails the build
+    build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                           cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    warnings = [line for line in build.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert build.returncode == 0, "mkdocs build --strict failed:\n" + "\n".join(warnings or build.stderr.splitlines()[-20:])
+    assert (tmp_path / "site" / "reference" / "cli" / "index.html").is_file()

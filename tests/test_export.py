@@ -203,8 +203,8 @@ def test_constant_memory_mode_writes_the_same_cells(sample):
     assert cells(xlsx_bytes(worklist, constant_memory=True)) == cells(xlsx_bytes(worklist, constant_memory=False))
 
 
-def test_large_work_lists_are_streamed(sample, monkeypatch):
-    import planner.outputs.export
+def test_large_work_lists_are_streamed(sample):
+    from planner.outputs.limits import OutputLimits, use
 
     _, _, worklist = sample
 
@@ -213,8 +213,8 @@ def test_large_work_lists_are_streamed(sample, monkeypatch):
             return z.read("xl/worksheets/sheet1.xml").decode()
 
     assert 't="inlineStr"' not in sheet_xml(xlsx_bytes(worklist))  # small: shared strings, built in memory
-    monkeypatch.setattr(planner.outputs.export, "CONSTANT_MEMORY_ROWS", len(worklist.rows) - 1)
-    assert 't="inlineStr"' in sheet_xml(xlsx_bytes(worklist))  # constant_memory mode writes each row's strings inline
+    with use(OutputLimits(constant_memory_rows=len(worklist.rows) - 1)):
+        assert 't="inlineStr"' in sheet_xml(xlsx_bytes(worklist))  # constant_memory mode writes each row's strings inline
 
 
 @pytest.mark.slow

@@ -67,7 +67,7 @@ def _bound(estate: Estate, price_draw: list[float], deadline: float = float("inf
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=coupled_estates())
-def test_dominance_never_changes_an_islands_value(tmp_path, monkeypatch, case):
+def test_dominance_never_changes_an_islands_value(tmp_path, case):
     wls, price_draw = case
     path = inventory(tmp_path, wls, sites=SITES, scenario={"start": "2027-01-01", "horizon_months": 12,
                                                            "default_migration_cost": 100})
@@ -75,8 +75,7 @@ def test_dominance_never_changes_an_islands_value(tmp_path, monkeypatch, case):
     if build_candidates(Estate.of(inv), compact=True).problems:
         return
     _, with_dominance = _bound(Estate.of(inv), price_draw)
-    with monkeypatch.context() as m:
-        m.setattr(proof._Dominance, "undominated", lambda self, entries: (np.ones(len(entries), dtype=bool), self.priced(entries)[0]))
+    with use_limits(Limits(dominance=False)):
         _, without = _bound(Estate.of(inv), price_draw)
     assert np.allclose(with_dominance.island_bound, without.island_bound, rtol=1e-7, atol=1e-6)
     assert with_dominance.entries + with_dominance.dominated == without.entries

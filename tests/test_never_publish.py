@@ -100,7 +100,7 @@ def test_a_normal_plan_exits_0_verified_and_leaves_no_bug_report(tmp_path: Path,
     inv = tight_estate(tmp_path)
     result = cli("plan", inv, "--out", tmp_path / "out", "--no-reports")
     assert result.exit_code == 0, result.output
-    assert "verifying the plan's 2 assignments independently" in result.stderr
+    assert "checking every rule of the plan independently (2 assignments)" in result.stderr
     plan = read_plan(tmp_path / "out" / "plan.json")
     assert plan.status == "optimal" and sites_of(plan) == {"crm-db": "az-fra", "web-01": "mad-dc1"}
     assert verify_plan(Estate.of(load_inventory(inv)), plan) == []

@@ -103,7 +103,7 @@ def test_errors_name_the_overlay_file_line_and_field(tmp_path: Path, base: Path)
     o = _overlay(tmp_path, "sites:\n  - {id: mad-dc1, colour: red}\nworkloads:\n  - id: a\n    vcpu: many\n"
                            "remove:\n  workloads: [nope]\n")
     errors = _errors(base, o)
-    assert f"{o}:2: sites[mad-dc1].colour: unknown field (allowed: id, kind, zone, region, name, capacity, cost, certifications, closes)" in errors
+    assert f"{o}:2: sites[mad-dc1].colour: unknown field (allowed: id, kind, zone, region, name, capacity, cost, certifications, closes, energy)" in errors
     assert any(e.startswith(f"{o}:5: workloads[a].vcpu: must be a number") for e in errors)
     assert f"{o}:7: remove.workloads[nope]: no workload 'nope' in the base inventory" in errors
 

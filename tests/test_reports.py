@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from helpers import BASE, inventory, workload
+from helpers import BASE, REPO, inventory, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,9 +38,9 @@ from planner.outputs.report import (
     render_reports,
     render_text,
 )
-from planner.outputs.report import compliance as compliance_module
-from planner.outputs.report import evidence as evidence_module
-from planner.outputs.report import schedule as schedule_module
+from planner.outputs.limits import OutputLimits
+from planner.outputs.limits import current as output_limits
+from planner.outputs.limits import use as use_output_limits
 from planner.outputs.report.charts import charts_for
 from planner.outputs.report.evidence import COLUMNS, evidence_bytes
 from planner.outputs.report.pdf import (
@@ -341,20 +341,29 @@ def test_roadmap_tables_keep_ids_and_phases_whole(sample):
     assert groups and all(re.fullmatch(r"(<span>[^<]+</span>(, )?)+", g) for g in groups)  # a list breaks between items only
 
 
-def test_roadmap_lists_are_capped_and_say_how_many_more(sample, monkeypatch):
+def test_roadmap_lists_are_capped_and_say_how_many_more(sample):
     plan, estate, _, _ = sample
-    monkeypatch.setattr(schedule_module, "LISTED_MOVES", 2)
-    monkeypatch.setattr(schedule_module, "LISTED_GROUPS", 1)
-    ctx = build_context(plan, estate, verify=False)
+    with use_output_limits(OutputLimits(listed_moves=2, listed_groups=1)):
+        ctx = build_context(plan, estate, verify=False)
+        md = render_text(ctx, ("md",), reports=("roadmap",))[0].text
     moves = sum(a.moves for a in plan.assignments)
     assert len(ctx.moves) == 2 and ctx.moves_total == moves
-    md = render_text(ctx, ("md",), reports=("roadmap",))[0].text
     assert f"The first 2 of {moves} moves" in md and "`planner export plan.json`" in md
     wave = next(w for w in ctx.busy_waves if w.group_count > 1)
     assert len(wave.groups) == 1 and f"And {wave.group_count - 1} smaller move group" in md
 
 
 # ----------------------------------------------------------------------------- compliance: summary and evidence
+
+
+def _allowed(estate, pol) -> set:
+    """A policy's countries read straight from the shipped presets file and the inventory (not through the planner's rules)."""
+    written = set(estate.expand_countries(pol.allowed_countries)) if pol.allowed_countries is not None else None
+    if pol.preset is None:
+        return written or set()
+    presets = yaml.safe_load((REPO / "planner" / "data" / "residency_presets.yaml").read_text(encoding="utf-8"))["presets"]
+    law = set(presets[pol.preset]["allowed_countries"])
+    return law if written is None else law & written
 
 
 def independent_checks(estate, plan):
@@ -366,7 +375,7 @@ def independent_checks(estate, plan):
         for w in estate.workloads:
             if pol.data_class in w.data:
                 s = estate.site_by_id[site_of[w.id]]
-                ok = estate.site_country(s) in estate.expand_countries(pol.allowed_countries)
+                ok = estate.site_country(s) in _allowed(estate, pol)
                 rows.append((w.id, "residency", pol.id, pol.data_class, s.id, ok, False))
     for w in estate.workloads:
         s = estate.site_by_id[site_of[w.id]]
@@ -428,7 +437,7 @@ def assert_summary_and_evidence_agree(estate, plan):
         mine = [e for e in expected if (f"residency:{e[2]}" if e[1] == "residency" else e[1]) == key]
         assert (s.governed, s.passed, s.failed, s.borderline) == (len(mine), sum(e[5] for e in mine), sum(not e[5] for e in mine),
                                                                    sum(e[6] for e in mine)), key
-        assert [r.item for r in s.failing] == [e[0] for e in mine if not e[5]][:compliance_module.LISTED]
+        assert [r.item for r in s.failing] == [e[0] for e in mine if not e[5]][:output_limits().listed_checks]
     return ctx
 
 
@@ -457,33 +466,34 @@ def test_evidence_agrees_with_the_per_workload_list_on_any_placement(golden, dat
     assert_summary_and_evidence_agree(estate, with_sites(plan, moves))
 
 
-def test_compliance_lists_failures_capped_with_counts(golden, monkeypatch):
+def test_compliance_lists_failures_capped_with_counts(golden):
     plan, estate = golden
-    monkeypatch.setattr(compliance_module, "LISTED", 1)
     broken = with_sites(plan, {"pay-db-01": "sao-dc1", "crm-db-01": "sao-dc1", "crm-app-01": "sao-dc1"})
-    ctx = build_context(broken, estate)
+    with use_output_limits(OutputLimits(listed_checks=1)):
+        ctx = build_context(broken, estate)
+        html = render_text(ctx, ("html",), reports=("compliance",))[0].text
     gdpr = next(p for p in ctx.compliance.policies if p.id == "gdpr")
     assert gdpr.failed == 3 and len(gdpr.summary.failing) == 1
-    html = render_text(ctx, ("html",), reports=("compliance",))[0].text
     assert "3 failing checks</span>; the first 1 by workload" in html
     assert "Every check, passing or not, with its evidence" in html and EVIDENCE in html
 
 
-def test_evidence_is_parquet_when_too_long_for_a_spreadsheet(golden, monkeypatch):
+def test_evidence_is_parquet_when_too_long_for_a_spreadsheet(golden):
     import pyarrow.parquet as pq
 
     plan, estate = golden
     csv_rows = evidence_rows(estate, build_context(plan, estate))
-    monkeypatch.setattr(evidence_module, "CSV_MAX_ROWS", 3)
-    ctx = build_context(plan, estate)
+    with use_output_limits(OutputLimits(evidence_csv_rows=3)):
+        ctx = build_context(plan, estate)
+        name, data, count = evidence_bytes(estate, ctx.blocks)
+        again = evidence_bytes(estate, ctx.blocks)[1]
     assert ctx.compliance.evidence_file == "compliance-evidence.parquet"
-    name, data, count = evidence_bytes(estate, ctx.blocks)
     assert name == "compliance-evidence.parquet" and data[:4] == b"PAR1" and count == len(csv_rows)
     table = pq.read_table(io.BytesIO(data)).to_pylist()
     assert list(table[0]) == list(COLUMNS)
     assert [(r["workload"], r["check"], r["result"], r["evidence"]) for r in table] == \
         [(r["workload"], r["check"], r["result"], r["evidence"]) for r in csv_rows]
-    assert evidence_bytes(estate, ctx.blocks)[1] == data  # the same plan, the same bytes
+    assert again == data  # the same plan, the same bytes
 
 
 def test_context_is_built_on_arrays_not_workload_objects(sample, monkeypatch):
@@ -580,7 +590,7 @@ def test_html_is_self_contained_with_real_charts(golden):
         ids = re.findall(r'\bid="([^"]+)"', text)
         assert len(ids) == len(set(ids)), name
     exec_ = out["executive"]
-    assert exec_.count("<svg") == 4 and out["roadmap"].count("<svg") == 2 and out["compliance"].count("<svg") == 1  # no own site has a capacity
+    assert exec_.count("<svg") == 5 and out["roadmap"].count("<svg") == 2 and out["compliance"].count("<svg") == 1  # 5 with the emissions chart; no own site has a capacity
     for label in ("Cost over the 24-month horizon", "EUR; the axis starts at zero", "Per month (", "Saving (",
                   "Workloads; from zero", "Country of the site", "Cost per year by site kind"):
         assert label in exec_, label
@@ -701,7 +711,7 @@ def _chromium():
         return None
 
 
-needs_chromium = pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed: apt-get install chromium, or set PLANNER_CHROMIUM")
 
 
 def test_pdf_dates_are_the_plans():

@@ -92,7 +92,9 @@ def test_residency_and_certifications(inv: Inventory, est: Estate) -> None:
     assert {"personal-eu", "personal-uk", "personal-br", "public-sector-es", "anonymised"} <= classes
     countries = est.policy_countries
     assert countries["lgpd"] == {"BR"} and countries["ens-high"] == {"ES"} and countries["uk-gdpr"] == {"GB"}
-    assert {"ES", "DE", "NL", "IE", "GB"} <= countries["gdpr"] and "BR" not in countries["gdpr"]
+    # The GDPR preset: the EEA and the adequate countries, Brazil among them since January 2026; the US only for DPF sites.
+    assert {"ES", "DE", "NL", "IE", "GB", "BR"} <= countries["gdpr"] and "US" not in countries["gdpr"]
+    assert countries["gdpr-employee"] == est.expand_countries(["EU"])
     ens = [w for w in inv.workloads if "public-sector-es" in w.data]
     assert ens and all("ENS-high" in w.requires for w in ens)
     assert any("PCI-DSS" in w.requires for w in inv.workloads if w.app == "billing")

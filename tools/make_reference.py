@@ -66,8 +66,12 @@ TOPOLOGY: dict[type, dict[str, Doc]] = {
         "id": Doc("the policy's id, quoted in findings and the compliance report"),
         "name": Doc("what the policy is, in words (shown in reports and messages)"),
         "data_class": Doc("the data class it governs; a workload holding it (its `data`) may only sit where this policy allows"),
-        "allowed_countries": Doc("where that data may live: country codes and `countries` group names, groups expanded recursively",
-                                 type="list of country codes or group names (at least one)"),
+        "preset": Doc("a dated law shipped with the planner, supplying the allowed countries: `gdpr`, `uk-gdpr` or `lgpd` "
+                      "(see [how-to/residency.md](how-to/residency.md)); `planner validate` warns when it is more than a year old",
+                      type="preset name", absent="none (then `allowed_countries` is required)"),
+        "allowed_countries": Doc("where that data may live: country codes and `countries` group names, groups expanded recursively; "
+                                 "with `preset` too, only the countries both allow (a stricter group rule)",
+                                 type="list of country codes or group names (at least one)", absent="none (then `preset` is required)"),
         "description": Doc("the policy's background (the law, the agreement), shown in the compliance report", absent="none"),
     },
     m.Site: {
@@ -82,6 +86,19 @@ TOPOLOGY: dict[type, dict[str, Doc]] = {
         "certifications": Doc("certifications the site holds, matched against workloads' `requires`", type="list of text (up to 1,000 characters each)"),
         "closes": Doc("a data-centre exit: nothing may remain there, and every workload leaving it moves in a wave that ends before "
                       "this day; a site closing before the horizon ends admits nothing", absent="never closes"),
+        "energy": Doc("the site's own energy figures for its emissions (see [how-to/carbon.md](how-to/carbon.md))",
+                      absent="PUE by kind and the grid of its Azure region or zone country (shipped tables)"),
+    },
+    m.Energy: {
+        "pue": Doc("power usage effectiveness: facility energy over IT energy, from 1 to 5", absent="onprem 1.56, azure 1.18, edge 1.8"),
+        "grid_gco2_kwh": Doc("carbon intensity of the site's electricity, from 0 to 2,000 (a contract for clean power goes here)",
+                             unit="gCO2e per kWh", absent="its Azure region's figure, else its zone country's (planner/data/grid_carbon.csv)"),
+    },
+    m.CarbonSettings: {
+        "price_per_tonne": Doc("a carbon price the objective adds: `price_per_tonne` times the plan's horizon tCO2e (plan.json's "
+                               "`totals.carbon_cost`); from 0 to 100,000", unit="scenario currency per tCO2e"),
+        "cap_tonnes": Doc("a hard limit on the plan's emissions over the horizon (`totals.emissions_tonnes`); a cap no plan can meet "
+                          "exits 1 with a `carbon-cap` problem saying the least reachable", unit="tCO2e", absent="no cap"),
     },
     m.Capacity: {
         "vcpu": Doc("virtual CPUs the site can hold", unit="vCPU", absent="unlimited"),
@@ -111,6 +128,10 @@ TOPOLOGY: dict[type, dict[str, Doc]] = {
         "waves": Doc("the migration factory's wave rules"),
         "solver": Doc("how the placement is solved"),
         "pricing": Doc("how catalogue-priced Azure VMs are bought"),
+        "carbon": Doc("a carbon price in the objective and a cap on emissions (see [how-to/carbon.md](how-to/carbon.md))"),
+        "discount_rate": Doc("the yearly rate the plan's monthly savings are discounted at for its net present value "
+                             "(`totals.npv`; see [how-to/business-case.md](how-to/business-case.md)); from 0 to 1",
+                             unit="fraction a year (0.07 is 7 %)"),
     },
     m.WaveRules: {
         "length_days": Doc("length of every wave; waves are consecutive from `start`; at most the horizon's days (a longer wave could never end inside it: an error before solving)", unit="days"),
@@ -152,8 +173,8 @@ SECTION_DOCS: dict[str, tuple[Optional[type], str]] = {
     "scenario": (m.Scenario, "The planning scenario (at most once in an inventory; absent, every setting has its default)."),
 }
 
-NESTED = {m.Site: (("capacity", m.Capacity), ("cost", m.SiteCost)),
-          m.Scenario: (("waves", m.WaveRules), ("solver", m.SolverSettings), ("pricing", m.Pricing))}
+NESTED = {m.Site: (("capacity", m.Capacity), ("cost", m.SiteCost), ("energy", m.Energy)),
+          m.Scenario: (("waves", m.WaveRules), ("solver", m.SolverSettings), ("pricing", m.Pricing), ("carbon", m.CarbonSettings))}
 
 # One small inventory showing every section and field; --check loads it, so it stays valid.
 EXAMPLE: dict[str, Any] = {
@@ -161,12 +182,14 @@ EXAMPLE: dict[str, Any] = {
     "latency_ms": [["madrid", "sao-paulo", 190]],
     "countries": {"EU": ["AT", "BE", "DE", "ES", "FR", "IT", "PT"], "EU_PLUS": ["EU", "GB", "CH"]},
     "policies": [{"id": "gdpr", "name": "GDPR personal data of EU residents", "data_class": "personal-eu",
-                  "allowed_countries": ["EU_PLUS"], "description": "Customer records of the EU operations."}],
+                  "allowed_countries": ["EU_PLUS"], "description": "Customer records of the EU operations."},
+                 {"id": "lgpd", "name": "LGPD personal data of Brazilian customers", "data_class": "personal-br", "preset": "lgpd",
+                  "description": "Brazil and the countries the ANPD recognises (the EU/EEA since January 2026)."}],
     "sites": [
         {"id": "mad-dc1", "name": "Madrid Alcobendas", "kind": "onprem", "zone": "madrid",
          "capacity": {"vcpu": 4000, "memory_gb": 16000, "storage_gb": 800000},
          "cost": {"vcpu_month": 18.0, "memory_gb_month": 2.5, "storage_gb_month": 0.04, "egress_gb": 0.01, "windows_vcpu_month": 4.5},
-         "certifications": ["ENS-high", "ISO27001", "PCI-DSS"]},
+         "certifications": ["ENS-high", "ISO27001", "PCI-DSS"], "energy": {"pue": 1.6, "grid_gco2_kwh": 174}},
         {"id": "sao-dc1", "kind": "onprem", "zone": "sao-paulo", "closes": dt.date(2028, 6, 30),
          "cost": {"vcpu_month": 15.0, "memory_gb_month": 1.5, "storage_gb_month": 0.05}},
         {"id": "az-spaincentral", "kind": "azure", "region": "spaincentral", "zone": "madrid"},
@@ -185,7 +208,8 @@ EXAMPLE: dict[str, Any] = {
                  "waves": {"length_days": 30, "max_workloads": 200, "max_effort_hours": 2000, "first_wave_max_workloads": 20,
                            "growth_per_wave": 20, "pilot_waves": 2},
                  "solver": {"backend": "highs", "time_limit_s": 60, "gap": 0.0001, "threads": 2, "memory_gb": 8},
-                 "pricing": {"azure": "payg", "hybrid_benefit": False}},
+                 "pricing": {"azure": "payg", "hybrid_benefit": False}, "discount_rate": 0.07,
+                 "carbon": {"price_per_tonne": 0, "cap_tonnes": 5000}},
 }
 
 # ---------------------------------------------------------------- plan.json: meaning of each key
@@ -201,18 +225,47 @@ PLAN_KEYS: dict[str, Doc] = {
                   "exits 3 (a fault of the planner)", type="text"),
     "solver": Doc("how the placement was solved", type="mapping"),
     "solver.backend": Doc("the MILP solver used (`highs`, `cbc` or the PuLP solver named)", type="text"),
-    "solver.objective": Doc("the plan's horizon cost, as the optimiser counts it (equals `totals.horizon_cost`); null without a plan",
-                            unit="scenario currency", type="number or null"),
+    "solver.objective": Doc("what the optimiser minimised: `totals.horizon_cost` plus `totals.carbon_cost` (the carbon price's charge; "
+                            "0 without a price); null without a plan", unit="scenario currency", type="number or null"),
     "solver.bound": Doc("a proven lower bound on the horizon cost of any plan; null without a plan", unit="scenario currency", type="number or null"),
     "solver.gap": Doc("(objective - bound) / objective: how far the plan can be from the best; null without a plan", unit="fraction", type="number or null"),
     "solver.seconds": Doc("how long the placement took: the only wall-clock value in the file (a re-run that finds the same plan "
                           "keeps the file, and so its first run's seconds)", unit="seconds", type="number"),
-    "totals": Doc("the plan's money; all five are always present (0 without a plan, but for the stay-put cost)", type="mapping"),
+    "totals": Doc("the plan's money; the first five are always present (0 without a plan, but for the stay-put cost), and "
+                  "so, in plans written since they were added, are the board's figures from `stay_put_cost` to `cash_flow_by_year`",
+                  type="mapping"),
     "totals.horizon_cost": Doc("the objective: run and egress cost over the horizon plus every one-time cost", unit="scenario currency, cents", type="number"),
     "totals.monthly_run_cost": Doc("run cost of every workload where the plan puts it", unit="scenario currency per month", type="number"),
     "totals.one_time_cost": Doc("the moves' one-time costs", unit="scenario currency", type="number"),
     "totals.monthly_egress_cost": Doc("egress of dependencies whose ends the plan puts on different sites", unit="scenario currency per month", type="number"),
     "totals.stay_put_monthly_run_cost": Doc("run cost of every workload where it runs today", unit="scenario currency per month", type="number"),
+    "totals.stay_put_cost": Doc("staying put over the horizon: today's run and egress cost, every month", unit="scenario currency", type="number"),
+    "totals.saving": Doc("THE saving, the figure every command and report states: `stay_put_cost` minus the plan as its waves land "
+                         "(each move at its target's rate from the day after its wave ends, one-time cost in its wave's first month); "
+                         "0 without a plan (see [how-to/business-case.md](how-to/business-case.md))", unit="scenario currency", type="number"),
+    "totals.npv": Doc("net present value of the monthly savings: month m's saving divided by `(1 + scenario.discount_rate)^(m/12)`, summed",
+                      unit="scenario currency", type="number"),
+    "totals.payback_month": Doc("the first month (1 = the month `scenario.start` is in) from which the cumulative saving stays at or "
+                                "above zero; null when it never does or nothing moves; absent in plans written before it",
+                                type="whole number or null"),
+    "totals.emissions_tonnes": Doc("the plan's emissions over the horizon, counted as `horizon_cost` counts money: `horizon_months` "
+                                   "times the sum of `monthly_kgco2e`, over 1000; 0 without a plan; `scenario.carbon.cap_tonnes` bounds it",
+                                   unit="tCO2e, 3 decimals", type="number"),
+    "totals.stay_put_emissions_tonnes": Doc("every workload where it runs today, over the horizon", unit="tCO2e, 3 decimals", type="number"),
+    "totals.carbon_cost": Doc("`scenario.carbon.price_per_tonne` times `emissions_tonnes` (unrounded): what the carbon price adds to the "
+                              "objective; not part of `horizon_cost`, which stays money", unit="scenario currency, cents", type="number"),
+    "totals.cash_flow_by_year": Doc("the savings per programme year (12 months from `scenario.start`, the last year shorter when the "
+                                    "horizon is not whole years); empty without a plan", type="list"),
+    "totals.cash_flow_by_year[].year": Doc("programme year, from 1", type="whole number"),
+    "totals.cash_flow_by_year[].start": Doc("its first day", type="date YYYY-MM-DD"),
+    "totals.cash_flow_by_year[].end": Doc("its last day", type="date YYYY-MM-DD"),
+    "totals.cash_flow_by_year[].months": Doc("its months (12, fewer for a last short year)", type="whole number"),
+    "totals.cash_flow_by_year[].stay_put": Doc("staying put's run and egress in the year", unit="scenario currency", type="number"),
+    "totals.cash_flow_by_year[].plan": Doc("the plan's run and egress in the year, as its waves land", unit="scenario currency", type="number"),
+    "totals.cash_flow_by_year[].one_time": Doc("one-time cost of the waves starting in the year", unit="scenario currency", type="number"),
+    "totals.cash_flow_by_year[].saving": Doc("`stay_put - plan - one_time`", unit="scenario currency", type="number"),
+    "totals.cash_flow_by_year[].cumulative_saving": Doc("the saving from the start to the year's end", unit="scenario currency", type="number"),
+    "totals.cash_flow_by_year[].discounted_saving": Doc("the year's share of `totals.npv`", unit="scenario currency", type="number"),
     "assignments": Doc("one per workload, sorted by workload id; empty without a plan", type="list"),
     "assignments[].workload": Doc("the workload's id", type="text"),
     "assignments[].site": Doc("the site the plan puts it on", type="text"),
@@ -220,6 +273,9 @@ PLAN_KEYS: dict[str, Doc] = {
     "assignments[].pricing": Doc("the Azure pricing option of a catalogue-priced site (`payg`, `reserved-3y`, ...), else null", type="text or null"),
     "assignments[].monthly_cost": Doc("its run cost on that site", unit="scenario currency per month", type="number"),
     "assignments[].one_time_cost": Doc("its migration cost (0 when it stays)", unit="scenario currency", type="number"),
+    "assignments[].monthly_kgco2e": Doc("its emissions on that site: its monthly kWh (used vCPUs and storage) times the site's PUE and grid "
+                                        "gCO2e/kWh, over 1000 (see [how-to/carbon.md](how-to/carbon.md)); absent in plans written before it",
+                                        unit="kgCO2e per month, 3 decimals", type="number"),
     "assignments[].moves": Doc("whether the site differs from its `current_site`", type="true / false"),
     "assignments[].wave": Doc("the wave it moves in; null when it stays", type="whole number or null"),
     "waves": Doc("consecutive waves from the scenario's start, empty ones included so numbers map to dates; sorted by number", type="list"),
@@ -310,19 +366,23 @@ def specimen_plan(problem: bool = True) -> dict[str, Any]:
     """A plan with one of everything (assignment, wave, schedule phase and, with `problem`, a problem), made by planner.plan.document's own classes."""
     from planner.base.problem import Problem
     from planner.plan.document import Assignment, Plan, ScheduleSummary
+    from planner.plan.money import PlanMoney, YearFlow
     from planner.schedule.waves import Phase, Wave
 
     start, end = dt.date(2027, 1, 1), dt.date(2027, 1, 30)
     totals = {"horizon_cost": 15644.24, "monthly_run_cost": 412.34, "one_time_cost": 800.0, "monthly_egress_cost": 0.0,
               "stay_put_monthly_run_cost": 545.6}
     plan = Plan("3f1c" + "0" * 60, "optimal", {"backend": "highs", "objective": 15644.24, "bound": 15644.24, "gap": 0.0, "seconds": 0.042},
-                totals, [Assignment("crm-db-01", "az-spaincentral", "Standard_E8s_v5", 412.34, 800.0, True, 1, "reserved-3y")],
+                totals, [Assignment("crm-db-01", "az-spaincentral", "Standard_E8s_v5", 412.34, 800.0, True, 1, "reserved-3y", 4.42)],
                 [Wave(1, start, end, ("crm-db-01",), "2027-H1")],
                 [Problem("pin+residency", ("crm-db-01",), ("az-brazilsouth",),
                          "crm-db-01 needs personal-eu data in EU (gdpr) and is pinned to az-brazilsouth; no site satisfies all of that")]
                 if problem else [],
                 schedule=ScheduleSummary("optimal", 4665.93, 133.26, 0, (Phase("2027-H1", start, end, (1,)),), 4700.0,
-                                         ("waves 2 to 5 (2027-01-31 to 2027-05-30) move nothing: ...",)))
+                                         ("waves 2 to 5 (2027-01-31 to 2027-05-30) move nothing: ...",)),
+                money=PlanMoney(8, (YearFlow(1, start, dt.date(2027, 12, 31), 12, 6547.2, 5056.59, 800.0, 690.61, 690.61, 664.93),)))
+    plan.totals.update({"stay_put_cost": 19641.6, "saving": 3197.36, "npv": 2961.04})
+    plan.totals.update({"emissions_tonnes": 0.159, "stay_put_emissions_tonnes": 0.21, "carbon_cost": 0.0})
     return json.loads(plan.to_json())
 
 

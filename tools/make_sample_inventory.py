@@ -122,9 +122,10 @@ def geography_yaml() -> str:
         "countries:",
         "  EU: [AT, BE, BG, HR, CY, CZ, DK, EE, FI, FR, DE, GR, HU, IE, IT, LV, LT, LU, MT, NL, PL, PT, RO, SK, SI, ES, SE]",
         "  EEA: [EU, IS, LI, NO]",
-        "  # Countries with an EU adequacy decision (GDPR art. 45); the US framework is left out",
-        "  # on purpose: it covers only certified organisations.",
-        "  EU_ADEQUACY: [AD, AR, CA, CH, FO, GB, GG, IL, IM, JE, JP, KR, NZ, UY]",
+        "  # Countries with an EU adequacy decision (GDPR art. 45; Brazil since January 2026); the US",
+        "  # framework is left out: it covers only certified organisations. Policies use the dated",
+        "  # `preset: gdpr` instead; this group is for estates that write the list themselves.",
+        "  EU_ADEQUACY: [AD, AR, BR, CA, CH, FO, GB, GG, IL, IM, JE, JP, KR, NZ, UY]",
         "  # Everywhere the group runs infrastructure.",
         "  OPERATING: [EEA, GB, CH, BR]",
     ]

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Regenerate the prices of the shipped VM catalogue snapshot beyond Linux pay-as-you-go.
 
-The snapshot's Linux pay-as-you-go prices (``hourly``), shapes, disk and egress prices are
-the approximate list prices it has always carried, and stay as they are (the sample plan
-depends on them). Every other price is derived from them here with the published ratios
-below, so the snapshot stays an honest, documented approximation rather than invented data.
+The snapshot's shapes, disk and egress prices, and its Linux pay-as-you-go prices (``hourly``)
+where no real row exists, are the approximate list prices it has always carried. Where
+``tools/derive_prices.py`` has put real Retail Prices API figures (a SKU's ``basis`` names
+them ``retail-2026-08-20``), they are kept. Every other price is derived here from ``hourly``
+with the published ratios below and marked ``approximation``, so each figure says what it is.
 Deterministic: the same file in gives the same bytes out.
 
     python tools/make_vm_catalog_snapshot.py           # rewrite planner/data/azure_vm_catalog.json
@@ -39,7 +40,22 @@ RATIOS = {
     "savings_plan_3y": 0.48,
 }
 
+# The real rows tools/derive_prices.py reads: Retail Prices API, USD, converted to EUR at this rate.
+RETAIL_DATE = "2026-08-20"
+RETAIL_BASIS = f"retail-{RETAIL_DATE}"
+APPROXIMATION = "approximation"
+RETAIL_REGIONS = ("francecentral", "northeurope", "swedencentral", "westeurope")
+USD_PER_EUR = 1.1739
+RATE_NOTE = (f"1 EUR = {USD_PER_EUR} USD, the ECB euro reference rate as reported on 22 January 2026 "
+             "(businessnovinite.bg/bg-biznes/kursat-na-dolara-za-22-januari-2026-g.html); the ECB rate of "
+             f"{RETAIL_DATE} itself could not be established offline")
+PRICE_FIELDS = ("hourly", "windows_hourly", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y")
+
 SOURCE = (
+    f"Calibrated on real rows: in {', '.join(RETAIL_REGIONS)}, hourly (Linux pay-as-you-go), windows_hourly "
+    f"(Windows pay-as-you-go) and savings_plan_1y are Azure Retail Prices API rows of {RETAIL_DATE} (USD, standard "
+    f"tier, 'Virtual Machines' products) converted at {RATE_NOTE}. Each SKU's `basis` says per price which it is "
+    f"({RETAIL_BASIS} or approximation). The rest: "
     "Approximate snapshot of Azure Retail Prices API list prices (prices.azure.com/api/retail/prices) joined "
     "with Azure resource SKU shapes, in EUR. hourly: Linux pay-as-you-go, type Consumption, no Windows, Spot or "
     "Low Priority rows. windows_hourly: hourly plus the Windows Server licence as Azure charges it per vCPU-hour "
@@ -53,14 +69,18 @@ SOURCE = (
 
 
 def derived(sku: dict[str, Any]) -> dict[str, Any]:
-    """The SKU entry with its Windows and commitment prices set from its Linux price."""
+    """The SKU entry with its Windows and commitment prices set from its Linux price, except real figures."""
     hourly, vcpu = float(sku["hourly"]), int(sku["vcpu"])
     burstable = sku.get("family") in BURSTABLE_FAMILIES
     licence = WINDOWS_LICENCE_VCPU_HOUR_BURSTABLE if burstable else WINDOWS_LICENCE_VCPU_HOUR
+    basis = {key: sku.get("basis", {}).get(key, APPROXIMATION) for key in PRICE_FIELDS}
     out = dict(sku)
-    out["windows_hourly"] = round(hourly + vcpu * licence, 4)
+    if basis["windows_hourly"] == APPROXIMATION:
+        out["windows_hourly"] = round(hourly + vcpu * licence, 4)
     for key, ratio in RATIOS.items():
-        out[key] = round(hourly * ratio, 4)
+        if basis[key] == APPROXIMATION:
+            out[key] = round(hourly * ratio, 4)
+    out["basis"] = basis
     return out
 
 

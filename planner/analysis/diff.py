@@ -90,7 +90,8 @@ class PlanDiff:
 
     @property
     def total_keys(self) -> tuple[str, ...]:
-        extra = sorted((set(self.totals_old) | set(self.totals_new)) - set(TOTAL_KEYS))
+        # A total only one plan states was added after the other was written: against 0 it would read as a change.
+        extra = sorted((set(self.totals_old) & set(self.totals_new)) - set(TOTAL_KEYS))
         return tuple(k for k in TOTAL_KEYS if k in self.totals_old or k in self.totals_new) + tuple(extra)
 
     def delta(self, key: str) -> float:

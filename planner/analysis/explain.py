@@ -15,19 +15,24 @@ says what stops it, or says plainly that the plan's proven gap covers it.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+import numpy as np
 
 from planner.analysis.placed import Placed
 from planner.base.errors import PlannerError
 from planner.base.fmt import money
 from planner.base.untrusted import one_line, terminal
+from planner.domain.carbon import energy_arrays, site_factors
 from planner.domain.costs import horizon_cost, monthly_run
 from planner.domain.estate import Estate
 from planner.domain.model import Site, Workload
 from planner.domain.rules import Rule, Violation, violations
 from planner.plan.document import Plan, cents
+from planner.plan.money import money_headline
 
 EXPLAIN_FORMAT = "hybrid-migration-explain/1"
 _LIST = 6  # sites named in one sentence before "and N more"
@@ -102,6 +107,8 @@ class Explanation:
     currency: str
     horizon_months: int
     problems: tuple[str, ...] = field(default_factory=tuple)  # the infeasible plan's problems naming the workload
+    plan_money: str = ""  # the whole plan's saving, horizon, NPV and payback, worded as every command words them
+    horizon_last_day: Optional[dt.date] = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,7 +117,8 @@ class Explanation:
             "stale_plan": self.stale, "currency": self.currency, "horizon_months": self.horizon_months,
             "chosen": self.chosen.to_json() if self.chosen else None,
             "alternatives": [o.to_json() for o in self.alternatives],
-            "reasons": list(self.reasons), "problems": list(self.problems),
+            "reasons": list(self.reasons), "problems": list(self.problems), "plan_money": self.plan_money,
+            "horizon_end": self.horizon_last_day.isoformat() if self.horizon_last_day else None,
         }
 
 
@@ -122,7 +130,10 @@ def suggest(workload_id: str, known: list[str]) -> list[str]:
 def explain_workload(estate: Estate, plan: Plan, workload_id: str) -> Explanation:
     """Explain where `plan` puts `workload_id`; raises :class:`ExplainError` for an id that neither knows."""
     if workload_id not in estate.workload_index:
-        hints = suggest(workload_id, sorted(set(estate.workload_index) | set(plan.site_of)))
+        if workload_id in plan.site_of:  # the plan was made from another inventory: suggesting the very name typed helps no one
+            raise ExplainError(f"the plan places {workload_id!r} but the inventory does not hold it: the plan was made from "
+                               "another inventory; pass that one with --inventory")
+        hints = [h for h in suggest(workload_id, sorted(set(estate.workload_index) | set(plan.site_of))) if h != workload_id]
         hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
         raise ExplainError(f"no workload {workload_id!r} in the inventory{hint}")
     w = estate.workloads[estate.workload_index[workload_id]]
@@ -145,7 +156,8 @@ def explain_workload(estate: Estate, plan: Plan, workload_id: str) -> Explanatio
     problems = tuple(p.message for p in sorted(set(plan.problems)) if w.id in p.workloads)
     reasons = _reasons(estate, plan, w, chosen, others, assignment.wave if assignment else None)
     return Explanation(w.id, w.current_site, sid, assignment.wave if assignment else None, plan.status, chosen, tuple(others),
-                       tuple(reasons), stale, estate.scenario.currency, estate.scenario.horizon_months, problems)
+                       tuple(reasons), stale, estate.scenario.currency, estate.scenario.horizon_months, problems,
+                       money_headline(plan, estate.scenario) if plan.has_plan else "", estate.scenario.last_day)
 
 
 def _with_extra(o: Option, base: float) -> Option:
@@ -158,11 +170,21 @@ def _option(estate: Estate, placed: Placed, w: Workload, site: Site) -> Option:
     run = monthly_run(estate, w, site)
     egress = placed.egress(w, site)
     one = estate.one_time(w, site)
-    total = horizon_cost(estate, run.monthly + egress, one) if run is not None else None
+    # As the objective counts it: a carbon price's charge is part of each site's cost (0 without a price).
+    total = horizon_cost(estate, run.monthly + egress + _carbon_charge(estate, w, site), one) if run is not None else None
     breaks = tuple(Finding.of(v) for v in violations(estate, w, site))
     blocked = tuple(Finding.of(v) for v in placed.coupled_violations(w, site))
     return Option(site.id, site.kind.value, estate.site_country(site), run.sku if run else None, run.monthly if run else None,
                   egress, one, total, breaks, blocked)
+
+
+def _carbon_charge(estate: Estate, w: Workload, site: Site) -> float:
+    """The carbon price's monthly charge for `w` on `site` (planner.domain.carbon), 0 without a price."""
+    price = estate.scenario.carbon.price_per_tonne
+    if not price:
+        return 0.0
+    kwh = energy_arrays(np.array([w.vcpu]), np.array([np.nan if w.cpu_util_p95 is None else w.cpu_util_p95]), np.array([w.storage_gb]))
+    return float(kwh[0] * site_factors(estate)[estate.site_index[site.id]] / 1e6 * price)
 
 
 def _names(ids: list[str]) -> str:
@@ -250,6 +272,8 @@ def render_text(e: Explanation) -> str:
                      f"{money(c.horizon_cost or 0.0, cur)} over {e.horizon_months} months")
     else:
         lines.append(f"{t(e.workload)}: the plan is {t(e.status)} and places nothing")
+    if e.plan_money:
+        lines.append(f"the whole plan: {e.plan_money}")
     if e.stale:
         lines.append("warning: the plan was made from a different inventory (inventory_sha256 differs); it may be stale")
     lines.append("")

@@ -24,6 +24,7 @@ from planner.domain.costs import (
     stay_put_columns,
     stay_put_monthly,
 )
+from planner.domain.carbon import horizon_tonnes, monthly_kg, stay_put_tonnes
 from planner.domain.estate import Estate
 from planner.domain.rules import (
     Rule,
@@ -33,6 +34,7 @@ from planner.domain.rules import (
     size_violations,
 )
 from planner.plan.document import Plan, cents
+from planner.plan.money import YearFlow, cash_flow, row_arrays
 from planner.schedule.waves import (
     RESOURCE_WORDS,
     RESOURCES,
@@ -110,10 +112,13 @@ def verify_plan(estate: Estate, plan: Plan) -> list[Problem]:
         got = plan.totals.get(key)
         if got is None or not math.isfinite(got) or abs(got - cents(value)) > _CENT:
             bad(Rule.COST, (), (), f"totals.{key} should be {value:.2f}; the plan says {got}")
+    charge = _carbon(estate, plan, row, site_no, bad)
+    _money(estate, plan, row, site_no, bad)
     objective = plan.solver.get("objective")
     bound = plan.solver.get("bound")
-    if objective is None or abs(objective - cents(expected["horizon_cost"])) > _CENT:
-        bad(Rule.COST, (), (), f"solver.objective should equal the horizon cost {expected['horizon_cost']:.2f}; the plan says {objective}")
+    if objective is None or abs(objective - cents(expected["horizon_cost"] + charge)) > _CENT:
+        bad(Rule.COST, (), (), f"solver.objective should equal the horizon cost plus the carbon charge "
+                                f"{expected['horizon_cost'] + charge:.2f}; the plan says {objective}")
     if bound is not None and objective is not None and bound > objective + _CENT:
         bad(Rule.COST, (), (), f"solver.bound {bound} is above the objective {objective}: no bound can be")
     return sorted(set(out))
@@ -180,6 +185,60 @@ def _costs(estate: Estate, plan: Plan, row: np.ndarray, site_no: np.ndarray, bad
     return float(monthly.sum()), float(one.sum())
 
 
+def _money(estate: Estate, plan: Plan, row: np.ndarray, site_no: np.ndarray, bad: Bad) -> None:
+    """The board's money the plan states (saving, stay-put cost, NPV, payback month, years) against the one cash flow
+    (:func:`planner.plan.money.cash_flow`) of its own assignments and waves; a plan written before these totals passes."""
+    a = plan.assignments
+    monthly = np.array([a[k].monthly_cost for k in row.tolist()], dtype=float)
+    one = np.array([a[k].one_time_cost for k in row.tolist()], dtype=float)
+    wave = np.array([a[k].wave or 0 for k in row.tolist()], dtype=np.int64)
+    flow = cash_flow(estate, row_arrays(estate, site_no, monthly, one, wave), plan.waves if plan.has_plan else [],
+                     plan.totals["stay_put_monthly_run_cost"])
+    for key, value in sorted(flow.totals().items()):
+        got = plan.totals.get(key)
+        if key in plan.totals and (got is None or not math.isfinite(got) or abs(got - value) > _CENT):
+            bad(Rule.COST, (), (), f"totals.{key} should be {value:.2f}; the plan says {got}")
+    if plan.money is not None:
+        expected = flow.plan_money()
+        if plan.money.payback_month != expected.payback_month:
+            bad(Rule.COST, (), (), f"totals.payback_month should be {expected.payback_month}; the plan says {plan.money.payback_month}")
+        if len(plan.money.years) != len(expected.years) or any(
+                (g.year, g.start, g.end, g.months) != (e.year, e.start, e.end, e.months)
+                or any(abs(x - y) > _CENT for x, y in zip(_year_amounts(g), _year_amounts(e)))
+                for g, e in zip(plan.money.years, expected.years)):
+            bad(Rule.COST, (), (), "totals.cash_flow_by_year does not match the plan's own cash flow; re-plan")
+
+
+def _year_amounts(y: YearFlow) -> tuple[float, ...]:
+    return (y.stay_put, y.plan, y.one_time, y.saving, y.cumulative_saving, y.discounted_saving)
+
+
+def _carbon(estate: Estate, plan: Plan, row: np.ndarray, site_no: np.ndarray, bad: Bad) -> float:
+    """Each assignment's monthly kgCO2e, the emission totals and the carbon charge against the emissions model, and
+    the scenario's cap; returns the carbon charge the objective holds."""
+    t = estate.table
+    kg = monthly_kg(estate, site_no)
+    given = np.array([np.nan if plan.assignments[k].monthly_kgco2e is None else plan.assignments[k].monthly_kgco2e
+                      for k in row.tolist()], dtype=float)
+    with np.errstate(invalid="ignore"):
+        wrong = ~(np.abs(given - np.round(kg, 3)) <= 0.0011)
+    for w in np.nonzero(wrong)[0].tolist()[:1000]:
+        a = plan.assignments[row[w]]
+        bad(Rule.COST, (t.ids[w],), (a.site,), f"{t.ids[w]} on {a.site} emits {kg[w]:.3f} kgCO2e a month; the plan says {a.monthly_kgco2e}")
+    tonnes = horizon_tonnes(estate, site_no)
+    charge = estate.scenario.carbon.price_per_tonne * tonnes
+    for key, value, tol in (("emissions_tonnes", tonnes, 0.0011), ("stay_put_emissions_tonnes", stay_put_tonnes(estate), 0.0011),
+                            ("carbon_cost", charge, _CENT)):
+        got = plan.totals.get(key)
+        if got is None or not math.isfinite(got) or abs(got - round(value, 3 if tol < _CENT else 2)) > tol:
+            bad(Rule.COST, (), (), f"totals.{key} should be {value:.3f}; the plan says {got}")
+    cap = estate.scenario.carbon.cap_tonnes
+    if cap is not None and tonnes > cap * (1 + 1e-9) + 1e-6:
+        bad(Rule.CARBON_CAP, (), (), f"the plan emits {tonnes:,.1f} tCO2e over the horizon, above scenario.carbon.cap_tonnes "
+                                     f"{cap:,.1f} by {tonnes - cap:,.1f} t")
+    return charge
+
+
 def _verify_waves(estate: Estate, plan: Plan, row: np.ndarray, site_no: np.ndarray, bad: Bad) -> None:
     rules = estate.scenario.waves
     t = estate.table
@@ -240,7 +299,7 @@ def _verify_waves(estate: Estate, plan: Plan, row: np.ndarray, site_no: np.ndarr
         mixed = set(waves_seen[n_kinds > 1].tolist())
     for k in np.nonzero(count)[0].tolist():
         if k > last:
-            bad(Rule.WAVES, (), (), f"wave {k} ends {wave_dates(estate, k)[1]}, after the horizon ends ({estate.scenario.horizon_end}); the last wave may be wave {last}")
+            bad(Rule.WAVES, (), (), f"wave {k} ends {wave_dates(estate, k)[1]}, after the horizon's last day ({estate.scenario.last_day}); the last wave may be wave {last}")
         if count[k] > rules.max_workloads_in(k):
             bad(Rule.WAVES, (), (), f"wave {k} moves {count[k]} workloads, over its limit of {rules.max_workloads_in(k)}")
         if hours[k] > rules.max_effort_hours + 1e-6:

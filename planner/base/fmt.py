@@ -89,6 +89,21 @@ def percent(value: Optional[float], digits: int = 1, signed: bool = False) -> st
     return f"{_sign(p, f'{abs(p):,.{digits}f}', signed)} %"
 
 
+def share(value: float) -> str:
+    """A small share, such as a proof gap, to three significant digits: 0.0001 -> `0.01 %`, 0.0000758 -> `0.00758 %`."""
+    return f"{float(value) * 100:.3g} %"
+
+
+def saving(value: float, ratio: Optional[float], currency: str) -> str:
+    """The plan's saving against staying put, worded the same in every output: `+408,535.73 EUR (4.1 % of staying put)`."""
+    return f"{money(value, currency, signed=True)} ({percent(ratio)} of staying put)"
+
+
+def horizon(start: dt.date, last_day: dt.date, months: int) -> str:
+    """The horizon by its first and last day, as every output states it: `2027-01-01 to 2029-12-31 (36 months)`."""
+    return f"{start.isoformat()} to {last_day.isoformat()} ({months} month{'s' if months != 1 else ''})"
+
+
 def ms(value: float) -> str:
     """Latency in milliseconds: `30 ms`, `2.5 ms`, `no path`."""
     if value == float("inf"):
@@ -122,5 +137,5 @@ md_escape = markdown
 md_finalize = markdown_finalize
 
 
-__all__ = ["CURRENCY_SYMBOLS", "amount", "board", "board_number", "iso", "kilo", "md_escape", "md_finalize", "money", "month_label", "ms", "number",
+__all__ = ["CURRENCY_SYMBOLS", "amount", "board", "board_number", "horizon", "iso", "kilo", "md_escape", "md_finalize", "money", "month_label", "ms", "number", "saving",
            "percent", "plural", "wave_span"]

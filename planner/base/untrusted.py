@@ -16,6 +16,7 @@ in a line. It splits lines at CR as well as LF. So for each format:
   or e-mail address becomes live in a pull-request comment;
 - HTML (:func:`html_finalize`), JSON (:func:`json_text`) and XML (:func:`xml_text`): their own
   escaping plus the same line rules, written with the format's own character references;
+- SARIF messages (:func:`sarif_text`): as terminal text, and no `[text](link)` embedded link;
 - CSS strings (:func:`css_string`, e.g. a page footer in an `@page` rule): every character but
   letters, digits and spaces as a CSS escape, so nothing can end the string or the `<style>`.
 
@@ -167,6 +168,17 @@ def css_string(value: Any) -> Markup:
     return Markup('"' + _CSS_PLAIN.sub(lambda m: f"\\{ord(m.group()):x} ", s) + '"')
 
 
+# ---------------------------------------------------------------- SARIF messages
+
+def sarif_text(value: Any) -> str:
+    """Untrusted text in a SARIF plain-text message: as :func:`one_line`, and `](` broken so no embedded link forms.
+
+    SARIF viewers (GitHub code scanning among them) turn `[text](destination)` in a plain-text message into a link,
+    whatever the brackets hold; a space after `]` leaves the text readable and the link grammar unmatched.
+    """
+    return one_line(value).replace("](", "] (")
+
+
 # ---------------------------------------------------------------- JSON and XML documents
 
 def _json_escape(c: str) -> str:
@@ -205,5 +217,5 @@ def _xml_line(line: str) -> str:
     return line[: len(line) - len(rest)] + "&#58;" + rest[1:] if rest.startswith(COMMAND_KEY) else line
 
 
-__all__ = ["css_string", "html_finalize", "json_text", "markdown", "markdown_finalize", "one_line", "terminal", "workflow_data",
-           "workflow_property", "xml_text"]
+__all__ = ["css_string", "html_finalize", "json_text", "markdown", "markdown_finalize", "one_line", "sarif_text", "terminal",
+           "workflow_data", "workflow_property", "xml_text"]

@@ -78,7 +78,7 @@ class _Inputs:
 
 def run_check(inventory: Path, baseline: Path, options: CheckOptions = CheckOptions(), *, today: dt.date,
               progress: Optional[Callable[[str], None]] = None) -> CheckResult:
-    """Check INVENTORY against the BASELINE plan; see the README's "The CI gate"."""
+    """Check INVENTORY against the BASELINE plan; see docs/how-to/ci-gate.md."""
     say = progress or (lambda _m: None)
     o = options
     got = _read(inventory, baseline, o)

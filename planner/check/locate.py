@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from planner.inputs.load import inventory_files
-from planner.inputs.yamlio import LineDict, LineList, YamlProblem, load_yaml
+from planner.inputs.yamlio import LineDict, LineList, YamlProblem, load_yaml, read_yaml_text
 
 Location = tuple[str, int]
 
@@ -33,8 +33,8 @@ class Locations:
                 continue
             file = entry.path
             try:
-                doc = load_yaml(file.read_bytes().decode("utf-8"))
-            except (OSError, UnicodeDecodeError, YamlProblem):
+                doc = load_yaml(read_yaml_text(file))
+            except (OSError, YamlProblem):
                 continue
             if not isinstance(doc, LineDict):
                 continue

@@ -1,4 +1,4 @@
-"""Renderers of a :class:`CheckResult`: text, json, markdown, junit and github. Each is a pure function of it.
+"""Renderers of a :class:`CheckResult`: text, json, markdown, junit, github and sarif. Each is a pure function of it.
 
 Every output leads with what changed (the headline, the reasons, the changed workloads and
 the rules the change would have broken), then the moves, totals and thresholds; rules that
@@ -36,17 +36,22 @@ from planner.check.findings import (
     Finding,
 )
 from planner.check.result import CHECK_FORMAT, CheckResult
+from planner.check.sarif import render_sarif
 from planner.domain.rules import Rule
 from planner.plan.document import NO_PLAN
 
-FORMATS = ("text", "json", "markdown", "junit", "github")
+FORMATS = ("text", "json", "markdown", "junit", "github", "sarif")
 MAX_MOVE_ROWS = 50  # a PR comment holds at most 65,536 characters
 MAX_CHANGE_ROWS = 50
 MAX_FINDING_ROWS = 100
+MAX_REASON_ROWS = 20
 MAX_TEXT_ROWS = 200  # changed workloads and moves in the text output (a CI log); JSON has them all
 MAX_ANNOTATION = 200  # characters of a finding's statement in a GitHub annotation (the fix and the pointer follow)
 _TOTAL_LABELS = {"horizon_cost": "Horizon cost", "monthly_run_cost": "Monthly run", "one_time_cost": "One-time",
                  "monthly_egress_cost": "Monthly egress", "stay_put_monthly_run_cost": "Stay-put monthly run"}
+_TOTAL_LABELS.update({"emissions_tonnes": "Emissions over the horizon", "stay_put_emissions_tonnes": "Stay-put emissions",
+                      "carbon_cost": "Carbon charge"})
+_TONNES = ("emissions_tonnes", "stay_put_emissions_tonnes")  # totals in tCO2e, not money
 _VERDICT_MD = {"pass": "✅ planner check passed", "warn": "⚠️ planner check passed with warnings",
                "fail": "❌ planner check failed", "error": "🛑 planner check: bad input",
                "fault": "🐞 planner check: a fault of the planner, not of the inventory"}
@@ -78,6 +83,13 @@ def _totals(r: CheckResult) -> list[tuple[str, float, float, float, Optional[flo
         return []
     d = r.diff
     return [(k, d.totals_old.get(k, 0.0), d.totals_new.get(k, 0.0), d.delta(k), d.delta_ratio(k)) for k in d.total_keys]
+
+
+def _amount(r: CheckResult, key: str, x: float, signed: bool = False) -> str:
+    """A total's value: money in the plan's currency, or tCO2e for the emission totals."""
+    if key in _TONNES:
+        return f"{x:{'+' if signed and x else ''},.2f} tCO2e"
+    return r.money(x, signed=signed)
 
 
 def _pct(ratio: Optional[float]) -> str:
@@ -160,7 +172,8 @@ def render_text(r: CheckResult) -> str:
             lines.append(f"  ... {len(r.moves) - MAX_TEXT_ROWS} more (see the JSON output)")
     rows = _totals(r)
     if rows:
-        table = [("total", "baseline", "new", "delta")] + [(t(k), r.money(a), r.money(b), r.money(c, signed=True) + _pct(q)) for k, a, b, c, q in rows]
+        table = [("total", "baseline", "new", "delta")] + [(t(k), _amount(r, k, a), _amount(r, k, b), _amount(r, k, c, True) + _pct(q))
+                                                           for k, a, b, c, q in rows]
         lines += ["", "totals:"] + _table(table, right=(1, 2, 3))
     th = _thresholds(r)
     if th:
@@ -271,57 +284,64 @@ def _policy_rows(r: CheckResult) -> tuple[list[str], list[tuple[str, str, str]]]
     return passing, rows
 
 
-def _reason_md(r: CheckResult, reason: str) -> str:
+def _reason_md(r: CheckResult, reason: str, cell: int = 0) -> str:
     icon = _LEVEL_MD.get(r.verdict, "")
-    return f"- {icon} {md(reason)}" if icon else f"- {md(reason)}"
+    return f"- {icon} {md(reason, cell)}" if icon else f"- {md(reason, cell)}"
 
 
-def render_markdown(r: CheckResult) -> str:
-    """A pull-request comment in Infracost's shape: what changed first, passes collapsed, each sentence once."""
+def _more_reasons(r: CheckResult, rows: int) -> list[str]:
+    """A line counting the reasons not listed (a warning's reasons are its findings' messages: one per warning)."""
+    n = len(r.reasons) - rows
+    return [f"- … {n} more (see the JSON output)"] if n > 0 else []
+
+
+def _markdown(r: CheckResult, rows_c: int, rows_m: int, rows_f: int, cell: int, rows_r: int) -> str:
+    """The comment with at most these many changed-workload, move, finding and reason rows, and `cell` characters a message."""
     out = [f"## {_VERDICT_MD[r.verdict]}", "", f"**{'' if r.verdict in ('error', 'fault') else '💰 '}{md(r.headline())}**", ""]
     if r.verdict == "error":
         out += ["| Where | Problem |", "| --- | --- |"]
-        out += [f"| {md(_where(f)) or '—'} | {md(f.message)} |" for f in r.findings[:MAX_FINDING_ROWS]]
-        if len(r.findings) > MAX_FINDING_ROWS:
-            out.append(f"| … | {len(r.findings) - MAX_FINDING_ROWS} more (see the JSON output) |")
+        out += [f"| {md(_where(f)) or '—'} | {md(f.message, cell)} |" for f in r.findings[:rows_f]]
+        if len(r.findings) > rows_f:
+            out.append(f"| … | {len(r.findings) - rows_f} more (see the JSON output) |")
         out += ["", f"<sub>{md(r.tally())}</sub>", ""]
         return "\n".join(out)
     if r.verdict == "fault":  # the planner's own findings, not the inventory's: no fixes, no waivers, no thresholds
-        out += [f"- {md(x)}" for x in r.reasons] + ["", "| Rule | Subject | Finding |", "| --- | --- | --- |"]
-        out += [f"| {md(f.rule)} | {md(_subject(f))} | {md(f.message, MAX_CELL)} |" for f in r.findings[:MAX_FINDING_ROWS]]
-        if len(r.findings) > MAX_FINDING_ROWS:
-            out.append(f"| … | | {len(r.findings) - MAX_FINDING_ROWS} more (see the JSON output) |")
+        out += [f"- {md(x, cell)}" for x in r.reasons[:rows_r]] + _more_reasons(r, rows_r)
+        out += ["", "| Rule | Subject | Finding |", "| --- | --- | --- |"]
+        out += [f"| {md(f.rule)} | {md(_subject(f))} | {md(f.message, cell)} |" for f in r.findings[:rows_f]]
+        if len(r.findings) > rows_f:
+            out.append(f"| … | | {len(r.findings) - rows_f} more (see the JSON output) |")
         out += [""] + [md(n) for n in r.notes] + ["", f"<sub>{md(r.tally())}</sub>", ""]
         return "\n".join(out)
     if r.reasons:
-        out += [_reason_md(r, x) for x in r.reasons] + [""]
+        out += [_reason_md(r, x, cell) for x in r.reasons[:rows_r]] + _more_reasons(r, rows_r) + [""]
     if r.changes:
         out += ["### Changed workloads", "", f"| Workload | Change | Site | Monthly | Over {r.horizon_months} months |",
                 "| --- | --- | --- | ---: | ---: |"]
         out += [f"| {md(c.workload)} | {md(c.what)} | {md(c.where.replace(' -> ', ' → '))} | {md(r.money(c.monthly_delta, signed=True))} | "
-                f"{md(r.money(c.horizon_delta, signed=True))} |" for c in r.changes[:MAX_CHANGE_ROWS]]
-        if len(r.changes) > MAX_CHANGE_ROWS:
-            out.append(f"| … | {len(r.changes) - MAX_CHANGE_ROWS} more (see the JSON output) | | | |")
+                f"{md(r.money(c.horizon_delta, signed=True))} |" for c in r.changes[:rows_c]]
+        if len(r.changes) > rows_c:
+            out.append(f"| … | {len(r.changes) - rows_c} more (see the JSON output) | | | |")
         out += ["", f"<sub>{md(_changes_note(r)[0].upper() + _changes_note(r)[1:])}.</sub>", ""]
     if r.averted:
-        out += [f"🛡️ {md(f.message[0].upper() + f.message[1:])}." for f in r.averted[:MAX_FINDING_ROWS]]
-        if len(r.averted) > MAX_FINDING_ROWS:
-            out.append(f"… and {len(r.averted) - MAX_FINDING_ROWS} more (see the JSON output).")
+        out += [f"🛡️ {md(f.message[0].upper() + f.message[1:], cell)}." for f in r.averted[:rows_f]]
+        if len(r.averted) > rows_f:
+            out.append(f"… and {len(r.averted) - rows_f} more (see the JSON output).")
         out.append("")
     rows = _totals(r)
     if rows:
         out += [f"| {md(r.currency or 'Total')} | Baseline | This change | Delta |", "| --- | ---: | ---: | ---: |"]
-        out += [f"| {_TOTAL_LABELS.get(k, md(k))} | {md(r.money(a))} | {md(r.money(b))} | {md(r.money(c, signed=True) + _pct(q))} |"
+        out += [f"| {_TOTAL_LABELS.get(k, md(k))} | {md(_amount(r, k, a))} | {md(_amount(r, k, b))} | {md(_amount(r, k, c, True) + _pct(q))} |"
                 for k, a, b, c, q in rows]
         out.append("")
     if r.status_new not in NO_PLAN:
         out += [f"<details><summary>{md(_moves_line(r))}</summary>", ""]
         if r.moves:
             out += ["| Workload | From | To | Monthly | Why |", "| --- | --- | --- | ---: | --- |"]
-            out += [f"| {md(m.workload)} | {md(m.old_site)} | {md(m.new_site)} | {md(r.money(m.monthly_cost_delta, signed=True))} | {md(m.reason, MAX_CELL)} |"
-                    for m in r.moves[:MAX_MOVE_ROWS]]
-            if len(r.moves) > MAX_MOVE_ROWS:
-                out.append(f"| … | | | | {len(r.moves) - MAX_MOVE_ROWS} more (see the JSON output) |")
+            out += [f"| {md(m.workload)} | {md(m.old_site)} | {md(m.new_site)} | {md(r.money(m.monthly_cost_delta, signed=True))} | {md(m.reason, cell)} |"
+                    for m in r.moves[:rows_m]]
+            if len(r.moves) > rows_m:
+                out.append(f"| … | | | | {len(r.moves) - rows_m} more (see the JSON output) |")
         else:
             out.append("Every workload stays where the baseline put it.")
         out += ["", "</details>", ""]
@@ -341,18 +361,35 @@ def render_markdown(r: CheckResult) -> str:
                            if (n := sum(f.status == s for f in listed)))
         out += [f"<details><summary>{len(listed)} finding{'s' if len(listed) != 1 else ''} ({counts})</summary>", ""]
         out += ["| Status | Rule | Subject | Finding | Nearest fix |", "| --- | --- | --- | --- | --- |"]
-        for f in listed[:MAX_FINDING_ROWS]:
+        for f in listed[:rows_f]:
             status = _STATUS_MD.get(f.status, f.status) if f.severity == "error" or f.status in ("waived", "resolved") else \
                 ("⚠️ " if f.severity == "warning" else "ℹ️ ") + f.status
             text = f.message + (f" (waived until {f.waiver_expires}: {f.waiver_reason})" if f.status == "waived" else "")
             text += f" (was: {f.previous})" if f.status == "changed" else ""
             where = f" ({_where(f)})" if _where(f) else ""
-            out.append(f"| {status} | {md(f.rule)} | {md(_subject(f) + where)} | {md(text, MAX_CELL)} | {md(f.fix, MAX_CELL)} |")
-        if len(listed) > MAX_FINDING_ROWS:
-            out.append(f"| … | | | {len(listed) - MAX_FINDING_ROWS} more (see the JSON output) | |")
+            out.append(f"| {status} | {md(f.rule)} | {md(_subject(f) + where)} | {md(text, cell)} | {md(f.fix, cell)} |")
+        if len(listed) > rows_f:
+            out.append(f"| … | | | {len(listed) - rows_f} more (see the JSON output) | |")
         out += ["", "</details>", ""]
     out += [f"<sub>{md(r.tally())}</sub>", ""]
     return "\n".join(out)
+
+
+# A PR comment holds at most 65,536 characters; this leaves room for the Action's marker and link to the full file.
+MAX_MARKDOWN = 60_000
+# Row limits tried in turn (changed workloads, moves, findings, characters a cell, reasons) until the comment fits.
+_MARKDOWN_LADDER = ((MAX_CHANGE_ROWS, MAX_MOVE_ROWS, MAX_FINDING_ROWS, MAX_CELL, MAX_REASON_ROWS), (25, 25, 50, 300, 10),
+                    (10, 10, 20, 200, 5), (5, 5, 5, 120, 3))
+
+
+def render_markdown(r: CheckResult) -> str:
+    """A pull-request comment in Infracost's shape: what changed first, passes collapsed, each sentence once; under MAX_MARKDOWN."""
+    for limits in _MARKDOWN_LADDER:
+        text = _markdown(r, *limits)
+        if len(text) <= MAX_MARKDOWN:
+            return text
+    cut = text[: MAX_MARKDOWN - 200].rsplit("\n", 1)[0]  # the last resort: whole lines, then where the rest is
+    return cut + f"\n\n… cut to fit a pull-request comment (see the JSON output)\n\n<sub>{md(r.tally())}</sub>\n"
 
 
 # ---------------------------------------------------------------- junit
@@ -476,33 +513,62 @@ def annotation(f: Finding, full_text: str) -> str:
     return text
 
 
+# GitHub shows 10 error and 10 warning annotations per step (50 per job) and drops the rest unseen; notices alike.
+ANNOTATIONS_PER_LEVEL = 10
+
+
 def render_github(r: CheckResult) -> str:
-    """GitHub Actions workflow commands: one short annotation per finding at its inventory line, then the summary."""
-    lines = []
+    """GitHub Actions workflow commands: one short annotation per finding at its inventory line, then the summary.
+
+    Past :data:`ANNOTATIONS_PER_LEVEL` of a level (the summary included) the worst are kept and one annotation
+    counts the rest by rule and says where the full text is, so none is dropped unsaid.
+    """
+    level = {"pass": "notice", "warn": "warning", "fail": "error", "error": "error", "fault": "error"}[r.verdict]
+    entries: list[tuple[str, Finding]] = []
     for f in r.findings if r.verdict != "fault" else ():  # a fault is the planner's, not at any inventory line
         if f.stated_as_reason:
             continue  # the summary annotation says it
         if f.blocking:
-            level = "error"
+            entries.append(("error", f))
         elif f.active and f.severity == "warning":
-            level = "warning"
+            entries.append(("warning", f))
         else:
-            level = "notice"
+            entries.append(("notice", f))
+    budget = {kind: ANNOTATIONS_PER_LEVEL - (kind == level) for kind in ("error", "warning", "notice")}
+    total = {kind: 0 for kind in budget}
+    for kind, _ in entries:
+        total[kind] += 1
+    keep = {kind: budget[kind] if total[kind] <= budget[kind] else budget[kind] - 1 for kind in budget}
+    lines, seen = [], {kind: 0 for kind in budget}
+    rest: dict[str, dict[str, int]] = {kind: {} for kind in budget}
+    for kind, f in entries:  # findings come worst first (new before old, errors before warnings): the first are kept
+        seen[kind] += 1
+        if seen[kind] > keep[kind]:
+            rest[kind][f.rule] = rest[kind].get(f.rule, 0) + 1
+            continue
         props = []
         if f.file:
             props.append(f"file={escape_property(f.file)}")
             if f.line:
                 props.append(f"line={f.line}")
         props.append(f"title={escape_property(f'{f.rule} ({_status(f)})')}")
-        lines.append(f"::{level} {','.join(props)}::{escape_data(annotation(f, r.full_text))}")
-    level = {"pass": "notice", "warn": "warning", "fail": "error", "error": "error", "fault": "error"}[r.verdict]
+        lines.append(f"::{kind} {','.join(props)}::{escape_data(annotation(f, r.full_text))}")
+    for kind, by_rule in rest.items():
+        if not by_rule:
+            continue
+        n = sum(by_rule.values())
+        rules = ", ".join(f"{rule} {k}" for rule, k in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
+        where = f"; every finding is in {r.full_text}" if r.full_text else ""
+        text = clip(f"{n} more {kind} findings not annotated (GitHub shows {ANNOTATIONS_PER_LEVEL} a step): {rules}", 2 * MAX_ANNOTATION)
+        lines.append(f"::{kind} title={escape_property(f'planner check: {n} more')}::{escape_data(text + where)}")
     lines.append(f"::{level} title=planner check::{escape_data(r.summary())}")
     return "\n".join(lines) + "\n"
 
 
 _RENDERERS: dict[str, Callable[[CheckResult], str]] = {
     "text": render_text, "json": render_json, "markdown": render_markdown, "junit": render_junit, "github": render_github,
+    "sarif": render_sarif,
 }
 
-__all__ = ["FORMATS", "annotation", "clip", "escape_data", "escape_property", "render", "render_github", "render_json",
-           "render_junit", "render_markdown", "render_text", "to_json"]
+__all__ = ["ANNOTATIONS_PER_LEVEL", "FORMATS", "MAX_MARKDOWN", "annotation", "clip", "escape_data", "escape_property", "render",
+           "render_github", "render_json", "render_junit", "render_markdown", "render_text", "to_json"]

@@ -17,8 +17,10 @@ from planner.cli.compare import compare_command
 from planner.cli.diff import diff_command, explain_command
 from planner.cli.export import export_command
 from planner.cli.imports import catalog_group, import_group
+from planner.cli.init import init_command
 from planner.cli.network import network_command
 from planner.cli.plan import plan_command
+from planner.cli.precommit import precommit_command
 from planner.cli.report import report_command
 from planner.cli.synth import synth_command
 from planner.cli.validate import validate_command, verify_command
@@ -44,5 +46,6 @@ def main() -> None:
 
 
 for _command in (plan_command, validate_command, verify_command, import_group, catalog_group, report_command, diff_command,
-                 explain_command, check_command, synth_command, export_command, compare_command, network_command):
+                 explain_command, check_command, synth_command, export_command, compare_command, network_command,
+                 init_command, precommit_command):
     main.add_command(_command)

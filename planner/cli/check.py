@@ -25,9 +25,11 @@ from planner.cli.common import (
     echo,
     fail,
     fault_lines,
+    verbose_option,
 )
 
-_EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit"}
+_EXTENSIONS = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit",
+               ".sarif": "sarif"}
 
 
 def _threshold(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[Threshold]:
@@ -49,7 +51,7 @@ def _outputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
         guess = _EXTENSIONS.get(Path(value).suffix.lower())
         if guess is None:
             raise click.BadParameter(f"{value!r}: write FORMAT=FILE with FORMAT one of {', '.join(FORMATS)} "
-                                     f"(or a FILE ending .txt, .json, .md or .xml)", ctx, param)
+                                     f"(or a FILE ending .txt, .json, .md, .xml or .sarif)", ctx, param)
         out.append((guess, Path(value)))
     return out
 
@@ -76,7 +78,7 @@ def full_text_at(outputs: list[tuple[str, Path]], formats: tuple[str, ...]) -> s
               help="What to print on stdout; repeatable (default: text).")
 @click.option("--output", "outputs", metavar="[FORMAT=]FILE", multiple=True, callback=_outputs,
               help="Also write FORMAT to FILE, atomically; repeatable. Without FORMAT= the extension decides "
-                   "(.txt text, .json json, .md markdown, .xml junit).")
+                   "(.txt text, .json json, .md markdown, .xml junit, .sarif sarif).")
 @click.option("--warn-over", callback=_threshold, metavar="X",
               help="Warn when the horizon cost rises more than X over the baseline: a percentage (5%) or an amount (25000, 25000 EUR).")
 @click.option("--fail-over", callback=_threshold, metavar="X", help="Fail when the horizon cost rises more than X (as --warn-over).")
@@ -93,11 +95,12 @@ def full_text_at(outputs: list[tuple[str, Path]], formats: tuple[str, ...]) -> s
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
 @catalog_option
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@verbose_option
 def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], outputs: list[tuple[str, Path]],
                   warn_over: Optional[Threshold], fail_over: Optional[Threshold], warn_over_moves: Optional[int],
                   fail_over_moves: Optional[int], waivers_path: Optional[Path],
                   today: Optional[dt.datetime], backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
-                  threads: Optional[int], catalog_path: Optional[Path], quiet: bool) -> None:
+                  threads: Optional[int], catalog_path: Optional[Path], quiet: bool, verbose: bool) -> None:
     """The CI gate: validate INVENTORY, re-plan it keeping workloads where the BASELINE plan put them unless moving
     pays, verify the new plan, diff it against the baseline, name the changed workloads, then apply the cost and
     move thresholds and waivers.
@@ -118,7 +121,7 @@ def check_command(inventory: Path, baseline: Path, formats: tuple[str, ...], out
     from planner.check.gate import CheckOptions, run_check
     from planner.check.render import render
 
-    progress = Progress(quiet)
+    progress = Progress(quiet, verbose=verbose)
     for _, path in outputs:  # refused before the re-plan: a folder can never take an output
         if path.is_dir():
             fail(f"--output {path}: it is a folder")

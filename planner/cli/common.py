@@ -24,6 +24,7 @@ from planner.base.errors import (
     PlannerFault,
     PlanRejected,
 )
+from planner.base.progress import Narrowing, gap_words
 from planner.base.untrusted import json_text, one_line, terminal
 from planner.domain.catalog import CatalogError, load_catalog
 from planner.domain.estate import Estate
@@ -55,6 +56,24 @@ def default_inventory() -> Path:
     if bundled.is_dir():
         return bundled
     return Path(__file__).resolve().parents[2] / "inventory"
+
+
+LOCAL_INVENTORY = Path("inventory")  # the inventory a command reads when given none, if it exists here
+
+
+def find_inventory(given: Optional[Path], quiet: bool = False) -> Path:
+    """The one rule every command that takes an inventory follows: INVENTORY (or --inventory) when given, else
+    `./inventory` when it exists, else the bundled sample estate; says which on stderr (unless `quiet`) when not given."""
+    if given is not None:
+        return given
+    if LOCAL_INVENTORY.exists():
+        path, why = LOCAL_INVENTORY, "no inventory given: reading ./inventory"
+    else:
+        path = default_inventory()
+        why = f"no inventory given and no ./inventory here: reading the bundled sample estate ({path})"
+    if not quiet:
+        echo(why, err=True)
+    return path
 
 
 def echo(text: str, err: bool = False, nl: bool = True) -> None:
@@ -108,6 +127,11 @@ def exit_fault(fault: PlannerFault, outcome: str, subject: str = "") -> NoReturn
     sys.exit(EXIT_FAULT)
 
 
+verbose_option = click.option(
+    "--verbose", is_flag=True,
+    help="Also show the solver's own counters (islands, pricing rounds, columns) in the progress on stderr.")
+
+
 class Progress:
     """Progress on stderr; silent with --quiet.
 
@@ -116,8 +140,10 @@ class Progress:
     long loops call `count(what, done, total)`.
     """
 
-    def __init__(self, quiet: bool, stream: Any = None):
+    def __init__(self, quiet: bool, stream: Any = None, verbose: bool = False):
         self.quiet = quiet
+        self.verbose = verbose and not quiet
+        self._gap = Narrowing()
         self.t0 = time.perf_counter()
         self.stream = stream if stream is not None else sys.stderr
         self.live = not quiet and bool(getattr(self.stream, "isatty", lambda: False)())
@@ -133,7 +159,17 @@ class Progress:
 
             self._ensure().console.print(escape(terminal(line)), highlight=False)
         else:
-            echo(line, err=True)
+            click.echo(terminal(line), file=self.stream)
+
+    def detail(self, message: str) -> None:
+        """A solver counter: a line with --verbose, nothing otherwise."""
+        if self.verbose:
+            self(message)
+
+    def proven(self, gap: float) -> None:
+        """The proof gap, said only when it narrows."""
+        if self._gap.narrower(gap):
+            self(gap_words(gap))
 
     def count(self, what: str, done: int, total: int) -> None:
         """`done` of `total` `what` (islands, scenarios...): a bar with the time left on a terminal, nothing elsewhere."""

@@ -8,12 +8,16 @@ comparison stops); nothing is written unless every scenario was planned.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Optional
 
 import click
 
+from planner.base.fmt import saving as saving_text
 from planner.base.untrusted import one_line
 from planner.cli.common import (
     EXIT_INPUT,
@@ -60,11 +64,14 @@ def _bar(quiet: bool):  # noqa: ANN202 - a rich progress bar on a terminal, else
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Solver time limit per scenario, in seconds.")
 @click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("--carbon-prices", "carbon_prices", metavar="P1,P2,...",
+              help="Also plan one scenario per carbon price (currency per tCO2e, e.g. 0,50,100,200,500), "
+                   "ids carbon-<price>, and show cost against emissions with the non-dominated plans marked.")
 @catalog_option
 @format_option
 def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[Path, ...], out_dir: Path, workers: Optional[int],
                     scheduler: Optional[str], backend: Optional[str], time_limit: Optional[float], gap: Optional[float], quiet: bool,
-                    catalog_path: Optional[Path], fmt: str) -> None:
+                    carbon_prices: Optional[str], catalog_path: Optional[Path], fmt: str) -> None:
     """Plan INVENTORY as it is (`base`) and with each scenario laid over it, and compare them side by side.
 
     Writes OUT/base/, OUT/SCENARIO/ (each with plan.json and its reports) and OUT/comparison.html,
@@ -89,6 +96,17 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
         fail(f"{inventory}: no such file or folder; give an inventory YAML file or a folder of them")
     if scheduler and workers:
         fail("--workers and --scheduler exclude each other: the cluster's workers plan the scenarios")
+    sweep_dir = None
+    if carbon_prices is not None:
+        from planner.compare.pareto import CarbonPricesError, parse_prices, write_sweep
+
+        try:
+            prices = parse_prices(carbon_prices)
+        except CarbonPricesError as exc:
+            fail(str(exc))
+        sweep_dir = Path(tempfile.mkdtemp(prefix="planner-carbon-"))
+        atexit.register(shutil.rmtree, sweep_dir, True)
+        scenarios = tuple(scenarios) + tuple(write_sweep(prices, sweep_dir))
     try:
         specs = discover(list(scenarios), list(sweeps))
     except ScenarioInputError as exc:
@@ -143,7 +161,7 @@ def compare_command(inventory: Path, scenarios: tuple[Path, ...], sweeps: tuple[
             delta = s.against_base.get("horizon_cost")
             vs = "" if s.id == c.base.id or delta is None else f" ({delta:+,.2f} vs base)"
             lines.append(f"  {'*' if s.id == c.cheapest else ' '} {one_line(s.id)}: {f.status}, horizon cost {f.horizon_cost:,.2f} "
-                         f"{f.currency}{vs}, saving {f.saving:,.2f}, {f.moving:,} workloads move, "
+                         f"{f.currency}{vs}, saving {saving_text(f.saving or 0.0, f.saving_ratio, f.currency)}, {f.moving:,} workloads move, "
                          f"{'compliant' if f.compliant else f'{f.failed_checks} failed check(s)'}")
         else:
             first = f.problems[0].headline if f.problems else "no plan"

@@ -16,9 +16,9 @@ from planner.base.untrusted import json_text
 from planner.cli.common import (
     EXIT_OK,
     catalog_option,
-    default_inventory,
     echo,
     fail,
+    find_inventory,
     load_estate,
     load_plan,
 )
@@ -57,7 +57,7 @@ def diff_command(old_path: Path, new_path: Path, inventory: Optional[Path], fmt:
 @click.command("explain")
 @click.argument("workload")
 @click.option("--inventory", "inventory", type=click.Path(path_type=Path),
-              help="The inventory the plan was made from (default: the sample estate).")
+              help="The inventory the plan was made from (default: ./inventory if it exists, else the sample estate).")
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False), default=Path("reports/plan.json"),
               show_default=True, help="The plan to explain.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -67,7 +67,7 @@ def explain_command(workload: str, inventory: Optional[Path], plan_path: Path, f
     """Why WORKLOAD sits where the plan puts it, and what every other site would cost or which rules it would break. Exit 0; 2 on bad input or an unknown workload."""
     from planner.analysis.explain import ExplainError, explain_workload, render_text
 
-    _, estate = load_estate(inventory or default_inventory(), catalog_path)
+    _, estate = load_estate(find_inventory(inventory), catalog_path)
     p = load_plan(plan_path)
     if p.inventory_sha256 != estate.inventory.sha256:
         echo(f"warning: {plan_path} was made from a different inventory (inventory_sha256 differs): it may be stale; "

@@ -15,9 +15,9 @@ import click
 from planner.cli.common import (
     Progress,
     catalog_option,
-    default_inventory,
     echo,
     fail,
+    find_inventory,
     load_estate,
     load_plan,
 )
@@ -47,7 +47,7 @@ def _format_of(fmt: Optional[str], out: Optional[Path]) -> str:
 @click.command("export")
 @click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--inventory", "inventory", type=click.Path(path_type=Path),
-              help="The inventory the plan was made from (default: the sample estate).")
+              help="The inventory the plan was made from (default: ./inventory if it exists, else the sample estate).")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS + HANDOFF_FORMATS),
               help="xlsx (work list and waves sheets) or csv (the work list); azure-waves (an ARM template of Azure Migrate "
                    "waves) or tracker (a CSV of move groups per wave, for Jira); default: --out's extension, else xlsx.")
@@ -65,7 +65,7 @@ def export_command(plan_path: Path, inventory: Optional[Path], fmt: Optional[str
     progress = Progress(quiet)
     fmt = _format_of(fmt, out_path)
     plan = load_plan(plan_path, consistent=True)
-    inv_path = inventory or default_inventory()
+    inv_path = find_inventory(inventory, quiet)
     _, estate = load_estate(inv_path, catalog_path)
     if fmt in HANDOFF_FORMATS:
         _handoff(plan, estate, plan_path, inv_path, fmt, out_path, progress)

@@ -70,6 +70,13 @@ def _out_option() -> Callable[[Any], Any]:
     )
 
 
+def _default_storage_option() -> Callable[[Any], Any]:
+    return click.option(
+        "--default-storage-gb", "default_storage_gb", type=click.FloatRange(min=0, max=1e8), default=None,
+        metavar="GB", help="Storage for a server whose source gives no disk size (default: 0, counted in the summary).",
+    )
+
+
 def _format_option() -> Callable[[Any], Any]:
     return click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
                         help="Summary on stderr as text or JSON.")
@@ -130,10 +137,12 @@ def import_group() -> None:
 @click.option("--sheet", default=None, metavar="NAME",
               help="Sheet of an xlsx workbook to read (default: chosen by its headers).")
 @click.option("--skip-powered-off", is_flag=True, help="Leave powered-off servers out (they are imported by default).")
+@_default_storage_option()
 @_out_option()
 @_format_option()
 def import_azure_migrate_cmd(
-    file: Path, site: str, sheet: Optional[str], skip_powered_off: bool, out: Optional[Path], fmt: str
+    file: Path, site: str, sheet: Optional[str], skip_powered_off: bool, default_storage_gb: Optional[float],
+    out: Optional[Path], fmt: str,
 ) -> None:
     """Import an Azure Migrate CSV template, discovery report or assessment workbook (.xlsx)."""
     from planner.inputs.importers.azure_migrate import import_azure_migrate
@@ -141,7 +150,8 @@ def import_azure_migrate_cmd(
     _check_site(site)
     _run(
         f"planner import azure-migrate {file.name} --site {site}",
-        lambda: import_azure_migrate(file, site, sheet=sheet, skip_powered_off=skip_powered_off),
+        lambda: import_azure_migrate(file, site, sheet=sheet, skip_powered_off=skip_powered_off,
+                                     default_storage_gb=default_storage_gb),
         out,
         fmt,
     )
@@ -156,10 +166,12 @@ def import_azure_migrate_cmd(
 @click.option("--skip-powered-off", is_flag=True, help="Leave powered-off VMs out (they are imported by default).")
 @click.option("--strict", is_flag=True,
               help="A VM without CPU or memory figures is an error (by default: skipped with a warning).")
+@_default_storage_option()
 @_out_option()
 @_format_option()
 def import_rvtools_cmd(
-    file: Path, site: str, storage: str, skip_powered_off: bool, strict: bool, out: Optional[Path], fmt: str
+    file: Path, site: str, storage: str, skip_powered_off: bool, strict: bool, default_storage_gb: Optional[float],
+    out: Optional[Path], fmt: str,
 ) -> None:
     """Import an RVTools export: the xlsx, its vInfo CSV, or a folder of its CSVs."""
     from planner.inputs.importers.rvtools import PLACEHOLDERS, import_rvtools
@@ -167,7 +179,8 @@ def import_rvtools_cmd(
     _check_site(site, PLACEHOLDERS)
     _run(
         f"planner import rvtools {file.name} --site {site}",
-        lambda: import_rvtools(file, site, storage=storage, skip_powered_off=skip_powered_off, strict=strict),
+        lambda: import_rvtools(file, site, storage=storage, skip_powered_off=skip_powered_off, strict=strict,
+                               default_storage_gb=default_storage_gb),
         out,
         fmt,
     )

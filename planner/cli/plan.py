@@ -15,6 +15,7 @@ from typing import Optional
 import click
 
 from planner.base.errors import CannotPlanHere, PlannerFault
+from planner.base.fmt import share
 from planner.base.untrusted import one_line
 from planner.cli.common import (
     EXIT_FAIL,
@@ -22,34 +23,18 @@ from planner.cli.common import (
     Progress,
     backend_option,
     catalog_option,
-    default_inventory,
-    echo,
     emit,
     exit_fault,
     fail,
+    find_inventory,
     format_option,
     load_estate,
+    verbose_option,
 )
 from planner.cli.report import check_footer, footer_option
-from planner.domain.costs import stay_put_horizon
 from planner.outputs.publish import PLAN_FILE, REPORT_FILES, PublishError, publish
+from planner.plan.money import money_headline
 from planner.rerun import same_plan
-
-LOCAL_INVENTORY = Path("inventory")  # `planner plan` plans `inventory/` by default
-
-
-def inventory_to_plan(given: Optional[Path], quiet: bool) -> Path:
-    """INVENTORY, else `./inventory` when it exists, else the bundled sample estate; says which on stderr."""
-    if given is not None:
-        return given
-    if LOCAL_INVENTORY.exists():
-        path, why = LOCAL_INVENTORY, "no INVENTORY given: planning ./inventory"
-    else:
-        path = default_inventory()
-        why = f"no INVENTORY given and no ./inventory here: planning the bundled sample estate ({path})"
-    if not quiet:
-        echo(why, err=True)
-    return path
 
 
 def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
@@ -78,6 +63,7 @@ def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
 @click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), help="Relative optimality gap to prove, e.g. 0.0001.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@verbose_option
 @click.option("--templates", "template_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Your report template folder (see planner report).")
 @click.option("--no-reports", is_flag=True, help="Write plan.json only, no reports (and remove an older plan's reports from --out).")
@@ -87,7 +73,7 @@ def preflight(out_dir: Path, template_dir: Optional[Path]) -> None:
 @catalog_option
 @format_option
 def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str], time_limit: Optional[float], gap: Optional[float],
-         threads: Optional[int], quiet: bool, catalog_path: Optional[Path], fmt: str,
+         threads: Optional[int], quiet: bool, verbose: bool, catalog_path: Optional[Path], fmt: str,
          template_dir: Optional[Path] = None, no_reports: bool = False, footer: str = "",
          overlays: tuple[Path, ...] = ()) -> None:
     """Validate INVENTORY (default: ./inventory if it exists, else the sample estate), place every workload,
@@ -96,12 +82,12 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
     3 on a fault of the planner (its own verifier rejects the plan it made): nothing is written, a bug report goes to the temporary folder.
     """
     from planner.pipeline import make_plan
-    progress = Progress(quiet)
+    progress = Progress(quiet, verbose=verbose)
     check_footer(footer)
-    path = inventory_to_plan(inventory, quiet)
+    path = find_inventory(inventory, quiet)
     preflight(out_dir, None if no_reports else template_dir)
     inv, estate = load_estate(path, catalog_path, overlays)
-    progress(f"loaded {len(inv.workloads)} workloads, {len(inv.sites)} sites from {path}")
+    progress(f"loaded {len(inv.workloads):,} workloads, {len(inv.sites):,} sites from {path}")
     settings = inv.scenario.solver.overridden(backend, time_limit, gap, threads)
     try:
         result = make_plan(inv, settings, progress, estate)
@@ -137,13 +123,10 @@ def plan_command(inventory: Optional[Path], out_dir: Path, backend: Optional[str
     if not p.has_plan:
         text = "\n".join(f"no plan: [{one_line(pr.rule)}] {one_line(pr.message)}" for pr in p.problems)
     else:
-        t = p.totals
-        stay = stay_put_horizon(estate, t["stay_put_monthly_run_cost"])  # run and egress, as the horizon cost and the reports count them
         text = (f"{p.status}: {len(p.assignments)} workloads, {moves} move in {len(p.waves)} waves; "
-                f"horizon cost {t['horizon_cost']:,.2f} {inv.scenario.currency} vs {stay:,.2f} staying put "
-                f"(gap {p.solver['gap']:.4%})")
+                f"{money_headline(p, inv.scenario)} (solver gap {share(p.solver['gap'])})")
     if not written:
         text += f"; {out_dir / PLAN_FILE} unchanged"
-    emit({"status": p.status, "totals": p.totals, "solver": p.solver, "moves": moves, "waves": len(p.waves),
+    emit({"status": p.status, "totals": p.all_totals(), "solver": p.solver, "moves": moves, "waves": len(p.waves),
            "problems": [pr.to_json() for pr in p.problems], "plan": str(out_dir / PLAN_FILE), "unchanged": not written}, fmt, text)
     sys.exit(EXIT_OK if p.has_plan else EXIT_FAIL)

@@ -18,9 +18,9 @@ import click
 from planner.cli.common import (
     Progress,
     catalog_option,
-    default_inventory,
     echo,
     fail,
+    find_inventory,
     load_estate,
     load_plan,
 )
@@ -82,7 +82,7 @@ def other_plan_beside(plan_path: Path, out_dir: Path) -> bool:
 @click.command("report")
 @click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--inventory", "inventory", type=click.Path(path_type=Path),
-              help="The inventory the plan was made from (default: the sample estate).")
+              help="The inventory the plan was made from (default: ./inventory if it exists, else the sample estate).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the reports (default: the plan's folder).")
 @click.option("--templates", "template_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -106,7 +106,7 @@ def report_command(plan_path: Path, inventory: Optional[Path], out_dir: Optional
     if template_dir is not None and not template_dir.is_dir():
         fail(f"--templates {template_dir}: no such folder")
     plan = load_plan(plan_path, consistent=True)
-    inv_path = inventory or default_inventory()
+    inv_path = find_inventory(inventory, quiet)
     inv, estate = load_estate(inv_path, catalog_path)
     if plan.inventory_sha256 != inv.sha256:
         fail(f"{plan_path} was made from a different inventory than {inv_path} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Optional
@@ -22,14 +23,18 @@ from planner.cli.common import (
     load_plan,
 )
 from planner.domain.catalog import CatalogError, load_catalog
+from planner.domain.presets import stale_preset_warnings
 from planner.inputs.load import load_inventory
+from planner.inputs.load.placeholders import is_placeholder
 
 
 @click.command('validate')
 @click.argument("inventory", type=click.Path(path_type=Path))
 @catalog_option
 @format_option
-def validate_command(inventory: Path, catalog_path: Optional[Path], fmt: str) -> None:
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The date residency presets are dated against: one more than a year older is warned about (default: today).")
+def validate_command(inventory: Path, catalog_path: Optional[Path], fmt: str, today: Optional[dt.datetime]) -> None:
     """Check INVENTORY and report every problem at once, each with file:line and field. Exit 0 valid, 2 not."""
     try:
         inv = load_inventory(inventory, load_catalog(catalog_path))
@@ -42,8 +47,13 @@ def validate_command(inventory: Path, catalog_path: Optional[Path], fmt: str) ->
                 echo(f"error: {one_line(issue)}", err=True)
             if not issues:
                 echo(f"error: {one_line(exc)}", err=True)
-            echo(f"{len(issues) or 1} problem(s) in {one_line(inventory)}", err=True)
+            if issues and all(is_placeholder(i) for i in issues):
+                echo(f"{len(issues)} placeholder(s) to fill in in {one_line(inventory)}", err=True)
+            else:
+                echo(f"{len(issues) or 1} problem(s) in {one_line(inventory)}", err=True)
         sys.exit(EXIT_INPUT)
+    for warning in stale_preset_warnings(inv.policies, today.date() if today else dt.date.today()):
+        echo(f"warning: {one_line(warning)}", err=True)
     summary = {"valid": True, "workloads": len(inv.workloads), "sites": len(inv.sites), "zones": len(inv.zones),
                "policies": len(inv.policies), "inventory_sha256": inv.sha256}
     emit(summary, fmt, f"valid: {len(inv.workloads)} workloads, {len(inv.sites)} sites, {len(inv.zones)} zones, {len(inv.policies)} policies")

@@ -1,8 +1,9 @@
-"""The comparison's three charts as inline SVG, written by hand: fast, byte-for-byte deterministic, no fonts measured.
+"""The comparison's charts as inline SVG, written by hand: fast, byte-for-byte deterministic, no fonts measured.
 
 - horizon cost by scenario, split into run, egress and one-time (horizontal stacked bars);
 - cumulative savings of every scenario on one axis (the cash view, month by month);
-- placement by site kind per scenario (stacked bars of workload counts).
+- placement by site kind per scenario (stacked bars of workload counts);
+- with two plans or more, horizon cost against emissions, the non-dominated plans joined.
 
 Every label is untrusted text (scenario ids and names come from file names and overlays):
 it is escaped for HTML and has invisible characters shown (:func:`planner.base.untrusted.html_finalize`).
@@ -18,6 +19,7 @@ from markupsafe import Markup
 
 from planner.base.untrusted import html_finalize
 from planner.compare.model import Comparison
+from planner.compare.pareto import ParetoRow
 
 WIDTH = 680
 LABEL_W = 150  # the left column of scenario labels
@@ -190,9 +192,53 @@ def placement(c: Comparison) -> Markup:
     return _svg("cmp-placement", "Workloads by site kind in each scenario", height, body)
 
 
+def pareto(rows: Sequence[ParetoRow], currency: str) -> Markup:
+    """Horizon cost against emissions as inline SVG (hand-written, deterministic): one dot per plan, the frontier joined."""
+    left, right, top_y, bottom = 80.0, 20.0, 20.0, 50.0
+    height = 300.0
+    xs = [r.emissions_tonnes for r in rows]
+    ys = [r.horizon_cost for r in rows]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys), max(ys)
+    x0, x1 = (x0 - 1, x1 + 1) if x1 - x0 < 1e-9 else (x0 - 0.05 * (x1 - x0), x1 + 0.05 * (x1 - x0))
+    y0, y1 = (y0 - 1, y1 + 1) if y1 - y0 < 1e-9 else (y0 - 0.05 * (y1 - y0), y1 + 0.05 * (y1 - y0))
+    pw, ph = WIDTH - left - right, height - top_y - bottom
+
+    def px(v: float) -> float:
+        return left + pw * (v - x0) / (x1 - x0)
+
+    def py(v: float) -> float:
+        return top_y + ph * (1 - (v - y0) / (y1 - y0))
+
+    body: list[str] = []
+    for t in _ticks(x0, x1):
+        if x0 <= t <= x1:
+            body.append(f'<line x1="{_n(px(t))}" y1="{_n(top_y)}" x2="{_n(px(t))}" y2="{_n(top_y + ph)}" stroke="#dddddd"/>')
+            body.append(f'<text x="{_n(px(t))}" y="{_n(top_y + ph + 16)}" text-anchor="middle" fill="#5b6675">{_t(f"{t:g}")}</text>')
+    for t in _ticks(y0, y1):
+        if y0 <= t <= y1:
+            body.append(f'<line x1="{_n(left)}" y1="{_n(py(t))}" x2="{_n(left + pw)}" y2="{_n(py(t))}" stroke="#dddddd"/>')
+            body.append(f'<text x="{_n(left - 6)}" y="{_n(py(t) + 4)}" text-anchor="end" fill="#5b6675">{_t(_short(t, currency))}</text>')
+    front = sorted((r for r in rows if r.non_dominated), key=lambda r: r.emissions_tonnes)
+    if len(front) > 1:
+        points = " ".join(f"{_n(px(r.emissions_tonnes))},{_n(py(r.horizon_cost))}" for r in front)
+        body.append(f'<polyline points="{points}" fill="none" stroke="#2e7d32" stroke-width="2"/>')
+    for r in rows:
+        colour = "#2e7d32" if r.non_dominated else "#9aa5b1"
+        body.append(f'<circle cx="{_n(px(r.emissions_tonnes))}" cy="{_n(py(r.horizon_cost))}" r="5" fill="{colour}">'
+                    f'<title>{_t(r.id)}: {r.emissions_tonnes:,.3f} tCO2e, {_t(_short(r.horizon_cost, currency))}</title></circle>')
+        body.append(f'<text x="{_n(px(r.emissions_tonnes) + 7)}" y="{_n(py(r.horizon_cost) - 7)}" font-size="9">{_t(r.id[:24])}</text>')
+    body.append(f'<text x="{_n(left + pw / 2)}" y="{_n(height - 12)}" text-anchor="middle">Emissions over the horizon (tCO2e)</text>')
+    return _svg("cmp-pareto", f"Horizon cost ({currency}) against emissions (tCO2e) of every plan; green: non-dominated",
+                height, body)
+
+
 def charts(c: Comparison) -> dict[str, Markup]:
     """Every chart of the comparison page, by name."""
-    return {"horizon_cost": horizon_cost(c), "savings": savings_curves(c), "placement": placement(c)}
+    out = {"horizon_cost": horizon_cost(c), "savings": savings_curves(c), "placement": placement(c)}
+    if c.pareto:
+        out["pareto"] = pareto(c.pareto, c.base.figures.currency)
+    return out
 
 
-__all__ = ["charts", "horizon_cost", "placement", "savings_curves"]
+__all__ = ["charts", "horizon_cost", "pareto", "placement", "savings_curves"]

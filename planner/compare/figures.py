@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 from planner.domain.estate import Estate
 from planner.plan.document import Plan, cents
+from planner.plan.money import YearFlow
 
 SHORT = 200  # characters of a problem's headline
 
@@ -79,6 +80,15 @@ class Figures:
     findings: tuple[ProblemText, ...]  # the independent verifier's, on a plan
     problems: tuple[ProblemText, ...]  # why there is no plan
     cumulative_savings: tuple[float, ...]  # per month of the horizon, the cash view
+    npv: Optional[float] = None  # the saving stream discounted at discount_rate (planner.plan.money)
+    discount_rate: float = 0.0
+    horizon_end: Optional[dt.date] = None  # the horizon's last day
+    cash_flow_by_year: tuple[YearFlow, ...] = ()
+    emissions_tonnes: Optional[float] = None  # plan.json's: the target placement over the horizon, tCO2e
+    emissions_as_waves_land: Optional[float] = None  # the executive summary's: each move from the end of its wave
+    stay_put_emissions_tonnes: Optional[float] = None
+    carbon_price_per_tonne: float = 0.0
+    carbon_cost: Optional[float] = None  # the price times emissions_tonnes, in the objective beside horizon_cost
 
     @property
     def compliant(self) -> bool:
@@ -99,11 +109,17 @@ class Figures:
             "last_wave_end": self.last_wave_end.isoformat() if self.last_wave_end else None,
             "break_even": None if self.break_even_month is None else {
                 "month": self.break_even_month, "date": self.break_even_date.isoformat() if self.break_even_date else None},
+            "payback_month": self.break_even_month, "npv": self.npv, "discount_rate": self.discount_rate,
+            "horizon_end": self.horizon_end.isoformat() if self.horizon_end else None,
+            "cash_flow_by_year": [y.to_json() for y in self.cash_flow_by_year],
             "by_kind": dict(self.by_kind), "by_country": dict(self.by_country),
             "compliance": {"checks": self.checks, "failed": self.failed_checks, "compliant": self.compliant,
                            "findings": [f.to_json() for f in self.findings]},
             "problems": [p.to_json() for p in self.problems],
             "cumulative_savings": list(self.cumulative_savings),
+            "emissions_tonnes": self.emissions_tonnes, "emissions_as_waves_land": self.emissions_as_waves_land,
+            "stay_put_emissions_tonnes": self.stay_put_emissions_tonnes,
+            "carbon": {"price_per_tonne": self.carbon_price_per_tonne, "carbon_cost": self.carbon_cost},
         }
 
 
@@ -131,8 +147,8 @@ def figures(plan: Plan, estate: Estate) -> Figures:
     return Figures(
         status=plan.status, has_plan=placed, gap=plan.solver.get("gap"), currency=ctx.currency, horizon_months=horizon,
         start=ctx.start, inventory_sha256=plan.inventory_sha256, workloads=ctx.workloads,
-        horizon_cost=money(t.horizon_cost), stay_put_cost=cents(t.stay_put_horizon_cost), saving=money(t.horizon_savings),
-        saving_ratio=round(t.horizon_savings_ratio, 6) if placed and t.horizon_savings_ratio is not None else None,
+        horizon_cost=money(t.horizon_cost), stay_put_cost=cents(t.stay_put_horizon_cost), saving=money(t.saving),
+        saving_ratio=round(t.saving_ratio, 6) if placed and t.saving_ratio is not None else None,
         one_time_cost=money(t.one_time_cost), monthly_run_cost=money(t.monthly_run_after),
         monthly_egress_cost=money(t.monthly_egress_after), monthly_cost_before=cents(t.monthly_before),
         monthly_cost_after=money(t.monthly_after), horizon_run_cost=money(horizon * t.monthly_run_after),
@@ -146,7 +162,20 @@ def figures(plan: Plan, estate: Estate) -> Figures:
         findings=_problems(ctx.compliance.verification) if placed else (),
         problems=_problems(plan.problems) if not placed else (),
         cumulative_savings=tuple(cents(m.cumulative) for m in ctx.months),
+        npv=money(t.npv), discount_rate=t.discount_rate, horizon_end=ctx.horizon_end,
+        cash_flow_by_year=tuple(y.flow() for y in ctx.years) if placed else (),
+        **_carbon(plan, ctx, placed),
     )
+
+
+def _carbon(plan: Plan, ctx: Any, placed: bool) -> dict[str, Any]:
+    """The emission figures of a plan (None where it has none; plans made before carbon give none either)."""
+    t, story = plan.totals, ctx.carbon
+    tonnes = t.get("emissions_tonnes") if placed else None
+    return {"emissions_tonnes": tonnes, "stay_put_emissions_tonnes": t.get("stay_put_emissions_tonnes"),
+            "emissions_as_waves_land": round(story.planned, 3) if placed and story is not None and tonnes is not None else None,
+            "carbon_price_per_tonne": story.price_per_tonne if story is not None else 0.0,
+            "carbon_cost": t.get("carbon_cost") if placed else None}
 
 
 __all__ = ["Figures", "ProblemText", "figures"]

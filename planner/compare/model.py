@@ -12,11 +12,13 @@ from typing import Any, Optional
 
 from planner.compare.differences import Differences
 from planner.compare.figures import Figures
+from planner.compare.pareto import ParetoRow, pareto_of
 from planner.compare.scenarios import BASE
 from planner.plan.document import cents
 
 COMPARISON_FORMAT = "hybrid-migration-comparison/1"
-DELTA_KEYS = ("horizon_cost", "saving", "one_time_cost", "monthly_run_cost", "monthly_cost_after", "workloads_moving", "waves")
+DELTA_KEYS = ("horizon_cost", "saving", "npv", "one_time_cost", "monthly_run_cost", "monthly_cost_after", "workloads_moving", "waves",
+              "emissions_tonnes")
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,16 @@ class Comparison:
             tail += f", {best.against_base['horizon_cost']:+,.2f} against the base"
         return head + tail + ")"
 
+    @property
+    def pareto(self) -> "Optional[list[ParetoRow]]":
+        """Cost against emissions of every plan, the non-dominated ones marked (None with fewer than two plans)."""
+        return pareto_of(self.scenarios)
+
     def to_json(self) -> dict[str, Any]:
+        pareto = self.pareto
         return {"format": COMPARISON_FORMAT, "base": BASE, "cheapest": self.cheapest, "summary": self.summary(),
-                "scenarios": [s.to_json() for s in self.scenarios]}
+                "scenarios": [s.to_json() for s in self.scenarios],
+                "pareto": [r.to_json() for r in pareto] if pareto is not None else []}
 
 
 def _delta(a: Optional[float], b: Optional[float]) -> Optional[float]:

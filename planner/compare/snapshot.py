@@ -16,8 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
+from planner.base.bounded import read_bounded
 from planner.compare.scenarios import ScenarioSpec
 from planner.domain.catalog import SNAPSHOT_ORIGIN
+from planner.domain.catalog_schema import CATALOG_BYTES_SETTING, MAX_DOCUMENT_BYTES
 from planner.inputs.load import inventory_files
 
 Files = tuple[tuple[str, bytes], ...]  # (relative path, bytes)
@@ -43,7 +45,7 @@ class Snapshot:
 
 def _files(path: Path) -> Files:
     found, _ = inventory_files(path)
-    return tuple((f.relative, f.path.read_bytes()) for f in found)
+    return tuple((f.relative, read_bounded(f.path, 1 << 62)) for f in found)  # regular files only; the loader caps them
 
 
 def take(inventory: Path, specs: Sequence[ScenarioSpec], catalog: Optional[Path]) -> Snapshot:
@@ -51,7 +53,7 @@ def take(inventory: Path, specs: Sequence[ScenarioSpec], catalog: Optional[Path]
     overlays = {s.id: (s.overlay.is_dir(), _files(s.overlay)) for s in specs if s.overlay is not None}
     shown = {"": str(inventory), **{s.id: str(s.overlay) for s in specs if s.overlay is not None}}
     if catalog is not None:
-        data, origin = catalog.read_bytes(), str(catalog)
+        data, origin = read_bounded(catalog, MAX_DOCUMENT_BYTES, CATALOG_BYTES_SETTING), str(catalog)
     else:
         data, origin = resources.files("planner").joinpath("data/azure_vm_catalog.json").read_bytes(), SNAPSHOT_ORIGIN
     return Snapshot(inventory.name, inventory.is_dir(), _files(inventory), overlays, shown, data, origin)

@@ -15,8 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional, Sequence
 
+from planner.base.bounded import RefusedFile, read_bounded
 from planner.base.errors import PlannerError
 from planner.domain.catalog_schema import (
+    CATALOG_BYTES_SETTING,
     CATALOG_FORMAT,
     MAX_DOCUMENT_BYTES,
     OPTIONAL_PRICES,
@@ -65,6 +67,8 @@ class VmSku:
     reserved_3y: Optional[float] = None
     savings_plan_1y: Optional[float] = None  # effective hourly savings-plan price (compute)
     savings_plan_3y: Optional[float] = None
+    # (price field, where its figure comes from: `retail-YYYY-MM-DD` or `approximation`); empty when not stated
+    basis: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def compute_hourly(self, option: str) -> Optional[float]:
         """The compute price per hour under `option` (one of PRICING_OPTIONS), None when not priced."""
@@ -183,6 +187,8 @@ def _sku_entry(sku: VmSku) -> dict[str, object]:
         value = getattr(sku, key)
         if value is not None:
             entry[key] = value
+    if sku.basis:
+        entry["basis"] = dict(sku.basis)
     return entry
 
 
@@ -202,7 +208,7 @@ def parse_catalog(text: str, origin: str) -> Catalog:
         more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
         raise CatalogError(f"{lines[0]}{more}", lines)
     skus = tuple(
-        VmSku(s.region, s.name, s.vcpu, s.memory_gb, **s.prices)  # type: ignore[arg-type]
+        VmSku(s.region, s.name, s.vcpu, s.memory_gb, **s.prices, basis=tuple(sorted(s.basis.items())))  # type: ignore[arg-type]
         for s in checked.skus
     )
     return Catalog(
@@ -224,13 +230,11 @@ def load_catalog(path: Optional[Path] = None) -> Catalog:
     global _default
     if path is not None:
         try:
-            size = Path(path).stat().st_size
-            if size > MAX_DOCUMENT_BYTES:  # refuse before reading it into memory
-                raise CatalogError(f"{path}: the file is {size:,} bytes, over the limit of "
-                                   f"{MAX_DOCUMENT_BYTES:,} for a VM catalogue")
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_bounded(path, MAX_DOCUMENT_BYTES, CATALOG_BYTES_SETTING).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CatalogError(f"{path}: not UTF-8 text (byte {exc.start}); a VM catalogue is JSON") from None
+        except RefusedFile as exc:
+            raise CatalogError(f"{path}: not read as a VM catalogue: {exc.strerror}") from None
         except OSError as exc:
             raise CatalogError(f"{path}: cannot read the VM catalogue ({exc.strerror or exc})") from None
         return parse_catalog(text, str(path))

@@ -16,11 +16,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from planner.base.bounded import env_limit
+
 CATALOG_FORMAT = "azure-vm-catalog/1"
 
 # The SKU price fields: the Linux pay-as-you-go price every SKU has, and the optional ones.
 REQUIRED_PRICE = "hourly"
 OPTIONAL_PRICES = ("windows_hourly", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y")
+# A SKU's optional `basis` says per price field where the figure comes from: `retail-YYYY-MM-DD` (Retail
+# Prices API rows of that day) or `approximation` (a documented estimate). Catalogues without it still load.
+BASIS_APPROXIMATION = "approximation"
+MAX_BASIS_TEXT = 100
 
 # Ceilings that no real list price comes near (the dearest Azure VM costs around 150 USD an
 # hour with Windows), so a value above one is a typo or garbage, not a price. They are in
@@ -34,7 +40,8 @@ SMALL_UNIT_CURRENCIES = {"CLP": 1000.0, "COP": 1000.0, "HUF": 1000.0, "IDR": 100
 MAX_VCPU = 4096
 MAX_MEMORY_GB = 65536.0
 # A catalogue of every public region and VM size is about 20 MB; far beyond that is not one.
-MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+MAX_DOCUMENT_BYTES = env_limit("PLANNER_MAX_CATALOG_BYTES", 64 << 20)
+CATALOG_BYTES_SETTING = "PLANNER_MAX_CATALOG_BYTES"
 MAX_PROBLEMS = 50  # reported per file; the rest are counted
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -54,6 +61,7 @@ class CheckedSku:
     vcpu: int
     memory_gb: float
     prices: dict[str, Optional[float]]
+    basis: dict[str, str] = field(default_factory=dict)  # price field -> where its figure comes from
 
 
 @dataclass
@@ -216,9 +224,29 @@ def _check_sku(index: int, entry: object, problems: _Problems, scale: float) -> 
     if linux is not None and windows is not None and windows < linux:
         problems.add(f"{where}: windows_hourly {windows:g} is below hourly {linux:g}; "
                      "the Windows price includes the Linux compute price plus the licence")
+    basis = _check_basis(problems, where, entry.get("basis"))
     if problems.count > before:
         return None
-    return CheckedSku(region, name, vcpu, memory, prices)  # type: ignore[arg-type]
+    return CheckedSku(region, name, vcpu, memory, prices, basis)  # type: ignore[arg-type]
+
+
+def _check_basis(problems: _Problems, where: str, value: object) -> dict[str, str]:
+    """The optional per-price provenance: an object of price field -> a short non-empty text."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add(f"{where}: basis is {_show(value)}, not an object of price field -> source")
+        return {}
+    fields = (REQUIRED_PRICE,) + OPTIONAL_PRICES
+    out = {}
+    for key, text in value.items():
+        if key not in fields:
+            problems.add(f"{where}: basis names {_show(key)}, not a price field ({', '.join(fields)})")
+        elif not isinstance(text, str) or not text.strip() or len(text) > MAX_BASIS_TEXT:
+            problems.add(f"{where}: basis of {key} is {_show(text)}, not a short non-empty string")
+        else:
+            out[key] = text
+    return out
 
 
 def _check_header(doc: dict[str, Any], problems: _Problems) -> tuple[str, str, bool, str]:

@@ -16,6 +16,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from planner.domain.carbon import monthly_kg
 from planner.domain.catalog import HOURS_PER_MONTH, Catalog, VmSku
 from planner.domain.estate import Estate
 from planner.domain.model import Site, Workload
@@ -234,3 +235,9 @@ def stay_put_horizon(estate: Estate, monthly_run: Optional[float] = None) -> flo
     run = stay_put_monthly(estate) if monthly_run is None else monthly_run
     today = estate.table.current_site.astype(np.int64)
     return estate.scenario.horizon_months * (run + float(egress_columns(estate, today).sum()))
+
+
+def carbon_monthly(estate: Estate, site_no: np.ndarray) -> np.ndarray:
+    """Per workload, its carbon charge per month on the site `site_no` gives it: kgCO2e / 1000 x the scenario's
+    `carbon.price_per_tonne` (0 without a price). A horizon cost gains horizon_months times it, as the run cost does."""
+    return monthly_kg(estate, site_no) * (estate.scenario.carbon.price_per_tonne / 1000.0)

@@ -16,6 +16,7 @@ import numpy as np
 from planner.domain.catalog import Catalog, load_catalog
 from planner.domain.inventory import Inventory
 from planner.domain.model import Policy, Site, Workload
+from planner.domain.presets import Residency, resolve
 from planner.domain.workloads import WorkloadTable, WorkloadViews
 
 NO_PATH = float("inf")
@@ -149,8 +150,14 @@ class Estate:
         return {k: tuple(v) for k, v in by.items()}
 
     @cached_property
+    def policy_residency(self) -> dict[str, Residency]:
+        """Per policy, its preset and country list resolved to the countries it allows (the one place this happens)."""
+        return {p.id: resolve(p.preset, p.allowed_countries, self.expand_countries) for p in self.inventory.policies}
+
+    @cached_property
     def policy_countries(self) -> dict[str, frozenset[str]]:
-        return {p.id: self.expand_countries(p.allowed_countries) for p in self.inventory.policies}
+        """Per policy, the countries it allows on any site (not those it allows only on certified sites)."""
+        return {pid: r.countries for pid, r in self.policy_residency.items()}
 
     @cached_property
     def anti_affinity_groups(self) -> dict[str, tuple[int, ...]]:

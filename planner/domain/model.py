@@ -91,7 +91,10 @@ class Policy(_Strict):
     id: Id
     name: FreeText
     data_class: Id
-    allowed_countries: list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID)]] = Field(min_length=1)
+    # A dated law (planner.domain.presets) and/or a list of countries and groups: with both, the policy allows
+    # what both allow. The loader checks the name and that one of the two is given.
+    preset: Optional[Id] = None
+    allowed_countries: Optional[list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID)]]] = Field(default=None, min_length=1)
     description: Optional[FreeText] = None
 
 
@@ -114,6 +117,13 @@ class SiteCost(_Strict):
     windows_vcpu_month: Price = 0.0  # Windows licence per vCPU-month, added for Windows workloads
 
 
+class Energy(_Strict):
+    """A site's own energy figures; a field left out takes its default (planner.domain.carbon)."""
+
+    pue: Optional[Annotated[float, Field(ge=1, le=5, allow_inf_nan=False, strict=True)]] = None
+    grid_gco2_kwh: Optional[Annotated[float, _between(0, 2000)]] = None  # the dirtiest grids are near 1,000
+
+
 class Site(_Strict):
     id: Id
     kind: SiteKind
@@ -124,6 +134,7 @@ class Site(_Strict):
     cost: Optional[SiteCost] = None
     certifications: list[FreeText] = Field(default_factory=list)
     closes: Optional[Day] = None
+    energy: Optional[Energy] = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +242,13 @@ class Pricing(_Strict):
     hybrid_benefit: Annotated[bool, Field(strict=True)] = False
 
 
+class CarbonSettings(_Strict):
+    """A carbon price in the objective (currency per tCO2e) and a hard cap on the horizon's emissions (tCO2e)."""
+
+    price_per_tonne: Annotated[float, _between(0, 100_000)] = 0.0  # far above any traded or shadow price
+    cap_tonnes: Optional[Annotated[float, _between(0, 1e12)]] = None
+
+
 class Scenario(_Strict):
     start: Day = dt.date(2027, 1, 1)
     horizon_months: Annotated[int, Field(ge=1, le=600, strict=True)] = 36
@@ -242,11 +260,19 @@ class Scenario(_Strict):
     waves: WaveRules = Field(default_factory=WaveRules)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     pricing: Pricing = Field(default_factory=Pricing)
+    carbon: CarbonSettings = Field(default_factory=CarbonSettings)
+    # A yearly rate, as a fraction, for the plan's net present value; above 100% a year is a typo, not a hurdle rate.
+    discount_rate: Annotated[float, _between(0, 1)] = 0.07
 
     @property
     def horizon_end(self) -> dt.date:
-        """The first day after the horizon: `horizon_months` calendar months after `start`."""
+        """The first day after the horizon: `horizon_months` calendar months after `start` (an exclusive bound)."""
         return add_months(self.start, self.horizon_months)
+
+    @property
+    def last_day(self) -> dt.date:
+        """The horizon's last day: what every output says the horizon ends on (as a wave's `end` is its last day)."""
+        return self.horizon_end - dt.timedelta(days=1)
 
 
 class LatencyLink(_Strict):

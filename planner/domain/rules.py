@@ -1,4 +1,4 @@
-"""The hard rules (README, "The hard rules"): whether a workload may sit on a site, and why not.
+"""The hard rules (docs/explanation/rules.md): whether a workload may sit on a site, and why not.
 
 `violations(estate, w, site)` is the single answer to "may w go to site?" for every rule
 that concerns one workload and one site. `placement_violations(estate, site_of)` checks
@@ -19,6 +19,7 @@ import numpy as np
 from planner.domain.costs import is_rate_priced, monthly_run
 from planner.domain.estate import Estate
 from planner.domain.model import Site, Workload
+from planner.domain.presets import Residency
 
 RESOURCES = ("vcpu", "memory_gb", "storage_gb")
 
@@ -42,6 +43,7 @@ class Rule(str, Enum):
     WAVE_ORDER = "wave-order"
     WAVE_CAPACITY = "wave-capacity"
     COST = "cost"
+    CARBON_CAP = "carbon-cap"
 
     @property
     def text(self) -> str:
@@ -68,6 +70,7 @@ _TEXT = {
     Rule.WAVE_ORDER: ("a dependency's target moves no later than its dependants, and in the same wave when moving it "
                       "first would break their latency budget"),
     Rule.COST: "every cost and total matches the cost model",
+    Rule.CARBON_CAP: "the plan's emissions over the horizon stay within scenario.carbon.cap_tonnes",
 }
 
 
@@ -93,16 +96,21 @@ def profile_violations(estate: Estate, w: Workload, site: Site) -> list[Violatio
     country = estate.site_country(site)
     for cls in sorted(set(w.data)):
         for pol in estate.policies_by_class.get(cls, ()):
-            if country not in estate.policy_countries[pol.id]:
-                allowed = ", ".join(pol.allowed_countries)
-                out.append(Violation(Rule.RESIDENCY, f"{pol.id} ({pol.name}) keeps {cls} data in {allowed}; {site.id} is in {country}"))
+            res = estate.policy_residency[pol.id]
+            if not residency_allows(res, country, site):
+                out.append(Violation(Rule.RESIDENCY, f"{pol.id} ({pol.name}) keeps {cls} data in {res.text}; {site.id} is in {country}"))
     for user in w.users:
         ms = estate.latency(site.zone, user.zone)
         if ms > user.max_latency_ms:
             out.append(Violation(Rule.USER_LATENCY, f"{w.id} must answer {user.zone} users within {user.max_latency_ms:g} ms; {site.id} ({site.zone}) has {latency_text(ms)}"))
     if estate.closes_in_horizon(site):
-        out.append(Violation(Rule.SITE_CLOSING, f"{site.id} closes on {site.closes}, before the horizon ends on {estate.scenario.horizon_end}"))
+        out.append(Violation(Rule.SITE_CLOSING, f"{site.id} closes on {site.closes}, within the horizon (its last day is {estate.scenario.last_day})"))
     return out
+
+
+def residency_allows(res: Residency, country: str, site: Site) -> bool:
+    """Whether a policy lets its data live on `site` in `country`: outright, or as a certified recipient."""
+    return country in res.countries or any(c.country == country and c.certification in site.certifications for c in res.conditional)
 
 
 def fits_whole_capacity(site: Site, vcpu: np.ndarray, memory_gb: np.ndarray, storage_gb: np.ndarray) -> np.ndarray:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Optional
 
 from planner.domain.catalog import Catalog, RegionPrices, VmSku, parse_catalog
+from planner.domain.catalog_schema import OPTIONAL_PRICES
 from planner.inputs.sources import PriceRow, PriceSource, SkuInfo, SkuSource
 
 VM_SERVICE = "Virtual Machines"
@@ -244,7 +245,7 @@ def refresh_catalog(
         currency=currency,
         snapshot_date=day,
         snapshot=False,
-        skus=tuple(sorted(found, key=lambda s: (s.region, s.name))),
+        skus=tuple(sorted((retail_basis(s, day) for s in found), key=lambda s: (s.region, s.name))),
         regions=region_prices,
         source=(
             f"Azure resource SKUs and Retail Prices API, {currency}, refreshed "
@@ -287,6 +288,12 @@ def priced_skus(region: str, offered: dict[str, SkuInfo], consumption: list[Pric
                         f"({', '.join(cheaper_windows[:5])}{', ...' if len(cheaper_windows) > 5 else ''}); "
                         "their Windows price is left out")
     return here
+
+
+def retail_basis(sku: VmSku, day: str) -> VmSku:
+    """The SKU with every price it has marked as read from the Retail Prices API on `day`."""
+    fields = ("hourly",) + OPTIONAL_PRICES
+    return replace(sku, basis=tuple((f, f"retail-{day}") for f in sorted(fields) if getattr(sku, f) is not None))
 
 
 def _rounded(price: Optional[float]) -> Optional[float]:

@@ -19,6 +19,7 @@ from typing import Any, Optional, Union
 
 import yaml
 
+from planner.base.bounded import RefusedFile, env_limit, read_bounded
 from planner.base.errors import PlannerError
 
 try:
@@ -27,7 +28,7 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Base = yaml.SafeLoader  # type: ignore[misc]
 
 MAX_ALIAS_EXPANSION = 100_000
-MAX_FILE_BYTES = 512 << 20  # read whole into memory: a YAML file of a million workloads is ~300 MB; larger estates use tables
+MAX_FILE_BYTES = env_limit("PLANNER_MAX_YAML_BYTES", 512 << 20)  # read whole into memory: a YAML file of a million workloads is ~300 MB; larger estates use tables
 MAX_INT_BITS = 1024  # the largest float is just under 2**1024: a larger integer cannot be any value of ours
 
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
@@ -174,11 +175,14 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456
 
 def read_yaml_text(path: Union[str, Path]) -> str:
     """A YAML file's text: at most MAX_FILE_BYTES, UTF-8, no NUL; raises :class:`YamlProblem` (OSError when unreadable)."""
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)  # bounded, whatever the file claims to be (a device, a growing file)
-    if len(data) > MAX_FILE_BYTES:
+    try:  # a pipe or a device is refused (RefusedFile, an OSError), never read
+        data = read_bounded(path, MAX_FILE_BYTES, "PLANNER_MAX_YAML_BYTES")
+    except RefusedFile as exc:
+        if not exc.too_large:
+            raise
         raise YamlProblem(0, f"the file is larger than {MAX_FILE_BYTES >> 20} MB, more than a YAML file may hold; "
-                             f"put the workloads of an estate this large in tables (workloads*.parquet or .csv)")
+                             f"put the workloads of an estate this large in tables (workloads*.parquet or .csv), "
+                             f"or raise PLANNER_MAX_YAML_BYTES") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -24,15 +24,13 @@ from planner.base.errors import PlannerError
 from planner.domain.costs import is_rate_priced, monthly_run
 from planner.domain.estate import Estate
 from planner.domain.model import Site
+from planner.outputs import limits as output_limits
 from planner.plan.document import Assignment, Plan, cents
 from planner.schedule.waves import Wave, phase_name
 
 EXPORT_FORMATS = ("xlsx", "csv")
 WORKLIST_SHEET = "Work list"
 WAVES_SHEET = "Waves"
-# Above this many rows the xlsx is streamed row by row to temporary files (xlsxwriter's
-# constant_memory mode) instead of being held in memory whole.
-CONSTANT_MEMORY_ROWS = 50_000
 # Fixed document dates: xlsxwriter would otherwise stamp the clock into docProps/core.xml.
 FIXED_CREATED = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)
 # Leading characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection":
@@ -248,7 +246,8 @@ def xlsx_bytes(worklist: Worklist, constant_memory: Optional[bool] = None) -> by
     import xlsxwriter
     from xlsxwriter.exceptions import XlsxWriterException
 
-    large = len(worklist.rows) > CONSTANT_MEMORY_ROWS if constant_memory is None else constant_memory
+    # Above OutputLimits.constant_memory_rows the xlsx is streamed to temporary files (xlsxwriter's constant_memory).
+    large = len(worklist.rows) > output_limits.current().constant_memory_rows if constant_memory is None else constant_memory
     out = io.BytesIO()
     # strings_to_* off: nothing written is ever turned into a formula, number or link behind our back.
     wb = xlsxwriter.Workbook(out, {"constant_memory": large, "in_memory": not large, "strings_to_formulas": False,
@@ -327,7 +326,7 @@ def export_worklist(plan: Plan, estate: Estate, path: Union[str, Path], fmt: str
 
 
 __all__ = [
-    "CONSTANT_MEMORY_ROWS", "EXPORT_FORMATS", "FORMULA_TRIGGERS", "WAVES_SHEET", "WAVE_COLUMNS", "WORKLIST_SHEET",
+    "EXPORT_FORMATS", "FORMULA_TRIGGERS", "WAVES_SHEET", "WAVE_COLUMNS", "WORKLIST_SHEET",
     "WORK_COLUMNS", "Column", "ExportError", "InventoryMismatch", "WaveSummary", "WorkRow", "Worklist", "build_worklist",
     "csv_chunks", "export_worklist", "neutralise", "write_csv", "write_xlsx", "xlsx_bytes",
 ]

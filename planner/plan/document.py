@@ -22,10 +22,12 @@ import numpy as np
 
 from planner.base.errors import PlanFileError
 from planner.base.problem import Problem
+from planner.domain.carbon import horizon_tonnes, monthly_kg, stay_put_tonnes
 from planner.domain.costs import egress_columns, pricing_of, sku_name, stay_put_monthly
 from planner.domain.estate import Estate
 from planner.domain.model import MAX_FREE_TEXT, MAX_ID
 from planner.inputs.load.files import env_limit, read_bounded
+from planner.plan.money import PlanMoney, YearFlow, cash_flow, cents, row_arrays
 from planner.schedule.waves import Phase, Schedule, Wave
 from planner.solve import Placement
 
@@ -34,11 +36,6 @@ PLAN_FORMAT = "hybrid-migration-plan/1"
 # Statuses of a plan that places nothing: `infeasible` (proved: `problems` says why) and `unknown`
 # (the solver's time limit came before any plan or proof; an extension of the contract's three statuses).
 NO_PLAN = ("infeasible", "unknown")
-
-
-def cents(x: float) -> float:
-    """Money rounded to cents (and -0.0 folded to 0.0 so the bytes are stable)."""
-    return round(x, 2) + 0.0
 
 
 def cents_of(values: np.ndarray) -> list[float]:
@@ -62,6 +59,7 @@ class Assignment:
     moves: bool
     wave: Optional[int]
     pricing: Optional[str] = None  # the Azure pricing option of a catalogue-priced site (payg, reserved-3y, ...)
+    monthly_kgco2e: Optional[float] = None  # emissions per month on its site (absent in plans made before carbon)
 
 
 @dataclass(frozen=True)
@@ -103,6 +101,7 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     format: str = PLAN_FORMAT
     schedule: Optional[ScheduleSummary] = None
+    money: Optional[PlanMoney] = None  # totals.payback_month and totals.cash_flow_by_year (absent in older plans)
 
     @property
     def has_plan(self) -> bool:
@@ -113,6 +112,10 @@ class Plan:
     def site_of(self) -> dict[str, str]:
         """Workload id to site id."""
         return {a.workload: a.site for a in self.assignments}
+
+    def all_totals(self) -> dict[str, Any]:
+        """`totals` as plan.json writes it: the amounts, and the payback month and cash flow by year when known."""
+        return {**self.totals, **(self.money.to_totals() if self.money is not None else {})}
 
     def to_dict(self) -> dict[str, Any]:
         doc = self._head()
@@ -126,7 +129,7 @@ class Plan:
             "inventory_sha256": self.inventory_sha256,
             "status": self.status,
             "solver": self.solver,
-            "totals": self.totals,
+            "totals": self.all_totals(),
             "assignments": [],
             "waves": [],
             "problems": [p.to_json() for p in sorted(set(self.problems))],
@@ -149,7 +152,8 @@ class Plan:
 
 def _assignment_dict(a: Assignment) -> dict[str, Any]:
     return {"workload": a.workload, "site": a.site, "sku": a.sku, "pricing": a.pricing, "monthly_cost": a.monthly_cost,
-            "one_time_cost": a.one_time_cost, "moves": a.moves, "wave": a.wave}
+            "one_time_cost": a.one_time_cost, "moves": a.moves, "wave": a.wave,
+            **({"monthly_kgco2e": a.monthly_kgco2e} if a.monthly_kgco2e is not None else {})}
 
 
 def _wave_dict(w: Wave) -> dict[str, Any]:
@@ -187,7 +191,8 @@ def _val(v: Any) -> str:
 
 def _assignment_json(a: Assignment) -> str:
     # Keys sorted as json.dumps(sort_keys=True) sorts them; an item sits at indent 4, its keys at 6.
-    return ("{\n      \"monthly_cost\": " + _val(a.monthly_cost) + ",\n      \"moves\": " + _val(a.moves)
+    kg = "" if a.monthly_kgco2e is None else ",\n      \"monthly_kgco2e\": " + _val(a.monthly_kgco2e)
+    return ("{\n      \"monthly_cost\": " + _val(a.monthly_cost) + kg + ",\n      \"moves\": " + _val(a.moves)
             + ",\n      \"one_time_cost\": " + _val(a.one_time_cost) + ",\n      \"pricing\": " + _val(a.pricing)
             + ",\n      \"site\": " + _enc(a.site) + ",\n      \"sku\": " + _val(a.sku)
             + ",\n      \"wave\": " + _val(a.wave) + ",\n      \"workload\": " + _enc(a.workload) + "\n    }")
@@ -212,6 +217,14 @@ def _json_list(items: Any, indent: int) -> str:
     return "[\n" + pad + (",\n" + pad).join(rendered) + "\n" + " " * indent + "]"
 
 
+def carbon_totals(estate: Estate, site_no: Optional[np.ndarray]) -> dict[str, float]:
+    """plan.json's carbon totals of a placement (None: no plan): horizon tonnes, staying put's, and the carbon
+    charge the objective adds (`carbon.price_per_tonne` x horizon tonnes)."""
+    tonnes = horizon_tonnes(estate, site_no) if site_no is not None else 0.0
+    return {"emissions_tonnes": round(tonnes, 3), "stay_put_emissions_tonnes": round(stay_put_tonnes(estate), 3),
+            "carbon_cost": cents(estate.scenario.carbon.price_per_tonne * tonnes)}
+
+
 def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule]) -> Plan:
     """Assemble plan.json's content from a placement and its wave schedule."""
     inv = estate.inventory
@@ -221,9 +234,11 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     problems = list(placement.problems) + (schedule.problems if schedule else [])
     if placement.choice is None:
         totals = {"horizon_cost": 0.0, "monthly_run_cost": 0.0, "one_time_cost": 0.0, "monthly_egress_cost": 0.0,
-                  "stay_put_monthly_run_cost": cents(stay)}
+                  "stay_put_monthly_run_cost": cents(stay), **carbon_totals(estate, None)}
+        flow = cash_flow(estate, None, (), cents(stay))
+        totals.update(flow.totals())
         status = "unknown" if placement.status == "unknown" and not (schedule and schedule.problems) else "infeasible"
-        return Plan(inv.sha256, status, solver, totals, problems=problems)
+        return Plan(inv.sha256, status, solver, totals, problems=problems, money=flow.plan_money())
     # Waves that cannot keep their rules (a closing date, capacity between waves) leave the placement standing:
     # it is published, without waves, as what the architect argues for more migration capacity with.
     unscheduled = schedule is not None and bool(schedule.problems)
@@ -237,28 +252,38 @@ def build_plan(estate: Estate, placement: Placement, schedule: Optional[Schedule
     wave_of = schedule.wave_of if schedule and not unscheduled else {}
     ids, site_ids = t.ids, [s.id for s in estate.sites]
     moves = site_no != t.current_site
+    kg = monthly_kg(estate, site_no)
     assignments = [
-        Assignment(wid, site_ids[j], sku_of[k], m, o, mv, wave_of.get(wid), pricing[j])
-        for wid, j, k, m, o, mv in zip(ids, site_no.tolist(), cands.sku[choice].tolist(), cents_of(monthly), cents_of(one),
-                                       moves.tolist())
+        Assignment(wid, site_ids[j], sku_of[k], m, o, mv, wave_of.get(wid), pricing[j], c)
+        for wid, j, k, m, o, mv, c in zip(ids, site_no.tolist(), cands.sku[choice].tolist(), cents_of(monthly), cents_of(one),
+                                          moves.tolist(), np.round(kg, 3).tolist())
     ]
     run_total, one_total = float(monthly.sum()), float(one.sum())
     egress = float(egress_columns(estate, site_no).sum())
     horizon = estate.scenario.horizon_months
     total = horizon * (run_total + egress) + one_total
-    solver.update({"objective": cents(total), "bound": cents(min(placement.bound, total)) if placement.bound is not None else None,
+    carbon = carbon_totals(estate, site_no)
+    objective = total + carbon["carbon_cost"]  # the objective prices carbon; horizon_cost stays money only
+    solver.update({"objective": cents(objective),
+                   "bound": cents(min(placement.bound, objective)) if placement.bound is not None else None,
                    "gap": round(placement.gap, 8) if placement.gap is not None else None})
     totals = {"horizon_cost": cents(total), "monthly_run_cost": cents(run_total), "one_time_cost": cents(one_total),
-              "monthly_egress_cost": cents(egress), "stay_put_monthly_run_cost": cents(stay)}
+              "monthly_egress_cost": cents(egress), "stay_put_monthly_run_cost": cents(stay), **carbon}
+    # The board's money from the figures plan.json states (cents), so every reader of the file recomputes the same.
+    waves = list(schedule.waves) if schedule is not None and not unscheduled else []
+    wave_no = np.fromiter((wave_of.get(w, 0) for w in ids), dtype=np.int64, count=len(t)) if wave_of else np.zeros(len(t), np.int64)
+    flow = cash_flow(estate, row_arrays(estate, site_no, np.asarray(cents_of(monthly)), np.asarray(cents_of(one)), wave_no),
+                     waves, cents(stay))
+    totals.update(flow.totals())
     summary = None
     if unscheduled:
-        return Plan(inv.sha256, "infeasible", solver, totals, assignments, [], problems)
+        return Plan(inv.sha256, "infeasible", solver, totals, assignments, [], problems, money=flow.plan_money())
     if schedule is not None:
-        summary = ScheduleSummary(schedule.status, cents(schedule.realised_savings), cents(schedule.monthly_savings),
+        summary = ScheduleSummary(schedule.status.value, cents(schedule.realised_savings), cents(schedule.monthly_savings),
                                   schedule.cross_wave_dependencies, tuple(schedule.phases),
                                   cents(schedule.upper_bound) if schedule.upper_bound is not None else None, tuple(schedule.notes))
     return Plan(inv.sha256, placement.status, solver, totals, assignments, list(schedule.waves if schedule else []), problems,
-                schedule=summary)
+                schedule=summary, money=flow.plan_money())
 
 
 def read_plan(path: Union[str, Path], consistent: bool = False) -> Plan:
@@ -304,7 +329,7 @@ def _unique_keys(where: str) -> Any:
     return hook
 
 
-# Bounds of a plan read back (see the README's safety section): a real plan stays far inside each.
+# Bounds of a plan read back (see docs/reference/safety.md): a real plan stays far inside each.
 MAX_PLAN_BYTES = env_limit("PLANNER_MAX_PLAN_BYTES", 2 << 30)  # a million-workload plan is about 300 MB
 MAX_MONEY = 1e15  # any amount of money or count the plan states, in absolute value
 MAX_GAP = 1e9
@@ -317,6 +342,8 @@ FIRST_PLAN_DAY, LAST_PLAN_DAY = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 
 STATUSES = ("optimal", "feasible", *NO_PLAN)
 TOTAL_KEYS = ("horizon_cost", "monthly_run_cost", "one_time_cost", "monthly_egress_cost", "stay_put_monthly_run_cost")
+MONEY_EXTRAS = ("payback_month", "cash_flow_by_year")  # totals that are no amount: read into Plan.money
+YEAR_AMOUNTS = ("stay_put", "plan", "one_time", "saving", "cumulative_saving", "discounted_saving")
 
 
 class _PlanReader:
@@ -413,7 +440,8 @@ class _PlanReader:
         totals_doc = self.obj(self.get(doc, "totals", ""), "totals")
         totals = {k: self.money(self.get(totals_doc, k, "totals"), f"totals.{k}") for k in TOTAL_KEYS}
         totals.update({self.str(k, "totals"): self.num(v, f"totals.{_short(k)}")
-                       for k, v in sorted(totals_doc.items()) if k not in totals})
+                       for k, v in sorted(totals_doc.items()) if k not in totals and k not in MONEY_EXTRAS})
+        money = self.plan_money(totals_doc)
         assignments = [self.assignment(a, i) for i, a in enumerate(self.list(self.get(doc, "assignments", ""), "assignments"))]
         waves = [self.wave(w, i) for i, w in enumerate(self.list(self.get(doc, "waves", ""), "waves"))]
         if self.consistent_only:
@@ -428,7 +456,24 @@ class _PlanReader:
             problems=[self.problem(p, i) for i, p in enumerate(self.list(self.get(doc, "problems", ""), "problems"))],
             format=fmt,
             schedule=self.schedule(doc.get("schedule")),
+            money=money,
         )
+
+    def plan_money(self, totals: dict[str, Any]) -> Optional[PlanMoney]:
+        """`totals.payback_month` and `totals.cash_flow_by_year`, when the plan states them."""
+        if not any(k in totals for k in MONEY_EXTRAS):
+            return None
+        month = self.int(totals.get("payback_month"), "totals.payback_month", optional=True, minimum=1, maximum=MAX_WAVE)
+        years = []
+        for i, raw in enumerate(self.list(totals.get("cash_flow_by_year", []), "totals.cash_flow_by_year")):
+            field = f"totals.cash_flow_by_year[{i}]"
+            y = self.obj(raw, field)
+            years.append(YearFlow(
+                self.int(self.get(y, "year", field), f"{field}.year", minimum=1, maximum=MAX_WAVE),  # type: ignore[arg-type]
+                self.date(self.get(y, "start", field), f"{field}.start"), self.date(self.get(y, "end", field), f"{field}.end"),
+                self.int(self.get(y, "months", field), f"{field}.months", minimum=1, maximum=12),  # type: ignore[arg-type]
+                *(self.num(self.get(y, k, field), f"{field}.{k}") for k in YEAR_AMOUNTS)))  # type: ignore[arg-type]
+        return PlanMoney(month, tuple(years))
 
     def consistent(self, assignments: "list[Assignment]", waves: "list[Wave]") -> None:
         """Each workload assigned once, each wave number once, and an assignment's wave one the plan lists."""
@@ -479,7 +524,8 @@ class _PlanReader:
                           self.money(self.get(a, "one_time_cost", field), f"{field}.one_time_cost"),
                           self.bool(self.get(a, "moves", field), f"{field}.moves"),
                           self.int(a.get("wave"), f"{field}.wave", optional=True, minimum=1, maximum=MAX_WAVE),
-                          self.str(a.get("pricing"), f"{field}.pricing", optional=True))
+                          self.str(a.get("pricing"), f"{field}.pricing", optional=True),
+                          self.num(a.get("monthly_kgco2e"), f"{field}.monthly_kgco2e", optional=True, low=0))
 
     def wave(self, raw: Any, i: int) -> Wave:
         field = f"waves[{i}]"

@@ -21,6 +21,8 @@ from planner.solve.solvers import relaxed_value
 LP_MAX_COLUMNS = 60_000
 LP_MAX_NONZEROS = 5_000_000
 LP_MAX_ITERATIONS = 500_000  # a work limit: past it no bound is claimed from the relaxation
+LAGRANGE_STEPS = 400  # subgradient steps of the Lagrangian bound: a work limit (every step's value is a bound)
+LAGRANGE_PATIENCE = 20  # steps without a lower value before the step size halves
 
 
 def _upper_bound(estate: Estate, units: list[_Unit], last: int) -> float:
@@ -115,7 +117,7 @@ def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Ro
             reps = top - ks + 1
             r_rows = np.repeat(np.arange(len(cs)), reps)
             row_k = ks[r_rows] + (np.arange(len(r_rows)) - np.repeat(np.cumsum(reps) - reps, reps))
-            add(cs[r_rows], dv[r_rows], row_k - 1, np.full(top, -np.inf), np.full(top, max(cap, today) - today))
+            add(cs[r_rows], dv[r_rows], row_k - 1, np.full(top, -np.inf), np.full(top, max(cap * (1 + 1e-9) + 1e-6, today) - today))
             n_load += 1
             if sum(len(a) for a in cols) > LP_MAX_NONZEROS:
                 return None
@@ -127,6 +129,143 @@ def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Ro
         return None
     value = -low
     return value + 1e-7 * abs(value) + 0.01  # the solver's tolerances, on the safe side
+
+
+def _forest(n: int, edges: list[_Edge]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A spanning forest of the order edges, rooted: per unit its parent (-1 for a root), whether it moves before its
+    parent, the edge's `strict` and its depth. An edge closing an undirected cycle is left out (a relaxation)."""
+    adj: list[list[tuple[int, int, bool]]] = [[] for _ in range(n)]
+    for e in edges:
+        adj[e.u].append((e.v, e.strict, False))  # (neighbour, strict, whether the neighbour moves first)
+        adj[e.v].append((e.u, e.strict, True))
+    parent = np.full(n, -1, dtype=np.int64)
+    first = np.zeros(n, dtype=bool)
+    strict = np.zeros(n, dtype=np.int64)
+    depth = np.zeros(n, dtype=np.int64)
+    seen = np.zeros(n, dtype=bool)
+    for r in range(n):
+        if seen[r]:
+            continue
+        seen[r] = True
+        stack = [r]
+        while stack:
+            x = stack.pop()
+            for y, s, y_first in sorted(adj[x]):
+                if not seen[y]:
+                    seen[y] = True
+                    parent[y], strict[y], first[y], depth[y] = x, s, y_first, depth[x] + 1
+                    stack.append(y)
+    return parent, first, strict, depth
+
+
+def _lagrangian_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Room",
+                      floor: float) -> tuple[float, list[int]]:
+    """An upper bound on the savings of any schedule, by Lagrangian relaxation, and the wave each unit takes in it.
+
+    Why it is a bound: the wave-count, effort and capacity-between-waves rows (capacity as the load after each wave,
+    at most the capacity or today's load when above it, which the exact rule implies) are moved into the objective
+    with prices >= 0: L(prices) = max over assignments of savings - sum(price * (row's use - its limit)). Any
+    schedule keeping the rows makes each priced term >= 0, so L(prices) >= its savings for every price vector. What is
+    left maximised keeps each unit's window and the order edges of a spanning forest of them (the rest, and the
+    production/non-production split, dropped), and splits into one tree per component, solved exactly by dynamic
+    programming over the waves. The prices follow subgradient steps (Polyak's, towards `floor`, any schedule's
+    value) for ``LAGRANGE_STEPS`` steps; the least L seen is returned, padded for rounding."""
+    import scipy.sparse as sp
+
+    rules = estate.scenario.waves
+    n_u = len(units)
+    top = max(u.hi for u in units)
+    ks = np.arange(1, top + 1)
+    months = np.array([months_after(estate, k) for k in range(1, top + 1)])
+    lo = np.array([u.lo for u in units], dtype=np.int64)
+    hi = np.array([u.hi for u in units], dtype=np.int64)
+    cnt = np.array([u.count for u in units], dtype=float)
+    eff = np.array([u.effort for u in units], dtype=float)
+    inside = (ks[None, :] >= lo[:, None]) & (ks[None, :] <= hi[:, None])
+    base = np.where(inside, np.array([u.saving for u in units])[:, None] * months[None, :], -np.inf)
+    caps = np.array([float(rules.max_workloads_in(k)) for k in range(1, top + 1)])
+    hours = float(rules.max_effort_hours) + 1e-6  # as first-fit allows, and a little more
+    parent, first, strict, depth = _forest(n_u, edges)
+    levels = [np.nonzero(depth == d)[0] for d in range(int(depth.max()) + 1)]
+    roots = levels[0]
+    # capacity rows: the (site, resource) pairs that some set of arrivals could push over capacity
+    r_unit: list[int] = []
+    r_row: list[int] = []
+    r_val: list[float] = []
+    slack: list[float] = []
+    scale: list[float] = []
+    touching: dict[int, list[tuple[int, np.ndarray]]] = defaultdict(list)
+    for i, (cols, delta, _) in enumerate(room.touch):
+        for j, c in enumerate(cols.tolist()):
+            touching[c].append((i, delta[j]))
+    for c in sorted(touching):
+        for r in range(len(RESOURCES)):
+            cap, today = float(room.cap[c, r]), float(room.today[c, r])
+            d = [(i, float(v[r])) for i, v in touching[c] if v[r] != 0.0]
+            if not np.isfinite(cap) or not d or not over_capacity(np.array(today + sum(max(0.0, v) for _, v in d)), np.array(cap)):
+                continue
+            for i, v in d:
+                r_unit.append(i)
+                r_row.append(len(slack))
+                r_val.append(v)
+            slack.append(max(cap * (1 + 1e-9) + 1e-6, today) - today)  # the exact rule's own rounding room
+            scale.append(max(cap, today, 1.0))
+    n_r = len(slack)
+    use = sp.csr_matrix((np.array(r_val, dtype=float), (np.array(r_unit, dtype=np.int64), np.array(r_row, dtype=np.int64))),
+                        shape=(n_u, n_r))
+    use_t = use.T.tocsr()
+    room_left, room_scale = np.array(slack, dtype=float), np.array(scale, dtype=float)
+    lam, mu, pi = np.zeros(top), np.zeros(top), np.zeros((n_r, top))  # prices: count, effort, capacity rows
+    best, theta, since = np.inf, 2.0, 0
+    guide = np.zeros(n_u, dtype=np.int64)
+    col = np.arange(top)[None, :]
+    for _ in range(LAGRANGE_STEPS):
+        f = base - cnt[:, None] * lam[None, :] - eff[:, None] * mu[None, :]
+        if n_r:
+            f -= use @ np.cumsum(pi[:, ::-1], axis=1)[:, ::-1]  # a unit placed by wave k uses the rows of k and after
+        for lv in reversed(levels[1:]):  # leaves up: a subtree's best value for each wave of its root
+            sub = f[lv]
+            before = np.maximum.accumulate(sub, axis=1)  # best wave at or before k
+            after = np.maximum.accumulate(sub[:, ::-1], axis=1)[:, ::-1]  # at or after k
+            b, one = first[lv], strict[lv] == 1
+            msg = np.where(b[:, None], before, after)
+            shifted = np.where(one[:, None], -np.inf, msg)
+            shifted[one & b, 1:] = msg[one & b, :-1]  # by wave k - 1 when its parent moves in wave k
+            shifted[one & ~b, :-1] = msg[one & ~b, 1:]  # from wave k + 1
+            np.add.at(f, parent[lv], shifted)
+        ch = np.zeros(n_u, dtype=np.int64)
+        ch[roots] = np.argmax(f[roots], axis=1)
+        value = float(f[roots, ch[roots]].sum() + lam @ caps + mu.sum() * hours + (pi * room_left[:, None]).sum())
+        if not np.isfinite(value):
+            return np.inf, [u.lo for u in units]  # a tree without a wave for every unit: the windows say why first
+        for lv in levels[1:]:  # root down: each unit's best wave given its parent's
+            kp, s = ch[parent[lv]][:, None], strict[lv][:, None]
+            ok = np.where(first[lv][:, None], col <= kp - s, col >= kp + s)
+            ch[lv] = np.argmax(np.where(ok, f[lv], -np.inf), axis=1)
+        if value < best:
+            best, since, guide = value, 0, ch
+        else:
+            since += 1
+            if since >= LAGRANGE_PATIENCE:
+                theta, since = theta / 2, 0
+        # subgradients, each row scaled by its limit; a zero price whose row is slack stays zero
+        gc = (np.bincount(ch, cnt, top) - caps) / caps
+        ge = (np.bincount(ch, eff, top) - hours) / hours
+        gc[(lam <= 0) & (gc < 0)] = 0.0
+        ge[(mu <= 0) & (ge < 0)] = 0.0
+        gp = np.zeros((n_r, top))
+        if n_r:
+            placed = sp.csr_matrix((np.ones(n_u), (np.arange(n_u), ch)), shape=(n_u, top))
+            gp = (np.cumsum((use_t @ placed).toarray(), axis=1) - room_left[:, None]) / room_scale[:, None]
+            gp[(pi <= 0) & (gp < 0)] = 0.0
+        norm = float(gc @ gc + ge @ ge + (gp * gp).sum())
+        if norm == 0.0 or value <= floor:
+            break  # the relaxation's answer keeps every priced row: no lower price vector helps
+        step = theta * (value - floor) / norm
+        lam = np.maximum(0.0, lam + step * gc / caps)
+        mu = np.maximum(0.0, mu + step * ge / hours)
+        pi = np.maximum(0.0, pi + step * gp / room_scale[:, None]) if n_r else pi
+    return best + 1e-7 * abs(best) + 0.01, (guide + 1).tolist()  # rounding of sums, on the safe side
 
 
 def _empty_runs(estate: Estate, units: list[_Unit], wave: list[int], used: int) -> list[str]:

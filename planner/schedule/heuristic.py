@@ -28,9 +28,10 @@ JOINT_TRIES = 2_000  # (group, wave) placements tried for such swaps in one sche
 
 
 def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Room",
-               by_saving: bool = False) -> tuple[Optional[list[int]], Optional[Problem]]:
-    """First-fit in deadline order (or, `by_saving`, in order of monthly saving per workload), respecting every
-    edge and capacity between waves (`room`, emptied first); None and the problem when a unit misses its window.
+               by_saving: bool = False, rank: Optional[list[int]] = None) -> tuple[Optional[list[int]], Optional[Problem]]:
+    """First-fit in deadline order (or, `by_saving`, in order of monthly saving per workload, after `rank` when given:
+    a wave per unit, earliest first), respecting every edge and capacity between waves (`room`, emptied first); None
+    and the problem when a unit misses its window.
 
     A unit that finds no room waits until a unit leaving one of its sites is placed, so leavers free room before
     arrivals need it."""
@@ -60,11 +61,13 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
 
     def prio(i: int) -> tuple:
         if i in waited:  # room freed for units that waited goes to the one with the nearest deadline first
-            return (0, units[i].hi, 0.0, units[i].keys, i)
+            return (0, units[i].hi, 0.0, 0.0, units[i].keys, i)
         if by_saving:
             boosted = urgent[i] < units[i].hi
-            return (1, 0 if boosted else 1, urgent[i] if boosted else -density[i], units[i].keys, i)
-        return (1, urgent[i], float(units[i].is_prod), units[i].keys, i)
+            if boosted:
+                return (1, 0, urgent[i], 0.0, units[i].keys, i)
+            return (1, 1, rank[i] if rank else 0, -density[i], units[i].keys, i)
+        return (1, urgent[i], float(units[i].is_prod), 0.0, units[i].keys, i)
 
     def hurry(cols: list[int], by: int) -> None:
         todo = [j for c in cols for j in leavers.get(c, ()) if not wave[j] and urgent[j] > by]

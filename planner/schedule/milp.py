@@ -11,7 +11,7 @@ from planner.domain.estate import Estate
 from planner.domain.model import SolverSettings
 from planner.schedule.calendar import months_after
 from planner.schedule.capacity import RESOURCES, _Room, over_capacity
-from planner.schedule.types import _Edge, _Unit
+from planner.schedule.types import ScheduleStatus, _Edge, _Unit
 from planner.solve.solvers import for_pulp
 
 CROSS_WAVE_DEPENDENCY_WEIGHT = 1.0
@@ -30,7 +30,7 @@ WAVE_MAX_NODES = 2000  # a work limit, not a clock, so the same inventory always
 
 
 def _milp(estate: Estate, settings: SolverSettings, units: list[_Unit], edges: list[_Edge], pairs: dict[tuple[int, int], int],
-          warm: Optional[list[int]], room: "_Room") -> tuple[Optional[list[int]], str]:
+          warm: Optional[list[int]], room: "_Room") -> tuple[Optional[list[int]], Optional[ScheduleStatus]]:
     """The MILP of the module docstring, warm-started: each unit's wave and `optimal`/`feasible`, or (None, why)."""
     import pulp
 
@@ -54,14 +54,14 @@ def _milp(estate: Estate, settings: SolverSettings, units: list[_Unit], edges: l
     prob.solve(for_pulp(settings.backend, min(float(settings.time_limit_s), WAVE_TIME_LIMIT_S), float(settings.gap), WAVE_MAX_NODES,
                         start))
     if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return None, "infeasible" if prob.status == pulp.LpStatusInfeasible else "no solution in time"
+        return None, None
     wave = [0] * len(units)
     for (i, k), var in y.items():
         if (var.varValue or 0.0) > 0.5:
             wave[i] = k
     if any(k == 0 for k in wave):
-        return None, "no solution"
-    return wave, "optimal" if prob.sol_status == pulp.LpSolutionOptimal else "feasible"
+        return None, None
+    return wave, ScheduleStatus.OPTIMAL if prob.sol_status == pulp.LpSolutionOptimal else ScheduleStatus.FEASIBLE
 
 
 def _build(estate: Estate, units: list[_Unit], edges: list[_Edge], pairs: dict[tuple[int, int], int],  # noqa: ANN202

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Optional
 
 from planner.base.problem import Problem
@@ -11,6 +12,14 @@ from planner.domain.model import Workload
 from planner.schedule.calendar import phase_name
 
 GroupKey = tuple[str, bool]  # (app, is_prod)
+
+
+class ScheduleStatus(str, Enum):
+    """How far the waves are proven: within the gap, cut by the node limit, or a first-fit schedule improved."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    HEURISTIC = "heuristic"
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class Schedule:
     waves: list[Wave] = field(default_factory=list)
     wave_of: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    status: str = "optimal"
+    status: ScheduleStatus = ScheduleStatus.OPTIMAL
     realised_savings: float = 0.0
     monthly_savings: float = 0.0
     cross_wave_dependencies: int = 0

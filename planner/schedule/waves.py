@@ -1,4 +1,4 @@
-"""Migration waves: an optimised schedule of the moves that keeps every wave rule (README, "The hard rules").
+"""Migration waves: an optimised schedule of the moves that keeps every wave rule (docs/explanation/rules.md).
 
 Rules (hard)
     A move group (an app's production workloads, or its non-production ones) moves in one
@@ -70,9 +70,11 @@ Capacity between waves
     The MILP carries a load variable per site, resource and wave; its answer is checked against the
     exact rule. When no order is found, the problem names the site, the wave, the shortfall and the
     capacity (with dates) or delay that would let the unit move. Above ``MILP_MAX_UNITS`` the bound is
-    also the linear relaxation of the model (every rule but integrality and the production /
-    non-production split of waves; HiGHS simplex within ``LP_MAX_ITERATIONS``), when it is tighter and
-    the relaxation has at most ``LP_MAX_COLUMNS`` (group, wave) columns (past that it costs more than the plan).
+    also a Lagrangian relaxation (count, effort and capacity rows priced, one tree of order edges per
+    component solved exactly; ``LAGRANGE_STEPS`` subgradient steps), whose units' waves order a second
+    first-fit, kept when it realises more; and the linear relaxation of the model (every rule but integrality
+    and the production / non-production split of waves; HiGHS simplex within ``LP_MAX_ITERATIONS``), when it
+    is tighter and has at most ``LP_MAX_COLUMNS`` (group, wave) columns (past that it costs more than the plan).
 
 Output
     Waves 1 to the last used one (empty ones included, so numbers map to dates), each with the
@@ -93,6 +95,7 @@ from planner.domain.model import SolverSettings, Workload
 from planner.domain.rules import Rule
 from planner.schedule.bounds import (
     _empty_runs,
+    _lagrangian_bound,
     _lp_bound,
     _upper_bound,
     _value,
@@ -135,6 +138,7 @@ from planner.schedule.types import (
     GroupKey,
     Phase,  # noqa: F401 - the schedule's public names
     Schedule,
+    ScheduleStatus,
     Wave,
     _Edge,
     group_label,  # noqa: F401 - the schedule's public names
@@ -163,7 +167,7 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
     if last < 1:
         ids = tuple(sorted(w.id for w in moving))
         out.problems.append(Problem(Rule.WAVES.value, ids, (), f"no wave of {rules.length_days} days ends within the "
-                                    f"{estate.scenario.horizon_months}-month horizon (it ends {estate.scenario.horizon_end}); "
+                                    f"{estate.scenario.horizon_months}-month horizon (its last day is {estate.scenario.last_day}); "
                                     "shorten waves.length_days or lengthen the horizon"))
         return out
     keys = sorted(groups)
@@ -202,7 +206,8 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
     rich, _ = _first_fit(estate, units, list(uedges.values()), room, by_saving=True)
     if rich is not None and (warm is None or _value(estate, units, rich) > _value(estate, units, warm)):
         warm = rich
-    wave_of_unit, status = None, ""
+    wave_of_unit: Optional[list[int]] = None
+    status: Optional[ScheduleStatus] = None
     if len(units) <= MILP_MAX_UNITS or warm is None:
         wave_of_unit, status = _milp(estate, settings or estate.scenario.solver, units, list(uedges.values()), dict(pairs), warm, room)
         if wave_of_unit is not None and not room.placed(wave_of_unit).clean():
@@ -211,20 +216,26 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
         if warm is None:
             out.problems.append(why or Problem(Rule.WAVES.value, tuple(sorted(w.id for w in moving)), (), "no schedule found"))
             return out
-        wave_of_unit, status = _improve(estate, units, list(uedges.values()), warm, room), "heuristic"
+        wave_of_unit, status = _improve(estate, units, list(uedges.values()), warm, room), ScheduleStatus.HEURISTIC
     out.upper_bound = _upper_bound(estate, units, last)
-    if status == "heuristic":
-        # large estates: the linear relaxation bounds what any schedule could realise tighter than the greedy bound
-        relaxed = _lp_bound(estate, units, list(uedges.values()), room)
-        if relaxed is not None:
-            tighter = relaxed
-            value = _value(estate, units, wave_of_unit)
-            if value - 1e-6 * abs(value) <= tighter < out.upper_bound:
+    if status is ScheduleStatus.HEURISTIC:
+        # large estates: the Lagrangian relaxation bounds what any schedule could realise, and the waves its units take
+        # there order a second first-fit, improved and kept when it realises more; the linear relaxation, when small
+        # enough, may bound tighter still
+        value = _value(estate, units, wave_of_unit)
+        relaxed, guide = _lagrangian_bound(estate, units, list(uedges.values()), room, value)
+        guided, _ = _first_fit(estate, units, list(uedges.values()), room, by_saving=True, rank=guide)
+        if guided is not None:
+            guided = _improve(estate, units, list(uedges.values()), guided, room)
+            if _value(estate, units, guided) > value:
+                wave_of_unit, value = guided, _value(estate, units, guided)
+        for tighter in (relaxed, _lp_bound(estate, units, list(uedges.values()), room)):
+            if tighter is not None and value - 1e-6 * abs(value) <= tighter < out.upper_bound:
                 out.upper_bound = max(tighter, value)
     for i, unit in enumerate(units):
         for w in unit.members:
             out.wave_of[w.id] = wave_of_unit[i]
-    out.status = status
+    out.status = status or ScheduleStatus.HEURISTIC
     used = max(out.wave_of.values())
     members_of: dict[int, list[str]] = defaultdict(list)
     for wid, k in out.wave_of.items():

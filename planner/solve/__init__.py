@@ -36,12 +36,15 @@ import numpy as np
 
 from planner.base import memory
 from planner.base.errors import SolverUnavailable
+from planner.base.fmt import share
 from planner.base.problem import Problem
+from planner.base.progress import detail, proven
 from planner.domain.estate import Estate
 from planner.domain.model import SolverSettings
 from planner.solve.assign import apply, class_columns
 from planner.solve.candidates import Candidates, build_candidates
 from planner.solve.core import Core, build_core
+from planner.solve.emissions import check_cap
 from planner.solve.finish import (
     Integer,
     choose_among_plans,
@@ -68,6 +71,9 @@ from planner.solve.solvers import backend_problem
 from planner.solve.stability import prefer_baseline
 
 __all__ = ["Limits", "Placement", "solve"]
+
+CHOICE_SHARE = 0.8  # of the scenario's gap, where the choice among priced plans may stop
+NEIGHBOURHOOD_SHARE = 0.25  # of the scenario's gap: the reduced cost up to which the choice offers a plan
 
 
 
@@ -107,9 +113,14 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
     budget = memory.Budget.of(settings.memory_gb)
     n_w, n_s = len(estate.table), len(estate.sites)
     budget.ensure("the admissible placements", f"{n_w:,} workloads over {n_s:,} sites", n_w * n_s * memory.CANDIDATE_PAIR)
+    say(f"finding the cheapest placement of {n_w:,} workloads on {n_s:,} sites, proving its cost within "
+        f"{share(settings.gap)} of the best possible")
     full = build_candidates(estate, compact=True)
     if full.problems:
         return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, full, sorted(full.problems))
+    over_cap = check_cap(estate, full)
+    if over_cap is not None:
+        return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, full, [over_cap])
     base_site = _baseline_sites(estate, baseline)
     deps_full = active_dependencies(estate, full)
     kept = initial_entries(estate, full, coupled_workloads(estate, deps_full), base_site,
@@ -135,6 +146,7 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
     bound = min(model.fixed_cost + outcome.bound, objective)
     gap = max(0.0, (objective - bound) / abs(objective)) if objective else 0.0
     status = "optimal" if gap <= settings.gap * (1 + 1e-9) + 1e-12 and not outcome.timed_out else "feasible"
+    proven(say, gap)
     model.stats["seconds"] = time.perf_counter() - t0
     return Placement(status, settings.backend, choice, objective, bound, gap, time.perf_counter() - t0, cands, stats=model.stats)
 
@@ -182,7 +194,7 @@ class _Run:
                                  self.say) if outcome.infeasible else None
                     grows += 1
                     if grow is None or grows > lim.grows:
-                        self.say("the model of the cheapest sites has no plan: solving with every admissible site")
+                        self.say("the cheapest sites alone cannot hold the estate: placing again on every site the rules allow")
                         kept = None
                     else:
                         kept[grow] = True
@@ -197,17 +209,19 @@ class _Run:
             resolves += 1
             total = model.fixed_cost + outcome.plan.cost + sum(float(model.core.cost[c].sum()) for c in outcome.alone_cols.values())
             within = total - bound - model.fixed_cost
+            proven(self.say, max(0.0, within) / max(abs(total), 1.0))
             if len(add) == 0 or resolves > lim.restricted_solves or within <= self.settings.gap * abs(total):
                 return model, outcome
             if len(add) > lim.growth * int(kept.sum()):
                 # Solving again with that many more placements would take longer and more memory than the first
                 # solve, and the proof would likely name as many again: the plan keeps the bound it proves.
-                self.say(f"{len(add):,} left-out placements could still help: more than {lim.growth:.0%} of the model, so "
-                         "the plan keeps the bound proven over every admissible site")
+                self.say(f"{len(add):,} placements left out of the model could still lower the cost: more than "
+                         f"{lim.growth:.0%} of the model, so the plan keeps the bound proven over every site the rules allow")
                 return model, outcome
             kept[add] = True
-            self.say(f"{len(add):,} left-out placements could still help (the plan is within "
-                     f"{max(0.0, within) / max(abs(total), 1.0):.3%} of the bound over every admissible site): solving again with them")
+            self.say(f"{len(add):,} placements left out of the model could still lower the cost: placing again with them")
+            detail(self.say, f"the plan was within {max(0.0, within) / max(abs(total), 1.0):.3%} of the bound over every "
+                   "admissible site")
 
     def model(self, kept: Optional[np.ndarray]) -> _Model:
         """The model of every admissible site (`kept` None) or of the `kept` placements."""
@@ -226,12 +240,12 @@ class _Run:
         stats = _stats(cands, red, core, classes)
         if kept is not None:
             stats["full_candidates"] = float(len(full.site))
-        self.say(f"{len(cands.site):,} admissible placements"
-                 + (f" (the cheapest of {len(full.site):,}, the rest priced out after)" if kept is not None else "")
-                 + f" for {n_w:,} workloads: {int(stats['fixed_workloads']):,} decided exactly, {len(classes.size):,} classes "
-                 f"of {int(classes.size.sum()):,} interchangeable workloads, {core.n_islands:,} islands of "
-                 f"{len(core.island_workloads):,} coupled ones; {int(stats['columns']):,} variables, {len(red.capacity)} shared "
-                 "capacity rows")
+        self.say(f"placing {n_w:,} workloads: {len(cands.site):,} placements on {len(estate.sites):,} sites keep every rule"
+                 + (f" (the cheapest of {len(full.site):,} first)" if kept is not None else ""))
+        detail(self.say, f"{int(stats['fixed_workloads']):,} workloads decided exactly, {len(classes.size):,} classes "
+               f"of {int(classes.size.sum()):,} interchangeable workloads, {core.n_islands:,} islands of "
+               f"{len(core.island_workloads):,} coupled ones; {int(stats['columns']):,} variables, {len(red.capacity)} shared "
+               "capacity rows")
         return _Model(cands, red, core, classes, stats)
 
     def solve_model(self, model: _Model, restricted: bool) -> "tuple[_Outcome, IslandPool]":
@@ -276,6 +290,7 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
     alone_cols: dict[int, np.ndarray] = {}
     bound = 0.0
     island_bound = np.full(core.n_islands, -math.inf)
+    alone_slack = 0.0
     if len(alone):
         answers = pool.solve(alone, core.cost)
         for a in answers:
@@ -285,6 +300,7 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
                 return _Outcome(None, -math.inf, {}, timed_out=True)
             alone_cols[a.island] = int(core.col_ptr[a.island]) + a.cols
             bound += a.bound
+            alone_slack += max(0.0, a.objective - a.bound)
             island_bound[a.island] = a.bound
     limit = red.capacity.limit
     if len(linked) == 0 and len(classes) == 0:
@@ -304,15 +320,19 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
                           settings.threads or 1, rounding_gap)
     if plan is None:
         return no_plan(linked.tolist(), cg.price)
-    plan = choose_among_plans(core, linked, classes, limit, cg, plan, max(deadline - time.monotonic(), grace), settings.backend)
-    say(f"one plan chosen after {cg.rounds} pricing rounds: within "
-        f"{max(0.0, plan.cost - cg.bound) / max(abs(plan.cost + outside), 1.0):.3%} of the proven bound")
+    # The choice may stop once the plan is proven within most of the gap (what the alone islands' own gaps leave of it).
+    allowance = CHOICE_SHARE * settings.gap * abs(plan.cost + outside) - alone_slack
+    # It searches near its LP optimum only (HiGHS's root over every plan costs seconds); the fixing below proves the rest.
+    plan = choose_among_plans(core, linked, classes, limit, cg, plan, max(deadline - time.monotonic(), grace), settings.backend,
+                              allowance, NEIGHBOURHOOD_SHARE * settings.gap * abs(plan.cost + outside))
+    detail(say, f"one plan chosen after {cg.rounds} pricing rounds: within "
+           f"{max(0.0, plan.cost - cg.bound) / max(abs(plan.cost + outside), 1.0):.3%} of the linked islands' bound")
     if not cg.timed_out and time.monotonic() < deadline:
         plan = fix_and_close(core, linked, classes, limit, cg, plan, outside, settings.gap, settings.backend,
                              max(deadline - time.monotonic(), 1.0), settings.threads or 1, pool)
     if plan.proven_by == "fixing":
-        say(f"what could still change solved exactly: within {max(0.0, plan.cost - plan.bound) / max(abs(plan.cost + outside), 1.0):.3%} "
-            "of the proven bound")
+        detail(say, f"what could still change solved exactly: within "
+               f"{max(0.0, plan.cost - plan.bound) / max(abs(plan.cost + outside), 1.0):.3%} of the linked islands' bound")
     island_bound[linked] = cg.island_bound
     return _Outcome(plan, bound + plan.bound, alone_cols, timed_out=cg.timed_out, price=cg.price, island_bound=island_bound)
 
@@ -345,7 +365,7 @@ def _price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candid
     res = price_out(estate, full, kept, cands, core, islands, price, lp_value, pool.row_duals, col_duals)
     constant = float(cands.total[red.fixed[red.fixed >= 0]].sum())
     bound = constant + float(res.bound.sum()) + classes.lagrangian(price) - float(price @ red.capacity.limit)
-    say(f"every left-out site priced out: {len(res.add):,} placements could still help")
+    detail(say, f"every left-out site priced out: {len(res.add):,} placements could still help")
     return bound - constant, res.add
 
 
@@ -365,14 +385,14 @@ def _prove_full(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced
             count("proving over every admissible site (islands)", done, total)
         if done - shown[0] >= step or done == total:
             shown[0] = done
-            say(f"proving the plan over every admissible site: {done:,} of {total:,} islands checked")
+            say(f"proving the cost over every site the rules allow: {done:,} of {total:,} groups of linked workloads checked")
 
     known = outcome.island_bound if outcome.island_bound is not None else np.full(core.n_islands, -math.inf)
     fb = full_bound(estate, full, kept, red, core, price, known, settings.backend, settings.gap, deadline,
                     default_workers(settings.threads), tick)
     bound = float(fb.island_bound.sum()) + classes.lagrangian(price) - float(price @ red.capacity.limit)
-    say(f"every admissible site checked ({fb.entries:,} placements, {fb.dominated:,} more never better): "
-        f"{len(fb.add):,} left-out placements could still help")
+    detail(say, f"every admissible site checked ({fb.entries:,} placements, {fb.dominated:,} more never better): "
+           f"{len(fb.add):,} left-out placements could still help")
     return bound, fb.add
 
 
@@ -389,7 +409,7 @@ def _grow(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates,
     entries = entries[~kept[entries]]
     if len(entries) == 0:
         return None
-    say(f"the model of the cheapest sites has no plan: adding {len(entries):,} placements")
+    say(f"the cheapest sites alone cannot hold the estate: adding {len(entries):,} more placements")
     return entries
 
 

@@ -20,7 +20,7 @@ from planner.solve.guards import (
 )
 from planner.solve.master import ClassColumns
 from planner.solve.matrices import ranges
-from planner.solve.reduce import Reduced, sizes
+from planner.solve.reduce import Reduced
 
 __all__ = ["apply", "assign_classes", "class_columns", "class_counts"]
 
@@ -34,8 +34,8 @@ def class_columns(estate: Estate, cands: Candidates, red: Reduced, core: Core) -
     keep = red.entry_kept[entries]
     entries, klass = entries[keep], klass[keep]
     site = cands.site[entries]
-    size = sizes(estate)[reps[klass]]
-    cap_row = core.cap_table[site] if len(site) else np.zeros((0, 3), np.int64)
+    size = core.amounts(reps[klass], site)
+    cap_row = core.cap_table[site] if len(site) else np.zeros((0, core.cap_table.shape[1]), np.int64)
     coef = np.where(cap_row >= 0, size, 0.0)
     return ClassColumns(klass, entries, cands.total[entries].astype(float), cap_row, coef, red.class_size)
 

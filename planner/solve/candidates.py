@@ -17,6 +17,8 @@ from typing import Optional
 import numpy as np
 
 from planner.base.problem import Problem
+from planner.domain.carbon import price_per_kwh as carbon_price_per_kwh
+from planner.domain.carbon import workload_energy
 from planner.domain.costs import NO_VM, egress_prices, run_columns
 from planner.domain.estate import Estate
 from planner.domain.model import Workload
@@ -40,6 +42,9 @@ class Candidates:
     migration_cost: np.ndarray  # per workload, its one-time cost of moving
     horizon: int
     problems: list[Problem] = field(default_factory=list)
+    # The carbon price, when the scenario sets one: per workload its monthly kWh, per site its charge per kWh.
+    energy: Optional[np.ndarray] = None
+    carbon_rate: Optional[np.ndarray] = None
 
     def of(self, i: int) -> slice:
         """The entries of workload `i`."""
@@ -69,6 +74,8 @@ class Candidates:
         """`total` of some entries, computed (not kept): how a model of tens of millions of entries is read."""
         owner = self.owner[entries]
         one = np.where(self.site[entries] == self.current[owner], 0.0, self.migration_cost[owner])
+        if self.carbon_rate is not None:
+            return self.horizon * (self.monthly[entries].astype(float) + self.energy[owner] * self.carbon_rate[self.site[entries]]) + one
         return self.horizon * self.monthly[entries].astype(float) + one
 
     def rounding(self, total: np.ndarray) -> "np.ndarray | float":
@@ -113,7 +120,7 @@ class Candidates:
     def subset(self, mask: np.ndarray) -> "Candidates":
         """A copy holding only the entries where `mask` is True."""
         out = Candidates(self.ptr, self.site, self.monthly, self.sku, self.egress, self.current, self.migration_cost, self.horizon,
-                         list(self.problems))
+                         list(self.problems), self.energy, self.carbon_rate)
         out.__dict__["owner"] = self.owner
         out.keep(mask)
         return out
@@ -185,6 +192,8 @@ def build_candidates(estate: Estate, compact: bool = False) -> Candidates:
                        sku=cat(sku_, np.int32),
                        egress=egress_prices(estate), current=t.current_site.astype(np.int16), migration_cost=estate.migration_cost,
                        horizon=estate.scenario.horizon_months)
+    if estate.scenario.carbon.price_per_tonne > 0:
+        cands.energy, cands.carbon_rate = workload_energy(estate), carbon_price_per_kwh(estate)
     empty = np.nonzero(np.diff(ptr) == 0)[0]
     cands.problems.extend(no_site_problem(estate, t.workload(int(i))) for i in empty[:1000].tolist())
     if not cands.problems:
@@ -214,7 +223,7 @@ def _needs(estate: Estate, w: Workload) -> str:
     parts: list[str] = []
     for cls in sorted(set(w.data)):
         for pol in estate.policies_by_class.get(cls, ()):
-            parts.append(f"needs {cls} data in {', '.join(pol.allowed_countries)} ({pol.id})")
+            parts.append(f"needs {cls} data in {estate.policy_residency[pol.id].text} ({pol.id})")
     for u in w.users:
         parts.append(f"{u.max_latency_ms:g} ms to {u.zone} users")
     if w.requires:

@@ -27,7 +27,7 @@ import numpy as np
 from planner.domain.estate import Estate
 from planner.solve.candidates import Candidates
 from planner.solve.matrices import SubModel, ranges
-from planner.solve.reduce import Reduced, sizes
+from planner.solve.reduce import Reduced, n_resources, scales, sizes
 
 ASSIGN, ANTI_AFFINITY, DEPENDENCY, EGRESS = 0, 1, 2, 3  # row kinds
 
@@ -57,10 +57,23 @@ class Core:
     cap_table: np.ndarray  # (sites x resources) -> capacity row, -1 where the resource does not bind
     size: np.ndarray  # (workloads x resources)
     island_of_workload: np.ndarray  # per workload, its island (-1: not coupled)
+    # (sites x resources) factor on `size` per site, None when every factor is 1: the emissions "resource" (a carbon
+    # cap) uses size x the site's gCO2e per kWh, one row shared by every site.
+    scale: Optional[np.ndarray] = None
+
+    def price_table(self, price: np.ndarray) -> np.ndarray:
+        """(sites x resources) what one unit of `size` costs on each site at capacity prices `price` (0 where no row)."""
+        table = np.concatenate([price, [0.0]])[self.cap_table]
+        return table if self.scale is None else table * self.scale
+
+    def amounts(self, workloads: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        """(len x resources) how much of each resource's row the workloads use on the sites."""
+        size = self.size[workloads]
+        return size if self.scale is None else size * self.scale[sites]
 
     def price_part(self, price: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Per column (or per column of `cols`), its use of the capacity rows at `price` (0 for y columns)."""
-        table = np.concatenate([price, [0.0]])[self.cap_table]  # (sites x resources) price, 0 where not binding
+        table = self.price_table(price)  # (sites x resources) price, 0 where not binding
         cols = np.arange(self.n_cols) if cols is None else cols
         out = np.zeros(len(cols))
         for a in range(0, len(cols), 1 << 20):  # in blocks: the temporaries stay small at a million workloads
@@ -83,7 +96,7 @@ class Core:
         x = self.col_site[cols] >= 0
         cols, owner = cols[x], owner[x]
         rows = self.cap_table[self.col_site[cols]].ravel()
-        vals = self.size[self.col_workload[cols]].ravel()
+        vals = self.amounts(self.col_workload[cols], self.col_site[cols]).ravel()
         owner = np.repeat(owner, self.cap_table.shape[1])
         keep = rows >= 0
         n_rows = max(int(self.cap_table.max()) + 1, 1) if self.cap_table.size else 1
@@ -220,7 +233,8 @@ def build_core(estate: Estate, cands: Candidates, red: Reduced, island: Optional
     row_ptr, lower, upper, start, index, value, rkind, rref, rsite = rows.build(n_isl)
     col_site = np.where(entry >= 0, cands.site[np.maximum(entry, 0)], -1).astype(np.int32)
     return Core(n_isl, wl, wptr, col_ptr, n_x_of, cost, entry, col_workload, row_ptr, lower, upper, start, index, value,
-                rkind, rref, rsite, col_site, red.capacity.row_of(len(estate.sites)), sizes(estate), island)
+                rkind, rref, rsite, col_site, red.capacity.row_of(len(estate.sites), n_resources(estate)), sizes(estate), island,
+                scales(estate))
 
 
 class _Rows:

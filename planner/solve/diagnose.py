@@ -8,6 +8,10 @@ together, which is then named in inventory terms.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from typing import Optional
+
 import numpy as np
 
 from planner.base.problem import Problem
@@ -17,6 +21,7 @@ from planner.domain.rules import RESOURCES, Rule
 from planner.solve.assign import class_columns
 from planner.solve.candidates import Candidates
 from planner.solve.core import ANTI_AFFINITY, DEPENDENCY, Core
+from planner.solve.emissions import cap_problem, least_tonnes
 from planner.solve.finish import merged_model
 from planner.solve.matrices import SubModel
 from planner.solve.reduce import Reduced
@@ -69,6 +74,10 @@ def diagnose(estate: Estate, cands: Candidates, core: Core, islands: np.ndarray,
         if kinds[r] == 9:
             cap_k = r - n_island_rows
             j, res_k = int(red.capacity.site[cap_k]), int(red.capacity.res[cap_k])
+            if j < 0:  # the carbon cap: say the least the other rules let a plan emit
+                problems.append(cap_problem(estate, least_tonnes(estate, cands),
+                                            _least_emissions(sub, n_island_rows + cap_k, settings)))
+                continue
             s = estate.sites[j]
             on = chosen_x[core.col_site[chosen_x] == j]
             ws = core.col_workload[on]
@@ -117,3 +126,16 @@ def _names(ids: tuple[str, ...], ws: np.ndarray, size: np.ndarray) -> str:
     order = sorted(ws.tolist(), key=lambda i: (-size[i], ids[i]))
     shown = ", ".join(f"{ids[i]} ({size[i]:g})" for i in order[:_LISTED])
     return shown + (f" and {len(order) - _LISTED} more" if len(order) > _LISTED else "")
+
+
+def _least_emissions(sub: SubModel, row: int, settings: SolverSettings) -> Optional[float]:
+    """The least a plan of `sub` emits with its carbon row (`row`) lifted: the row's entries become the costs.
+    None when that solve does not finish."""
+    cost = np.zeros(sub.n_cols)
+    a, b = int(sub.start[row]), int(sub.start[row + 1])
+    np.add.at(cost, sub.index[a:b], sub.value[a:b])
+    upper = sub.row_upper.copy()
+    upper[row] = np.inf
+    model = dataclasses.replace(sub, cost=cost, row_upper=upper)
+    res = solver(settings.backend).mip(model, 1e-6, time_limit=max(10.0, settings.time_limit_s))
+    return float(res.bound) if res.x is not None and math.isfinite(res.bound) else None

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
@@ -75,19 +76,31 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
     if overfilled:  # the relaxed master still leans on an overfill column: nothing it chose can be kept as it is
         todo, free_cols, result = [], np.zeros(0, np.int64), None
     if (todo or len(free_cols)) and not overfilled:
-        exact = _exact_rest(core, np.array(todo, dtype=np.int64), classes, free_cols, limit - used, time_limit, backend, threads,
-                            abs_gap)
-        if exact is not None:
-            island_cols, free_counts = exact
-            cols = {k: plans.cols[p] for k, p in chosen.items()}
-            cols.update(island_cols)
-            counts[free_cols] = free_counts
-            cost = float(sum(core.cost[c].sum() for c in cols.values())) + float(classes.cost @ counts)
-            return Integer(cols, counts, cost, cg.bound, "pricing")
+        # First a choice among the fractional islands' priced plans (a small MIP with the master's tight LP); only when
+        # that misses the rounding's allowance are their full models solved together, from that choice, stopping at
+        # the first plan within the allowance (the bound is the pricing's either way).
+        kept_cost = float(sum(plans.cost[p] for p in chosen.values())) + float(classes.cost @ counts)
+        target = cg.bound + abs_gap - kept_cost
         todo_set = set(todo)
         ids = [p for p in range(len(plans)) if plans.island[p] in todo_set]
         result = solve_integer_master(plans, ids, todo, classes, free_cols, limit - used, limits.current().mip_nodes, time_limit,
-                                      backend)
+                                      backend, abs_gap=abs_gap, target=target)
+        rest_cost = math.inf
+        if result is not None:
+            rest_cost = float(sum(plans.cost[p] for p in result[0])) + float(classes.cost[free_cols] @ result[1])
+        if rest_cost > target:
+            start = None
+            if result is not None:
+                start = ({int(plans.island[p]): plans.cols[p] for p in result[0]}, result[1])
+            exact = _exact_rest(core, np.array(todo, dtype=np.int64), classes, free_cols, limit - used, time_limit, backend,
+                                threads, abs_gap, start, target)
+            if exact is not None and exact[2] < rest_cost:
+                island_cols, free_counts, _ = exact
+                cols = {k: plans.cols[p] for k, p in chosen.items()}
+                cols.update(island_cols)
+                counts[free_cols] = free_counts
+                cost = float(sum(core.cost[c].sum() for c in cols.values())) + float(classes.cost @ counts)
+                return Integer(cols, counts, cost, cg.bound, "pricing")
     if result is None and (todo or len(free_cols) or overfilled):
         # The fractional ones cannot fit what the others leave: choose for every island and class again.
         ids = list(range(len(plans)))
@@ -109,7 +122,7 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
 
 
 def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced, plan: Integer,
-                       time_limit: float, backend: str) -> Integer:
+                       time_limit: float, backend: str, allowance: float = 0.0, neighbourhood: Optional[float] = None) -> Integer:
     """A cheaper plan when the priced plans hold one: a MIP choosing one plan per island among those that could
     still beat `plan`, class counts among the class columns that could, the rest kept as they are.
 
@@ -117,9 +130,11 @@ def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, li
     the prices of the bound (each island's excess is >= 0 and they add up below that slack), so plans
     further out cannot be in it, and an island with one plan left keeps it. A restricted master:
     the bound does not change, only the plan; the current plan is its first incumbent, so it never gets dearer.
+    The search stops at the first plan within `allowance` of the bound (a plan already there is kept as it is); with a
+    `neighbourhood`, it only offers the plans and class columns within that reduced cost of the choice's LP optimum.
     """
     slack = plan.cost - cg.bound
-    if slack <= 0 or (not len(linked) and not len(classes)):
+    if slack <= max(0.0, allowance) or (not len(linked) and not len(classes)):
         return plan
     plans = cg.plans
     current = {k: plans.add(core, k, cols) for k, cols in plan.island_cols.items()}
@@ -141,8 +156,11 @@ def choose_among_plans(core: Core, linked: np.ndarray, classes: ClassColumns, li
     counts = np.where(free_class[classes.klass], 0, plan.class_count) if len(classes) else np.zeros(0, np.int64)
     used += _class_use(classes, counts, len(limit))
     start = ({current[k] for k in free.tolist()}, plan.class_count[class_cols])
+    kept_cost = float(sum(plans.cost[current[k]] for k in linked[~free_island].tolist()))
+    kept_cost += float(classes.cost @ counts) if len(classes) else 0.0
+    target = cg.bound + allowance - kept_cost if allowance > 0 else None
     res = solve_integer_master(plans, ids.tolist(), free.tolist(), classes, class_cols, limit - used, limits.current().choice_nodes,
-                               time_limit, backend, start=start)
+                               time_limit, backend, start=start, target=target, neighbourhood=neighbourhood)
     if os.environ.get("PLANNER_DEBUG"):
         print(f"choice: {len(free)} of {len(linked)} islands free, {len(ids)} plans, {len(class_cols)} class columns, "
               f"slack {slack:,.0f}: {'none' if res is None else 'found'}")
@@ -173,10 +191,21 @@ def _free_classes(classes: ClassColumns, price: np.ndarray, slack: float, count:
 
 
 def _exact_rest(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray,
-                time_limit: float, backend: str, threads: int, abs_gap: float) -> Optional[tuple[dict[int, np.ndarray], np.ndarray]]:
-    """`islands` and the class columns `class_cols` solved together, within `abs_gap`, under `limit`; None when they do not fit."""
+                time_limit: float, backend: str, threads: int, abs_gap: float,
+                start: Optional[tuple[dict[int, np.ndarray], np.ndarray]] = None, target: Optional[float] = None,
+                ) -> Optional[tuple[dict[int, np.ndarray], np.ndarray, float]]:
+    """`islands` and the class columns `class_cols` solved together, within `abs_gap` (or at the first plan costing at
+    most `target`), under `limit`, from `start` (island columns, class counts) when given: (island columns, class
+    counts, cost), or None when they do not fit."""
     sub, glob = merged_model(core, islands, classes, class_cols, limit)
-    res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, threads=threads, lp_first=False)
+    first = None
+    if start is not None:
+        on = np.zeros(core.n_cols, dtype=bool)
+        for cols in start[0].values():
+            on[cols] = True
+        first = np.concatenate([on[glob].astype(float), np.asarray(start[1], dtype=float)])
+    res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, start=first, threads=threads, lp_first=False,
+                    target=target)
     if res.x is None:
         return None
     x = np.round(res.x)
@@ -186,12 +215,14 @@ def _exact_rest(core: Core, islands: np.ndarray, classes: ClassColumns, class_co
     for k in islands.tolist():
         c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
         out[k] = on[(on >= c0) & (on < c1)]
-    return out, x[nxy:].astype(np.int64)
+    counts = x[nxy:].astype(np.int64)
+    cost = float(sum(core.cost[c].sum() for c in out.values())) + float(classes.cost[class_cols] @ counts)
+    return out, counts, cost
 
 
 def _class_use(classes: ClassColumns, counts: np.ndarray, n_rows: int) -> np.ndarray:
     use = np.zeros(n_rows)
-    for j in range(3):
+    for j in range(classes.cap_row.shape[1]):
         rows = classes.cap_row[:, j]
         ok = rows >= 0
         np.add.at(use, rows[ok], (classes.cap_coef[:, j] * counts)[ok])
@@ -278,13 +309,14 @@ def merged_model(core: Core, islands: np.ndarray, classes: ClassColumns, class_c
     # Capacity rows over the islands' x columns and the class columns.
     xg = glob[: sub.n_x]
     rows_x = core.cap_table[core.col_site[xg]]
-    vals_x = core.size[core.col_workload[xg]]
+    vals_x = core.amounts(core.col_workload[xg], core.col_site[xg])
+    n_res = rows_x.shape[1]
     trip_row = [rows_x.ravel()]
-    trip_col = [np.repeat(np.arange(sub.n_x), 3)]
+    trip_col = [np.repeat(np.arange(sub.n_x), n_res)]
     trip_val = [vals_x.ravel()]
     if len(class_cols):
         trip_row.append(classes.cap_row[class_cols].ravel())
-        trip_col.append(nxy + np.repeat(np.arange(len(class_cols)), 3))
+        trip_col.append(nxy + np.repeat(np.arange(len(class_cols)), n_res))
         trip_val.append(classes.cap_coef[class_cols].ravel())
     r, c, v = np.concatenate(trip_row), np.concatenate(trip_col), np.concatenate(trip_val)
     keep = (r >= 0) & (v != 0)

@@ -33,6 +33,7 @@ class Limits:
     grows: int = 3  # restricted models without a plan before every admissible site is modelled
     proof_chunk_entries: int = 1_000_000  # admissible placements per chunk of the full-model proof
     batch_columns: int = 3_000  # columns per LP batch of islands
+    dominance: bool = True  # the proof drops placements another of the same workload provably beats (exact either way)
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

@@ -15,7 +15,9 @@ import numpy as np
 
 from planner.solve.core import Core
 from planner.solve.matrices import Columns
-from planner.solve.solvers import DIRECT, LiveLP, solver
+from planner.solve.solvers import DIRECT, LiveLP, columns_relaxation, solver
+
+NEIGHBOURHOOD_LP_ITERATIONS = 1_000_000  # simplex iterations for the LP that picks a choice's neighbourhood (a work limit)
 
 
 @dataclass
@@ -172,7 +174,7 @@ def columns_of_classes(classes: ClassColumns, cols: np.ndarray, class0: int, cap
         k = int(classes.klass[c])
         rows = [int(class0[k]) if isinstance(class0, np.ndarray) else class0 + k]
         vals = [1.0]
-        for i in range(3):
+        for i in range(classes.cap_row.shape[1]):
             r = int(classes.cap_row[c, i])
             if r >= 0 and classes.cap_coef[c, i]:
                 rows.append(cap0 + r)
@@ -186,10 +188,14 @@ def columns_of_classes(classes: ClassColumns, cols: np.ndarray, class0: int, cap
 
 def solve_integer_master(plans: Plans, plan_ids: list[int], islands: list[int], classes: ClassColumns, class_cols: np.ndarray,
                          limit: np.ndarray, node_limit: int, time_limit: float, backend: str = DIRECT,
-                         start: Optional[tuple[set[int], np.ndarray]] = None, abs_gap: float = 0.0) -> Optional[tuple[list[int], np.ndarray]]:
+                         start: Optional[tuple[set[int], np.ndarray]] = None, abs_gap: float = 0.0,
+                         target: Optional[float] = None, neighbourhood: Optional[float] = None,
+                         ) -> Optional[tuple[list[int], np.ndarray]]:
     """One plan per island of `islands` among `plan_ids`, integer counts for the class columns `class_cols`,
     under `limit`; (chosen plans, counts per class column) or None when no choice keeps capacity.
-    `start` (plans chosen, counts per class column) is a known choice to start from."""
+    `start` (plans chosen, counts per class column) is a known choice to start from; the search may stop at a choice
+    costing at most `target`. With a `neighbourhood`, only the columns the LP relaxation uses, the start's, and those
+    whose reduced cost there is at most that are offered (a search near the LP optimum, not an exact one)."""
     pos = {k: i for i, k in enumerate(islands)}
     klass = sorted({int(classes.klass[c]) for c in class_cols.tolist()})
     row_of_class = np.full(len(classes.size), -1, dtype=np.int64)
@@ -204,11 +210,23 @@ def solve_integer_master(plans: Plans, plan_ids: list[int], islands: list[int], 
     first = None
     if start is not None:
         first = np.concatenate([[1.0 if p in start[0] else 0.0 for p in plan_ids], start[1].astype(float)])
-    res = solver(backend).mip(model, abs_gap=abs_gap, time_limit=time_limit, start=first, nodes=node_limit)
+    offered = np.arange(model.n_cols)
+    if neighbourhood is not None:
+        lp = columns_relaxation(model, NEIGHBOURHOOD_LP_ITERATIONS)
+        if lp is not None:
+            near = (lp.x > 1e-9) | (lp.col_dual <= neighbourhood)
+            if first is not None:
+                near |= first > 0.5
+            offered = np.nonzero(near)[0]
+            model = model.take(offered)
+            first = first[offered] if first is not None else None
+    res = solver(backend).mip(model, abs_gap=abs_gap, time_limit=time_limit, start=first, nodes=node_limit, target=target)
     if res.x is None:
         return None
-    chosen = [p for p, v in zip(plan_ids, res.x[: len(plan_ids)].tolist()) if v > 0.5]
-    return chosen, np.round(res.x[len(plan_ids):]).astype(np.int64)
+    x = np.zeros(len(plan_ids) + len(class_cols))
+    x[offered] = res.x
+    chosen = [p for p, v in zip(plan_ids, x[: len(plan_ids)].tolist()) if v > 0.5]
+    return chosen, np.round(x[len(plan_ids):]).astype(np.int64)
 
 
 def joined(a: Columns, b: Columns) -> Columns:

@@ -75,6 +75,14 @@ class Columns:
         return cls(np.array([c for c, _, _, _ in entries], dtype=float), np.array([u for _, u, _, _ in entries], dtype=float),
                    start, index, value, np.asarray(row_lower, dtype=float), np.asarray(row_upper, dtype=float))
 
+    def take(self, cols: np.ndarray) -> "Columns":
+        """The columns `cols` only (same rows)."""
+        lengths = np.diff(self.start)[cols]
+        entries = ranges(self.start[cols], lengths)
+        start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        return Columns(self.cost[cols], self.upper[cols], start, self.index[entries], self.value[entries], self.row_lower,
+                       self.row_upper)
+
     def as_rows(self) -> SubModel:
         """The same program row by row, every column a general integer (for solvers that take rows)."""
         n = self.n_cols

@@ -29,6 +29,7 @@ from planner.solve.guards import MappingError
 from planner.solve.solvers import DIRECT, Result, _integral, relaxation, solve_mip
 
 _PARALLEL_FROM = 64  # fewer batches than this are not worth the workers
+BOUND_ONLY = "bound-only"
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Answer:
     """One island at one set of costs: its plan (local columns at 1), objective and a proven lower bound."""
 
     island: int
-    status: str  # optimal | feasible | infeasible | no-solution
+    status: str  # optimal | feasible | infeasible | no-solution | bound-only (a proven bound, no plan: see lp_only)
     objective: float
     bound: float
     cols: np.ndarray  # local column numbers whose value is 1
@@ -62,9 +63,10 @@ def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
     return [islands[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def solve_batch(task: tuple[int, np.ndarray, int]) -> list[Answer]:
-    """The islands of one batch at the shared costs, at most `nodes` MIP nodes each (in a worker or in the main process)."""
-    pool, batch, nodes = task
+def solve_batch(task: tuple[int, np.ndarray, int, bool]) -> list[Answer]:
+    """The islands of one batch at the shared costs, at most `nodes` MIP nodes each (in a worker or in the main process);
+    with `lp_only`, an island whose LP optimum is fractional is answered with that LP value as its bound and no plan."""
+    pool, batch, nodes, lp_only = task
     state = _POOLS[pool]
     core: Core = state["core"]
     cost: np.ndarray = state["cost"]
@@ -101,6 +103,8 @@ def solve_batch(task: tuple[int, np.ndarray, int]) -> list[Answer]:
                 cols = np.nonzero(np.round(xi) > 0.5)[0]
                 obj = float(cost[c0:c1][cols].sum())
                 out.append(Answer(k, "optimal", obj, obj, cols, lp))
+            elif lp_only:
+                out.append(Answer(k, BOUND_ONLY, math.inf, lp, np.zeros(0, np.int64), lp))
             else:
                 a = _one(core, k, cost, backend, gap, left, lp_first=False, nodes=nodes)
                 a.lp = lp
@@ -163,10 +167,11 @@ class IslandPool:
         self._pool = None
 
     def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: Optional[int] = None,
-              tick: Optional[Callable[[int, int], None]] = None) -> list[Answer]:
+              tick: Optional[Callable[[int, int], None]] = None, lp_only: bool = False) -> list[Answer]:
         """Every island of `islands` solved at column costs `cost`, in the order given (at most `nodes` branch-and-bound
-        nodes per island: the answer's bound says how far from proven its plan is)."""
-        return self._map(solve_batch, islands, cost, limits.current().mip_nodes if nodes is None else nodes, tick)
+        nodes per island: the answer's bound says how far from proven its plan is; with `lp_only`, no MIP: an island
+        with a fractional LP optimum comes back `bound-only`)."""
+        return self._map(solve_batch, islands, cost, limits.current().mip_nodes if nodes is None else nodes, tick, lp_only)
 
     def lp(self, islands: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The islands' LP relaxations at `cost`: (value per island, reduced cost per column of those islands in `duals`;
@@ -175,9 +180,9 @@ class IslandPool:
         return np.array([v for _, v in pairs]), self.duals
 
     def _map(self, fn, islands: np.ndarray, cost: np.ndarray, extra: int,  # noqa: ANN001
-             tick: Optional[Callable[[int, int], None]] = None) -> list:
+             tick: Optional[Callable[[int, int], None]] = None, lp_only: bool = False) -> list:
         self.cost[:] = cost
-        work = [(self.number, b, extra) for b in batches(self.core, np.asarray(islands, dtype=np.int64))]
+        work = [(self.number, b, extra, lp_only) for b in batches(self.core, np.asarray(islands, dtype=np.int64))]
         total = int(len(islands))
         if self.workers < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
             it = map(fn, work)

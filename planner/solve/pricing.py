@@ -28,11 +28,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from planner.base.progress import detail
 from planner.solve import limits
 from planner.solve.core import Core
 from planner.solve.master import ClassColumns, Plans, RelaxedMaster, big_price
 from planner.solve.matrices import ranges
-from planner.solve.pool import Answer, IslandPool
+from planner.solve.pool import BOUND_ONLY, Answer, IslandPool
 from planner.solve.warmstart import price_ceilings, separable_prices
 
 SMOOTHING = 0.5
@@ -74,7 +75,6 @@ class ColumnGeneration:
         self.part_at_solve = np.zeros(core.n_cols)  # each column's price part at its island's last solve
         self.lp_base = np.full(n, -np.inf)  # the LP relaxation's value at the last solve
         self.reduced = np.zeros(core.n_cols)  # its reduced costs then (>= 0; 0 for the columns the LP used)
-        self.best = np.full(n, -1, dtype=np.int64)
         # x columns of linked islands grouped by workload, for the per-workload minimum of the screen.
         cols = ranges(core.col_ptr[linked], core.n_x_of[linked])
         self.xcols = cols
@@ -90,27 +90,29 @@ class ColumnGeneration:
         if self.progress:
             self.progress(message)
 
-    def _solve(self, idx: np.ndarray, price: np.ndarray, stage: str) -> list[Answer]:
-        """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds (`stage` names the bar)."""
+    def _solve(self, idx: np.ndarray, price: np.ndarray, stage: str, lp_only: bool = False) -> list[Answer]:
+        """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds (`stage` names the bar;
+        `lp_only`: an island whose LP is fractional records its LP bound and keeps its plans, see IslandPool.solve)."""
         part = self.core.price_part(price)
         t0 = time.monotonic()
         count = getattr(self.progress, "count", None)
         tick = (lambda done, total: count(stage, done, total)) if count else None
-        answers = self.pool.solve(self.linked[idx], self.core.cost + part, limits.current().pricing_nodes, tick)
+        answers = self.pool.solve(self.linked[idx], self.core.cost + part, limits.current().pricing_nodes, tick, lp_only)
         if os.environ.get("PLANNER_DEBUG"):
             frac = sum(1 for a in answers if math.isfinite(a.lp) and a.bound - a.lp > 1e-6 * max(1.0, abs(a.lp)))
             print(f"  solve {len(idx)} islands: {time.monotonic() - t0:.2f}s, {frac} needed the MIP")
         if any(a.status == "infeasible" for a in answers):
             return answers
-        solved = [(i, a) for i, a in zip(idx.tolist(), answers) if a.status != "no-solution"]
+        solved = [(i, a) for i, a in zip(idx.tolist(), answers) if a.status not in ("no-solution", BOUND_ONLY)]
         numbers = self.plans.add_many(self.core, [int(self.linked[i]) for i, _ in solved],
                                       [int(self.core.col_ptr[self.linked[i]]) + a.cols for i, a in solved])
-        for (i, a), p in zip(solved, numbers):
+        # A bound-only answer's LP value is a proven bound at these prices, as a MIP's would be; its plans stay as they were.
+        recorded = solved + [(i, a) for i, a in zip(idx.tolist(), answers) if a.status == BOUND_ONLY]
+        for (i, a) in recorded:
             k = int(self.linked[i])
             c0, c1 = int(self.core.col_ptr[k]), int(self.core.col_ptr[k + 1])
             self.part_at_solve[c0:c1] = part[c0:c1]
             self.base[i] = a.bound
-            self.best[i] = p
             self.lp_base[i] = a.lp
             self.reduced[c0:c1] = np.maximum(self.pool.duals[c0:c1], 0.0) if math.isfinite(a.lp) else 0.0
         return answers
@@ -164,7 +166,7 @@ class ColumnGeneration:
         lower0, _, _ = self.bounds_at(start)
         best_bound = float(lower0.sum()) + self.classes.lagrangian(start) - float(start @ cap)
         best_price = start
-        self._say(f"{n:,} islands solved at first prices in {time.monotonic() - t_round:.1f}s; pricing the shared capacity")
+        detail(self.progress, f"{n:,} islands solved at first prices in {time.monotonic() - t_round:.1f}s; pricing the shared capacity")
         rounds = 0
         value, m_price, m_x = math.inf, zero, np.zeros(0)
         alpha = SMOOTHING
@@ -176,7 +178,7 @@ class ColumnGeneration:
             t_master = time.monotonic()
             solved = master.solve()
             if os.environ.get("PLANNER_DEBUG"):
-                self._say(f"master LP: {time.monotonic() - t_master:.1f}s, {master.n_cols} columns")
+                detail(self.progress, f"master LP: {time.monotonic() - t_master:.1f}s, {master.n_cols} columns")
             if solved is None:
                 break
             value, m_price, _, col = solved
@@ -197,7 +199,13 @@ class ColumnGeneration:
             lower, known, _ = self.bounds_at(price)
             todo = _worth_pricing(known - lower, SCREEN_TOL * np.maximum(1.0, np.abs(known)))
             before = len(self.plans)
-            answers = self._solve(todo, price, f"pricing round {rounds}: islands priced again")
+            stage = f"sharing out capacity, round {rounds} (groups of linked workloads)"
+            # While the master overfills, the islands' plans only steer it: an island whose LP is fractional gives its
+            # LP bound and no plan (no MIP), unless that leaves the round without a new plan.
+            answers = self._solve(todo, price, stage, lp_only=over > 1e-9)
+            fractional = np.array([i for i, a in zip(todo.tolist(), answers) if a.status == BOUND_ONLY], dtype=np.int64)
+            if len(fractional) and len(self.plans) == before:
+                answers = self._solve(fractional, price, stage)
             if any(a.status == "no-solution" for a in answers):
                 timed_out = True
                 break
@@ -206,10 +214,11 @@ class ColumnGeneration:
             if bound > best_bound:
                 best_bound, best_price = bound, price
             added = len(self.plans) - before
-            proof = ("no gap to state yet: the plans so far still overfill the capacity" if over > 1e-9 else
-                     f"the plan is proven within {max(0.0, value - best_bound) / max(abs(value), 1.0):.3%} of the best possible")
-            self._say(f"pricing the shared capacity, round {rounds} of at most {max_rounds}: {len(todo):,} of {n:,} islands "
-                      f"priced again, {added:,} new island plans; {proof}")
+            proof = ("still overfills the capacity" if over > 1e-9 else
+                     f"within {max(0.0, value - best_bound) / max(abs(value), 1.0):.3%} of the bound")
+            self._say(f"sharing out the sites' capacity between linked workloads, round {rounds} of at most {max_rounds}")
+            detail(self.progress, f"pricing round {rounds}: {len(todo):,} of {n:,} islands priced again, {added:,} new island "
+                   f"plan{'s' if added != 1 else ''}; master LP {proof}")
             if added == 0:
                 if (m_x[:len(cap)] > 1e-9).any() and (ceiling < m_price).any():
                     # The ceilings read workloads one by one; egress and anti-affinity can make a whole island gain

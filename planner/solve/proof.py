@@ -66,7 +66,7 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
     n_isl = core.n_islands
     if known.shape != (n_isl,):
         raise AssertionError(f"full bound: {known.shape} known bounds for {n_isl} islands")
-    cap_price = np.concatenate([price, [0.0]])[core.cap_table]  # (sites x resources), 0 where no row was built
+    cap_price = core.price_table(price)  # (sites x resources), 0 where no row was built
     rules = _Dominance.of(estate, full, red, cap_price, core.size)
     counts = np.diff(full.ptr)
     isl_entries = np.add.reduceat(counts[core.island_workloads], core.island_wptr[:-1]) if n_isl else np.zeros(0, np.int64)
@@ -201,6 +201,8 @@ class _Dominance:
         s = self.full.site[entries].astype(np.int64)
         zone = self.zone[s]
         lo, hi = self.priced(entries)
+        if not limits.current().dominance:
+            return np.ones(len(entries), dtype=bool), lo
 
         def beaten_by(other: np.ndarray) -> np.ndarray:
             margin = self.links_out[w] * self.egress_h[s[other]] + self.links_in[w] * self.egress_h[s]

@@ -20,6 +20,7 @@ from typing import Optional
 
 import numpy as np
 
+from planner.domain.carbon import site_factors, workload_energy
 from planner.domain.costs import rightsize
 from planner.domain.estate import Estate
 from planner.domain.rules import RESOURCES
@@ -39,11 +40,23 @@ class Capacity:
     def __len__(self) -> int:
         return len(self.site)
 
-    def row_of(self, n_sites: int) -> np.ndarray:
-        """(sites x resources) -> capacity row number, -1 where the resource does not bind."""
-        table = np.full((n_sites, len(RESOURCES)), -1, dtype=np.int64)
-        table[self.site, self.res] = np.arange(len(self))
+    def row_of(self, n_sites: int, n_res: int = len(RESOURCES)) -> np.ndarray:
+        """(sites x resources) -> capacity row number, -1 where the resource does not bind; a row of site -1 (the
+        carbon cap) is every site's."""
+        table = np.full((n_sites, n_res), -1, dtype=np.int64)
+        site = self.site >= 0
+        table[self.site[site], self.res[site]] = np.nonzero(site)[0]
+        for k in np.nonzero(~site)[0].tolist():
+            table[:, self.res[k]] = k
         return table
+
+    def binding_sites(self, n_sites: int) -> np.ndarray:
+        """Per site, whether a capacity row binds there (every site when the carbon cap binds)."""
+        out = np.zeros(n_sites, dtype=bool)
+        out[self.site[self.site >= 0]] = True
+        if (self.site < 0).any():
+            out[:] = True
+        return out
 
 
 @dataclass
@@ -69,10 +82,32 @@ class Reduced:
     class_size: np.ndarray  # per class, how many workloads
 
 
+CARBON = len(RESOURCES)  # the resource number of the carbon cap's row, after the physical ones
+
+
+def n_resources(estate: Estate) -> int:
+    """How many resources a row may limit: the physical ones, and emissions when the scenario caps them."""
+    return len(RESOURCES) + (estate.scenario.carbon.cap_tonnes is not None)
+
+
 def sizes(estate: Estate) -> np.ndarray:
-    """(workloads x resources) sizes in RESOURCES order."""
+    """(workloads x resources) sizes in RESOURCES order; with a carbon cap, then the horizon's tCO2e per gCO2e/kWh of
+    site factor (planner.domain.carbon: a workload column times a site column, the site's part in `scales`)."""
     t = estate.table
-    return np.stack([t.vcpu, t.memory_gb, t.storage_gb], axis=1)
+    cols = [t.vcpu, t.memory_gb, t.storage_gb]
+    if estate.scenario.carbon.cap_tonnes is not None:
+        cols.append(estate.scenario.horizon_months * workload_energy(estate) / 1e6)
+    return np.stack(cols, axis=1)
+
+
+def scales(estate: Estate) -> Optional[np.ndarray]:
+    """(sites x resources) factor on `sizes` per site: 1 for the physical resources, the site's gCO2e/kWh for
+    emissions; None without a carbon cap (every factor 1)."""
+    if estate.scenario.carbon.cap_tonnes is None:
+        return None
+    out = np.ones((len(estate.sites), len(RESOURCES) + 1))
+    out[:, CARBON] = site_factors(estate)
+    return out
 
 
 def binding_capacity(estate: Estate, cands: Candidates) -> Capacity:
@@ -88,6 +123,13 @@ def binding_capacity(estate: Estate, cands: Candidates) -> Capacity:
             if cap is not None and demand[j] > cap + 1e-9:
                 rows.append((j, r, float(cap)))
     rows.sort()
+    cap = estate.scenario.carbon.cap_tonnes
+    if cap is not None and len(cands.site):
+        # One row over every site: the most the candidates could emit is what decides whether it can bind.
+        tonnes = estate.scenario.horizon_months * workload_energy(estate)[owner] * site_factors(estate)[cands.site] / 1e6
+        has = np.diff(cands.ptr) > 0
+        if float(np.maximum.reduceat(tonnes, cands.ptr[:-1][has]).sum()) > cap * (1 + 1e-12):
+            rows.append((-1, CARBON, float(cap)))
     return Capacity(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
                     np.array([r[2] for r in rows], dtype=float))
 
@@ -142,8 +184,7 @@ def prune_by_fallback(estate: Estate, cands: Candidates, capacity: Capacity, dep
     owner, total = cands.owner, cands.total
     ea, eb = coupling_edges(estate, deps)
     label = components(n_w, ea, eb)
-    binding_site = np.zeros(len(estate.sites), dtype=bool)
-    binding_site[capacity.site] = True
+    binding_site = capacity.binding_sites(len(estate.sites))
     free_total = np.where(binding_site[cands.site], np.inf, total)
     starts = cands.ptr[:-1]
     has = np.diff(cands.ptr) > 0
@@ -222,8 +263,7 @@ def reduce(estate: Estate, cands: Candidates, base_site: Optional[np.ndarray], d
         deps = active_dependencies(estate, cands)
     coupled = coupled_workloads(estate, deps)
     owner = cands.owner
-    binding_site = np.zeros(len(estate.sites), dtype=bool)
-    binding_site[capacity.site] = True
+    binding_site = capacity.binding_sites(len(estate.sites))
     on_binding = binding_site[cands.site]
     stays = cands.site == t.current_site[owner]
     at_base = cands.site == base_site[owner] if base_site is not None else np.zeros(len(owner), dtype=bool)

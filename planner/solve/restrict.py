@@ -155,7 +155,7 @@ def price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candida
     bound = lp_value.astype(float).copy()
     if len(omitted) == 0:
         return PricedOut(bound, omitted)
-    table = np.concatenate([price, [0.0]])[core.cap_table]
+    table = core.price_table(price)
     zone = estate.site_zone_index
     worst = np.zeros(n_w)
     add = []

@@ -77,9 +77,11 @@ class Solver(abc.ABC):
 
     @abc.abstractmethod
     def mip(self, model: Model, gap: float = 1e-4, abs_gap: float = 0.0, time_limit: float = 1e6,
-            start: Optional[np.ndarray] = None, threads: int = 1, nodes: Optional[int] = None) -> Result:
+            start: Optional[np.ndarray] = None, threads: int = 1, nodes: Optional[int] = None,
+            target: Optional[float] = None) -> Result:
         """Solve `model` within the relative `gap` (or `abs_gap`), warm-started from `start` when given, at most `nodes`
-        branch-and-bound nodes (default: `Limits.mip_nodes`)."""
+        branch-and-bound nodes (default: `Limits.mip_nodes`); a solver that can stops at a solution costing at most
+        `target` (its bound then proves less)."""
 
 
 class Highs(Solver):
@@ -88,7 +90,8 @@ class Highs(Solver):
     name = DIRECT
 
     def mip(self, model: Model, gap: float = 1e-4, abs_gap: float = 0.0, time_limit: float = 1e6,
-            start: Optional[np.ndarray] = None, threads: int = 1, nodes: Optional[int] = None) -> Result:
+            start: Optional[np.ndarray] = None, threads: int = 1, nodes: Optional[int] = None,
+            target: Optional[float] = None) -> Result:
         import highspy
 
         nodes = limits.current().mip_nodes if nodes is None else nodes
@@ -96,6 +99,8 @@ class Highs(Solver):
             h = _highs(model, relax=False, gap=gap, abs_gap=abs_gap, time_limit=time_limit, threads=threads, nodes=nodes)
         else:
             h = _highs_columns(model, gap, abs_gap, time_limit, threads, nodes)
+        if target is not None and math.isfinite(target):
+            h.setOptionValue("objective_target", float(target))
         if start is not None:
             known = highspy.HighsSolution()
             known.col_value = np.asarray(start, dtype=float)
@@ -121,7 +126,8 @@ class Pulp(Solver):
         self.name = name
 
     def mip(self, model: Model, gap: float = 1e-4, abs_gap: float = 0.0, time_limit: float = 1e6,
-            start: Optional[np.ndarray] = None, threads: int = 1, nodes: Optional[int] = None) -> Result:
+            start: Optional[np.ndarray] = None, threads: int = 1, nodes: Optional[int] = None,
+            target: Optional[float] = None) -> Result:
         sub = model if isinstance(model, SubModel) else model.as_rows()
         return pulp_mip(sub, self.name, gap, abs_gap, time_limit, threads,
                         nodes=limits.current().mip_nodes if nodes is None else nodes)
@@ -147,7 +153,7 @@ def backend_problem(name: str) -> str:
     """Why `name` cannot be used as a backend here ("" when it can)."""
     if name in (DIRECT, CBC):
         if name == CBC and _cbc_path() is None:
-            return "CBC is not installed (pip install 'pulp[cbc]')"
+            return "CBC is not installed: pip install 'hybrid-migration-planner[cbc]' (the CBC binary, 600 MB, is an extra)"
         return ""
     import pulp
 
@@ -242,6 +248,13 @@ def relaxation(sub: SubModel, time_limit: float = 1e6, duals: bool = False, row_
 def relaxed_value(model: Columns, iteration_limit: int) -> Optional[float]:
     """The optimal value of `model`'s LP relaxation (its columns continuous in [0, upper]), by HiGHS's simplex within
     `iteration_limit` iterations (a work limit); None when it stops first or has no optimum."""
+    lp = columns_relaxation(model, iteration_limit)
+    return None if lp is None else lp.objective
+
+
+def columns_relaxation(model: Columns, iteration_limit: int) -> Optional[Relaxation]:
+    """`model`'s LP relaxation (columns continuous in [0, upper]) with its reduced costs, by HiGHS's simplex within
+    `iteration_limit` iterations (a work limit); None when it stops first or has no optimum."""
     import highspy
 
     h = highspy.Highs()
@@ -259,7 +272,9 @@ def relaxed_value(model: Columns, iteration_limit: int) -> Optional[float]:
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    return float(h.getInfo().objective_function_value)
+    sol = h.getSolution()
+    return Relaxation(Status.OPTIMAL, np.asarray(sol.col_value), float(h.getInfo().objective_function_value),
+                      np.asarray(sol.col_dual))
 
 
 class LiveLP:
@@ -393,7 +408,8 @@ def for_pulp(backend: str, time_limit: float, gap: float, nodes: int, start: Opt
 
 
 def solve_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, time_limit: float = 1e6,
-              start: Optional[np.ndarray] = None, threads: int = 1, lp_first: bool = True, nodes: Optional[int] = None) -> Result:
+              start: Optional[np.ndarray] = None, threads: int = 1, lp_first: bool = True, nodes: Optional[int] = None,
+              target: Optional[float] = None) -> Result:
     """One island or merged group on `backend`; with HiGHS, its LP relaxation first: an integral LP optimum is the
     MIP optimum."""
     if backend == DIRECT and lp_first:
@@ -402,7 +418,7 @@ def solve_mip(sub: SubModel, backend: str, gap: float, abs_gap: float = 0.0, tim
             return Result(Status.INFEASIBLE, None, math.inf, math.inf)
         if lp.x is not None and _integral(lp.x[: sub.n_x]):
             return Result(Status.OPTIMAL, np.round(lp.x, 9), lp.objective, lp.objective)
-    return solver(backend).mip(sub, gap, abs_gap, time_limit, start, threads, nodes)
+    return solver(backend).mip(sub, gap, abs_gap, time_limit, start, threads, nodes, target)
 
 
 def _integral(x: np.ndarray) -> bool:

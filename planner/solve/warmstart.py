@@ -41,7 +41,7 @@ def price_ceilings(core: Core, linked: np.ndarray, n_rows: int) -> np.ndarray:
     alt = np.where(site == site[best][group], cost[second][group], cost[best][group])
     gain = np.maximum(0.0, np.nan_to_num(alt - cost, posinf=0.0))
     rows = core.cap_table[site]
-    size = core.size[w]
+    size = core.amounts(w, site)
     for r in range(rows.shape[1]):
         ok = rows[:, r] >= 0
         np.maximum.at(out, rows[ok, r], gain[ok] / np.maximum(size[ok, r], 1e-9))
@@ -62,7 +62,7 @@ def separable_prices(core: Core, linked: np.ndarray, classes: ClassColumns, limi
     keep = on[w]  # the workloads with a column on a binding row: the others do not move with the prices
     cols, w = xcols[keep], w[keep]
     rows = rows[keep]
-    size = core.size[w]
+    size = core.amounts(w, core.col_site[cols])
     cost = core.cost[cols]
     starts = np.flatnonzero(np.r_[True, w[1:] != w[:-1]]) if len(w) else np.zeros(0, np.int64)
     # Classes enter the same way, each column standing for as many workloads as its class has.

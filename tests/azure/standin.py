@@ -16,6 +16,7 @@ import time
 import urllib.parse
 from collections import deque
 from contextlib import contextmanager
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator, Optional
 
@@ -72,6 +73,18 @@ def price(arm_sku: str, region: str, value: float, *, product: str = "Virtual Ma
     if savings_plan:
         item["savingsPlan"] = [{"unitPrice": v, "retailPrice": v, "term": t} for t, v in savings_plan.items()]
     return item
+
+
+REAL_ROWS = Path(__file__).with_name("retail_rows_westeurope_2026-08-20.json")
+
+
+def real_prices() -> list[dict]:
+    """A handful of real Retail Prices API rows (westeurope, USD, 2026-08-20; see the file's `_source`), in the API's
+    shape with its nested `savingsPlan` list, plus the fields the query that fetched them implies."""
+    items = json.loads(REAL_ROWS.read_text(encoding="utf-8"))["Items"]
+    return [{"serviceName": "Virtual Machines", "serviceFamily": "Compute", "isPrimaryMeterRegion": True,
+             "location": "EU West", "tierMinimumUnits": 0.0, "effectiveStartDate": "2026-08-01T00:00:00Z", **item}
+            for item in items]
 
 
 def vm(name: str, size: str, region: str = "westeurope", rg: str = "rg-app", *, os_gb: Optional[int] = 128,

@@ -71,4 +71,5 @@ def test_a_vm_with_unknown_disk_sizes_is_counted(tmp_path: Path):
     source = FakeVmInventorySource([RunningVm("a", "westeurope", "Standard_D2s_v5", os_disk_gb=None)])
     result = import_azure_vms(source, load_catalog(), "az-we", "test")
     assert result.workloads[0].fields["storage_gb"] == 0
-    assert result.counts["with a disk of unknown size (counted as 0)"] == 1
+    assert result.missing["storage_gb"] == {
+        "VMs with a disk of unknown size: that disk counted as 0 GB, the others summed": 1}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.domain.catalog import PRICING_OPTIONS, load_catalog
+from planner.domain.catalog import PRICING_OPTIONS, CatalogError, load_catalog, parse_catalog
 
 REGIONS = {
     "westeurope", "northeurope", "spaincentral", "germanywestcentral", "uksouth", "ukwest", "francecentral",
@@ -61,9 +61,10 @@ def test_prices_are_plausible_and_brazil_is_dearer_than_europe():
     cat = load_catalog()
     by = {(s.region, s.name): s.hourly for s in cat.skus}
     assert 0.08 < by[("westeurope", "Standard_D2s_v5")] < 0.15
-    for (region, name), hourly in by.items():
-        if region == "brazilsouth" and ("westeurope", name) in by:
-            assert hourly > by[("westeurope", name)] * 1.2, name
+    # Brazil South (approximate) is dearer than West Europe (real rows) for every size, by a fifth or more typically.
+    ratios = sorted(hourly / by[("westeurope", name)] for (region, name), hourly in by.items()
+                    if region == "brazilsouth" and ("westeurope", name) in by)
+    assert ratios[0] > 1.05 and ratios[len(ratios) // 2] > 1.2
     # Within a family the price grows with the size.
     assert by[("westeurope", "Standard_D4s_v5")] == pytest.approx(2 * by[("westeurope", "Standard_D2s_v5")], rel=0.01)
 
@@ -85,12 +86,39 @@ def test_every_size_carries_every_option_as_a_stated_approximation(doc: dict):
     for note in ("windows_hourly", "per vCPU-hour", "reserved_1y x0.6", "reserved_3y x0.4", "savings_plan_1y x0.72",
                  "savings_plan_3y x0.48", "Approximate"):
         assert note in cat.source, note
+    for region in ("westeurope", "spaincentral"):  # a region with real rows, and one without
+        d2 = next(s for s in cat.skus if (s.region, s.name) == (region, "Standard_D2s_v5"))
+        # Windows adds Azure's licence rate (0.092 USD an hour on a D2s v5), 0.078 to 0.084 EUR.
+        assert 0.076 < d2.windows_hourly - d2.hourly < 0.086
+        assert d2.reserved_3y < d2.savings_plan_3y < d2.reserved_1y < d2.savings_plan_1y < d2.hourly
+        b2 = next(s for s in cat.skus if (s.region, s.name) == (region, "Standard_B2ms"))
+        assert b2.windows_hourly - b2.hourly < 0.02  # the burstable B-series pays a smaller licence
+
+
+RETAIL = ("francecentral", "northeurope", "swedencentral", "westeurope")
+
+
+def test_each_price_says_whether_it_is_a_real_row_or_the_approximation():
+    cat = load_catalog()
+    for sku in cat.skus:
+        basis = dict(sku.basis)
+        assert set(basis) == {"hourly", "windows_hourly", "reserved_1y", "reserved_3y", "savings_plan_1y", "savings_plan_3y"}
+        real = {k for k, v in basis.items() if v != "approximation"}
+        assert real <= {"hourly", "windows_hourly", "savings_plan_1y"} and set(basis.values()) <= {"approximation", "retail-2026-08-20"}
+        assert real == ({"hourly", "windows_hourly", "savings_plan_1y"} if sku.region in RETAIL else set()), sku
+    assert "1 EUR = 1.1739 USD" in cat.source and "2026-08-20" in cat.source
+    # The real row: Standard_D2s_v5 in westeurope, 0.115 USD an hour on Linux, 0.207 on Windows, 0.0874 on a 1-year plan.
     d2 = next(s for s in cat.skus if (s.region, s.name) == ("westeurope", "Standard_D2s_v5"))
-    # Windows adds Azure's licence rate (0.092 USD an hour on a D2s v5), about 0.084 EUR.
-    assert d2.windows_hourly - d2.hourly == pytest.approx(0.084, abs=0.002)
-    assert d2.reserved_3y < d2.savings_plan_3y < d2.reserved_1y < d2.savings_plan_1y < d2.hourly
-    b2 = next(s for s in cat.skus if (s.region, s.name) == ("westeurope", "Standard_B2ms"))
-    assert b2.windows_hourly - b2.hourly < 0.02  # the burstable B-series pays a smaller licence
+    assert (d2.hourly, d2.windows_hourly, d2.savings_plan_1y) == pytest.approx((0.115 / 1.1739, 0.207 / 1.1739, 0.0874 / 1.1739), abs=1e-6)
+
+
+def test_a_catalogue_without_basis_still_loads(doc: dict):
+    old = {**doc, "skus": [{k: v for k, v in s.items() if k != "basis"} for s in doc["skus"]]}
+    cat = parse_catalog(json.dumps(old), "old.json")
+    assert len(cat.skus) == len(doc["skus"]) and all(s.basis == () for s in cat.skus)
+    bad = {**doc, "skus": [{**doc["skus"][0], "basis": {"hourly": 3}}] + doc["skus"][1:]}
+    with pytest.raises(CatalogError, match="basis of hourly"):
+        parse_catalog(json.dumps(bad), "bad.json")
 
 
 def test_the_generator_has_written_the_snapshot_it_would_write_now():

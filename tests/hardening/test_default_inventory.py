@@ -28,7 +28,7 @@ def test_plan_without_an_argument_uses_the_local_inventory_folder(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     result = run("plan", "--no-reports")
     assert result.exit_code == 0, result.output
-    assert "no INVENTORY given: planning ./inventory" in result.stderr
+    assert "no inventory given: reading ./inventory" in result.stderr
     assert planned_sha(tmp_path / "reports") == load_inventory(tmp_path / "inventory").sha256
     quiet = run("plan", "--no-reports", "--quiet")
     assert quiet.exit_code == 0 and quiet.stderr == ""
@@ -39,5 +39,5 @@ def test_plan_without_an_argument_and_no_local_inventory_plans_the_sample(tmp_pa
     monkeypatch.chdir(tmp_path)
     result = run("plan", "--no-reports", "--out", "out")
     assert result.exit_code == 0, result.output
-    assert "no ./inventory here: planning the bundled sample estate" in result.stderr
+    assert "no ./inventory here: reading the bundled sample estate" in result.stderr
     assert planned_sha(tmp_path / "out") == load_inventory(default_inventory()).sha256

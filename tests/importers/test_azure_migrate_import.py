@@ -28,8 +28,9 @@ def test_the_sample_imports_every_server(fixtures: Path):
         assert set(w.defaulted) == {"app", "env", "criticality", "data", "users"}
     summary = result.summary("-")
     assert summary["defaults"]["app"]["workloads"] == 300
-    assert summary["counts"]["without utilisation (sized at full allocation)"] == sum(
-        1 for w in result.workloads if w.fields["cpu_util_p95"] is None)
+    assert summary["missing"]["cpu_util_p95"] == [{
+        "workloads": sum(1 for w in result.workloads if w.fields["cpu_util_p95"] is None),
+        "rule": "servers without CPU utilisation: sized by the full vCPU allocation"}]
 
 
 def test_units_and_storage(fixtures: Path):
@@ -103,7 +104,10 @@ def test_declared_disks_without_sizes_warn_and_fall_back(tmp_path: Path):
     assert storage == {"a": 100, "b": 40, "c": 0}
     assert [str(w) for w in result.warnings] == [f"{path}:2: column 'Number of disks': 2 disks declared but "
                                                  "1 disk sizes given; storage counts the sizes given"]
-    assert result.counts["without disk sizes (storage 0)"] == 1
+    assert result.missing["storage_gb"] == {
+        "servers without disk sizes: filled from 'Storage in use (In GB)'": 1,
+        "servers without disk sizes: left at 0 GB, so no storage is priced or placed for them "
+        "(--default-storage-gb N fills them)": 1}
 
 
 def test_disk_sizes_in_other_units_are_refused(tmp_path: Path):

@@ -31,7 +31,9 @@ def test_the_discovery_report_is_read_from_its_sheet(fixtures: Path, servers: di
     assert result.rows == 420 and len(result.workloads) == 420
     off = sum(1 for s in servers.values() if s["power"] == "OFF")
     assert off > 0 and result.counts["powered off (included)"] == off
-    assert result.counts["without disk sizes (storage 0)"] == 420  # the report lists disks, not their sizes
+    assert result.missing["storage_gb"] == {  # the report lists disks, not their sizes
+        "servers without disk sizes: left at 0 GB, so no storage is priced or placed for them "
+        "(--default-storage-gb N fills them)": 420}
     for w in result.workloads:
         validate_workload(w.fields)
         truth = servers[w.fields["id"]]
@@ -72,7 +74,8 @@ def test_the_assessment_reads_the_sheet_with_every_server(fixtures: Path, server
         expected = None if truth["cpu"] is None else round(float(truth["cpu"]) / 100, 4)  # type: ignore[arg-type]
         assert w.fields["cpu_util_p95"] == expected
     unmeasured = sum(1 for w in result.workloads if w.fields["cpu_util_p95"] is None)
-    assert unmeasured > 0 and result.counts["without utilisation (sized at full allocation)"] == unmeasured
+    assert unmeasured > 0 and result.missing["cpu_util_p95"] == {
+        "servers without CPU utilisation: sized by the full vCPU allocation": unmeasured}
 
 
 def test_the_architects_formula_columns_are_ignored(fixtures: Path):

@@ -1,4 +1,4 @@
-"""The README names every import and catalog command and each of their options."""
+"""The README or the importing how-to names every import and catalog command and each of their options."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import pytest
 
 from planner.cli.imports import catalog_group, import_group
 
-DOC = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+DOC = "".join((ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "docs/how-to/importing.md", "docs/how-to/catalogue.md",
+                                                                      "docs/reference/commands.md")
+              if (ROOT / name).is_file())
 
 
 @pytest.mark.parametrize(
@@ -20,4 +23,4 @@ def test_every_command_and_option_is_documented(group: click.Group, name: str):
     for param in group.commands[name].params:
         for opt in getattr(param, "opts", []):
             if opt.startswith("--"):
-                assert opt in DOC, f"{opt} of planner {group.name} {name} is not in README.md"
+                assert opt in DOC, f"{opt} of planner {group.name} {name} is not in README.md or the importing, catalogue or commands page"

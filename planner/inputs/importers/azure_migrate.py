@@ -36,6 +36,9 @@ from planner.inputs.importers.common import (
     find_columns,
     finish,
     invalid_workloads,
+    note_missing,
+    note_missing_utilisation,
+    storage_default_rule,
     is_blank,
     label,
     norm_header,
@@ -98,7 +101,8 @@ MIN_MEMORY_MB = 128  # less is no server we can plan for: almost surely GB typed
 
 
 def import_azure_migrate(
-    path: Path, site: str, *, sheet: Optional[str] = None, skip_powered_off: bool = False
+    path: Path, site: str, *, sheet: Optional[str] = None, skip_powered_off: bool = False,
+    default_storage_gb: Optional[float] = None,
 ) -> ImportResult:
     """Workloads from an Azure Migrate CSV or workbook; raises ImportFailed listing every error."""
     path = Path(path)
@@ -109,7 +113,7 @@ def import_azure_migrate(
         raise TableError(f"{path}: --sheet {sheet!r} is for an xlsx workbook, but this is a CSV file")
     else:
         table = read_csv(path)
-    result = convert(table, site, skip_powered_off=skip_powered_off)
+    result = convert(table, site, skip_powered_off=skip_powered_off, default_storage_gb=default_storage_gb)
     result.warnings = sorted(result.warnings + notes)
     return result
 
@@ -172,8 +176,10 @@ def choose_sheet(path: Path, name: Optional[str]) -> tuple[Table, list[Issue]]:
     return table, notes
 
 
-def convert(table: Table, site: str, *, skip_powered_off: bool = False) -> ImportResult:
-    """Workloads from an Azure Migrate table (CSV or a sheet)."""
+def convert(
+    table: Table, site: str, *, skip_powered_off: bool = False, default_storage_gb: Optional[float] = None
+) -> ImportResult:
+    """Workloads from an Azure Migrate table (CSV or a sheet); storage without a source is `default_storage_gb` (or 0)."""
     errors: list[Issue] = []
     result = ImportResult("azure-migrate", table.origin, 0, [])
     cols = _columns(table.header)
@@ -211,7 +217,7 @@ def convert(table: Table, site: str, *, skip_powered_off: bool = False) -> Impor
             continue
         result.rows += 1
         row = RowCells(table.origin, table.header, cols, row_no, cells, errors)
-        workload = _workload(row, disk_cols, site, seen, result, skip_powered_off)
+        workload = _workload(row, disk_cols, site, seen, result, skip_powered_off, default_storage_gb)
         if workload is not None:
             result.workloads.append(workload)
             numbers.append(row_no)
@@ -220,16 +226,13 @@ def convert(table: Table, site: str, *, skip_powered_off: bool = False) -> Impor
         key = blamed.get(field, "name")
         column = table.header[cols[key] if key in cols else cols["name"]]
         errors.append(Issue(table.origin, numbers[index], column, f"cannot make a valid workload: {problem}"))
-    no_util = sum(1 for w in result.workloads if w.fields.get("cpu_util_p95") is None
-                  and w.fields.get("mem_util_p95") is None)
-    if no_util:
-        result.counts["without utilisation (sized at full allocation)"] = no_util
+    note_missing_utilisation(result, "servers")
     return finish(result, errors)
 
 
 def _workload(
     row: RowCells, disk_cols: list[int], site: str, seen: dict[str, int], result: ImportResult,
-    skip_powered_off: bool,
+    skip_powered_off: bool, default_storage_gb: Optional[float] = None,
 ) -> Optional[ImportedWorkload]:
     """The workload of one row, or None when skipped or after recording why it cannot be one."""
     values = row.parse(_PARSERS, REQUIRED)
@@ -265,11 +268,15 @@ def _workload(
                                      "storage counts the sizes given"))
     storage = sum(sizes)
     if not sizes:
-        given = next((values[k] for k in ("storage_total", "storage_in_use") if values.get(k) is not None), None)
+        given = next((k for k in ("storage_total", "storage_in_use") if values.get(k) is not None), None)
         if given is not None:
-            storage = given
+            storage = values[given]
+            if disk_cols:
+                column = row.header[row.cols[given]]
+                note_missing(result, "storage_gb", f"servers without disk sizes: filled from {column!r}")
         else:
-            bump(result.counts, "without disk sizes (storage 0)")
+            storage, rule = storage_default_rule("servers", default_storage_gb)
+            note_missing(result, "storage_gb", rule)
     fields: dict[str, Any] = {
         "id": wid,
         "vcpu": values["cores"],

@@ -23,6 +23,8 @@ from planner.inputs.importers.common import (
     fill_os,
     finish,
     first_error,
+    note_missing,
+    note_missing_utilisation,
     text,
     validated,
     workload_id,
@@ -84,10 +86,9 @@ def import_azure_vms(source: VmInventorySource, catalog: Catalog, site: str, ori
         facts = (f"source: {vm.id or vm.name}", f"size: {vm.size}", f"os: {vm.os_type}" if vm.os_type else "")
         note = "; ".join(p for p in facts if p)
         result.workloads.append(ImportedWorkload(fields, defaulted, note))
-    if unknown_disks:
-        result.counts["with a disk of unknown size (counted as 0)"] = unknown_disks
-    if result.workloads:
-        result.counts["without utilisation (sized at the current VM size)"] = len(result.workloads)
+    note_missing(result, "storage_gb", "VMs with a disk of unknown size: that disk counted as 0 GB, the others summed",
+                 unknown_disks)
+    note_missing_utilisation(result, "VMs", " (the subscription lists none)")
     return finish(result, errors)
 
 

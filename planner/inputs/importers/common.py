@@ -68,6 +68,33 @@ class ImportedWorkload:
     note: str
 
 
+class WorkloadColumns(Sequence[ImportedWorkload]):
+    """Imported workloads held as columns, sorted by id: a million cost a few lists, not a million dicts.
+
+    Each :class:`ImportedWorkload` is built when read, with the same fields, in the same order, as an importer
+    that builds them one by one; every one has the same defaulted fields.
+    """
+
+    def __init__(self, columns: dict[str, list[Any]], notes: list[str], defaulted: tuple[str, ...]):
+        order = sorted(range(len(columns["id"])), key=columns["id"].__getitem__)
+        self.columns = {name: [values[i] for i in order] for name, values in columns.items()}
+        self.notes = [notes[i] for i in order]
+        self.defaulted = defaulted
+
+    def __len__(self) -> int:
+        return len(self.notes)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        fields = {name: values[index] for name, values in self.columns.items() if values[index] is not None}
+        fields.update({"app": fields["id"], "env": DEFAULT_ENV, "criticality": DEFAULT_CRITICALITY, "data": [], "users": []})
+        return ImportedWorkload(fields, self.defaulted, self.notes[index])
+
+    def sort(self, key: Any = None) -> None:
+        """Already sorted by id (the only order an import is written in)."""
+
+
 @dataclass
 class ImportResult:
     """Workloads (sorted by id) plus everything the summary reports."""
@@ -79,11 +106,15 @@ class ImportResult:
     skipped: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[Issue] = field(default_factory=list)
+    # a field the plan needs that the source lacks: field -> the rule that filled it -> workloads so filled
+    missing: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def summary(self, output: str) -> dict[str, Any]:
         """The summary as plain data (the JSON form; the text form renders it)."""
         defaults: dict[str, int] = {}
-        for w in self.workloads:
+        if isinstance(self.workloads, WorkloadColumns):
+            defaults = dict.fromkeys(self.workloads.defaulted, len(self.workloads)) if len(self.workloads) else {}
+        for w in () if isinstance(self.workloads, WorkloadColumns) else self.workloads:
             for name in w.defaulted:
                 defaults[name] = defaults.get(name, 0) + 1
         return {
@@ -96,6 +127,8 @@ class ImportResult:
             "skipped": dict(sorted(self.skipped.items())),
             "counts": dict(sorted(self.counts.items())),
             "defaults": {k: {"workloads": v, "meaning": DEFAULT_NOTES.get(k, "")} for k, v in sorted(defaults.items())},
+            "missing": {name: [{"workloads": n, "rule": rule} for rule, n in sorted(rules.items())]
+                        for name, rules in sorted(self.missing.items())},
             "warnings": [w.as_dict() for w in sorted(self.warnings)],
         }
 
@@ -424,6 +457,33 @@ def too_many(errors: list[Issue], origin: str) -> bool:
 
 def bump(counts: dict[str, int], key: str, by: int = 1) -> None:
     counts[key] = counts.get(key, 0) + by
+
+
+def note_missing(result: ImportResult, name: str, rule: str, by: int = 1) -> None:
+    """Count `by` workloads whose field `name` the source lacks, and the rule (a sentence) that filled it."""
+    if by:
+        bump(result.missing.setdefault(name, {}), rule, by)
+
+
+def storage_default_rule(what: str, default_gb: Optional[float]) -> tuple[float, str]:
+    """The storage given to a server whose source has no disk size, and the rule the summary states for it."""
+    if default_gb is not None:
+        return default_gb, f"{what} without disk sizes: left at the default of {default_gb:g} GB (--default-storage-gb)"
+    return 0.0, (f"{what} without disk sizes: left at 0 GB, so no storage is priced or placed for them "
+                 "(--default-storage-gb N fills them)")
+
+
+UTIL_RULES = {
+    "cpu_util_p95": ("CPU utilisation", "sized by the full vCPU allocation"),
+    "mem_util_p95": ("memory utilisation", "sized by the full memory allocation"),
+}
+
+
+def note_missing_utilisation(result: ImportResult, what: str, why: str = "") -> None:
+    """Count the workloads without cpu_util_p95 or mem_util_p95; each is sized by its full allocation."""
+    for name, (measure, rule) in UTIL_RULES.items():
+        n = sum(1 for w in result.workloads if w.fields.get(name) is None)
+        note_missing(result, name, f"{what} without {measure}{why}: {rule}", n)
 
 
 def fill_os(fields: dict[str, Any], os_name: str, result: ImportResult, at: tuple[str, int, str], who: str) -> None:

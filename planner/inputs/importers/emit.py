@@ -88,6 +88,9 @@ def render_summary_text(summary: dict[str, Any]) -> str:
         out.append("skipped: " + ", ".join(f"{n} {one_line(why)}" for why, n in summary["skipped"].items()))
     for name, n in summary["counts"].items():
         out.append(f"{one_line(name)}: {n}")
+    for name, rules in summary.get("missing", {}).items():
+        for r in rules:
+            out.append(f"{name}: {r['workloads']} {one_line(r['rule'])}")
     if summary["defaults"]:
         out.append("defaults to review (the source cannot know them; marked '# default' in the YAML):")
         for name, d in summary["defaults"].items():

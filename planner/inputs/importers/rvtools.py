@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from planner.base.untrusted import one_line
+from planner.inputs.importers import dense
 from planner.inputs.importers.common import (
+    UTIL_RULES,
     CellError,
     ImportedWorkload,
     ImportResult,
     Issue,
     RowCells,
+    WorkloadColumns,
     amount,
     bump,
     defaults_for,
@@ -35,12 +38,16 @@ from planner.inputs.importers.common import (
     is_blank,
     label,
     norm_header,
+    note_missing,
+    note_missing_utilisation,
     powered_off,
+    storage_default_rule,
     text,
     too_many,
     whole,
     workload_id,
 )
+from planner.inputs.importers.os_family import os_family, unknown_os_message
 from planner.inputs.importers.sites import SiteTemplate, parse_template, site_part
 from planner.inputs.importers.table import (
     Table,
@@ -88,7 +95,8 @@ _GB_HEADER = re.compile(r"\b(gb|gib|tb|tib)\b")
 
 
 def import_rvtools(
-    path: Path, site: str, *, storage: str = "provisioned", skip_powered_off: bool = False, strict: bool = False
+    path: Path, site: str, *, storage: str = "provisioned", skip_powered_off: bool = False, strict: bool = False,
+    default_storage_gb: Optional[float] = None,
 ) -> ImportResult:
     """Workloads from an RVTools xlsx, a vInfo CSV (sibling vDisk/vPartition CSVs are used), or a folder of CSVs.
 
@@ -98,7 +106,8 @@ def import_rvtools(
     template = parse_template(site, PLACEHOLDERS)
     path = Path(path)
     vinfo, vdisk, vpart = _tables(path)
-    return convert(vinfo, vdisk, vpart, template, storage=storage, skip_powered_off=skip_powered_off, strict=strict)
+    return convert(vinfo, vdisk, vpart, template, storage=storage, skip_powered_off=skip_powered_off, strict=strict,
+                   default_storage_gb=default_storage_gb)
 
 
 def _tables(path: Path) -> tuple[Table, Optional[Table], Optional[Table]]:
@@ -164,6 +173,11 @@ def _sizes(
     cols = _columns(table, wanted, ("vm", key), errors)
     if "vm" not in cols or key not in cols:
         return totals
+    if dense.is_sheet(table):
+        try:
+            return _dense_sizes(table, cols["vm"], cols[key])
+        except dense.NotDense:
+            totals = {}  # read again the general way, which reports what is wrong by row and column
     for row_no, row in table.rows:
         if too_many(errors, table.origin):
             break
@@ -203,8 +217,13 @@ def convert(
     storage: str = "provisioned",
     skip_powered_off: bool = False,
     strict: bool = False,
+    default_storage_gb: Optional[float] = None,
 ) -> ImportResult:
-    """Workloads from the vInfo, vDisk and vPartition tables; raises ImportFailed listing every error."""
+    """Workloads from the vInfo, vDisk and vPartition tables; raises ImportFailed listing every error.
+
+    Storage comes from vDisk (or vPartition with ``storage="in-use"``), else vInfo's figures, else
+    `default_storage_gb` (0 when None); the summary counts each fallback with its rule.
+    """
     if storage not in STORAGE_CHOICES:
         raise ValueError(f"storage must be one of {STORAGE_CHOICES}")
     errors: list[Issue] = []
@@ -220,8 +239,14 @@ def convert(
     if header_broken:
         return finish(result, errors)
 
+    rules = _Rules(site, disks, parts, storage, skip_powered_off, strict, default_storage_gb,
+                   vdisk is not None, vpart is not None)
+    if not errors and dense.is_sheet(vinfo):
+        try:
+            return _convert_dense(vinfo, cols, rules)
+        except dense.NotDense:
+            pass  # a row the plain reader cannot vouch for: every row the general way, which names what is wrong
     seen: dict[str, int] = {}
-    rules = _Rules(site, disks, parts, storage, skip_powered_off, strict)
     numbers: list[int] = []  # the vInfo row of each workload, for the schema's verdicts below
     for row_no, cells in vinfo.rows:
         if too_many(errors, vinfo.origin):
@@ -239,8 +264,7 @@ def convert(
         key = blamed.get(field, "vm")
         column = vinfo.header[cols[key] if key in cols else cols["vm"]]
         errors.append(Issue(vinfo.origin, numbers[index], column, f"cannot make a valid workload: {problem}"))
-    if result.workloads:
-        result.counts["without utilisation (RVTools has none: sized at full allocation)"] = len(result.workloads)
+    note_missing_utilisation(result, "VMs", " (RVTools has none)")
     if site.placeholders:
         for w in result.workloads:
             bump(result.counts, f"on site {w.fields['current_site']}")
@@ -257,6 +281,9 @@ class _Rules:
     storage: str
     skip_powered_off: bool
     strict: bool
+    default_storage_gb: Optional[float]
+    has_vdisk: bool
+    has_vpartition: bool
 
 
 _PARSERS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
@@ -309,8 +336,11 @@ def _workload(row: RowCells, seen: dict[str, int], rules: _Rules, result: Import
     if not row.ok or site is None:
         return None
 
-    mib, how = _storage_mib(name.lower(), values, rules.disks, rules.parts, rules.storage)
-    bump(result.counts, how)
+    mib, how, rule = _storage_mib(name.lower(), values, rules)
+    if how:
+        bump(result.counts, how)
+    if rule:
+        note_missing(result, "storage_gb", rule)
     if off:
         bump(result.counts, "powered off (included)")
     fields: dict[str, Any] = {
@@ -367,21 +397,25 @@ def _site(row: RowCells, template: SiteTemplate) -> Optional[str]:
     return template.render(values) if row.ok else None
 
 
-def _storage_mib(
-    vm: str, values: dict[str, Any], disks: dict[str, float], parts: dict[str, float], storage: str
-) -> tuple[float, str]:
-    """The VM's storage in MiB, and which source it came from (for the summary)."""
-    if storage == "in-use":
-        if vm in parts:
-            return parts[vm], "storage from vPartition (consumed)"
+def _storage_mib(vm: str, values: dict[str, Any], rules: _Rules) -> tuple[float, str, str]:
+    """The VM's storage in MiB, which source it came from, and the fill rule when the chosen source lacks the VM."""
+    in_use = rules.storage == "in-use"
+    primary = "vPartition" if in_use else "vDisk"
+    absent = f"VMs without {primary} rows" if (rules.has_vpartition if in_use else rules.has_vdisk) else \
+        f"VMs (no {primary} tab)"
+    if in_use:
+        if vm in rules.parts:
+            return rules.parts[vm], "storage from vPartition (consumed)", ""
         if values.get("in_use") is not None:
-            return values["in_use"], "storage from vInfo In Use MiB"
-    if vm in disks:
-        return disks[vm], "storage from vDisk (provisioned)"
-    for key, how in (("total_disk", "vInfo Total disk capacity MiB"), ("provisioned", "vInfo Provisioned MiB")):
+            return values["in_use"], "storage from vInfo In Use MiB", f"{absent}: filled from vInfo's In Use MiB"
+    if vm in rules.disks:
+        how = "storage from vDisk (provisioned)"
+        return rules.disks[vm], how, f"{absent}: filled from provisioned disks (vDisk)" if in_use else ""
+    for key, column in (("total_disk", "Total disk capacity MiB"), ("provisioned", "Provisioned MiB")):
         if values.get(key) is not None:
-            return values[key], f"storage from {how}"
-    return 0.0, "without disk sizes (storage 0)"
+            return values[key], f"storage from vInfo {column}", f"{absent}: filled from vInfo's {column}"
+    gb, rule = storage_default_rule("VMs", rules.default_storage_gb)
+    return gb * MIB_PER_GB, "", rule
 
 
 def _note(row: RowCells, name: str, wid: str, values: dict[str, Any]) -> str:
@@ -399,3 +433,204 @@ def _note(row: RowCells, name: str, wid: str, values: dict[str, Any]) -> str:
     if text(row.get("host")):
         parts.append(f"host: {text(row.get('host'))}")
     return "; ".join(parts)
+
+
+# ------------------------------------------------------------------------- the plain sheet, as columns
+# A genuine export read without an object per cell, row or workload (see :mod:`.dense`). Only rows the
+# general path would take without a word are taken here; the first that needs a message (a blank or odd
+# cell, a duplicate, an unusual name) raises NotDense and the general path reads the sheet instead, so
+# the output and every message stay the general path's.
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,199}")
+_DENSE_KEYS = ("vm", "powerstate", "template", "srm", "cpus", "memory", "provisioned", "in_use", "total_disk",
+               "ip", "os_config", "os_tools", "datacenter", "cluster", "host", "connection")
+_NOT_PLAIN = object()
+
+
+def _plain_number(cell: Any) -> Any:
+    """A number cell as the general path's amount() reads it; _NOT_PLAIN for text (left to that path)."""
+    if cell is None:
+        return None
+    if type(cell) is int or (type(cell) is float and abs(cell) < float("inf")):
+        return float(cell)
+    return _NOT_PLAIN
+
+
+def _dense_sizes(table: Table, vm_col: int, size_col: int) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    names: dict[str, str] = {}
+    for _, (vm, size) in dense.columns(table, (vm_col, size_col)):
+        if vm is None and size is None:
+            continue
+        if type(vm) is not str or vm.lstrip()[:1] == "=" or (size is not None and _plain_number(size) is _NOT_PLAIN):
+            raise dense.NotDense("a cell the general path reads")
+        key = names.get(vm)
+        if key is None:
+            key = names[vm] = text(vm).lower()
+        if key and size is not None:
+            if size < 0:
+                raise dense.NotDense("a negative size")
+            totals[key] = totals.get(key, 0.0) + float(size)
+    return totals
+
+
+def _convert_dense(vinfo: Table, cols: dict[str, int], rules: _Rules) -> ImportResult:
+    """:func:`convert`'s rows for a plain sheet, held as columns; raises NotDense for any row that needs a word."""
+    result = ImportResult("rvtools", vinfo.origin, 0, [])
+    keys = list(_DENSE_KEYS)
+    at = {k: i for i, k in enumerate(keys)}
+    header = vinfo.header
+    shown = [header[cols[k]] if k in cols else k for k in keys]  # the header of `values`, for a warning naming its column
+    out: dict[str, list[Any]] = {"id": [], "vcpu": [], "memory_gb": [], "storage_gb": [], "current_site": [], "os": []}
+    notes: list[str] = []
+    seen: set[str] = set()
+    texts: dict[Any, str] = {}  # OS names, hosts, clusters: a few values repeated a million times
+    sites: dict[tuple[str, ...], str] = {}
+    families: dict[str, Any] = {}
+    off_states: dict[Any, bool] = {}
+    flags: dict[Any, bool] = {}
+    placeholders = rules.site.placeholders
+    os_columns = {k: header[cols[k]] if k in cols else "" for k in ("os_tools", "os_config")}
+
+    def line(value: Any) -> str:
+        if value is None:
+            return ""
+        hit = texts.get(value)
+        if hit is None:
+            if isinstance(value, str) and value.lstrip().startswith("="):
+                raise dense.NotDense("a formula")
+            hit = text(value)
+            if len(texts) < 100_000:
+                texts[value] = hit
+        return hit
+
+    for number, values in dense.columns(vinfo, [cols.get(k, -1) for k in keys]):
+        if is_blank(values[0]) and all(is_blank(v) for v in values):
+            continue  # the general path counts only rows with a cell, and ours are the cells it reads
+        (raw_name, state, template, srm, cpus, memory_cell, provisioned, in_use, total_disk, ip_cell, os_config_cell,
+         os_tools_cell, datacenter_cell, cluster_cell, host_cell, _) = values
+        if type(raw_name) is not str or raw_name.lstrip()[:1] == "=":
+            raise dense.NotDense("a VM name the general path reads")
+        plain = _PLAIN_NAME.fullmatch(raw_name) is not None and raw_name[-1] != "-"
+        name = raw_name if plain else text(raw_name)
+        if not name:
+            raise dense.NotDense("a row without a VM name")
+        result.rows += 1
+        reason = None
+        for v, why in ((template, "templates"), (srm, "SRM placeholders")):
+            if v is not None:
+                f = flags.get(v)
+                if f is None:
+                    f = flags[v] = flag(v)
+                if f:
+                    reason = why
+                    break
+        lowered = name.lower()
+        if reason is None and lowered.startswith(("vcls-", "vcls (")):
+            reason = "vCLS VMs"
+        off = off_states.get(state)
+        if off is None:
+            off = off_states[state] = powered_off(state)
+        if reason is None and off and rules.skip_powered_off:
+            reason = "powered off"
+        if reason:
+            bump(result.skipped, reason)
+            continue
+        wid = name if plain else workload_id(name)
+        if not wid or wid.lower() in seen:
+            raise dense.NotDense("a VM name without an id, or a duplicate")
+        seen.add(wid.lower())
+        if not (type(cpus) is int and cpus > 0 and type(memory_cell) is int and memory_cell > 0) and (
+                _zero_or_blank(cpus) or _zero_or_blank(memory_cell)):
+            if rules.strict:
+                raise dense.NotDense("an error to report")
+            _no_figures(RowCells(vinfo.origin, shown, at, number, values, []), name, False, result)  # warns, skips
+            continue
+        if type(cpus) is float and cpus.is_integer():
+            cpus = int(cpus)
+        if type(cpus) is not int or cpus <= 0:
+            raise dense.NotDense("a CPU figure the general path reads")
+        memory = _plain_number(memory_cell)
+        figures = {"provisioned": _plain_number(provisioned), "in_use": _plain_number(in_use),
+                   "total_disk": _plain_number(total_disk)}
+        if memory is None or memory is _NOT_PLAIN or memory < MIN_MEMORY_MIB or _NOT_PLAIN in figures.values():
+            raise dense.NotDense("a memory or size figure the general path reads")
+        raw_site = tuple(line(values[at[k]]) for k in placeholders)
+        site = sites.get(raw_site)
+        if site is None:
+            if not all(site_part(v) for v in raw_site):
+                raise dense.NotDense("a site part the general path reports")
+            site = sites[raw_site] = rules.site.render(dict(zip(placeholders, raw_site)))
+        os_tools, os_config, ip = line(os_tools_cell), line(os_config_cell), line(ip_cell)
+        os_name = os_tools or os_config
+        family = families.get(os_name, _NOT_PLAIN)
+        if family is _NOT_PLAIN:
+            family = families[os_name] = os_family(os_name)
+        if family:
+            bump(result.counts, f"os {family}")
+        else:
+            bump(result.counts, "os left out (cannot tell Windows from Linux)")
+            column = os_columns["os_tools" if os_tools else "os_config"]
+            result.warnings.append(Issue(vinfo.origin, number, column, f"VM {name!r}: {unknown_os_message(os_name)}"))
+        mib, how, rule = _storage_mib(lowered, {k: v for k, v in figures.items() if v is not None}, rules)
+        if how:
+            bump(result.counts, how)
+        if rule:
+            note_missing(result, "storage_gb", rule)
+        if off:
+            bump(result.counts, "powered off (included)")
+        out["id"].append(wid)
+        out["vcpu"].append(cpus)
+        out["memory_gb"].append(round(memory / MIB_PER_GB, 3))
+        out["storage_gb"].append(round(mib / MIB_PER_GB, 2))
+        out["current_site"].append(site)
+        out["os"].append(family)
+        parts = [f"source: vInfo row {number}"]
+        if wid != name:
+            parts.append(f"vm: {name}")
+        if os_name:
+            parts.append(f"os: {os_name}")
+        if ip:
+            parts.append(f"ip: {ip}")
+        datacenter, cluster, host = line(datacenter_cell), line(cluster_cell), line(host_cell)
+        where = "/".join(p for p in (datacenter, cluster) if p)
+        if where:
+            parts.append(f"cluster: {where}")
+        if host:
+            parts.append(f"host: {host}")
+        notes.append("; ".join(parts))
+    if _invalid(out):
+        raise dense.NotDense("a workload the schema refuses: the general path names it")
+    result.workloads = WorkloadColumns(out, notes, defaults_for({"id": ""}))  # type: ignore[assignment]
+    note_missing_utilisation_counts(result, len(notes))
+    if rules.site.placeholders:
+        for site in result.workloads.columns["current_site"]:  # type: ignore[attr-defined]
+            bump(result.counts, f"on site {site}")
+    result.warnings.sort()
+    return result
+
+
+def note_missing_utilisation_counts(result: ImportResult, n: int) -> None:
+    """RVTools has no utilisation: every VM is sized by its full allocation (as :func:`note_missing_utilisation`)."""
+    for name, (measure, rule) in UTIL_RULES.items():
+        note_missing(result, name, f"VMs without {measure} (RVTools has none): {rule}", n)
+
+
+def _invalid(out: dict[str, list[Any]]) -> bool:
+    """Whether any workload breaks the schema: numbers checked at once, each distinct site and OS once."""
+    import numpy as np
+
+    from planner.inputs.load.schema import SPECS, out_of_range
+
+    for name in ("vcpu", "memory_gb", "storage_gb"):
+        if out_of_range(SPECS[name], np.asarray(out[name], dtype=float)).any():
+            return True
+    samples: dict[tuple[Any, Any], int] = {}
+    for i, key in enumerate(zip(out["current_site"], out["os"])):
+        samples.setdefault(key, i)
+    probe = []
+    for i in samples.values():
+        fields = {name: values[i] for name, values in out.items() if values[i] is not None}
+        defaults_for(fields)
+        probe.append(ImportedWorkload(fields, (), ""))
+    return bool(invalid_workloads(probe))

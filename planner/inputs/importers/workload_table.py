@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from planner.inputs.importers.common import ImportResult
+from planner.inputs.importers.common import DEFAULT_CRITICALITY, DEFAULT_ENV, ImportResult, WorkloadColumns
 from planner.inputs.table_format import WORKLOAD_COLUMNS, write_table
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -24,6 +24,12 @@ IMPORTED_FIELDS = ("id", "app", "env", "criticality", "vcpu", "memory_gb", "stor
 def workload_columns(result: ImportResult) -> dict[str, list[Any]]:
     """Column name -> one value per workload (None where the field is absent), in the table's column order."""
     names = [c for c in WORKLOAD_COLUMNS if c in IMPORTED_FIELDS]
+    if isinstance(result.workloads, WorkloadColumns):  # already columns: no workload is built one by one
+        held = result.workloads.columns
+        n = len(result.workloads)
+        constant = {"env": DEFAULT_ENV, "criticality": DEFAULT_CRITICALITY, "data": []}
+        return {name: held["id"] if name == "app" else held[name] if name in held
+                else [constant[name]] * n if name in constant else [None] * n for name in names}
     columns: dict[str, list[Any]] = {name: [] for name in names}
     for w in result.workloads:
         if w.fields.get("users"):

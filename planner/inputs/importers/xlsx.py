@@ -26,7 +26,7 @@ import numpy as np
 from planner.base.errors import PlannerError
 from planner.inputs.load.files import env_limit
 
-# Limits (see the README's safety section); each environment variable raises its limit.
+# Limits (see docs/reference/safety.md); each environment variable raises its limit.
 MAX_XML_BYTES = env_limit("PLANNER_IMPORT_MAX_XML_BYTES", 8 << 30)  # one sheet's XML, uncompressed
 MAX_STRINGS_BYTES = env_limit("PLANNER_IMPORT_MAX_STRINGS_BYTES", 512 << 20)  # the shared strings' XML, uncompressed
 MAX_RATIO = env_limit("PLANNER_IMPORT_MAX_ZIP_RATIO", 100)  # uncompressed / compressed, for parts over _RATIO_FROM
@@ -470,19 +470,77 @@ class XlsxBook:
 
     def _parse_rows(self, whole: bytes, book: _Book, origin: str, previous: int,
                     header: Sequence[str]) -> Iterator[tuple[int, XlsxRow]]:
-        for m in _ROW.finditer(whole):
-            num = _ROWNUM.search(m.group(1))
-            number = int(num.group(1)) if num else previous + 1
-            if number <= previous:
-                raise XlsxError(f"{origin}: row {number} comes after row {previous}; a damaged sheet")
-            if number > MAX_ROWS:
-                raise XlsxError(f"{origin}: a row numbered {number:,}; at most {MAX_ROWS:,} rows are read "
-                                f"(raise PLANNER_IMPORT_MAX_ROWS)")
-            cells, at, width = _cells(m.group(2) or b"", origin, number)
+        for number, raw in _numbered(whole, origin, previous):
+            cells, at, width = _cells(raw, origin, number)
             if width > MAX_COLUMNS:
                 raise XlsxError(f"{origin}:{number}: a cell in column {width:,}; a sheet has at most {MAX_COLUMNS:,} columns")
-            previous = number
             yield number, XlsxRow(book, cells, at, width, number, header)
+
+    def raw_rows(self, sheet: str, origin: str) -> Iterator[tuple[int, bytes]]:
+        """(row number, the row's inner XML) for every row, in order, within the same bounds as :meth:`rows`.
+
+        For a reader that decodes only the cells it needs (see :mod:`planner.inputs.importers.dense`); the
+        cells-spanned and columns limits are that reader's to check, as it is the one that counts cells.
+        """
+        part = self.sheets[sheet]
+        previous = 0
+        rest = b""
+        for chunk in self.parts.open(part, MAX_XML_BYTES, "PLANNER_IMPORT_MAX_XML_BYTES"):
+            buffer = rest + chunk
+            plain = b":row" not in buffer  # no namespace prefix: rows found by plain search, not a regex
+            if plain:
+                cut = max(buffer.rfind(b"<row"), 0)
+            else:
+                starts = [m.start() for m in _ROW_START.finditer(buffer)]
+                cut = starts[-1] if starts else 0
+            whole, rest = buffer[:cut], buffer[cut:]
+            if len(rest) > _MAX_ROW_BYTES:
+                raise XlsxError(f"{origin}: a row of more than {_MAX_ROW_BYTES:,} bytes of XML; a damaged or hostile sheet")
+            for number, raw in (_split_rows if plain else _numbered)(whole, origin, previous):
+                previous = number
+                yield number, raw
+        yield from _numbered(rest, origin, previous)
+
+    def decoder(self) -> "_Book":
+        """The shared strings and date styles that decode this workbook's cells."""
+        return self._decoder()
+
+
+def _split_rows(whole: bytes, origin: str, previous: int) -> Iterator[tuple[int, bytes]]:
+    """:func:`_numbered` for rows written `<row ...>...</row>` without a prefix, found by splitting, not a regex."""
+    for seg in whole.split(b"</row>"):
+        start = seg.find(b"<row")
+        if start < 0:
+            continue
+        gt = seg.find(b">", start)
+        if gt < 0 or seg[gt - 1] == 47 or seg.find(b"<row", start + 4) >= 0:  # an empty `<row/>` among them
+            for number, raw in _numbered(seg + b"</row>", origin, previous):
+                previous = number
+                yield number, raw
+            continue
+        num = _ROWNUM.search(seg, start, gt)
+        number = int(num.group(1)) if num else previous + 1
+        if number <= previous:
+            raise XlsxError(f"{origin}: row {number} comes after row {previous}; a damaged sheet")
+        if number > MAX_ROWS:
+            raise XlsxError(f"{origin}: a row numbered {number:,}; at most {MAX_ROWS:,} rows are read "
+                            f"(raise PLANNER_IMPORT_MAX_ROWS)")
+        previous = number
+        yield number, seg[gt + 1:]
+
+
+def _numbered(whole: bytes, origin: str, previous: int) -> Iterator[tuple[int, bytes]]:
+    """(number, inner XML) of each row in `whole`, numbers checked to rise and to stay within :data:`MAX_ROWS`."""
+    for m in _ROW.finditer(whole):
+        num = _ROWNUM.search(m.group(1))
+        number = int(num.group(1)) if num else previous + 1
+        if number <= previous:
+            raise XlsxError(f"{origin}: row {number} comes after row {previous}; a damaged sheet")
+        if number > MAX_ROWS:
+            raise XlsxError(f"{origin}: a row numbered {number:,}; at most {MAX_ROWS:,} rows are read "
+                            f"(raise PLANNER_IMPORT_MAX_ROWS)")
+        previous = number
+        yield number, m.group(2) or b""
 
 
 __all__ = ["MAX_CELLS", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_RATIO", "MAX_ROWS", "MAX_STRINGS_BYTES", "MAX_XML_BYTES",

@@ -27,6 +27,7 @@ from planner.inputs.load.overlay import (
 )
 from planner.inputs.load.overlay_errors import attribute
 from planner.inputs.load.overlay_tables import apply_to_tables
+from planner.inputs.load.placeholders import without_follow_ons
 from planner.inputs.load.rows import Issues, concat_rows
 from planner.inputs.load.schema import (
     DEP_NUM,
@@ -82,7 +83,8 @@ def load_inventory(path: Union[str, Path], catalog: Optional[Catalog] = None,
         issues.add(Issue(str(root), 0, "workloads", "the inventory holds no workloads; add a `workloads:` list or a workloads table "
                                                    "(an empty estate is almost surely the wrong folder)"))
     if issues or table is None or topo.scenario is None:
-        raise InventoryError(attribute(issues.all(), merged.removals) if merged is not None else issues.all())
+        found = attribute(issues.all(), merged.removals) if merged is not None else issues.all()
+        raise InventoryError(without_follow_ons(found))
     return Inventory(
         zones=tuple(z.item for z in topo.zones.values()),
         latency=tuple(topo.latency),

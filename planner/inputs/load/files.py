@@ -13,8 +13,9 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
+from planner.base.bounded import RefusedFile, env_limit, open_regular, read_bounded
+from planner.base.bounded import kind_of as _kind_of
 from planner.base.errors import Issue
 from planner.inputs.table_format import table_kind
 
@@ -105,7 +106,7 @@ def hash_files(files: list[InventoryFile]) -> str:
     for f in files:
         digest.update(f.relative.encode() + b"\0")
         try:
-            with open(f.path, "rb") as fh:
+            with open_regular(f.path, 1 << 62) as fh:  # a file swapped for a pipe since the walk is never waited on
                 while chunk := fh.read(_CHUNK):
                     digest.update(chunk)
         except OSError:
@@ -115,75 +116,7 @@ def hash_files(files: list[InventoryFile]) -> str:
 
 
 # ------------------------------------------------------------------------------ bounded reading
-
-class RefusedFile(OSError):
-    """A file the planner will not read: not a regular file, or larger than its limit (exit 2 where it is input).
-
-    An OSError, so every reader's existing `cannot read PATH (REASON)` handling reports it.
-    """
-
-    def __init__(self, path: "str | Path", reason: str):
-        super().__init__(None, reason, str(path))
-
-
-def env_limit(name: str, default: int) -> int:
-    """A limit a user may raise with the environment variable `name` (a whole number, `_` allowed); else `default`."""
-    raw = os.environ.get(name, "").replace("_", "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    return default
-
-
-def _kind_of(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def open_regular(path: "str | Path", limit: int, setting: str = "") -> BinaryIO:
-    """`path` opened for reading if it is a regular file of at most `limit` bytes; else :class:`RefusedFile`.
-
-    Opened without blocking and checked on the open descriptor, so a named pipe or a device is refused, never waited
-    on or read; `setting` names what raises the limit.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        before = os.stat(path)
-    except OSError:
-        before = None
-    if before is not None and not stat.S_ISREG(before.st_mode):
-        raise RefusedFile(path, f"{_kind_of(before.st_mode)}, not a file the planner reads")
-    fd = os.open(path, flags)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise RefusedFile(path, f"{_kind_of(info.st_mode)}, not a file the planner reads")
-        if info.st_size > limit:
-            raise RefusedFile(path, f"{info.st_size:,} bytes, more than the {limit:,} this file may hold"
-                                    + (f" (raise it with {setting})" if setting else ""))
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def read_bounded(path: "str | Path", limit: int, setting: str = "") -> bytes:
-    """A regular file's bytes, at most `limit` of them (a file that grows while read is refused too)."""
-    with open_regular(path, limit, setting) as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise RefusedFile(path, f"more than the {limit:,} bytes this file may hold"
-                                + (f" (raise it with {setting})" if setting else ""))
-    return data
-
+# The reader lives in planner.base.bounded (the domain's catalogue reads through it too); its names stay here.
 
 def inside(path: Path, folder: Path) -> bool:
     """Whether `path`, with every link resolved, is `folder` or lies below it."""
@@ -192,3 +125,7 @@ def inside(path: Path, folder: Path) -> bool:
     except (OSError, ValueError, RuntimeError):
         return False
     return True
+
+
+__all__ = ["InventoryFile", "RefusedFile", "env_limit", "hash_files", "inside", "inventory_files", "open_regular",
+           "read_bounded"]

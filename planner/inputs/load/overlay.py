@@ -24,13 +24,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from planner.base.bounded import read_bounded
 from planner.base.errors import Issue
 from planner.inputs.load.files import InventoryFile, inventory_files
 from planner.inputs.load.rows import Issues
+from planner.inputs.load.schema import a_kind
 from planner.inputs.load.sections import SECTIONS
-from planner.inputs.load.topology import Chunks, kind_of
+from planner.inputs.load.topology import Chunks
 from planner.inputs.load.yaml_workloads import suggest
-from planner.inputs.yamlio import LineDict, LineList, YamlProblem, load_yaml
+from planner.inputs.yamlio import (
+    MAX_FILE_BYTES,
+    LineDict,
+    LineList,
+    YamlProblem,
+    load_yaml,
+)
 
 LIST_SECTIONS = ("zones", "policies", "sites", "workloads")
 OVERLAY_KEYS = ("name", *SECTIONS, "remove")
@@ -83,7 +91,7 @@ def overlay_files(path: Path, issues: Issues) -> list[InventoryFile]:
 def read_overlay_doc(f: InventoryFile, issues: Issues) -> Optional[LineDict]:
     """One overlay file as a mapping of known keys; None (problems told) when it is not one."""
     try:
-        data = f.path.read_bytes()
+        data = read_bounded(f.path, MAX_FILE_BYTES, "PLANNER_MAX_YAML_BYTES")
     except OSError as exc:
         issues.add(Issue(f.shown, 0, "", f"cannot read the file ({exc.strerror})"))
         return None
@@ -103,7 +111,7 @@ def read_overlay_doc(f: InventoryFile, issues: Issues) -> Optional[LineDict]:
     if doc is None:
         return LineDict()
     if not isinstance(doc, LineDict):
-        issues.add(Issue(f.shown, getattr(doc, "line", 1), "", f"the document is a {kind_of(doc)}; a scenario overlay is a mapping "
+        issues.add(Issue(f.shown, getattr(doc, "line", 1), "", f"the document is {a_kind(doc)}; a scenario overlay is a mapping "
                                                               f"with keys {', '.join(OVERLAY_KEYS)}"))
         return None
     ok = True
@@ -215,7 +223,7 @@ def _index(flat: list[_Entry]) -> dict[str, int]:
 
 def _remove(out: Merge, entries: dict[str, list[_Entry]], file: str, raw: Any, line: int, issues: Issues) -> None:
     if not isinstance(raw, LineDict):
-        issues.add(Issue(file, line, "remove", f"expected a mapping of section to ids, like {{workloads: [fax-gw-01]}}; got a {kind_of(raw)}"))
+        issues.add(Issue(file, line, "remove", f"expected a mapping of section to ids, like {{workloads: [fax-gw-01]}}; got {a_kind(raw)}"))
         return
     for name, ids in raw.items():
         kline = raw.lines[name]
@@ -250,7 +258,7 @@ def _merge_items(out: Merge, flat: list[_Entry], name: str, file: str, raw: Any,
     if raw is None:
         return
     if not isinstance(raw, LineList):
-        issues.add(Issue(file, line, name, f"expected a list of {name}, each with the `id` it adds or changes; got a {kind_of(raw)}"))
+        issues.add(Issue(file, line, name, f"expected a list of {name}, each with the `id` it adds or changes; got {a_kind(raw)}"))
         return
     index = _index(flat)
     for i, item in enumerate(raw):
@@ -328,7 +336,7 @@ def _merge_scenario(out: Merge, file: str, raw: Any, line: int, issues: Issues) 
     if raw is None:
         return
     if not isinstance(raw, LineDict):
-        issues.add(Issue(file, line, "scenario", f"expected a mapping of scenario settings to change; got a {kind_of(raw)}"))
+        issues.add(Issue(file, line, "scenario", f"expected a mapping of scenario settings to change; got {a_kind(raw)}"))
         return
     chunks = out.sections["scenario"]
     if chunks and isinstance(chunks[0][1], LineDict):
@@ -344,7 +352,7 @@ def _merge_countries(out: Merge, file: str, raw: Any, line: int, issues: Issues)
     if raw is None:
         return
     if not isinstance(raw, LineDict):
-        issues.add(Issue(file, line, "countries", f"expected a mapping of group name to country list; got a {kind_of(raw)}"))
+        issues.add(Issue(file, line, "countries", f"expected a mapping of group name to country list; got {a_kind(raw)}"))
         return
     kept: Chunks = []
     for cfile, value, cline in out.sections["countries"]:
@@ -374,7 +382,7 @@ def _merge_latency(out: Merge, file: str, raw: Any, line: int, issues: Issues) -
     if raw is None:
         return
     if not isinstance(raw, LineList):
-        issues.add(Issue(file, line, "latency_ms", f"expected a list of [zone, zone, ms] entries; got a {kind_of(raw)}"))
+        issues.add(Issue(file, line, "latency_ms", f"expected a list of [zone, zone, ms] entries; got {a_kind(raw)}"))
         return
     pairs = {p for p in (_pair(e) for e in raw) if p is not None}
     kept: Chunks = []

@@ -1,7 +1,7 @@
 """The fields of a workload, a dependency and a user need, declared once.
 
 The YAML reader, the CSV and Parquet readers, the range checks, the importers' self-check and
-the README's field reference all read these declarations, so a bound or a field cannot differ
+the field reference (docs/inventory.md) all read these declarations, so a bound or a field cannot differ
 between them. Each field says its kind, whether it is required, its bounds and unit, its
 default and what it means.
 """
@@ -101,9 +101,23 @@ class Bad(ValueError):
 
 
 def show(value: Any) -> str:
-    """A value as it is quoted in an error message (at most 60 characters)."""
+    """A value as it is quoted in an error message (at most 60 characters; a mapping or list by its kind)."""
+    if isinstance(value, (dict, list)):
+        return "a " + ("mapping" if isinstance(value, dict) else "list")
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def a_kind(value: Any) -> str:
+    """A value's kind in an error message, with its article: a mapping, a list, an empty value, an int (3)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "an empty value"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({show(value)})"
 
 
 def coerce(spec: FieldSpec, value: Any) -> Any:

@@ -7,8 +7,10 @@ from typing import Any
 
 from planner.base.errors import Issue
 from planner.inputs.load.files import InventoryFile
+from planner.inputs.load.placeholders import has_placeholders, section_placeholders
 from planner.inputs.load.rows import Issues
-from planner.inputs.load.topology import Chunks, kind_of
+from planner.inputs.load.schema import a_kind
+from planner.inputs.load.topology import Chunks
 from planner.inputs.load.yaml_workloads import suggest
 from planner.inputs.yamlio import LineDict, YamlProblem, load_yaml, read_yaml_text
 
@@ -32,7 +34,10 @@ def read_sections(files: list[InventoryFile], issues: Issues) -> dict[str, Chunk
 
 def _read(f: InventoryFile, sections: dict[str, Chunks], issues: Issues) -> None:
     try:
-        doc: Any = load_yaml(read_yaml_text(f.path))
+        text = read_yaml_text(f.path)
+        marked = has_placeholders(text)  # one substring search spares walking a million workloads
+        doc: Any = load_yaml(text)
+        del text  # not held while the sections are read
     except OSError as exc:
         issues.add(Issue(f.shown, 0, "", f"cannot read the file ({exc.strerror or exc})"))
         return
@@ -42,9 +47,11 @@ def _read(f: InventoryFile, sections: dict[str, Chunks], issues: Issues) -> None
     if doc is None:
         return
     if not isinstance(doc, LineDict):
-        issues.add(Issue(f.shown, getattr(doc, "line", 1), "", f"the document is a {kind_of(doc)}; an inventory file is a mapping with keys {', '.join(SECTIONS)}"))
+        issues.add(Issue(f.shown, getattr(doc, "line", 1), "", f"the document is {a_kind(doc)}; an inventory file is a mapping with keys {', '.join(SECTIONS)}"))
         return
     for key, value in doc.items():
+        if marked:
+            issues.extend(section_placeholders(key, value, doc.lines[key], f.shown))
         if key not in SECTIONS:
             issues.add(Issue(f.shown, doc.lines[key], key, f"unknown section{suggest(key, SECTIONS)}"))
             continue

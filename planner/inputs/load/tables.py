@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from planner.base.bounded import open_regular
 from planner.base.errors import Issue
 from planner.inputs.load.files import InventoryFile
 from planner.inputs.load.rows import (
@@ -137,7 +138,7 @@ def _read_csv(f: InventoryFile, reading: _Reading) -> bool:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    with open(f.path, "rb") as fh:
+    with open_regular(f.path, 1 << 62) as fh:  # no byte cap: rows stream and problems stop the read
         head = fh.read(1 << 16)
     if not head.strip():
         reading.add(Issue(f.shown, 1, "", "the file is empty; a table starts with its header row"))
@@ -189,7 +190,7 @@ def _bad_utf8_line(f: InventoryFile) -> int:
     """The line of the first byte that is not UTF-8 (read in chunks, so any size is fine)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
-    with open(f.path, "rb") as fh:
+    with open_regular(f.path, 1 << 62) as fh:
         while chunk := fh.read(1 << 20):
             try:
                 decoder.decode(chunk)

@@ -23,9 +23,11 @@ from planner.domain.model import (
     SiteKind,
     Zone,
 )
+from planner.domain.presets import preset_names
 from planner.inputs.load.countries import COMMON_MISTAKES, is_country
 from planner.inputs.load.references import Unknowns
 from planner.inputs.load.rows import Issues
+from planner.inputs.load.schema import a_kind, show
 from planner.inputs.load.yaml_workloads import suggest
 from planner.inputs.yamlio import LineDict, LineList, line_of
 
@@ -78,7 +80,8 @@ def read_topology(sections: dict[str, Chunks], issues: Issues, catalog: Optional
         for code in codes:
             _country(code, groups, Issue(file, line, f"countries.{name}", ""), issues)
     for pol in topo.policies.values():
-        for i, code in enumerate(pol.item.allowed_countries):
+        _check_preset(pol, issues)
+        for i, code in enumerate(pol.item.allowed_countries or ()):
             line = line_of(pol.raw, ("allowed_countries", i)) or pol.line
             _country(code, groups, Issue(pol.file, line, f"policies[{pol.item.id}].allowed_countries", ""), issues)
     for zone in zones.values():
@@ -90,6 +93,20 @@ def read_topology(sections: dict[str, Chunks], issues: Issues, catalog: Optional
     return topo
 
 
+def _check_preset(pol: Located, issues: Issues) -> None:
+    """A policy names a shipped preset, if any, and gives a preset or allowed countries (or both)."""
+    p: Policy = pol.item
+    where = f"policies[{p.id}]"
+    names = preset_names()
+    if p.preset is not None and p.preset not in names:
+        issues.add(Issue(pol.file, line_of(pol.raw, ("preset",)) or pol.line, f"{where}.preset",
+                         f"there is no residency preset {show(p.preset)}{suggest(p.preset, list(names))}; "
+                         f"the presets are: {', '.join(names)}"))
+    if p.preset is None and p.allowed_countries is None:
+        issues.add(Issue(pol.file, pol.line, f"{where}.allowed_countries",
+                         f"a policy needs `preset` (one of {', '.join(names)}) or `allowed_countries`, or both"))
+
+
 def _country(code: str, groups: Optional[dict[str, Any]], at: Issue, issues: Issues) -> None:
     """`code` must be an ISO 3166-1 alpha-2 code, or (where `groups` is given) the name of a country group."""
     if is_country(code) or (groups is not None and code in groups):
@@ -99,7 +116,7 @@ def _country(code: str, groups: Optional[dict[str, Any]], at: Issue, issues: Iss
     else:
         hint = suggest(code, groups) if groups and len(code) <= MAX_ID else ""
     also = " nor a group under `countries`" if groups is not None else ""
-    issues.add(Issue(at.file, at.line, at.field, f"{show_value(code)} is not an ISO 3166-1 alpha-2 country code (like ES){also}{hint}"))
+    issues.add(Issue(at.file, at.line, at.field, f"{show(code)} is not an ISO 3166-1 alpha-2 country code (like ES){also}{hint}"))
 
 
 def _check_site(site: Located, zone_refs: Unknowns, scenario: Optional[Scenario], catalog: Optional[Catalog], issues: Issues) -> None:
@@ -129,12 +146,12 @@ def _validate_list(section: str, model: type[BaseModel], chunks: Chunks, issues:
         if value is None:
             continue
         if not isinstance(value, LineList):
-            issues.add(Issue(file, line, section, f"expected a list of {section}, got a {kind_of(value)}"))
+            issues.add(Issue(file, line, section, f"expected a list of {section}, got {a_kind(value)}"))
             continue
         for index, raw in enumerate(value):
             item_line = value.lines[index]
             if not isinstance(raw, LineDict):
-                issues.add(Issue(file, item_line, f"{section}[{index}]", f"expected a mapping with fields ({', '.join(model.model_fields)}), got a {kind_of(raw)}"))
+                issues.add(Issue(file, item_line, f"{section}[{index}]", f"expected a mapping with fields ({', '.join(model.model_fields)}), got {a_kind(raw)}"))
                 continue
             ident = raw.get("id")
             label = f"{section}[{ident}]" if isinstance(ident, str) and ident else f"{section}[{index}]"
@@ -163,7 +180,7 @@ def report(exc: ValidationError, raw: Any, file: str, label: str, model: type[Ba
         elif kind == "missing":
             msg = "required field is missing"
         else:
-            msg = f"{err['msg'].removeprefix('Value error, ')} (got {show_value(err.get('input'))})"
+            msg = f"{err['msg'].removeprefix('Value error, ')} (got {show(err.get('input'))})"
         issues.add(Issue(file, line, path, msg))
         first = min(first, line) if first and line else (first or line)
     return first
@@ -218,7 +235,7 @@ def _scenario(chunks: Chunks, issues: Issues) -> Optional[Scenario]:
         return Scenario()
     file, raw, line = chunks[0]
     if not isinstance(raw, LineDict):
-        issues.add(Issue(file, line, "scenario", f"expected a mapping of scenario settings, got a {kind_of(raw)}"))
+        issues.add(Issue(file, line, "scenario", f"expected a mapping of scenario settings, got {a_kind(raw)}"))
         return None
     try:
         scenario = Scenario.model_validate(raw)
@@ -239,7 +256,7 @@ def _countries(chunks: Chunks, issues: Issues) -> dict[str, tuple[str, int, list
         if raw is None:
             continue
         if not isinstance(raw, LineDict):
-            issues.add(Issue(file, line, "countries", f"expected a mapping of group name to country list, got a {kind_of(raw)}"))
+            issues.add(Issue(file, line, "countries", f"expected a mapping of group name to country list, got {a_kind(raw)}"))
             continue
         for name, codes in raw.items():
             gline = raw.lines[name]
@@ -248,7 +265,7 @@ def _countries(chunks: Chunks, issues: Issues) -> dict[str, tuple[str, int, list
                                                                    f"redefine {name} wherever a policy names it; give the group another name"))
                 continue
             if not name or len(name) > MAX_ID:
-                issues.add(Issue(file, gline, f"countries.{show_value(name)}", f"a group name has 1 to {MAX_ID} characters"))
+                issues.add(Issue(file, gline, f"countries.{show(name)}", f"a group name has 1 to {MAX_ID} characters"))
                 continue
             if name in groups:
                 issues.add(Issue(file, gline, f"countries.{name}", f"group defined twice (first at {groups[name][0]}:{groups[name][1]})"))
@@ -285,25 +302,25 @@ def _latency(chunks: Chunks, zones: dict[str, Located], zone_refs: Unknowns, iss
         if raw is None:
             continue
         if not isinstance(raw, LineList):
-            issues.add(Issue(file, line, "latency_ms", f"expected a list of [zone, zone, ms] entries, got a {kind_of(raw)}"))
+            issues.add(Issue(file, line, "latency_ms", f"expected a list of [zone, zone, ms] entries, got {a_kind(raw)}"))
             continue
         for i, entry in enumerate(raw):
             eline = raw.lines[i]
             where = f"latency_ms[{i}]"
             if not (isinstance(entry, list) and len(entry) == 3):
-                issues.add(Issue(file, eline, where, f"expected [zone, zone, ms], like [madrid, paris, 17]; got {show_value(entry)}"))
+                issues.add(Issue(file, eline, where, f"expected [zone, zone, ms], like [madrid, paris, 17]; got {show(entry)}"))
                 continue
             a, b, ms = entry
             bad = False
             for name in (a, b):
                 if not isinstance(name, str):
-                    issues.add(Issue(file, eline, where, f"expected a zone id, got {kind_of(name)}"))
+                    issues.add(Issue(file, eline, where, f"expected a zone id, got {a_kind(name)}"))
                     bad = True
                 elif name not in zones:
                     zone_refs.add(name, Issue(file, eline, where, ""))
                     bad = True
             if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not 0 <= ms <= MAX_LATENCY_MS:  # NaN fails too
-                issues.add(Issue(file, eline, where, f"latency must be a number of milliseconds from 0 to {MAX_LATENCY_MS:g}; got {show_value(ms)}"))
+                issues.add(Issue(file, eline, where, f"latency must be a number of milliseconds from 0 to {MAX_LATENCY_MS:g}; got {show(ms)}"))
                 bad = True
             if bad:
                 continue
@@ -320,19 +337,3 @@ def _latency(chunks: Chunks, zones: dict[str, Located], zone_refs: Unknowns, iss
     return [v[0] for _, v in sorted(links.items())]
 
 
-def kind_of(value: Any) -> str:
-    """A value's kind in an error message: mapping, list, empty value or `int (3)`."""
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, list):
-        return "list"
-    if value is None:
-        return "empty value"
-    return f"{type(value).__name__} ({show_value(value)})"
-
-
-def show_value(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return "a " + ("mapping" if isinstance(value, dict) else "list")
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

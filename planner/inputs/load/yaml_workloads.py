@@ -25,8 +25,8 @@ from planner.inputs.load.schema import (
     WORKLOAD_NUM,
     WORKLOAD_TEXT,
     Bad,
+    a_kind,
     coerce,
-    show,
 )
 from planner.inputs.yamlio import LineDict, LineList
 
@@ -80,7 +80,7 @@ def read_yaml_workloads(chunks: Iterable[tuple[str, Any, int]], issues: Issues) 
         if value is None:
             continue
         if not isinstance(value, LineList):
-            issues.add(Issue(file, line, "workloads", f"expected a list of workloads, got {_kind(value)}"))
+            issues.add(Issue(file, line, "workloads", f"expected a list of workloads, got {a_kind(value)}"))
             continue
         w = _Builder(file, WORKLOAD_TEXT, WORKLOAD_NUM, {})
         d = _Builder(file, DEP_TEXT, DEP_NUM, {"target": "workload", "source": ""})
@@ -97,7 +97,7 @@ def _item(file: str, index: int, raw: Any, line: int, w: _Builder, d: _Builder, 
         label = f"workloads[{index}]"
         row = w.start(label, line)
         w.bad[row] = True
-        issues.add(w.source.issue(row, "", f"expected a mapping with fields ({', '.join(_FIELDS)}), got {_kind(raw)}"))
+        issues.add(w.source.issue(row, "", f"expected a mapping with fields ({', '.join(_FIELDS)}), got {a_kind(raw)}"))
         return
     ident = raw.get("id")
     label = f"workloads[{ident}]" if isinstance(ident, str) and ident else f"workloads[{index}]"
@@ -136,7 +136,7 @@ def _nested(val: Any, line: int, label: str, wid: Any, b: _Builder, fields: tupl
         return
     if not isinstance(val, LineList):
         w.bad[wrow] = True
-        issues.add(Issue(w.source.file, line, label, f"expected a list of mappings, got {_kind(val)}"))
+        issues.add(Issue(w.source.file, line, label, f"expected a list of mappings, got {a_kind(val)}"))
         return
     names = tuple(f.name for f in fields)
     owner = "source" if "source" in b.text_names else "workload"
@@ -147,7 +147,7 @@ def _nested(val: Any, line: int, label: str, wid: Any, b: _Builder, fields: tupl
         b.bad[row] = wid is None  # the workload's own id is missing or broken, and said so
         if not isinstance(item, LineDict):
             b.bad[row] = True
-            issues.add(b.source.issue(row, "", f"expected a mapping with fields ({', '.join(names)}), got {_kind(item)}"))
+            issues.add(b.source.issue(row, "", f"expected a mapping with fields ({', '.join(names)}), got {a_kind(item)}"))
             continue
         for key, v in item.items():
             spec = next((f for f in fields if f.name == key), None)
@@ -176,14 +176,6 @@ def _value_line(val: Any, key_line: int) -> int:
     return getattr(val, "line", 0) or key_line
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "an empty value"
-    return f"a {type(value).__name__} ({show(value)})"
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

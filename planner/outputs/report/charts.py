@@ -451,9 +451,31 @@ def checks(ctx: ReportContext) -> Markup:
         return _to_svg(fig, "checks", title)
 
 
+def monthly_emissions(ctx: ReportContext) -> Markup:
+    """Monthly tCO2e from zero, staying put against the plan as its waves land (the twin of the monthly cost chart)."""
+    story = ctx.carbon
+    assert story is not None
+    title = "Monthly emissions: staying put against the plan as the waves land"
+    with _style():
+        fig, ax = _figure(2.4)
+        xs = [m.start for m in story.months] + ([ctx.horizon_end + dt.timedelta(days=1)] if story.months else [])
+        stay = [m.stay_put for m in story.months] + [m.stay_put for m in story.months[-1:]]
+        planned = [m.planned for m in story.months] + [m.planned for m in story.months[-1:]]
+        ax.plot(xs, stay, color=GREY, linestyle="--", linewidth=1.5, label="staying put", drawstyle="steps-post")
+        ax.plot(xs, planned, color=BLUE, linewidth=2.0, label="the plan (a move counts from the day after its wave)",
+                drawstyle="steps-post")
+        ax.set_ylim(0, max(stay + planned + [1e-6]) * 1.15)
+        ax.set_ylabel("tCO2e per month")
+        ax.set_title(title, loc="left")
+        ax.legend(loc="lower left", ncol=2)
+        if xs:
+            _date_axis(ax, xs[0], xs[-1])
+        return _to_svg(fig, "monthly-emissions", title)
+
+
 CHARTS: dict[str, dict[str, Callable[[ReportContext], Markup]]] = {
     "executive": {"horizon_cost": horizon_cost, "monthly_cost": monthly_cost, "cost_by_year": cost_by_year, "by_country": by_country,
-                  "capacity": capacity},
+                  "capacity": capacity, "monthly_emissions": monthly_emissions},
     "roadmap": {"gantt": gantt, "cumulative_savings": cumulative_savings},
     "compliance": {"checks": checks},
 }
@@ -468,6 +490,8 @@ def charts_for(report: str, ctx: ReportContext) -> dict[str, Markup]:
         if name == "capacity" and not ctx.capacity_tracks:
             continue
         if name == "gantt" and not ctx.busy_waves:
+            continue
+        if name == "monthly_emissions" and ctx.carbon is None:
             continue
         out[name] = make(ctx)
     return out

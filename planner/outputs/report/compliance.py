@@ -29,13 +29,13 @@ from planner.domain.rules import (
     profile_violations,
 )
 from planner.domain.workloads import KINDS
+from planner.outputs import limits as output_limits
 from planner.outputs.report.arrays import PlanArrays
 from planner.plan.document import Plan
 from planner.schedule.waves import last_wave_before, wave_dates
 
 LATENCY_WARN = 0.80  # a path using this much of its latency budget is borderline
 CAPACITY_WARN = 0.90  # a site resource this full after the plan is borderline
-LISTED = 50  # failing (and, apart, borderline) checks listed per rule in the report; all are in the evidence file
 VERIFY_INLINE_MAX = 100_000  # above this many workloads the reports leave the full re-check to `planner verify`
 SENTINEL = "\x00workload\x00"  # stands for the workload id in a message made once for many workloads
 
@@ -86,8 +86,8 @@ class CheckSummary:
     passed: int
     failed: int
     borderline: int
-    failing: tuple[CheckRow, ...]  # the first LISTED
-    near: tuple[CheckRow, ...]  # borderline ones, fullest first, the first LISTED
+    failing: tuple[CheckRow, ...]  # the first OutputLimits.listed_checks
+    near: tuple[CheckRow, ...]  # borderline ones, fullest first, the first OutputLimits.listed_checks
     in_evidence: bool  # whether every check of it is a row of the evidence file
 
 
@@ -104,6 +104,17 @@ class SiteUse:
 
 
 @dataclass(frozen=True)
+class PresetCitation:
+    """A residency preset as the report cites it."""
+
+    name: str
+    title: str
+    as_of: str
+    legal_basis: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PolicySection:
     id: str
     name: str
@@ -113,6 +124,8 @@ class PolicySection:
     description: str
     summary: CheckSummary
     sites: tuple[SiteUse, ...]
+    preset: Optional[PresetCitation] = None  # the dated law the policy uses, cited with its date and sources
+    conditional: tuple[str, ...] = ()  # countries allowed only on certified sites, as "US (sites certified DPF)"
 
     @property
     def passed(self) -> int:
@@ -145,7 +158,7 @@ class Compliance:
     borderline: int
     evidence_file: str  # the file beside the reports holding every per-workload check ("" when there is none)
     evidence_rows: int
-    listed: int = LISTED
+    listed: int = field(default_factory=lambda: output_limits.current().listed_checks)
     latency_warn: float = LATENCY_WARN
     capacity_warn: float = CAPACITY_WARN
     verify_inline_max: int = VERIFY_INLINE_MAX
@@ -244,6 +257,15 @@ def _per_pair(keys: np.ndarray, sites: np.ndarray, n_sites: int, judge) -> tuple
     return fail[inverse], code[inverse], texts.items
 
 
+def _allowed_text(estate: Estate, policy: str, site: Site, country: str) -> str:
+    """Why a passing residency check passes: the country is allowed outright, or the site is a certified recipient."""
+    res = estate.policy_residency[policy]
+    if country in res.countries:
+        return f"{site.id} is in {country}, one of the countries {policy} allows ({res.text})"
+    cert = next(c.certification for c in res.conditional if c.country == country and c.certification in site.certifications)
+    return f"{site.id} is in {country}, which {policy} allows for {cert}-certified recipients ({res.text}); {site.id} is certified {cert}"
+
+
 def _messages(estate: Estate, probe: Workload, site: Site, rule: Rule, prefix: str = "") -> list[str]:
     return [v.message for v in profile_violations(estate, probe, site) if v.rule is rule and v.message.startswith(prefix)]
 
@@ -272,7 +294,7 @@ def evaluate(plan: Plan, estate: Estate, arr: PlanArrays) -> Checks:
             msgs = _messages(estate, one, s, Rule.RESIDENCY, f"{pol.id} ")
             country = estate.site_country(s)
             return bool(msgs), msgs[0] if msgs else (
-                f"{s.id} is in {country}, one of the countries {pol.id} allows ({', '.join(pol.allowed_countries)})")
+                _allowed_text(estate, pol.id, s, country))
 
         failed, ev, texts = _per_pair(np.zeros(len(rows), dtype=np.int64), on, n_s, judge)
         out.blocks.append(Block(Rule.RESIDENCY, pol.id, rows, on, np.zeros(len(rows), dtype=np.int64), [cls], failed, ev, texts))
@@ -495,8 +517,8 @@ def summarise(estate: Estate, block: Block, label: str, key: str) -> CheckSummar
         near = near[np.lexsort((near, -used[near]))]
     n_fail, n_near = len(failing), len(near)
     return CheckSummary(key, block.rule.value, label, block.rule.text, unit, item_label, subject_label, len(block),
-                        len(block) - n_fail, n_fail, n_near, tuple(_row(estate, block, k) for k in failing[:LISTED].tolist()),
-                        tuple(_row(estate, block, k) for k in near[:LISTED].tolist()), True)
+                        len(block) - n_fail, n_fail, n_near, tuple(_row(estate, block, k) for k in failing[:output_limits.current().listed_checks].tolist()),
+                        tuple(_row(estate, block, k) for k in near[:output_limits.current().listed_checks].tolist()), True)
 
 
 def capacity_summary(estate: Estate, arr: PlanArrays, placement: list[PlacementViolation]) -> CheckSummary:
@@ -527,7 +549,8 @@ def capacity_summary(estate: Estate, arr: PlanArrays, placement: list[PlacementV
     near.sort(key=lambda r: (-(r.used or 0.0), r.site, r.subject))
     label, unit, item_label, subject_label = LABELS[Rule.CAPACITY]
     return CheckSummary("capacity", Rule.CAPACITY.value, label, Rule.CAPACITY.text, unit, item_label, subject_label, governed,
-                        governed - len(failing), len(failing), len(near), tuple(failing[:LISTED]), tuple(near[:LISTED]), False)
+                        governed - len(failing), len(failing), len(near), tuple(failing[:output_limits.current().listed_checks]),
+                        tuple(near[:output_limits.current().listed_checks]), False)
 
 
 def anti_affinity_summary(estate: Estate, arr: PlanArrays, placement: list[PlacementViolation]) -> CheckSummary:
@@ -535,7 +558,7 @@ def anti_affinity_summary(estate: Estate, arr: PlanArrays, placement: list[Place
     groups = estate.anti_affinity_groups
     broken = sorted((v for v in placement if v.rule is Rule.ANTI_AFFINITY), key=lambda v: (v.detail, v.sites))
     failing = []
-    for v in broken[:LISTED]:
+    for v in broken[:output_limits.current().listed_checks]:
         s = estate.site_by_id[v.sites[0]]
         failing.append(CheckRow(v.detail, f"{len(v.workloads):,} together", s.id, s.kind.value, estate.site_country(s), s.zone,
                                 False, False, None, v.message))
@@ -560,6 +583,6 @@ def site_uses(estate: Estate, block: Block) -> tuple[SiteUse, ...]:
     return tuple(out)
 
 
-__all__ = ["CAPACITY_WARN", "LATENCY_WARN", "LISTED", "VERIFY_INLINE_MAX", "Block", "CheckRow", "CheckSummary", "Checks", "Compliance",
-           "PolicySection", "ProblemRow", "SiteUse", "anti_affinity_summary", "capacity_summary", "evaluate", "site_uses", "summarise",
+__all__ = ["CAPACITY_WARN", "LATENCY_WARN", "VERIFY_INLINE_MAX", "Block", "CheckRow", "CheckSummary", "Checks", "Compliance",
+           "PolicySection", "PresetCitation", "ProblemRow", "SiteUse", "anti_affinity_summary", "capacity_summary", "evaluate", "site_uses", "summarise",
            "text_of"]

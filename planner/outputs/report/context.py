@@ -20,18 +20,18 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from planner.base import fmt
 from planner.base.problem import Problem
-from planner.domain.costs import egress_columns, is_rate_priced, stay_put_horizon
+from planner.domain.costs import egress_columns, is_rate_priced
 from planner.domain.estate import Estate
-from planner.domain.model import add_months
 from planner.domain.rules import Rule
 from planner.domain.workloads import KINDS
 from planner.outputs.report import compliance as comp
 from planner.outputs.report.arrays import PlanArrays, ReportError, plan_arrays
+from planner.outputs.report.carbon import CarbonStory, carbon_story
 from planner.outputs.report.compliance import (
     CAPACITY_WARN,
     LATENCY_WARN,
-    LISTED,
     VERIFY_INLINE_MAX,
     Block,
     CheckRow,
@@ -44,13 +44,12 @@ from planner.outputs.report.compliance import (
 from planner.outputs.report.evidence import evidence_name
 from planner.outputs.report.money import (
     BreakEven,
+    CashFlow,
     MonthRow,
     Totals,
     YearRow,
-    break_even,
-    months,
+    cash_flow,
     wave_deltas,
-    years,
 )
 from planner.outputs.report.placement import (
     CLOSING_SLACK_WARN_DAYS,
@@ -77,6 +76,7 @@ from planner.outputs.report.schedule import (
     wave_rows,
 )
 from planner.plan.document import Plan
+from planner.plan.money import money_headline
 
 LISTED_RISKS = 12  # capacity and latency risks listed in the executive summary
 PRICING_OPTIONS = {
@@ -155,10 +155,12 @@ class ReportContext:
     empty_runs: tuple[EmptyRun, ...]
     empty_why: tuple[str, ...]  # plan.json schedule.notes: why each run of empty waves moves nothing
     phases: tuple[PhaseRow, ...]
-    moves: tuple[MoveRow, ...]  # the first schedule.LISTED_MOVES
+    moves: tuple[MoveRow, ...]  # the first OutputLimits.listed_moves
     moves_total: int
     compliance: Compliance
     footer: str = ""  # an organisation's footer line (--footer), on every page
+    money_line: str = ""  # the saving, horizon, NPV and payback worded as every command words them (planner.plan.money)
+    horizon_text: str = ""  # "2027-01-01 to 2029-12-31 (36 months)": the horizon by its first and last day
     unscheduled: bool = False  # a placement holds, but its waves cannot keep their rules (status infeasible)
     kinds: tuple[str, ...] = tuple(k.value for k in KINDS)
     capacity_warn: float = CAPACITY_WARN
@@ -166,6 +168,7 @@ class ReportContext:
     closing_slack_warn_days: int = CLOSING_SLACK_WARN_DAYS
     listed_risks: int = LISTED_RISKS
     blocks: tuple[Block, ...] = field(default=(), repr=False, compare=False)  # the checks behind the evidence file
+    carbon: Optional[CarbonStory] = None  # emissions beside the money (planner.outputs.report.carbon)
 
 
 def _number(value: Any) -> Optional[float]:
@@ -203,31 +206,25 @@ class _Builder:
         self.arr: PlanArrays = plan_arrays(plan, estate, self.feasible)
         self.waves = sorted(plan.waves, key=lambda wv: wv.number)
         self.egress_before = float(egress_columns(estate, estate.table.current_site.astype(np.int64)).sum())
-        self.horizon_last = add_months(self.scn.start, self.scn.horizon_months) - dt.timedelta(days=1)
+        self.horizon_last = self.scn.last_day
 
     # --- money
 
-    def totals(self, month_rows: list[MonthRow]) -> Totals:
-        t, est = self.plan.totals, self.estate
+    def totals(self, cf: CashFlow) -> Totals:
+        """The report's money, every horizon figure from the plan's one cash flow (:func:`planner.plan.money.cash_flow`)."""
+        t = self.plan.totals
         egress_after = t["monthly_egress_cost"] if self.feasible else self.egress_before
         run_after = t["monthly_run_cost"] if self.feasible else t["stay_put_monthly_run_cost"]
         before = t["stay_put_monthly_run_cost"] + self.egress_before
         after = run_after + egress_after
-        stay = stay_put_horizon(est, t["stay_put_monthly_run_cost"])
+        stay = cf.stay_put_cost
         horizon_cost = t["horizon_cost"] if self.feasible else stay
-        if month_rows:
-            run = sum(r.planned_run for r in month_rows)
-            egress = sum(r.planned_egress for r in month_rows)
-            one = sum(r.one_time for r in month_rows)
-        else:
-            run, egress, one = self.scn.horizon_months * t["stay_put_monthly_run_cost"], self.scn.horizon_months * self.egress_before, 0.0
-        plan_cost = run + egress + one
         return Totals(
-            stay_put_horizon_cost=stay, plan_cost=plan_cost, plan_run=run, plan_egress=egress, saving=stay - plan_cost,
-            saving_ratio=(stay - plan_cost) / stay if stay > 0 else None, horizon_cost=horizon_cost, target_saving=stay - horizon_cost,
+            stay_put_horizon_cost=stay, plan_cost=cf.plan_cost, plan_run=cf.plan_run, plan_egress=cf.plan_egress, saving=cf.saving,
+            saving_ratio=cf.saving_ratio, horizon_cost=horizon_cost, target_saving=stay - horizon_cost,
             monthly_run_before=t["stay_put_monthly_run_cost"], monthly_run_after=run_after, monthly_egress_before=self.egress_before,
             monthly_egress_after=egress_after, monthly_before=before, monthly_after=after, monthly_saving=before - after,
-            one_time_cost=t["one_time_cost"])
+            one_time_cost=t["one_time_cost"], npv=cf.npv, discount_rate=cf.discount_rate, payback_month=cf.payback_month)
 
     def pricing(self) -> PricingBasis:
         p = self.scn.pricing
@@ -253,9 +250,13 @@ class _Builder:
             block = next((b for b in blocks if b.rule is Rule.RESIDENCY and b.policy == pol.id), comp._empty(Rule.RESIDENCY, pol.id))
             governed[block.rows] = True
             s = comp.summarise(est, block, f"{pol.name} ({pol.id})", f"residency:{pol.id}")
-            policies.append(PolicySection(pol.id, pol.name, pol.data_class, tuple(pol.allowed_countries),
-                                          tuple(sorted(est.policy_countries[pol.id])), pol.description or "", s,
-                                          comp.site_uses(est, block)))
+            res = est.policy_residency[pol.id]
+            cite = None if res.preset is None else comp.PresetCitation(
+                res.preset.name, res.preset.title, res.preset.as_of.isoformat(), res.preset.legal_basis, res.preset.sources)
+            policies.append(PolicySection(pol.id, pol.name, pol.data_class, res.written,
+                                          tuple(sorted(res.countries)), pol.description or "", s,
+                                          comp.site_uses(est, block), cite,
+                                          tuple(f"{c.country} (sites certified {c.certification})" for c in res.conditional)))
         problems: list = []
         if self.feasible and self.verify:
             if self.findings is not None:
@@ -327,9 +328,9 @@ class _Builder:
         plan, est, scn, arr = self.plan, self.estate, self.scn, self.arr
         t = plan.totals
         deltas = wave_deltas(est, arr, self.waves) if self.feasible else {}
-        month_rows = months(est, arr, self.waves, deltas, t["stay_put_monthly_run_cost"], self.egress_before, t["one_time_cost"]) \
-            if self.feasible else []
-        totals = self.totals(month_rows)
+        cf = cash_flow(est, arr if self.feasible else None, self.waves, t["stay_put_monthly_run_cost"])
+        month_rows = list(cf.months)
+        totals = self.totals(cf)
         by_kind, by_country = by_kind_and_country(est, arr, self.feasible)
         site_rows, capacity = sites_after(est, arr, self.feasible)
         steps, tracks = capacity_over_time(est, arr, self.waves) if self.feasible else ((), ())
@@ -355,8 +356,8 @@ class _Builder:
             sites=len(est.sites), moving=moving, staying=(len(plan.assignments) - moving) if self.feasible else 0,
             problems=tuple(ProblemRow(p.rule, tuple(p.workloads), tuple(p.sites), p.message)
                            for p in sorted(set(plan.problems))),
-            totals=totals, months=tuple(month_rows), years=tuple(years(est, arr, month_rows, self.egress_before)),
-            break_even=break_even(month_rows) if month_rows else None, realised_savings=realised,
+            totals=totals, months=tuple(month_rows), years=cf.years,
+            break_even=cf.payback, realised_savings=realised,
             cross_wave_dependencies=int(cross) if isinstance(cross, int) and not isinstance(cross, bool) else None,
             pricing=self.pricing(), by_kind=tuple(by_kind), by_country=tuple(by_country), site_rows=tuple(site_rows),
             capacity_risks=tuple(capacity), capacity_steps=steps, capacity_tracks=tracks,
@@ -366,8 +367,10 @@ class _Builder:
             empty_why=tuple(str(n) for n in getattr(schedule, "notes", ()) or ()) if schedule is not None else (),
             phases=tuple(phase_rows), moves=tuple(listed), moves_total=moves_total,
             compliance=compliance, footer=self.footer, blocks=blocks,
+            money_line=money_headline(plan, scn), horizon_text=fmt.horizon(scn.start, scn.last_day, scn.horizon_months),
+            carbon=carbon_story(est, arr if self.feasible else None, self.waves, plan.totals),
         )
 
 
-__all__ = ["CheckRow", "CheckSummary", "Compliance", "GroupMove", "LatencyMargin", "LISTED", "PolicySection", "PricingBasis",
+__all__ = ["CheckRow", "CheckSummary", "Compliance", "GroupMove", "LatencyMargin", "PolicySection", "PricingBasis",
            "ProblemRow", "ReportContext", "ReportError", "SiteUse", "build_context"]

@@ -26,19 +26,19 @@ import pyarrow as pa
 
 from planner.base.untrusted import one_line
 from planner.domain.estate import Estate
+from planner.outputs import limits as output_limits
 from planner.outputs.export import FORMULA_TRIGGERS, neutralise
 from planner.outputs.publish import EVIDENCE_FILES
 from planner.outputs.report.compliance import SENTINEL, Block
 
 EVIDENCE_STEM = "compliance-evidence"
-CSV_MAX_ROWS = 1_048_575  # one Excel sheet, below its header row
 COLUMNS = ("workload", "check", "policy", "requirement", "site", "site_kind", "site_country", "site_zone", "other_site",
            "measured_ms", "budget_ms", "budget_used", "result", "borderline", "evidence")
 
 
 def evidence_name(rows: int) -> str:
     """The evidence file's name for a plan with `rows` checks."""
-    return EVIDENCE_FILES[0] if rows <= CSV_MAX_ROWS else EVIDENCE_FILES[1]
+    return EVIDENCE_FILES[0] if rows <= output_limits.current().evidence_csv_rows else EVIDENCE_FILES[1]
 
 
 def _strings(values: Sequence[str]) -> pa.Array:
@@ -125,7 +125,7 @@ def evidence_batches(estate: Estate, blocks: Sequence[Block]) -> list[pa.RecordB
 
 
 def evidence_bytes(estate: Estate, blocks: Sequence[Block]) -> tuple[str, bytes, int]:
-    """(file name, bytes, rows) of the evidence file: CSV up to CSV_MAX_ROWS rows, Parquet above."""
+    """(file name, bytes, rows) of the evidence file: CSV up to `OutputLimits.evidence_csv_rows` rows, Parquet above."""
     batches = evidence_batches(estate, blocks)
     rows = sum(b.num_rows for b in batches)
     name = evidence_name(rows)
@@ -146,4 +146,4 @@ def evidence_bytes(estate: Estate, blocks: Sequence[Block]) -> tuple[str, bytes,
     return name, sink.getvalue().to_pybytes(), rows
 
 
-__all__ = ["COLUMNS", "CSV_MAX_ROWS", "EVIDENCE_FILES", "EVIDENCE_STEM", "evidence_batches", "evidence_bytes", "evidence_name"]
+__all__ = ["COLUMNS", "EVIDENCE_FILES", "EVIDENCE_STEM", "evidence_batches", "evidence_bytes", "evidence_name"]

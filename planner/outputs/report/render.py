@@ -21,6 +21,8 @@ source tree's `templates/` for a checkout or an editable install.
 
 from __future__ import annotations
 
+import os
+import posixpath
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,9 +31,11 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 
 import jinja2
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from planner.base import fmt, untrusted
+from planner.base.bounded import RefusedFile, env_limit, read_bounded
 from planner.base.problem import Problem
 from planner.domain.estate import Estate
 from planner.outputs.publish import (
@@ -66,13 +70,42 @@ def builtin_templates() -> Path:
     raise ReportError(f"the built-in report templates are missing (looked in {bundled} and {source}); reinstall the planner")
 
 
+MAX_TEMPLATE_BYTES = env_limit("PLANNER_MAX_TEMPLATE_BYTES", 4 << 20)  # one template; the built-in ones are under 64 KB
+
+
+class _BoundedLoader(FileSystemLoader):
+    """Templates read through the bounded reader: one that is a pipe, a device, a folder or too large is refused by name."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        for searchpath in self.searchpath:
+            filename = posixpath.join(searchpath, *pieces)
+            if os.path.exists(filename):
+                break
+        else:
+            raise jinja2.TemplateNotFound(template)
+        try:
+            data = read_bounded(filename, MAX_TEMPLATE_BYTES, "PLANNER_MAX_TEMPLATE_BYTES")
+        except RefusedFile as exc:
+            raise ReportError(f"{filename}: not read as a template: {exc.strerror}") from None
+        mtime = os.path.getmtime(filename)
+
+        def uptodate() -> bool:
+            try:
+                return os.path.getmtime(filename) == mtime
+            except OSError:
+                return False
+
+        return data.decode(self.encoding), os.path.normpath(filename), uptodate
+
+
 def _loader(template_dir: Optional[Path]) -> jinja2.BaseLoader:
-    builtin = FileSystemLoader(str(builtin_templates()), encoding="utf-8")
+    builtin = _BoundedLoader(str(builtin_templates()), encoding="utf-8")
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
         if not Path(template_dir).is_dir():
             raise ReportError(f"{template_dir}: no such template folder")
-        loaders.append(FileSystemLoader(str(template_dir), encoding="utf-8"))
+        loaders.append(_BoundedLoader(str(template_dir), encoding="utf-8"))
     loaders += [builtin, PrefixLoader({"default": builtin})]
     return ChoiceLoader(loaders)
 
@@ -125,6 +158,10 @@ def check_templates(template_dir: Optional[Path], currency: str = "EUR") -> None
     if not Path(template_dir).is_dir():
         raise ReportError(f"{template_dir}: no such template folder")
     names = [n for n in FileSystemLoader(str(template_dir)).list_templates() if n.endswith((".html", ".md"))]
+    for folder, dirs, _ in os.walk(template_dir):  # a folder named like a template is refused now, not after the solve
+        for d in sorted(dirs):
+            if d.endswith((".html", ".md")):
+                raise ReportError(f"{Path(folder) / d}: not read as a template: a folder, not a file the planner reads")
     envs = {kind: environment(kind, Path(template_dir), currency) for kind in ("html", "md")}
     for name in sorted(names):
         try:
@@ -157,6 +194,8 @@ def render_text(ctx: ReportContext, kinds: Sequence[str] = DEFAULT_FORMATS, temp
 
 def _template_error(exc: BaseException, page: str, template_dir: Optional[Path]) -> ReportError:
     """One line naming the template file and line that failed, and why."""
+    if isinstance(exc, ReportError):  # a template file refused by the bounded reader already says which and why
+        return exc
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return ReportError(f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: {exc.message}")
     frame = _template_frame(exc.__traceback__)

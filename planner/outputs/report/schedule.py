@@ -1,8 +1,8 @@
 """The roadmap's rows: waves with their move groups, phases, the runs of empty waves, and the moves listed.
 
 Move groups are counted per wave with `np.unique` over (app, production) codes; a wave lists
-its largest :data:`LISTED_GROUPS` groups and says how many more there are, and the roadmap
-lists the first :data:`LISTED_MOVES` moves (the work list, `planner export`, has them all).
+its largest ``OutputLimits.listed_groups`` groups and says how many more there are, and the roadmap
+lists the first ``OutputLimits.listed_moves`` moves (the work list, `planner export`, has them all).
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from planner.domain.estate import Estate
+from planner.outputs import limits as output_limits
 from planner.outputs.report.arrays import PlanArrays
 from planner.outputs.report.money import WaveDelta
 from planner.plan.document import Plan
 from planner.schedule.waves import Wave, phase_name, phases_of
 
-LISTED_GROUPS = 15  # move groups listed per wave, largest first
-LISTED_MOVES = 500  # moves listed in the roadmap, by wave, app and workload
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class WaveRow:
     end: dt.date
     days: int
     workloads: int
-    groups: tuple[GroupMove, ...]  # the largest LISTED_GROUPS
+    groups: tuple[GroupMove, ...]  # the largest OutputLimits.listed_groups
     group_count: int
     more_workloads: int  # workloads in the groups not listed
     effort_hours: float
@@ -166,7 +165,7 @@ def wave_rows(estate: Estate, arr: PlanArrays, waves: Sequence[Wave], deltas: di
         inverse = inverse.ravel()
         order = np.lexsort((distinct, -counts))  # largest first, then by app
         groups = []
-        for g in order[:LISTED_GROUPS].tolist():
+        for g in order[:output_limits.current().listed_groups].tolist():
             rows = members[inverse == g]
             app = t.app.names[int(distinct[g]) // 2] if n_apps else ""
             prod = bool(int(distinct[g]) % 2)
@@ -202,14 +201,14 @@ def empty_runs(rows: Sequence[WaveRow]) -> list[EmptyRun]:
 
 
 def moves(estate: Estate, arr: PlanArrays) -> tuple[list[MoveRow], int]:
-    """The first LISTED_MOVES moves by wave, app and workload, and how many moves there are."""
+    """The first `OutputLimits.listed_moves` moves by wave, app and workload, and how many moves there are."""
     t = estate.table
     rows = np.nonzero(arr.moves)[0]
     wave = np.where(arr.wave[rows] > 0, arr.wave[rows], np.iinfo(np.int64).max)
     app_rank = np.argsort(np.argsort(np.array(t.app.names, dtype=object))) if len(t.app.names) else np.zeros(0, dtype=np.int64)
     order = np.lexsort((rows, app_rank[t.app.codes[rows]] if len(rows) else rows, wave))
     out = []
-    for i in rows[order][:LISTED_MOVES].tolist():
+    for i in rows[order][:output_limits.current().listed_moves].tolist():
         s = estate.sites[int(arr.site[i])]
         out.append(MoveRow(t.ids[i], t.app.names[int(t.app.codes[i])], t.env.names[int(t.env.codes[i])],
                            int(arr.wave[i]) or None, t.site_ids[int(t.current_site[i])], s.id, s.kind.value, estate.site_country(s),
@@ -217,5 +216,5 @@ def moves(estate: Estate, arr: PlanArrays) -> tuple[list[MoveRow], int]:
     return out, len(rows)
 
 
-__all__ = ["LISTED_GROUPS", "LISTED_MOVES", "EmptyRun", "GroupMove", "MoveRow", "PhaseRow", "WaveRow", "empty_runs", "moves",
+__all__ = ["EmptyRun", "GroupMove", "MoveRow", "PhaseRow", "WaveRow", "empty_runs", "moves",
            "phases", "wave_rows"]
