@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -124,10 +125,39 @@ def _filters(currency: str) -> dict:
             "md": untrusted.markdown, "css": untrusted.css_string}
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the process, keyed by template file and checked against its source.
+
+    Compiling the report templates costs more than rendering them; a process that renders many plans (compare, a
+    test run) compiles each once. Jinja checks each entry against a checksum of the source it just read, so an
+    edited template is compiled again; one cache per format, since escaping is compiled in.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with self._lock:
+            code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = bucket.bytecode_to_string()
+        with self._lock:
+            self._code[bucket.key] = code
+
+
+_COMPILED = {"html": _CompiledTemplates(), "md": _CompiledTemplates()}
+
+
 def environment(kind: str, template_dir: Optional[Path] = None, currency: str = "EUR") -> SandboxedEnvironment:
     """The sandboxed Jinja environment for `kind` ("html" or "md"): strict, escaped for its format, with the report filters."""
+    if kind not in _COMPILED:
+        raise ValueError(kind)
     common = dict(loader=_loader(template_dir), undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
-                  lstrip_blocks=True, auto_reload=False)
+                  lstrip_blocks=True, auto_reload=False, bytecode_cache=_COMPILED[kind])
     if kind == "html":
         env = SandboxedEnvironment(autoescape=True, finalize=untrusted.html_finalize, **common)  # type: ignore[arg-type]
     elif kind == "md":
