@@ -85,6 +85,7 @@ def plan_capturing(path, heuristic: bool):
     return result, seen
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=estates(), heuristic=st.booleans())
 def test_no_schedule_realises_more_than_the_bounds(tmp_path_factory, case, heuristic) -> None:

@@ -1,9 +1,11 @@
 """From the priced relaxation to one plan, and the proof of how good it is.
 
 1. The integer master: islands and classes the relaxed master left integral keep their plan;
-   the few it left fractional (at most about as many as there are capacity rows) are solved
-   exactly in a small MIP over what capacity the others leave. Then a choice among every priced
-   plan that could still beat it (by its reduced cost at the bound's prices) can only improve it.
+   for the few it left fractional (at most about as many as there are capacity rows) a choice
+   among their priced plans, and only when that misses the rounding's allowance their full models
+   in one MIP, under what capacity the others leave. Then a choice among every priced plan that
+   could still beat it (by its reduced cost at the bound's prices), searched near its LP optimum,
+   can only improve it.
 2. When that plan is not yet within the scenario's gap of the Lagrangian bound, reduced-cost
    fixing (exact): with `D = plan - bound`, any better plan gives each island a plan whose
    priced cost exceeds the island's bound by at most D. An island none of whose other plans

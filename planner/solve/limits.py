@@ -22,6 +22,7 @@ class Limits:
     mip_nodes: int = 20_000  # branch-and-bound nodes per island or merged group
     pricing_nodes: int = 100  # per island priced in a round: a good plan and a bound, not the last node
     pricing_rounds: int = 60  # column-generation rounds
+    lp_rounds: int = 2  # first pricing rounds in which an island with a fractional LP gives its LP bound, no MIP
     choice_nodes: int = 2_000  # nodes for the choice among the priced plans
     choice_columns: int = 100_000  # a larger choice is not attempted: the rounded plan keeps its proven gap
     free_columns: int = 400_000  # a larger merged MILP after reduced-cost fixing is not attempted

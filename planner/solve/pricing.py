@@ -173,6 +173,7 @@ class ColumnGeneration:
         timed_out = False
         last_over = math.inf
         max_rounds = limits.current().pricing_rounds
+        lp_rounds = True
         while rounds < max_rounds:
             rounds += 1
             t_master = time.monotonic()
@@ -200,12 +201,15 @@ class ColumnGeneration:
             todo = _worth_pricing(known - lower, SCREEN_TOL * np.maximum(1.0, np.abs(known)))
             before = len(self.plans)
             stage = f"sharing out capacity, round {rounds} (groups of linked workloads)"
-            # While the master overfills, the islands' plans only steer it: an island whose LP is fractional gives its
-            # LP bound and no plan (no MIP), unless that leaves the round without a new plan.
-            answers = self._solve(todo, price, stage, lp_only=over > 1e-9)
+            # In the first rounds, while the master overfills, the islands' plans only steer it: an island whose LP is
+            # fractional gives its LP bound and no plan (no MIP). Once a round adds fewer plans than it left fractional,
+            # those islands are what the master lacks: they get their MIPs, then and in every round after.
+            lp_only = lp_rounds and over > 1e-9 and rounds <= limits.current().lp_rounds
+            answers = self._solve(todo, price, stage, lp_only=lp_only)
             fractional = np.array([i for i, a in zip(todo.tolist(), answers) if a.status == BOUND_ONLY], dtype=np.int64)
-            if len(fractional) and len(self.plans) == before:
-                answers = self._solve(fractional, price, stage)
+            if len(fractional) and len(self.plans) - before < len(fractional):
+                lp_rounds = False
+                answers = [a for a in answers if a.status != BOUND_ONLY] + self._solve(fractional, price, stage)
             if any(a.status == "no-solution" for a in answers):
                 timed_out = True
                 break
