@@ -13,6 +13,7 @@ machine are not comparable.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -95,6 +96,7 @@ def main() -> None:
                 check = (f"{table.num_rows:,} workloads on {len(sites)} sites; `planner validate`: exit {vcode} "
                          f"({vwall:.0f} s, {vrss:.0f} MB)")
             print(f"| {name} | {code} | {wall:.1f} | {cpu:.1f} | {rss:.0f} | {check.replace('|', '/')} |")
+        print("(load average after: {:.2f} {:.2f} {:.2f}; CPU s is the figure on a shared machine)".format(*os.getloadavg()))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -67,9 +67,10 @@ ROW = st.fixed_dictionaries({"VM": NAMES, **CELLS})
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(ROW, min_size=1, max_size=6), gap=st.booleans())
-def test_any_sheet_gives_the_general_readers_result(rows: list[dict[str, Any]], gap: bool, tmp_path: Path,
+@given(rows=st.lists(ROW, min_size=1, max_size=6), gap=st.booleans(), batch=st.sampled_from([1, 2, 3, 8192]))
+def test_any_sheet_gives_the_general_readers_result(rows: list[dict[str, Any]], gap: bool, batch: int, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(dense, "_BATCH", batch)  # rows decoded a few at a time: every batch boundary is crossed
     book = Workbook()
     sheet = book.active
     sheet.title = "vInfo"
@@ -84,3 +85,66 @@ def test_any_sheet_gives_the_general_readers_result(rows: list[dict[str, Any]], 
     for site in ("dc1", "{datacenter}-{cluster}"):
         fast, general = _both(path, site, monkeypatch)
         assert fast[1:] == general[1:]
+
+
+def _sheet_xml(rows: list[str]) -> str:
+    body = "".join(f'<row r="{n}">{cells}</row>' for n, cells in enumerate(rows, start=1))
+    return ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<sheetData>{body}</sheetData></worksheet>")
+
+
+def _workbook(path: Path, rows: list[str], strings: list[str], styles: str = "") -> None:
+    """A vInfo sheet written cell by cell, as an export writes it (shared strings, one cell per column)."""
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr("_rels/.rels", f'<Relationships xmlns="{rel[:-len("officeDocument/2006/relationships")]}package/2006/'
+                   f'relationships"><Relationship Id="r1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+                   "</Relationships>")
+        z.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                   '<sheet name="vInfo" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   f'relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                   f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+                   f'<Relationship Id="rId3" Type="{rel}/styles" Target="styles.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", _sheet_xml(rows))
+        z.writestr("xl/sharedStrings.xml", f'<sst xmlns="{main}">' + "".join(strings) + "</sst>")
+        z.writestr("xl/styles.xml", f'<styleSheet xmlns="{main}">{styles}</styleSheet>')
+
+
+def test_rows_of_changing_widths_odd_cells_and_strings_give_the_general_readers_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    head = ["VM", "CPUs", "Memory", "Datacenter", "Cluster", "OS according to the VMware Tools", "Custom"]
+    strings = [f"<si><t>{h}</t></si>" for h in head] + [
+        "<si><t>web-01</t></si>", "<si><t>DC1</t></si>", "<si><t>CL1</t></si>", "<si><t>Ubuntu Linux (64-bit)</t></si>",
+        "<si><t>R&amp;D-02</t></si>", '<si><r><t>rich</t></r><r><t>-03</t></r></si>', "<si><t>x_x0041_-04</t></si>",
+        "<si><t>db-05</t></si>\n", "<si><t/></si>"]
+    s = {name: i for i, name in enumerate(["VM", "CPUs", "Memory", "Datacenter", "Cluster", "OS", "Custom", "web-01",
+                                            "DC1", "CL1", "Ubuntu", "R&D-02", "rich-03", "xA-04", "db-05", "empty"])}
+
+    def row(n: int, name: str, *more: str, memory: str = "<v>4096</v>", style: str = "") -> str:
+        cells = [f'<c r="A{n}" t="s"><v>{s[name]}</v></c>', f'<c r="B{n}"><v>2</v></c>',
+                 f'<c r="C{n}"{style}>{memory}</c>', f'<c r="D{n}" t="s"><v>{s["DC1"]}</v></c>',
+                 f'<c r="E{n}" t="s"><v>{s["CL1"]}</v></c>', f'<c r="F{n}" t="s"><v>{s["Ubuntu"]}</v></c>']
+        return "".join(cells) + "".join(more)
+
+    header = "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>' for i in range(len(head)))
+    rows = [header, row(2, "web-01"), row(3, "R&D-02", '<c r="G3"><v>7</v></c>'), row(4, "rich-03"),
+            row(5, "xA-04", '<c r="G5" t="s"><v>15</v></c>'), row(6, "db-05", memory="<v>8192.5</v>")]
+    strings.append("<si><t>web-07</t></si>")
+    s["web-07"] = len(strings) - 1
+    rows.append(row(7, "web-07"))
+    path = tmp_path / "rv.xlsx"
+    dates = '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>'
+    _workbook(path, rows, strings, dates)
+    for batch in (1, 2, 8192):
+        monkeypatch.setattr(dense, "_BATCH", batch)
+        fast, general = _both(path, "{datacenter}-{cluster}", monkeypatch)
+        assert fast[0] is True and fast[1:] == general[1:]  # rows that change width stay on the columnar path
+    for last in (row(7, "empty"), row(7, "web-01"), row(7, "web-07", style=' s="1"')):  # no name, a twin, a date
+        _workbook(path, rows[:-1] + [last], strings, dates)
+        fast, general = _both(path, "{datacenter}-{cluster}", monkeypatch)
+        assert fast == general and fast[0] == "failed"

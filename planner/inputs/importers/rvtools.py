@@ -459,7 +459,7 @@ def _plain_number(cell: Any) -> Any:
 def _dense_sizes(table: Table, vm_col: int, size_col: int) -> dict[str, float]:
     totals: dict[str, float] = {}
     names: dict[str, str] = {}
-    for _, (vm, size) in dense.columns(table, (vm_col, size_col)):
+    for _, (vm, size) in dense.rows(table, (vm_col, size_col)):
         if vm is None and size is None:
             continue
         if type(vm) is not str or vm.lstrip()[:1] == "=" or (size is not None and _plain_number(size) is _NOT_PLAIN):
@@ -486,25 +486,50 @@ def _convert_dense(vinfo: Table, cols: dict[str, int], rules: _Rules) -> ImportR
     seen: set[str] = set()
     texts: dict[Any, str] = {}  # OS names, hosts, clusters: a few values repeated a million times
     sites: dict[tuple[str, ...], str] = {}
+    places: dict[tuple[Any, ...], tuple[str, str]] = {}  # (datacenter, cluster, host) cells -> site, note's end
+    oses: dict[tuple[Any, ...], tuple[str, str, Any]] = {}  # (tools, config) OS cells -> tools' text, OS, family
     families: dict[str, Any] = {}
     off_states: dict[Any, bool] = {}
     flags: dict[Any, bool] = {}
     placeholders = rules.site.placeholders
     os_columns = {k: header[cols[k]] if k in cols else "" for k in ("os_tools", "os_config")}
+    counts: dict[str, int] = {}  # result.counts, in the order the general path bumps them
+    gib: dict[Any, float] = {}  # MiB -> GiB, each memory size rounded once
+    from_vdisk = rules.storage != "in-use"
 
     def line(value: Any) -> str:
         if value is None:
             return ""
-        hit = texts.get(value)
+        if type(value) is str and value.isascii() and value.isprintable() and " " not in value and value[:1] != "=":
+            return value  # nothing for text() to change: an IP address, a host name
+        hit = texts.get(value) if type(value) is str else None  # 1, 1.0 and True are one key, but not one text
         if hit is None:
             if isinstance(value, str) and value.lstrip().startswith("="):
                 raise dense.NotDense("a formula")
             hit = text(value)
-            if len(texts) < 100_000:
+            if len(texts) < 100_000 and type(value) is str:
                 texts[value] = hit
         return hit
 
-    for number, values in dense.columns(vinfo, [cols.get(k, -1) for k in keys]):
+    def place(datacenter_cell: Any, cluster_cell: Any, host_cell: Any) -> tuple[str, str]:
+        """The site of a row and the end of its note (cluster, host)."""
+        cells = {"datacenter": datacenter_cell, "cluster": cluster_cell, "host": host_cell}
+        raw_site = tuple(line(cells[k]) for k in placeholders)
+        site = sites.get(raw_site)
+        if site is None:
+            if not all(site_part(v) for v in raw_site):
+                raise dense.NotDense("a site part the general path reports")
+            site = sites[raw_site] = rules.site.render(dict(zip(placeholders, raw_site)))
+        datacenter, cluster, host = line(datacenter_cell), line(cluster_cell), line(host_cell)
+        tail = []
+        where = "/".join(p for p in (datacenter, cluster) if p)
+        if where:
+            tail.append(f"cluster: {where}")
+        if host:
+            tail.append(f"host: {host}")
+        return site, "; ".join(tail)
+
+    for number, values in dense.rows(vinfo, [cols.get(k, -1) for k in keys]):
         if is_blank(values[0]) and all(is_blank(v) for v in values):
             continue  # the general path counts only rows with a cell, and ours are the cells it reads
         (raw_name, state, template, srm, cpus, memory_cell, provisioned, in_use, total_disk, ip_cell, os_config_cell,
@@ -550,38 +575,61 @@ def _convert_dense(vinfo: Table, cols: dict[str, int], rules: _Rules) -> ImportR
             cpus = int(cpus)
         if type(cpus) is not int or cpus <= 0:
             raise dense.NotDense("a CPU figure the general path reads")
-        memory = _plain_number(memory_cell)
-        figures = {"provisioned": _plain_number(provisioned), "in_use": _plain_number(in_use),
-                   "total_disk": _plain_number(total_disk)}
-        if memory is None or memory is _NOT_PLAIN or memory < MIN_MEMORY_MIB or _NOT_PLAIN in figures.values():
+        memory = float(memory_cell) if type(memory_cell) is int else _plain_number(memory_cell)
+        if memory is None or memory is _NOT_PLAIN or memory < MIN_MEMORY_MIB:
             raise dense.NotDense("a memory or size figure the general path reads")
-        raw_site = tuple(line(values[at[k]]) for k in placeholders)
-        site = sites.get(raw_site)
-        if site is None:
-            if not all(site_part(v) for v in raw_site):
-                raise dense.NotDense("a site part the general path reports")
-            site = sites[raw_site] = rules.site.render(dict(zip(placeholders, raw_site)))
-        os_tools, os_config, ip = line(os_tools_cell), line(os_config_cell), line(ip_cell)
-        os_name = os_tools or os_config
-        family = families.get(os_name, _NOT_PLAIN)
-        if family is _NOT_PLAIN:
-            family = families[os_name] = os_family(os_name)
+        figures: Optional[dict[str, Any]] = None
+        if not (type(provisioned) is int and type(in_use) is int and type(total_disk) is int):
+            figures = {"provisioned": _plain_number(provisioned), "in_use": _plain_number(in_use),
+                       "total_disk": _plain_number(total_disk)}
+            if _NOT_PLAIN in figures.values():
+                raise dense.NotDense("a memory or size figure the general path reads")
+        key = (datacenter_cell, cluster_cell, host_cell)
+        hit = places.get(key)  # only text keys are kept, and no number equals a text: a hit is this row's
+        if hit is None:
+            hit = place(*key)
+            if len(places) < 100_000 and all(type(c) is str or c is None for c in key):
+                places[key] = hit
+        site, tail = hit
+        key = (os_tools_cell, os_config_cell)
+        known = oses.get(key)
+        if known is None:
+            os_tools, os_config = line(os_tools_cell), line(os_config_cell)
+            os_name = os_tools or os_config
+            family = families.get(os_name, _NOT_PLAIN)
+            if family is _NOT_PLAIN:
+                family = families[os_name] = os_family(os_name)
+            known = (os_tools, os_name, family)
+            if len(oses) < 100_000 and all(type(c) is str or c is None for c in key):
+                oses[key] = known
+        os_tools, os_name, family = known
+        ip = line(ip_cell)
         if family:
-            bump(result.counts, f"os {family}")
+            key = f"os {family}"
+            counts[key] = counts.get(key, 0) + 1
         else:
-            bump(result.counts, "os left out (cannot tell Windows from Linux)")
+            counts["os left out (cannot tell Windows from Linux)"] = counts.get(
+                "os left out (cannot tell Windows from Linux)", 0) + 1
             column = os_columns["os_tools" if os_tools else "os_config"]
             result.warnings.append(Issue(vinfo.origin, number, column, f"VM {name!r}: {unknown_os_message(os_name)}"))
-        mib, how, rule = _storage_mib(lowered, {k: v for k, v in figures.items() if v is not None}, rules)
+        if from_vdisk and lowered in rules.disks:  # as _storage_mib() decides it, without its dicts
+            mib, how, rule = rules.disks[lowered], "storage from vDisk (provisioned)", ""
+        else:
+            if figures is None:
+                figures = {"provisioned": float(provisioned), "in_use": float(in_use), "total_disk": float(total_disk)}
+            mib, how, rule = _storage_mib(lowered, {k: v for k, v in figures.items() if v is not None}, rules)
         if how:
-            bump(result.counts, how)
+            counts[how] = counts.get(how, 0) + 1
         if rule:
             note_missing(result, "storage_gb", rule)
         if off:
-            bump(result.counts, "powered off (included)")
+            counts["powered off (included)"] = counts.get("powered off (included)", 0) + 1
+        memory_gb = gib.get(memory)
+        if memory_gb is None:
+            memory_gb = gib[memory] = round(memory / MIB_PER_GB, 3)
         out["id"].append(wid)
         out["vcpu"].append(cpus)
-        out["memory_gb"].append(round(memory / MIB_PER_GB, 3))
+        out["memory_gb"].append(memory_gb)
         out["storage_gb"].append(round(mib / MIB_PER_GB, 2))
         out["current_site"].append(site)
         out["os"].append(family)
@@ -592,13 +640,12 @@ def _convert_dense(vinfo: Table, cols: dict[str, int], rules: _Rules) -> ImportR
             parts.append(f"os: {os_name}")
         if ip:
             parts.append(f"ip: {ip}")
-        datacenter, cluster, host = line(datacenter_cell), line(cluster_cell), line(host_cell)
-        where = "/".join(p for p in (datacenter, cluster) if p)
-        if where:
-            parts.append(f"cluster: {where}")
-        if host:
-            parts.append(f"host: {host}")
+        if tail:
+            parts.append(tail)
         notes.append("; ".join(parts))
+    dense.release(vinfo)  # vInfo is read last: the strings decoded for it are held by the workloads now, or by none
+    for key, n in counts.items():
+        bump(result.counts, key, n)
     if _invalid(out):
         raise dense.NotDense("a workload the schema refuses: the general path names it")
     result.workloads = WorkloadColumns(out, notes, defaults_for({"id": ""}))  # type: ignore[assignment]

@@ -194,10 +194,17 @@ class _Strings:
 
     def __init__(self, data: bytes):
         self.data = data
-        starts = np.fromiter((m.start() for m in _SI.finditer(data)), dtype=np.int64)
+        if b":si" not in data and data.count(b"<si") == data.count(b"<si>"):  # every entry opens `<si>`: split, no regex
+            sizes = np.fromiter(map(len, data.split(b"<si>")), dtype=np.int64)
+            starts = np.cumsum(sizes[:-1] + 4) - 4
+        else:
+            starts = np.fromiter((m.start() for m in _SI.finditer(data)), dtype=np.int64)
         self.starts = starts
         self.ends = np.append(starts[1:], len(data)) if len(starts) else starts
         self.cache: dict[int, str] = {}  # hosts, clusters, OS names: the strings read again and again
+        self._decoded: Optional[list[Optional[str]]] = None  # see decoded()
+        self._entries: Any = None
+        self.too_long: set[int] = set()  # strings past MAX_CELL_CHARS among those decoded()
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -216,6 +223,45 @@ class _Strings:
         if len(self.cache) < _STRING_CACHE:
             self.cache[i] = value
         return value
+
+    def decoded(self, wanted: "np.ndarray") -> list[Optional[str]]:
+        """A list of every string, holding at least those numbered in `wanted` (each decoded once, the others None).
+
+        Plain `<si><t>text</t></si>` strings are decoded by Arrow, and only where :meth:`get` would give the same
+        text (no markup, entity or `_xHHHH_` escape inside, valid UTF-8); any other through :meth:`get`.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self._decoded is None:
+            offsets = np.append(self.starts, len(self.data)).astype(np.int64)
+            self._entries = pa.LargeBinaryArray.from_buffers(  # over `data` itself: nothing copied
+                pa.large_binary(), len(self.starts), [None, pa.py_buffer(offsets), pa.py_buffer(self.data)])
+            self._decoded = [None] * len(self.starts)
+        table = self._decoded
+        missing = np.array([i for i in np.unique(wanted).tolist() if table[i] is None], dtype=np.int64)
+        if not len(missing):
+            return table
+        entries = self._entries.take(missing)
+        inner = pc.binary_slice(entries, 7, -9)
+        plain = pc.and_(pc.starts_with(entries, "<si><t>"), pc.ends_with(entries, "</t></si>"))
+        for mark in ("<", "&", "_x"):
+            plain = pc.and_(plain, pc.invert(pc.match_substring(inner, mark)))
+        easy = pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
+        try:
+            texts = inner.cast(pa.large_string()).to_pylist()
+        except pa.ArrowInvalid:  # a string that is not UTF-8: each of these read the general way
+            easy[:] = False
+            texts = []
+        for k, i in enumerate(missing.tolist()):
+            value = table[i] = texts[k] if easy[k] else self.get(i)
+            if len(value) > MAX_CELL_CHARS:  # type: ignore[arg-type]
+                self.too_long.add(i)
+        return table
+
+    def release(self) -> None:
+        """Forget what :meth:`decoded` holds (a million addresses and names at most); it is rebuilt when asked again."""
+        self._decoded, self._entries = None, None
 
 
 # --------------------------------------------------------------------------------------- date styles
