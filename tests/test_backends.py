@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from helpers import inventory
-from helpers import REPO, SCENARIO, competing_apps
+from helpers import REPO, SCENARIO, competing_apps, inventory
 
 from planner import load_inventory, make_plan, verify_plan
 from planner.cli import main

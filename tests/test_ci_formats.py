@@ -19,7 +19,12 @@ from click.testing import CliRunner
 from helpers import REPO, inventory, workload
 
 from planner.check.findings import Finding
-from planner.check.render import ANNOTATIONS_PER_LEVEL, MAX_MARKDOWN, render_github, render_markdown
+from planner.check.render import (
+    ANNOTATIONS_PER_LEVEL,
+    MAX_MARKDOWN,
+    render_github,
+    render_markdown,
+)
 from planner.check.result import CheckResult
 from planner.check.sarif import MAX_RESULTS, render_sarif, to_sarif
 from planner.cli import main

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import time
+
+import pytest
 
 from planner import load_inventory, make_plan
 from planner.inputs.synth import synth_to_file

@@ -18,7 +18,6 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import openpyxl
 import pytest
@@ -44,7 +43,6 @@ from planner.outputs.export import (
     write_xlsx,
     xlsx_bytes,
 )
-from planner.plan.document import Assignment
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent

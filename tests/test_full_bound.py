@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import numpy as np
-from helpers import BASE, inventory
+import pytest
+from helpers import inventory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -13,8 +13,7 @@ import random
 
 import pytest
 from click.testing import CliRunner
-from helpers import BASE, SCENARIO, competing_apps, inventory, sites_of
-from helpers import brute_force
+from helpers import BASE, SCENARIO, brute_force, competing_apps, inventory, sites_of
 
 from planner import load_inventory, make_plan, verify_plan
 from planner.cli import main

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 import yaml
 from helpers import BASE, inventory, workload
 from hypothesis import HealthCheck, given, settings

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from helpers import REPO, inventory, workload
 
 from planner.base import fmt
 from planner.cli import main
 from planner.domain.model import add_months
 from planner.plan.document import read_plan
-
-from helpers import REPO, inventory, workload
 
 
 def run(*args: object, cwd: Path | None = None) -> Result:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import io
 import re
 
+import pytest
 from click.testing import CliRunner
 
 from planner.cli import main

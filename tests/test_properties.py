@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
-
 from helpers import brute_force, estates, inventory
 from hypothesis import HealthCheck, given, settings
 

@@ -29,8 +29,11 @@ from hypothesis import strategies as st
 from planner import Estate, load_inventory, make_plan, read_plan
 from planner.base.fmt import amount, board, kilo, md_escape, money
 from planner.cli import default_inventory, main
-from planner.domain.costs import monthly_egress, monthly_run
+from planner.domain.costs import monthly_run
 from planner.domain.workloads import WorkloadTable
+from planner.outputs.limits import OutputLimits
+from planner.outputs.limits import current as output_limits
+from planner.outputs.limits import use as use_output_limits
 from planner.outputs.report import (
     ReportError,
     build_context,
@@ -38,10 +41,6 @@ from planner.outputs.report import (
     render_reports,
     render_text,
 )
-from planner.outputs.limits import OutputLimits
-from planner.outputs.limits import current as output_limits
-from planner.outputs.limits import use as use_output_limits
-from planner.outputs.report.charts import charts_for
 from planner.outputs.report.evidence import COLUMNS, evidence_bytes
 from planner.outputs.report.pdf import (
     ChromiumMissing,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from helpers import inventory, workload
 

@@ -4,10 +4,8 @@ or a bound that stays below it: the left-out sites are priced out with the islan
 from __future__ import annotations
 
 import pytest
-from helpers import inventory
+from helpers import SCENARIO, brute_force, competing_apps, estates, inventory
 from hypothesis import HealthCheck, given, settings
-from helpers import SCENARIO, competing_apps
-from helpers import brute_force, estates
 
 from planner import Limits, load_inventory, make_plan, use_limits, verify_plan
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import BASE, inventory, workload
 
 from planner import load_inventory, make_plan

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from planner.base.problem import Problem
+from planner.domain.carbon import horizon_tonnes, monthly_kg, stay_put_tonnes
 from planner.domain.costs import (
     NO_VM,
     egress_columns,
@@ -24,7 +25,6 @@ from planner.domain.costs import (
     stay_put_columns,
     stay_put_monthly,
 )
-from planner.domain.carbon import horizon_tonnes, monthly_kg, stay_put_tonnes
 from planner.domain.estate import Estate
 from planner.domain.rules import (
     Rule,

@@ -5,7 +5,13 @@ from planner.check.findings import Finding
 from planner.check.gate import CheckOptions, run_check
 from planner.check.render import FORMATS, render
 from planner.check.result import CHECK_FORMAT, CheckResult
-from planner.check.thresholds import CostCheck, MoveCheck, Threshold, ThresholdError, parse_threshold
+from planner.check.thresholds import (
+           CostCheck,
+           MoveCheck,
+           Threshold,
+           ThresholdError,
+           parse_threshold,
+)
 from planner.check.waivers import Waiver, WaiverFileError, load_waivers
 
 __all__ = ["CHECK_FORMAT", "FORMATS", "CheckOptions", "CheckResult", "CostCheck", "Finding", "MoveCheck", "Threshold", "ThresholdError", "Waiver",

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Optional, Union
 
 from planner.inputs.load import inventory_files
-from planner.inputs.yamlio import LineDict, LineList, YamlProblem, load_yaml, read_yaml_text
+from planner.inputs.yamlio import (
+    LineDict,
+    LineList,
+    YamlProblem,
+    load_yaml,
+    read_yaml_text,
+)
 
 Location = tuple[str, int]
 

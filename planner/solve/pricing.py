@@ -104,8 +104,8 @@ class ColumnGeneration:
         if any(a.status == "infeasible" for a in answers):
             return answers
         solved = [(i, a) for i, a in zip(idx.tolist(), answers) if a.status not in ("no-solution", BOUND_ONLY)]
-        numbers = self.plans.add_many(self.core, [int(self.linked[i]) for i, _ in solved],
-                                      [int(self.core.col_ptr[self.linked[i]]) + a.cols for i, a in solved])
+        self.plans.add_many(self.core, [int(self.linked[i]) for i, _ in solved],
+                            [int(self.core.col_ptr[self.linked[i]]) + a.cols for i, a in solved])
         # A bound-only answer's LP value is a proven bound at these prices, as a MIP's would be; its plans stay as they were.
         recorded = solved + [(i, a) for i, a in zip(idx.tolist(), answers) if a.status == BOUND_ONLY]
         for (i, a) in recorded:

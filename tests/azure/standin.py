@@ -16,8 +16,8 @@ import time
 import urllib.parse
 from collections import deque
 from contextlib import contextmanager
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from azure.core.credentials import AccessToken

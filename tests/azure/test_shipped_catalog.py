@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from planner.domain.catalog import PRICING_OPTIONS, CatalogError, load_catalog, parse_catalog
+from planner.domain.catalog import (
+    PRICING_OPTIONS,
+    CatalogError,
+    load_catalog,
+    parse_catalog,
+)
 
 REGIONS = {
     "westeurope", "northeurope", "spaincentral", "germanywestcentral", "uksouth", "ukwest", "francecentral",

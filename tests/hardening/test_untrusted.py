@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 import html
 import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+import pytest
 from hostile import HOSTILE, live_commands, markdown_problems
 from hypothesis import given, settings
 from hypothesis import strategies as st

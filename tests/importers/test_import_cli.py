@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 import yaml
 from click.testing import CliRunner, Result
 

@@ -11,7 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from planner.inputs.importers.common import DEFAULT_CRITICALITY, DEFAULT_ENV, ImportResult, WorkloadColumns
+from planner.inputs.importers.common import (
+    DEFAULT_CRITICALITY,
+    DEFAULT_ENV,
+    ImportResult,
+    WorkloadColumns,
+)
 from planner.inputs.table_format import WORKLOAD_COLUMNS, write_table
 
 TABLE_SUFFIXES = (".csv", ".parquet")

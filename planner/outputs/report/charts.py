@@ -27,9 +27,9 @@ from contextlib import contextmanager  # noqa: E402
 
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.patches  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
 import numpy as np  # noqa: E402
 from markupsafe import Markup, escape  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402

@@ -22,7 +22,6 @@ from planner.plan.document import Plan
 from planner.schedule.waves import Wave, phase_name, phases_of
 
 
-
 @dataclass(frozen=True)
 class GroupMove:
     label: str
