@@ -22,7 +22,7 @@ from planner.domain.rules import violations
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(6))
 def test_islands_competing_for_a_site_get_the_exact_optimum(tmp_path, seed):
     wls, sites = competing_apps(seed)
     result = make_plan(load_inventory(inventory(tmp_path, wls, sites=sites, scenario=SCENARIO)))

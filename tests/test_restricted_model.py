@@ -18,7 +18,7 @@ def restricted():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(4))
 def test_competing_islands_from_one_site_each_reach_the_optimum(tmp_path, restricted, seed):
     wls, sites = competing_apps(seed)
     result = make_plan(load_inventory(inventory(tmp_path, wls, sites=sites, scenario=SCENARIO)))

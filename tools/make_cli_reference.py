@@ -88,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     if current == text:
         return 0
     if args.check:
+        import difflib
+
+        diff = difflib.unified_diff((current or "").splitlines(), text.splitlines(), "shipped", "generated", lineterm="", n=1)
         print(f"stale: {shown(PAGE)}; run python tools/make_cli_reference.py", file=sys.stderr)
+        print("\n".join(list(diff)[:40]), file=sys.stderr)
         return 1
     PAGE.parent.mkdir(parents=True, exist_ok=True)
     PAGE.write_text(text, encoding="utf-8", newline="\n")

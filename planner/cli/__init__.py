@@ -12,7 +12,7 @@ import click
 
 from planner.base.errors import PlannerError
 from planner.cli.check import check_command
-from planner.cli.common import default_inventory, exit_error
+from planner.cli.common import CONTEXT_SETTINGS, default_inventory, exit_error
 from planner.cli.compare import compare_command
 from planner.cli.diff import diff_command, explain_command
 from planner.cli.export import export_command
@@ -39,7 +39,7 @@ class _Commands(click.Group):
             exit_error(exc)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="hybrid-migration-planner")
 def main() -> None:
     """Plan the cheapest legal, latency-safe move of an estate into own DCs, Azure and edge sites."""

@@ -127,6 +127,10 @@ def exit_fault(fault: PlannerFault, outcome: str, subject: str = "") -> NoReturn
     sys.exit(EXIT_FAULT)
 
 
+# Every group takes -h as --help, also when a script or a test calls a subgroup such as `import` directly (click
+# builds each command's help option once, from the first context it sees).
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
 verbose_option = click.option(
     "--verbose", is_flag=True,
     help="Also show the solver's own counters (islands, pricing rounds, columns) in the progress on stderr.")

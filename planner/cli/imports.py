@@ -16,7 +16,7 @@ import click
 
 from planner.base.atomic_write import write_atomic
 from planner.base.untrusted import json_text, one_line
-from planner.cli.common import echo
+from planner.cli.common import CONTEXT_SETTINGS, echo
 from planner.domain.catalog import CatalogError, load_catalog
 from planner.inputs.importers.common import MAX_REPORTED, ImportFailed, ImportResult
 from planner.inputs.importers.emit import render_summary_text, yaml_chunks
@@ -126,7 +126,7 @@ def _run(command: str, do: Callable[[], ImportResult], out: Optional[Path], fmt:
     _emit(result, command, out, fmt)
 
 
-@click.group("import")
+@click.group("import", context_settings=CONTEXT_SETTINGS)
 def import_group() -> None:
     """Turn real inventories (Azure Migrate, RVTools, running Azure VMs) into inventory YAML or a workloads table."""
 
@@ -211,7 +211,7 @@ def import_azure_cmd(
     _run(f"planner import azure --subscription {subscription} --site {site}", do, out, fmt)
 
 
-@click.group("catalog")
+@click.group("catalog", context_settings=CONTEXT_SETTINGS)
 def catalog_group() -> None:
     """The Azure VM size and price catalogue."""
 

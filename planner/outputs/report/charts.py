@@ -15,8 +15,12 @@ clear of their bars (offset in points, never centred on an edge).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import pickle
 import re
+import threading
+from collections import OrderedDict
 from typing import Callable, Iterator, Optional, Sequence
 
 import matplotlib
@@ -481,10 +485,33 @@ CHARTS: dict[str, dict[str, Callable[[ReportContext], Markup]]] = {
 }
 
 
+_DRAWN: "OrderedDict[tuple[str, bytes], dict[str, Markup]]" = OrderedDict()
+_DRAWN_MAX = 16
+_DRAWN_LOCK = threading.Lock()
+
+
 def charts_for(report: str, ctx: ReportContext) -> dict[str, Markup]:
-    """The charts one report shows (none for an infeasible plan: there is nothing to draw; none without their data)."""
+    """The charts one report shows (none for an infeasible plan: there is nothing to draw; none without their data).
+
+    Drawing costs more than everything else a report does, and the charts are a function of the context alone, so
+    a process that renders the same context again (a plan, then its reports rendered again) draws them once.
+    """
     if not ctx.feasible:
         return {}
+    key = (report, hashlib.sha256(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)).digest())
+    with _DRAWN_LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return dict(_DRAWN[key])
+    out = _draw(report, ctx)
+    with _DRAWN_LOCK:
+        _DRAWN[key] = dict(out)
+        while len(_DRAWN) > _DRAWN_MAX:
+            _DRAWN.popitem(last=False)
+    return out
+
+
+def _draw(report: str, ctx: ReportContext) -> dict[str, Markup]:
     out = {}
     for name, make in CHARTS.get(report, {}).items():
         if name == "capacity" and not ctx.capacity_tracks:
