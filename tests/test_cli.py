@@ -97,3 +97,12 @@ def test_the_commands_page_documents_every_command_and_option():
                     assert opt in usage, f"{name} {opt} missing from its row in docs/reference/commands.md"
     for opt in (o for p in main.params for o in p.opts if o.startswith("--")):
         assert f"planner {opt}" in page, opt
+
+
+def test_validate_blames_a_broken_catalogue_not_the_inventory(tmp_path):
+    inv = inventory(tmp_path, [workload("a")])
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text('{"format": "nope"}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(inv), "--catalog", str(catalog)])
+    assert result.exit_code == 2
+    assert f"1 problem(s) in {catalog}" in result.stderr and f"problem(s) in {inv}" not in result.stderr

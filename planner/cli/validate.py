@@ -50,13 +50,16 @@ def validate_command(inventory: Path, catalog_path: Optional[Path], fmt: str, to
             if issues and all(is_placeholder(i) for i in issues):
                 echo(f"{len(issues)} placeholder(s) to fill in in {one_line(inventory)}", err=True)
             else:
-                echo(f"{len(issues) or 1} problem(s) in {one_line(inventory)}", err=True)
+                # A broken catalogue is a problem of that file, not of the inventory.
+                source = catalog_path if isinstance(exc, CatalogError) and catalog_path is not None else inventory
+                echo(f"{len(issues) or 1} problem(s) in {one_line(source)}", err=True)
         sys.exit(EXIT_INPUT)
     for warning in stale_preset_warnings(inv.policies, today.date() if today else dt.date.today()):
         echo(f"warning: {one_line(warning)}", err=True)
     summary = {"valid": True, "workloads": len(inv.workloads), "sites": len(inv.sites), "zones": len(inv.zones),
                "policies": len(inv.policies), "inventory_sha256": inv.sha256}
-    emit(summary, fmt, f"valid: {len(inv.workloads)} workloads, {len(inv.sites)} sites, {len(inv.zones)} zones, {len(inv.policies)} policies")
+    emit(summary, fmt, f"valid: {len(inv.workloads):,} workloads, {len(inv.sites):,} sites, {len(inv.zones):,} zones, "
+                        f"{len(inv.policies):,} policies")
 
 
 
