@@ -183,14 +183,15 @@ def _plan_variant(work: Path, name: str, edit: Callable[[dict], None], raw: Opti
     return str(folder / "plan.json")
 
 
-class _Server:
-    """A local TCP service that is not Dask: a plain HTTP server, or a listener that accepts and never answers."""
+class NotDask:
+    """A local TCP service that is not Dask: `http` answers a request with a web page, `silent` accepts and never
+    answers, `garbage` greets like another protocol (with a workflow command in it). The hardening tests use it too."""
 
     def __init__(self, kind: str):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
         self.kind = kind
         self.held: list[socket.socket] = []
         threading.Thread(target=self._serve, daemon=True).start()
@@ -204,6 +205,13 @@ class _Server:
             self.held.append(conn)
             if self.kind == "http":
                 threading.Thread(target=self._http, args=(conn,), daemon=True).start()
+            elif self.kind == "garbage":
+                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n::error::x\r\n")
+
+    def close(self) -> None:
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
 
     def _http(self, conn: socket.socket) -> None:
         try:
@@ -305,10 +313,10 @@ def cases(work: Path) -> list[Case]:
                     files=("cmp-js",)))
     # 5. --scheduler on services that are not Dask
     for kind in ("http", "silent"):
-        server = _Server(kind)
+        server = NotDask(kind)
         out.append(Case(f"--scheduler on a {'plain HTTP server' if kind == 'http' else 'listener that never answers'}",
                         ["compare", str(TINY), "--scenario", str(js / "javascript:alert.yaml"), "--out", str(work / f"cmp-{kind}"),
-                         "--scheduler", f"tcp://127.0.0.1:{server.port}"]))
+                         "--scheduler", server.address]))
     # 6. plan files read back
     big = "x" * (100 << 20)
     out.append(Case("plan.json with one 100 MB string (backend)", ["report", _plan_variant(work, "bigstr", lambda d: d["solver"].update(backend=big)),

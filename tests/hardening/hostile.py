@@ -10,8 +10,11 @@ GitHub's Markdown turns `@name` into a mention, `#123` into an issue reference, 
 from __future__ import annotations
 
 import html
+import importlib.util
 import re
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 from markdown_it import MarkdownIt
 
@@ -23,6 +26,17 @@ HOSTILE = ("x\n::error file=inventory.yaml,line=1::pwned\r::add-mask::secret\n  
            "![img](https://evil.example/i.png) <script>alert(1)</script> <a href='https://evil.example'>a</a> "
            "\x1b[31mred\x1b[0m \u202eabc \u2028::notice::ls \x85::error::nel #123 `code` *em* | cell")
 MARKER = "pwned"  # proves the hostile text reached an output (so the checks below can fail)
+
+
+def _bench_hostile():  # noqa: ANN202 - bench/hostile.py, loaded by path: this module shares its name
+    spec = importlib.util.spec_from_file_location("bench_hostile", Path(__file__).resolve().parents[2] / "bench" / "hostile.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_hostile"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+NotDask = _bench_hostile().NotDask  # the services that are not Dask, as bench/hostile.py runs them
 
 _RUNNER_LINES = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]")

@@ -9,14 +9,13 @@ import copy
 import json
 import os
 import socket
-import threading
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from hostile import assert_no_live_commands
+from hostile import NotDask, assert_no_live_commands
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -187,46 +186,10 @@ def test_a_scenario_named_like_a_url_scheme_is_a_relative_link(tmp_path: Path) -
 
 # ----------------------------------------------------------------------------------- the scheduler handshake
 
-class _Service:
-    """A local TCP service that is not Dask: `http` answers a request with a web page, `silent` never answers."""
-
-    def __init__(self, kind: str):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.kind, self.held = kind, []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-            if self.kind == "http":
-                threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-            elif self.kind == "garbage":
-                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n::error::x\r\n")
-
-    def _answer(self, conn: socket.socket) -> None:
-        try:
-            if conn.recv(4096):
-                conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello")
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        for c in self.held:
-            c.close()
-        self.sock.close()
-
-
 @pytest.mark.parametrize("kind, message", [("http", "sent no Dask handshake"), ("silent", "sent no Dask handshake"),
                                            ("garbage", "not as a Dask scheduler does")])
 def test_a_service_that_is_not_dask_ends_the_handshake_within_its_timeout(kind: str, message: str) -> None:
-    service = _Service(kind)
+    service = NotDask(kind)
     try:
         with pytest.raises(ExecutorError, match=message):
             DaskExecutor(service.address, timeout=1.0)
