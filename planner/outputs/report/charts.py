@@ -487,6 +487,9 @@ CHARTS: dict[str, dict[str, Callable[[ReportContext], Markup]]] = {
 
 _DRAWN: "OrderedDict[tuple[str, bytes], dict[str, Markup]]" = OrderedDict()
 _DRAWN_MAX = 16
+# Above this many workloads the context holds per-workload evidence arrays: digesting it costs time and memory, and
+# such plans are rendered once per process anyway.
+_DRAWN_UP_TO = 50_000
 _DRAWN_LOCK = threading.Lock()
 
 
@@ -498,6 +501,8 @@ def charts_for(report: str, ctx: ReportContext) -> dict[str, Markup]:
     """
     if not ctx.feasible:
         return {}
+    if ctx.workloads > _DRAWN_UP_TO:
+        return _draw(report, ctx)
     key = (report, hashlib.sha256(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)).digest())
     with _DRAWN_LOCK:
         if key in _DRAWN:
