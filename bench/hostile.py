@@ -129,13 +129,24 @@ def _sheet(rows: str, dimension: str = "A1") -> str:
             f'<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>')
 
 
-def _inline_row(r: int, values: list) -> str:
+def xlsx_column(i: int) -> str:
+    """The spreadsheet column of 0-based column `i`: A, ..., Z, AA, ..."""
+    out = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def inline_row(r: int, values: list) -> str:
+    """Sheet row `r` of `values`: text as inline strings (escaped), numbers as values. The hardening tests use it too."""
     cells = []
     for c, v in enumerate(values):
-        ref = f"{chr(65 + c)}{r}"
+        ref = f"{xlsx_column(c)}{r}"
         if isinstance(v, str):
-            v = v.replace("&", "&amp;").replace("<", "&lt;")
-            cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>')
+            text = v.replace("&", "&amp;").replace("<", "&lt;")
+            cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>')
         else:
             cells.append(f'<c r="{ref}"><v>{v}</v></c>')
     return f'<row r="{r}">' + "".join(cells) + "</row>"
@@ -251,7 +262,7 @@ def cases(work: Path) -> list[Case]:
     out.append(Case("2 KB workbook: dimension A1:XFD1048576, one cell in the far corner", ["import", "rvtools", str(imp / "corner.xlsx"),
                                                                                            "--site", "dc1"]))
     out.append(Case("the same workbook, azure-migrate", ["import", "azure-migrate", str(imp / "corner.xlsx"), "--site", "dc1"]))
-    claim = _sheet(_inline_row(1, VINFO_HEAD) + _inline_row(2, _vinfo_row(2, "vm1")), "A1:K20000")
+    claim = _sheet(inline_row(1, VINFO_HEAD) + inline_row(2, _vinfo_row(2, "vm1")), "A1:K20000")
     _xlsx(imp / "claim.xlsx", {"vInfo": claim})
     out.append(Case("workbook claiming 20,000 rows, holding 2", ["import", "rvtools", str(imp / "claim.xlsx"), "--site", "dc1"], (0,)))
     wide = _sheet("".join(f'<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>' for r in range(1, 200_001)), "A1:XFD200000")

@@ -36,7 +36,9 @@ def _bench_hostile():  # noqa: ANN202 - bench/hostile.py, loaded by path: this m
     return module
 
 
-NotDask = _bench_hostile().NotDask  # the services that are not Dask, as bench/hostile.py runs them
+_BENCH = _bench_hostile()
+NotDask = _BENCH.NotDask  # the services that are not Dask, as bench/hostile.py runs them
+inline_row = _BENCH.inline_row  # a sheet row of an xlsx, as bench/hostile.py builds its workbooks
 
 _RUNNER_LINES = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hostile import HOSTILE, MARKER, assert_no_live_commands
+from hostile import HOSTILE, MARKER, assert_no_live_commands, inline_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,25 +73,6 @@ def workbook(path: Path, sheets: dict[str, str], strings: bytes = b"", level: in
     return path
 
 
-def row_xml(r: int, values: list) -> str:
-    cells = []
-    for c, v in enumerate(values):
-        ref = f"{xlsx_column(c)}{r}"
-        if isinstance(v, str):
-            text = v.replace("&", "&amp;").replace("<", "&lt;")
-            cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>')
-        else:
-            cells.append(f'<c r="{ref}"><v>{v}</v></c>')
-    return f'<row r="{r}">{"".join(cells)}</row>'
-
-
-def xlsx_column(i: int) -> str:
-    out = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 # ----------------------------------------------------------------------------------- one escaping path
@@ -191,15 +172,15 @@ def test_a_claimed_dimension_costs_nothing_only_cells_present_are_read(tmp_path:
 
 
 def test_cells_rows_and_columns_are_capped(tmp_path: Path, monkeypatch) -> None:
-    rows = row_xml(1, VINFO) + "".join(f'<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>' for r in range(2, 40))
+    rows = inline_row(1, VINFO) + "".join(f'<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>' for r in range(2, 40))
     path = workbook(tmp_path / "wide.xlsx", {"vInfo": rows})
     monkeypatch.setattr(xlsx, "MAX_CELLS", 100_000)
     with pytest.raises(TableError, match="PLANNER_IMPORT_MAX_CELLS"):
         import_rvtools(path, "dc1")
     monkeypatch.setattr(xlsx, "MAX_ROWS", 10)
     with pytest.raises(TableError, match="at most 10 rows"):
-        import_rvtools(workbook(tmp_path / "long.xlsx", {"vInfo": row_xml(1, VINFO) + row_xml(11, vinfo_row("a"))}), "dc1")
-    beyond = workbook(tmp_path / "beyond.xlsx", {"vInfo": row_xml(1, VINFO) + '<row r="2"><c r="XFE2"><v>1</v></c></row>'})
+        import_rvtools(workbook(tmp_path / "long.xlsx", {"vInfo": inline_row(1, VINFO) + inline_row(11, vinfo_row("a"))}), "dc1")
+    beyond = workbook(tmp_path / "beyond.xlsx", {"vInfo": inline_row(1, VINFO) + '<row r="2"><c r="XFE2"><v>1</v></c></row>'})
     with pytest.raises(TableError, match="at most 16,384 columns"):
         import_rvtools(beyond, "dc1")
 
@@ -217,7 +198,7 @@ def test_zip_bombs_are_refused_from_the_directory_before_inflating(tmp_path: Pat
 
 
 def test_a_workbook_with_an_entity_declaration_is_not_expanded(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "laughs.xlsx", {"vInfo": row_xml(1, VINFO) + row_xml(2, vinfo_row("a"))},
+    path = workbook(tmp_path / "laughs.xlsx", {"vInfo": inline_row(1, VINFO) + inline_row(2, vinfo_row("a"))},
                     styles='<!DOCTYPE s [<!ENTITY a "aaaaaaaa">]><styleSheet>&a;</styleSheet>')
     with pytest.raises(TableError, match="DOCTYPE"):
         import_rvtools(path, "dc1")
