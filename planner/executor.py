@@ -15,6 +15,13 @@ exception goes on to the caller. `fn` must be a module-level function (pickled b
   scattered to every worker once. An unreachable scheduler, or a service on that port that is not
   one (a web server, a listener that never answers), is an :class:`ExecutorError` within
   :data:`CONNECT_TIMEOUT_S` seconds: the whole handshake shares that one deadline.
+
+A task may itself fork *island workers* (:class:`planner.base.workers.ForkedWorkers`, the plan's
+island pool), which read the core model copy-on-write instead of having it pickled;
+:func:`island_workers` is how many one task may fork, and the task asks it before planning. The
+tasks of an executor already fill the machine (or run on a Dask worker, a daemon that may not fork),
+so a task forks none unless its scenario sets `solver.threads`. The pool is opened and closed inside
+the task's own plan, so no worker outlives it.
 """
 
 from __future__ import annotations
@@ -288,6 +295,14 @@ class DaskExecutor:
                 self.client.close()
 
 
+def island_workers(threads: Optional[int]) -> int:
+    """Island worker processes one task may fork for its plan: the scenario's own `solver.threads`, else 1 (the tasks
+    fill the machine); always 1 in a daemon process (a Dask worker, which may not start processes)."""
+    if threads is None or multiprocessing.current_process().daemon:
+        return 1
+    return threads
+
+
 def make_executor(workers: Optional[int] = None, scheduler: Optional[str] = None, preload: Sequence[str] = ()) -> Executor:
     """A Dask executor when `scheduler` is given, else `workers` local processes (default: the machine's cores).
 
@@ -299,4 +314,5 @@ def make_executor(workers: Optional[int] = None, scheduler: Optional[str] = None
     return InlineExecutor() if n <= 1 else LocalExecutor(n, preload)
 
 
-__all__ = ["CONNECT_TIMEOUT_S", "DaskExecutor", "Executor", "ExecutorError", "InlineExecutor", "LocalExecutor", "make_executor"]
+__all__ = ["CONNECT_TIMEOUT_S", "DaskExecutor", "Executor", "ExecutorError", "InlineExecutor", "LocalExecutor", "island_workers",
+           "make_executor"]

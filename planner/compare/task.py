@@ -2,14 +2,14 @@
 
 These run in worker processes (local or on a Dask cluster), so they are module-level
 functions of (snapshot, item) that return plain picklable results; a process runs one at a time. A scenario's own solver
-settings are kept; only its island pool is held to one process (`solver.threads: 1` when the
-scenario sets none), since the scenarios themselves fill the machine: the pool's results are
+settings are kept; only its island pool is held to what the executor allows
+(`planner.executor.island_workers`: one process when the scenario sets no `solver.threads`), since
+the scenarios themselves fill the machine: the pool's results are
 the same on any number of processes, so the plan is too.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from dataclasses import dataclass, field, replace
 from typing import Optional
@@ -22,6 +22,7 @@ from planner.domain.catalog import CatalogError, parse_catalog
 from planner.domain.estate import Estate
 from planner.domain.inventory import Inventory
 from planner.domain.model import SolverSettings
+from planner.executor import island_workers
 from planner.inputs.load import load_inventory
 from planner.outputs.publish import PLAN_FILE
 from planner.plan.document import Plan
@@ -45,8 +46,8 @@ class Overrides:
 
     def settings(self, inv: Inventory) -> SolverSettings:
         settings = inv.scenario.solver.overridden(self.backend, self.time_limit_s, self.gap, self.threads)
-        if settings.threads is None or multiprocessing.current_process().daemon:
-            settings = settings.model_copy(update={"threads": 1})  # a daemon (a Dask worker) may not start the island pool
+        if settings.threads != island_workers(settings.threads):  # the executor says how many island workers a task forks
+            settings = settings.model_copy(update={"threads": island_workers(settings.threads)})
         return settings
 
 

@@ -7,15 +7,14 @@ Batches are cut by the island list alone, never by the number of workers, and re
 back in batch order, so the plan is byte-identical on one core, on two, or on a cluster.
 
 Worker processes are forked once the core is built, so they read it without a copy; the
-column costs of each round reach them through a shared memory block.
+column costs of each round reach them through a shared memory block. Each pool's state is one
+`Islands` object handed to its own workers (`planner.base.workers`): nothing is kept per process.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import mmap
-import multiprocessing
 import os
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from planner.base.workers import ForkedWorkers
 from planner.solve import limits
 from planner.solve.core import Core
 from planner.solve.guards import MappingError
@@ -44,10 +44,18 @@ class Answer:
     lp: float = -math.inf  # the island's LP relaxation value at these costs (its reduced costs are in the shared `duals`)
 
 
-# Each open pool's state, by pool number: forked workers inherit it, and two pools in one process (two
-# plans on two threads) never see each other's. A pool removes its entry when it closes.
-_POOLS: dict[int, dict] = {}
-_NEXT = itertools.count(1)
+@dataclass(frozen=True, eq=False)
+class Islands:
+    """What the workers of one pool read: the core, and shared-memory arrays for costs in and duals out."""
+
+    core: Core
+    cost: np.ndarray  # this round's column costs, written by the pool before each map
+    duals: np.ndarray  # reduced cost per column, written by the batches
+    row_duals: np.ndarray  # dual per row, written by the LP batches
+    backend: str
+    gap: float
+    deadline: float  # time.monotonic() after which no island is started
+    limits: limits.Limits  # the pool opener's, explicit: a worker restarted by the pool's own thread keeps them
 
 
 def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
@@ -63,16 +71,17 @@ def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
     return [islands[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def solve_batch(task: tuple[int, np.ndarray, int, bool]) -> list[Answer]:
+def solve_batch(state: Islands, task: tuple[np.ndarray, int, bool]) -> list[Answer]:
     """The islands of one batch at the shared costs, at most `nodes` MIP nodes each (in a worker or in the main process);
     with `lp_only`, an island whose LP optimum is fractional is answered with that LP value as its bound and no plan."""
-    pool, batch, nodes, lp_only = task
-    state = _POOLS[pool]
-    core: Core = state["core"]
-    cost: np.ndarray = state["cost"]
-    backend: str = state["backend"]
-    gap: float = state["gap"]
-    left = state["deadline"] - time.monotonic()
+    batch, nodes, lp_only = task
+    with limits.use(state.limits):
+        return _solve_batch(state, batch, nodes, lp_only)
+
+
+def _solve_batch(state: Islands, batch: np.ndarray, nodes: int, lp_only: bool) -> list[Answer]:
+    core, cost, backend, gap = state.core, state.cost, state.backend, state.gap
+    left = state.deadline - time.monotonic()
     if left <= 0:
         return [Answer(int(k), "no-solution", math.inf, -math.inf, np.zeros(0, np.int64)) for k in batch]
     out: list[Answer] = []
@@ -81,7 +90,7 @@ def solve_batch(task: tuple[int, np.ndarray, int, bool]) -> list[Answer]:
         lp = relaxation(sub, left, duals=True)
         status, x, d = lp.status, lp.x, lp.col_dual
         if x is not None:
-            state["duals"][glob] = d
+            state.duals[glob] = d
         if x is None and status == "infeasible":
             # Some island of the batch has no plan: find which, one by one.
             return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
@@ -113,24 +122,20 @@ def solve_batch(task: tuple[int, np.ndarray, int, bool]) -> list[Answer]:
     return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
 
 
-def lp_batch(task: tuple[int, np.ndarray, int]) -> list[tuple[int, float]]:
+def lp_batch(state: Islands, batch: np.ndarray) -> list[tuple[int, float]]:
     """The LP relaxation of each island of a batch at the shared costs: its value; its columns' reduced costs and its
     rows' duals written into the shared `duals` and `row_duals` arrays (for reduced-cost fixing and pricing out)."""
-    pool, batch = task[0], task[1]
-    state = _POOLS[pool]
-    core: Core = state["core"]
-    cost: np.ndarray = state["cost"]
-    duals: np.ndarray = state["duals"]
+    core, cost, duals = state.core, state.cost, state.duals
     sub, glob = core.islands_model(batch, cost)
-    lp = relaxation(sub, max(state["deadline"] - time.monotonic(), 0.01), duals=True, row_duals=True)
+    lp = relaxation(sub, max(state.deadline - time.monotonic(), 0.01), duals=True, row_duals=True)
     x, d, y = lp.x, lp.col_dual, lp.row_dual
     rows = core.island_rows(batch)
     if x is None:
         duals[glob] = 0.0  # no information: nothing can be fixed
-        state["row_duals"][rows] = 0.0
+        state.row_duals[rows] = 0.0
         return [(int(k), -math.inf) for k in batch]
     duals[glob] = d
-    state["row_duals"][rows] = y
+    state.row_duals[rows] = y
     value = np.zeros(core.n_cols)
     value[glob] = x * cost[glob]
     return [(int(k), float(value[core.col_ptr[k]:core.col_ptr[k + 1]].sum())) for k in batch]
@@ -150,7 +155,7 @@ def _one(core: Core, k: int, cost: np.ndarray, backend: str, gap: float, left: f
 
 
 class IslandPool:
-    """Runs island batches in order, in forked worker processes when there are enough of them."""
+    """Runs island batches in order, in forked worker processes when there are enough of them; close it when done."""
 
     def __init__(self, core: Core, backend: str, gap: float, deadline: float, workers: int):
         self.workers = max(1, workers)
@@ -160,11 +165,9 @@ class IslandPool:
         self.duals = np.frombuffer(self._dual_buf, dtype=np.float64, count=core.n_cols)
         self._row_buf = mmap.mmap(-1, max(8, 8 * len(core.row_lower)))
         self.row_duals = np.frombuffer(self._row_buf, dtype=np.float64, count=len(core.row_lower))
-        self.number = next(_NEXT)
-        _POOLS[self.number] = dict(core=core, cost=self.cost, duals=self.duals, row_duals=self.row_duals, backend=backend,
-                                   gap=gap, deadline=deadline)
         self.core = core
-        self._pool = None
+        state = Islands(core, self.cost, self.duals, self.row_duals, backend, gap, deadline, limits.current())
+        self._workers = ForkedWorkers(state, self.workers, parallel_from=_PARALLEL_FROM)
 
     def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: Optional[int] = None,
               tick: Optional[Callable[[int, int], None]] = None, lp_only: bool = False) -> list[Answer]:
@@ -176,22 +179,17 @@ class IslandPool:
     def lp(self, islands: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The islands' LP relaxations at `cost`: (value per island, reduced cost per column of those islands in `duals`;
         their rows' duals are in `row_duals`)."""
-        pairs = self._map(lp_batch, islands, cost, 0)
+        pairs = self._map(lp_batch, islands, cost)
         return np.array([v for _, v in pairs]), self.duals
 
-    def _map(self, fn, islands: np.ndarray, cost: np.ndarray, extra: int,  # noqa: ANN001
+    def _map(self, fn, islands: np.ndarray, cost: np.ndarray, nodes: Optional[int] = None,  # noqa: ANN001
              tick: Optional[Callable[[int, int], None]] = None, lp_only: bool = False) -> list:
         self.cost[:] = cost
-        work = [(self.number, b, extra, lp_only) for b in batches(self.core, np.asarray(islands, dtype=np.int64))]
+        cut = batches(self.core, np.asarray(islands, dtype=np.int64))
+        work = cut if nodes is None else [(b, nodes, lp_only) for b in cut]
         total = int(len(islands))
-        if self.workers < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-            it = map(fn, work)
-        else:
-            if self._pool is None:
-                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
-            it = self._pool.imap(fn, work, chunksize=max(1, len(work) // (16 * self.workers)))  # in order, as they finish
         results, done = [], 0
-        for part in it:
+        for part in self._workers.imap(fn, work):  # in order, as they finish
             results.append(part)
             done += len(part)
             if tick is not None:
@@ -199,10 +197,14 @@ class IslandPool:
         return [a for part in results for a in part]
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool = None
-        _POOLS.pop(self.number, None)
+        """End the worker processes (if any were forked); closing again does nothing."""
+        self._workers.close()
+
+    def __enter__(self) -> "IslandPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def default_workers(threads: Optional[int]) -> int:

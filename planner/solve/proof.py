@@ -119,11 +119,8 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
         total = cost[x]
         cost[x] = total - cands.rounding(total) + chunk.price_part(price, np.nonzero(x)[0])  # below any exact cost
         t1 = time.perf_counter()
-        pool = IslandPool(chunk, backend, gap, deadline, workers)
-        try:
+        with IslandPool(chunk, backend, gap, deadline, workers) as pool:  # its workers end with the chunk
             answers = pool.solve(np.arange(chunk.n_islands), cost, nodes=limits.current().pricing_nodes)
-        finally:
-            pool.close()
         if os.environ.get("PLANNER_DEBUG"):
             print(f"  proof chunk of {len(islands):,} islands: {len(entries):,} entries, {chunk.n_cols:,} columns: "
                   f"built {t1 - t0:.1f}s, solved {time.perf_counter() - t1:.1f}s")
