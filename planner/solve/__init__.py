@@ -59,6 +59,7 @@ from planner.solve.master import ClassColumns
 from planner.solve.pool import IslandPool, default_workers
 from planner.solve.pricing import ColumnGeneration
 from planner.solve.reduce import (
+    Capacity,
     Reduced,
     active_dependencies,
     components,
@@ -185,9 +186,11 @@ class _Run:
         within the work limits; a restricted model with no plan grows, or gives way to the full model."""
         lim = current_limits()
         grows = resolves = 0
+        carried: Optional[tuple[Capacity, np.ndarray]] = None  # the last model's capacity rows and final prices
         while True:
             model = self.model(kept)
-            outcome, pool = self.solve_model(model, restricted=kept is not None)
+            start = _carry_prices(*carried, model.red.capacity) if carried is not None else None
+            outcome, pool = self.solve_model(model, restricted=kept is not None, start=start)
             try:
                 if kept is not None and outcome.plan is None:
                     grow = _grow(self.estate, self.full, kept, model.cands, model.red, model.core, model.classes, pool, outcome,
@@ -201,7 +204,7 @@ class _Run:
                     continue
             finally:
                 pool.close()
-            if kept is None:
+            if kept is None or kept.all():  # grown to every admissible placement: its own bound is the full model's
                 return model, outcome
             bound, add = _prove_full(self.estate, self.full, kept, model.red, model.core, model.classes, outcome,
                                      self.settings, self.deadline, self.say)
@@ -219,6 +222,8 @@ class _Run:
                          f"{lim.growth:.0%} of the model, so the plan keeps the bound proven over every site the rules allow")
                 return model, outcome
             kept[add] = True
+            if outcome.price is not None:
+                carried = (model.red.capacity, outcome.price)
             self.say(f"{len(add):,} placements left out of the model could still lower the cost: placing again with them")
             detail(self.say, f"the plan was within {max(0.0, within) / max(abs(total), 1.0):.3%} of the bound over every "
                    "admissible site")
@@ -248,13 +253,14 @@ class _Run:
                "capacity rows")
         return _Model(cands, red, core, classes, stats)
 
-    def solve_model(self, model: _Model, restricted: bool) -> "tuple[_Outcome, IslandPool]":
-        """Solve one model; the island pool stays open for the caller (who closes it)."""
+    def solve_model(self, model: _Model, restricted: bool, start: Optional[np.ndarray] = None) -> "tuple[_Outcome, IslandPool]":
+        """Solve one model (pricing from `start` when given); the island pool stays open for the caller (who closes it)."""
         linked, alone = _linked(model.core)
         pool = IslandPool(model.core, self.settings.backend, self.settings.gap, self.deadline, default_workers(self.settings.threads))
         try:
             outcome = _solve_core(self.estate, model.cands, model.red, model.core, model.classes, linked, alone, pool,
-                                  self.settings, self.deadline, self.say, model.stats, model.fixed_cost, restricted=restricted)
+                                  self.settings, self.deadline, self.say, model.stats, model.fixed_cost, restricted=restricted,
+                                  start=start)
         except BaseException:
             pool.close()
             raise
@@ -275,7 +281,7 @@ class _Outcome:
 
 def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, classes: ClassColumns, linked: np.ndarray,
                 alone: np.ndarray, pool: IslandPool, settings: SolverSettings, deadline: float, say: Callable[[str], None],
-                stats: dict, fixed_cost: float, restricted: bool = False) -> _Outcome:
+                stats: dict, fixed_cost: float, restricted: bool = False, start: Optional[np.ndarray] = None) -> _Outcome:
     """Solve the islands and classes: a plan and its bound, or why there is none.
 
     `restricted` (a model of some sites only): no diagnosis, since a missing site may be all it lacks; the
@@ -305,7 +311,8 @@ def _solve_core(estate: Estate, cands: Candidates, red: Reduced, core: Core, cla
     limit = red.capacity.limit
     if len(linked) == 0 and len(classes) == 0:
         return _Outcome(Integer({}, np.zeros(0, np.int64), 0.0, 0.0, "pricing"), bound, alone_cols, island_bound=island_bound)
-    cg = ColumnGeneration(core, linked, classes, limit, pool, settings.gap, deadline, say).run()
+    cg = ColumnGeneration(core, linked, classes, limit, pool, settings.gap, deadline, say,
+                          start if start is not None and len(start) == len(limit) else None).run()
     stats["rounds"] = float(cg.rounds)
     stats["plans"] = float(len(cg.plans))
     if cg.infeasible is not None:
@@ -411,6 +418,14 @@ def _grow(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candidates,
         return None
     say(f"the cheapest sites alone cannot hold the estate: adding {len(entries):,} more placements")
     return entries
+
+
+def _carry_prices(before: Capacity, price: np.ndarray, after: Capacity) -> np.ndarray:
+    """`price` on the rows of `before`, carried to the rows of `after` (same site and resource; 0 for a new row)."""
+    if price.shape != (len(before),):
+        raise ValueError(f"carried prices: {price.shape} prices for {len(before)} capacity rows")
+    known = {(int(s), int(r)): float(p) for s, r, p in zip(before.site, before.res, price)}
+    return np.array([known.get((int(s), int(r)), 0.0) for s, r in zip(after.site, after.res)], dtype=float)
 
 
 def _variable_egress(estate: Estate, cands: Candidates, choice: np.ndarray) -> float:

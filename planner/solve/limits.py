@@ -28,7 +28,7 @@ class Limits:
     free_columns: int = 400_000  # a larger merged MILP after reduced-cost fixing is not attempted
     restrict_from: float = 12.0  # mean admissible sites per coupled workload above which the model starts restricted
     restrict_min_entries: int = 2_000_000  # ... and only with at least this many admissible placements
-    keep: int = 5  # cheapest placements kept per coupled workload in a restricted model
+    keep: int = 5  # cheapest placements kept per coupled workload in a restricted model (by own cost, and at guessed prices)
     restricted_solves: int = 3  # solves with the proof's placements added, after which the plan keeps its bound
     growth: float = 0.5  # solve again only when that adds at most this share of the model's placements
     grows: int = 3  # restricted models without a plan before every admissible site is modelled

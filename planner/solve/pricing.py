@@ -64,8 +64,9 @@ class ColumnGeneration:
     """The loop of the module docstring over the linked islands and the classes."""
 
     def __init__(self, core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, pool: IslandPool,
-                 gap: float, deadline: float, progress: Optional[Callable[[str], None]]):
+                 gap: float, deadline: float, progress: Optional[Callable[[str], None]], start: Optional[np.ndarray] = None):
         self.core, self.linked, self.classes, self.limit, self.pool = core, linked, classes, limit, pool
+        self.start = start  # first prices (a model solved before, grown since); None: the separable relaxation's
         self.gap, self.deadline, self.progress = gap, deadline, progress
         self.pos = np.full(core.n_islands, -1, dtype=np.int64)
         self.pos[linked] = np.arange(len(linked))
@@ -152,7 +153,9 @@ class ColumnGeneration:
         cap = self.limit
         zero = np.zeros(len(cap))
         t_round = time.monotonic()
-        start = separable_prices(self.core, self.linked, self.classes, cap)
+        start = self.start if self.start is not None else separable_prices(self.core, self.linked, self.classes, cap)
+        if start.shape != cap.shape:
+            raise ValueError(f"first prices: {start.shape} prices for {cap.shape} capacity rows")
         answers = self._solve(np.arange(n), start, "islands solved at first prices")
         bad = next((a for a in answers if a.status == "infeasible"), None)
         if bad is not None:

@@ -6,7 +6,8 @@ is what a restricted model with no plan uses to name the left-out entries that c
 At a million workloads over seventy sites, residency and latency leave a coupled workload thirty
 or forty admissible sites, most of them far dearer than its best few: the full model would have
 tens of millions of columns. So the model starts with each coupled workload's `Limits.keep` cheapest
-entries (plus where it runs today and, in `check`, its baseline site), latency chains kept
+entries, by its own cost and at capacity prices guessed from the couplings-free relaxation (plus where
+it runs today and, in `check`, its baseline site), latency chains kept
 feasible, and the omitted entries are priced out afterwards with the island LPs' duals:
 
     d(w, s) >= total(w, s) + pi.u(w, s) - mu_w - support_w(zone of s)
@@ -39,6 +40,8 @@ from planner.solve.candidates import Candidates
 from planner.solve.core import ASSIGN, DEPENDENCY, Core
 from planner.solve.latency import prune_dependency_latency
 from planner.solve.matrices import ranges
+from planner.solve.reduce import binding_capacity, n_resources, scales, sizes
+from planner.solve.warmstart import subgradient_prices
 
 _TOL = 1e-6
 
@@ -54,6 +57,7 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
     if not coupled.any() or counts[coupled].mean() <= lim.restrict_from or counts[coupled].sum() < lim.restrict_min_entries:
         return None
     keep = np.zeros(len(cands.site), dtype=bool)
+    priced = _PriceGuess.of(estate, cands)
     for a in range(0, len(counts), _CHUNK):  # in blocks of workloads: the temporaries stay small
         b = min(len(counts), a + _CHUNK)
         e0, e1 = int(cands.ptr[a]), int(cands.ptr[b])
@@ -62,6 +66,9 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
         total = cands.total_of(entries)
         rank = _rank(total, cands.ptr[a:b + 1] - e0)
         k = ~coupled[owner] | (rank < lim.keep) | (cands.site[e0:e1] == cands.current[owner])
+        if priced is not None:
+            # Where capacity is short the cheapest sites fill up: the cheapest at the guessed prices are kept too.
+            k |= _rank(total + priced.part(owner, cands.site[e0:e1]), cands.ptr[a:b + 1] - e0) < lim.keep
         if base_site is not None:
             k |= cands.site[e0:e1] == base_site[owner]
         keep[e0:e1] = k
@@ -81,6 +88,39 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
 
 
 _CHUNK = 1 << 17
+_SAMPLE = 50_000  # workloads the capacity prices are guessed from (every k-th, capacity scaled to match)
+
+
+@dataclass
+class _PriceGuess:
+    """Capacity prices guessed from the estate with its couplings dropped, on an evenly spaced sample of workloads."""
+
+    table: np.ndarray  # (sites x resources) price per unit of size
+    size: np.ndarray  # (workloads x resources)
+    scale: Optional[np.ndarray]
+
+    @classmethod
+    def of(cls, estate: Estate, cands: Candidates) -> Optional["_PriceGuess"]:
+        cap = binding_capacity(estate, cands)
+        if not len(cap):
+            return None
+        n_w, n_s, n_r = len(cands.ptr) - 1, len(estate.sites), n_resources(estate)
+        step = max(1, n_w // _SAMPLE)
+        w = np.arange(0, n_w, step)
+        w = w[np.diff(cands.ptr)[w] > 0]
+        entries = ranges(cands.ptr[w], np.diff(cands.ptr)[w])
+        own, site = cands.owner[entries], cands.site[entries].astype(np.int64)
+        row = cap.row_of(n_s, n_r)
+        size, scale = sizes(estate), scales(estate)
+        amount = size[own] if scale is None else size[own] * scale[site]
+        starts = np.concatenate([[0], np.cumsum(np.diff(cands.ptr)[w])[:-1]]).astype(np.int64)
+        price = subgradient_prices(cands.total_of(entries), starts, amount, row[site], cap.limit * len(w) / n_w)
+        table = np.concatenate([price, [0.0]])[row]
+        return cls(table if scale is None else table * scale, size, scale)
+
+    def part(self, owner: np.ndarray, site: np.ndarray) -> np.ndarray:
+        """Per entry, its use of the capacity rows at the guessed prices."""
+        return (self.table[site] * self.size[owner]).sum(axis=1)
 
 
 def _rank(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:

@@ -12,6 +12,8 @@ prices are kept.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from planner.solve.core import Core
@@ -19,6 +21,16 @@ from planner.solve.master import ClassColumns
 from planner.solve.matrices import ranges
 
 STEPS = 30
+
+
+class _NoClasses:
+    """No classes: what the subgradient reads of them when there are none."""
+
+    def __len__(self) -> int:
+        return 0
+
+
+_NO_CLASSES = _NoClasses()  # type: ignore[assignment]
 
 
 def price_ceilings(core: Core, linked: np.ndarray, n_rows: int) -> np.ndarray:
@@ -68,6 +80,17 @@ def separable_prices(core: Core, linked: np.ndarray, classes: ClassColumns, limi
     # Classes enter the same way, each column standing for as many workloads as its class has.
     k_start = np.flatnonzero(np.r_[True, classes.klass[1:] != classes.klass[:-1]]) if len(classes) else np.zeros(0, np.int64)
     weight = classes.size[classes.klass[k_start]].astype(float) if len(classes) else np.zeros(0)
+    return subgradient_prices(cost, starts, size, rows, limit, classes, k_start, weight)
+
+
+def subgradient_prices(cost: np.ndarray, starts: np.ndarray, size: np.ndarray, rows: np.ndarray, limit: np.ndarray,
+                       classes: Optional[ClassColumns] = None, k_start: Optional[np.ndarray] = None,
+                       weight: Optional[np.ndarray] = None) -> np.ndarray:
+    """Prices on the rows `limit` that (nearly) maximise the couplings-free Lagrangian bound of options `cost`
+    grouped by workload (`starts`), each using `size` of the rows `rows` (-1: none); classes weigh in when given."""
+    n_r = len(limit)
+    if classes is None:
+        classes, k_start, weight = _NO_CLASSES, np.zeros(0, np.int64), np.zeros(0)
     scale = _price_scale(cost, starts, size, rows)
     price = np.zeros(n_r)
     best, best_price = -np.inf, price
