@@ -32,7 +32,7 @@ def assert_agrees(out) -> None:  # noqa: ANN001 - a referee.Outcome
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workloads, seed, plain", [(200, 1, True), (1000, 3, True), (3000, 21, False)])
+@pytest.mark.parametrize("workloads, seed, plain", [(200, 1, True), (300, 22, True), (1000, 3, True), (3000, 21, False)])
 def test_planted_estate_is_planned_valid_and_optimal(tmp_path: Path, workloads: int, seed: int, plain: bool) -> None:
     out = referee.run_estate(workloads, seed, tmp_path, gap=GAP, plain_max=workloads if plain else 0)
     assert ("plain" in out.referees) == plain and "planted" in out.referees and "rulebook" in out.referees

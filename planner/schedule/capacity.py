@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from array import array
+from typing import Mapping, Optional
 
 import numpy as np
 
@@ -38,7 +39,13 @@ def interim_breaches(load: np.ndarray, adds: np.ndarray, cap: np.ndarray) -> np.
 
 class _Room:
     """What every capacity-limited site holds after each wave (row 0: today) and how many workloads each wave brings,
-    as units are placed and removed; whether a unit fits a wave without breaking capacity between waves."""
+    as units are placed and removed; whether a unit fits a wave without breaking capacity between waves.
+
+    The checks run often (every wave a unit may take, at every step of first-fit and the improvement passes), so a
+    (site, resource) pair that no set of arrivals could ever push over its capacity is never looked at, and the others
+    keep their loads as short lists: at a site not over capacity today the rule holds exactly when no wave's load is
+    over, so a check is the largest load before and after the wave, with the same floating-point sums as ever. The
+    full arrays (``load``, ``adds``) are brought up to date only when read."""
 
     def __init__(self, estate: Estate, units: list[_Unit], site_of: Mapping[str, str], last: int):
         t = estate.table
@@ -53,7 +60,6 @@ class _Room:
         here = column[t.current_site.astype(np.int64)]
         np.add.at(today, here[here >= 0], sizes[here >= 0])
         self.today, self.last = today, last
-        self.reset()
         site_index, index = estate.site_index, estate.workload_index
         self.touch: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per unit: columns, net change, workloads arriving
         for u in units:
@@ -69,11 +75,71 @@ class _Room:
             np.add.at(delta, d[dst >= 0], sizes[rows[dst >= 0]])
             np.add.at(arrive, d[dst >= 0], (sizes[rows[dst >= 0]] > 0).astype(np.int64))
             self.touch.append((cols, delta, arrive))
+        self._pairs()
+        self.reset()
+
+    def _pairs(self) -> None:
+        """The (site, resource) pairs a check must look at, and per unit its pairs and changes there."""
+        grow = np.zeros(self.today.shape)
+        for cols, delta, _ in self.touch:
+            grow[cols] += np.maximum(delta, 0.0)
+        # Any load the schedule can reach is today's plus some of the units' changes, at most today + grow up to
+        # the rounding of sums (far below a millionth): below that margin a pair is never over capacity.
+        tight = (self.today + grow) * (1 + 1e-6) > self.cap
+        self._limit = self.cap * (1 + 1e-9) + 1e-6  # over_capacity's own threshold
+        pair = np.full(self.today.shape, -1, dtype=np.int64)
+        pair[tight] = np.arange(int(tight.sum()))
+        self._pair_site = np.nonzero(tight)
+        over_today = over_capacity(self.today, self.cap)
+        # one list of loads per tight pair (row 0: today), kept as the same lists across resets; per unit, its tight
+        # pairs' lists with its change there and the threshold, and those it changes
+        self._rows: list[list[float]] = [[0.0] * (self.last + 1) for _ in range(int(tight.sum()))]
+        self._checks: list[list[tuple[list[float], float, float]]] = []
+        self._moves: list[Optional[list[tuple[list[float], float]]]] = []  # None: the unit touches no limited site
+        self._whole: list[bool] = []  # per unit: touches a site over capacity today, where arrivals matter: whole check
+        for cols, delta, _ in self.touch:
+            on = pair[cols]
+            c, r = np.nonzero(on >= 0)
+            checks = [(self._rows[p], d, limit) for p, d, limit in
+                      zip(on[c, r].tolist(), delta[c, r].tolist(), self._limit[cols[c], r].tolist())]
+            self._checks.append(checks)
+            self._moves.append([(row, d) for row, d, _ in checks if d] if len(cols) else None)
+            self._whole.append(bool(over_today[cols].any()))
 
     def reset(self) -> None:
         """Nothing placed: every wave holds what the sites hold today."""
-        self.load = np.repeat(self.today[None], self.last + 1, axis=0)
-        self.adds = np.zeros(self.load.shape, dtype=np.int64)
+        self._load = np.repeat(self.today[None], self.last + 1, axis=0)
+        self._adds = np.zeros(self._load.shape, dtype=np.int64)
+        self._pending = array("q")  # unit, wave, sign of each change since the arrays were last read
+        for row, c, r in zip(self._rows, *self._pair_site):
+            row[:] = [float(self.today[c, r])] * (self.last + 1)
+        self._stamp = getattr(self, "_stamp", 0) + 1  # bumped by every change: the cached whole check holds while it does
+        self._fit_key: tuple[int, int] = (-1, -1)  # (unit, stamp) whose answer for every wave `_fit` holds
+        self._fit = np.ones(0, dtype=bool)
+        self._asked: tuple[int, int] = (-1, -1)  # (unit, stamp) of the last single check
+        self._span_key: tuple[int, int] = (-1, -1)  # (unit, stamp) whose waves that fit `_span` holds
+        self._span = (0, 0)
+
+    def _sync(self) -> None:
+        log = self._pending
+        for n in range(0, len(log), 3):  # in order, so every float is the sum it always was
+            i, k, sign = log[n], log[n + 1], log[n + 2]
+            cols, delta, arrive = self.touch[i]
+            self._load[k:, cols] += sign * delta
+            self._adds[k, cols] += sign * arrive
+        del log[:]
+
+    @property
+    def load(self) -> np.ndarray:
+        """Per wave (row 0: today), limited site and resource: what it holds after the wave."""
+        self._sync()
+        return self._load
+
+    @property
+    def adds(self) -> np.ndarray:
+        """Per wave, limited site and resource: how many workloads the wave brings there."""
+        self._sync()
+        return self._adds
 
     def placed(self, wave: list[int]) -> "_Room":
         """This room with unit `i` placed in `wave[i]`, every one."""
@@ -87,10 +153,13 @@ class _Room:
         return len(self.sites) > 0
 
     def place(self, i: int, k: int, sign: int = 1) -> None:
-        cols, delta, arrive = self.touch[i]
-        if len(cols):
-            self.load[k:, cols] += sign * delta
-            self.adds[k, cols] += sign * arrive
+        moves = self._moves[i]
+        if moves is None:
+            return
+        self._pending.extend((i, k, sign))
+        for row, d in moves:  # x + d and x - d, as numpy's x + sign * d
+            row[k:] = map(d.__radd__ if sign > 0 else d.__rsub__, row[k:])
+        self._stamp += 1
 
     def remove(self, i: int, k: int) -> None:
         self.place(i, k, -1)
@@ -105,8 +174,60 @@ class _Room:
         return interim_breaches(load, adds, self.cap[cols])
 
     def fits(self, i: int, k: int) -> bool:
-        cols = self.touch[i][0]
-        return not len(cols) or not self.breaches(i, k).any()
+        """Whether unit `i` (not placed now) fits wave `k`: ``not breaches(i, k).any()``, the same answer, faster."""
+        if self._whole[i]:
+            if self._fit_key != (i, self._stamp):
+                self._fit, self._fit_key = self.fitting(i), (i, self._stamp)
+            return bool(self._fit[k])
+        key = (i, self._stamp)
+        if self._span_key == key:
+            return self._span[0] < k <= self._span[1]
+        if self._asked == key:  # a second wave asked of the same room: answer every wave at once
+            self._span, self._span_key = self._waves_that_fit(i), key
+            return self._span[0] < k <= self._span[1]
+        self._asked = key
+        for row, d, limit in self._checks[i]:
+            # no site here is over today, so a breach is a wave over capacity: before k as it is, from k with the unit
+            if (k > 1 and max(row[1:k]) > limit) or max(row[k:]) + d > limit:
+                return False  # (x + d is monotone in x, so the largest sum is the largest load's)
+        return True
+
+    def _waves_that_fit(self, i: int) -> tuple[int, int]:
+        """(a, b): unit `i` (on sites not over capacity today) fits wave k exactly when a < k <= b. It fits no later
+        than the first wave already over capacity, and after the last wave its own change would put over."""
+        a, b = 0, self.last
+        for row, d, limit in self._checks[i]:
+            over = [j for j, x in enumerate(row) if x > limit]
+            if over:
+                b = min(b, over[0])
+            over = [j for j, x in enumerate(row) if x + d > limit]
+            if over:
+                a = max(a, over[-1])
+        return a, b
+
+    def fitting(self, i: int) -> np.ndarray:
+        """Per wave k (index 0 unused), whether unit `i` placed in wave k leaves no breach on the sites it touches:
+        the same answer as ``not breaches(i, k).any()`` for every k, in one pass over the waves."""
+        cols, delta, arrive = self.touch[i]
+        load, adds = self.load[:, cols], self.adds[:, cols]
+        limit = self._limit[cols]
+        was = load > limit  # over without the unit
+        now = load + delta > limit  # over with the unit placed in this wave or before
+        n = self.last
+        brings = adds[1:] > 0
+        # a wave's breach depends on it and the wave before: before k without the unit, after k with it, and at k
+        # with it now but not before, and its arrivals added
+        without = (was[1:] & (~was[:-1] | brings)).reshape(n, -1).any(axis=1)
+        with_ = (now[1:] & (~now[:-1] | brings)).reshape(n, -1).any(axis=1)
+        at = (now[1:] & (~was[:-1] | (adds[1:] + arrive > 0))).reshape(n, -1).any(axis=1)
+        ok = np.ones(n + 1, dtype=bool)
+        ok[2:] = ~np.logical_or.accumulate(without[:-1])  # no breach in waves 1..k-1
+        ok[1:] &= ~at
+        after = np.zeros(n + 1, dtype=bool)
+        after[:-1] = np.logical_or.accumulate(with_[::-1])[::-1]  # after[k]: a breach in waves k+1..n
+        ok &= ~after
+        ok[0] = False
+        return ok
 
     def clean(self) -> bool:
         """Whether no wave breaks capacity between waves."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import defaultdict
 from typing import Optional
@@ -69,8 +70,17 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             return (1, 1, rank[i] if rank else 0, -density[i], units[i].keys, i)
         return (1, urgent[i], float(units[i].is_prod), 0.0, units[i].keys, i)
 
+    # site column -> the urgency its leavers were last hurried to: urgency only falls, so none of them is later than
+    # that, and a site is scanned again only for an earlier one (a few times per site, not once per waiting unit)
+    swept: dict[int, int] = {}
+
+    def sweep(cols: list[int], by: int) -> list[int]:
+        cols = [c for c in cols if swept.get(c, by + 1) > by]
+        swept.update((c, by) for c in cols)
+        return [j for c in cols for j in leavers.get(c, ()) if not wave[j] and urgent[j] > by]
+
     def hurry(cols: list[int], by: int) -> None:
-        todo = [j for c in cols for j in leavers.get(c, ()) if not wave[j] and urgent[j] > by]
+        todo = sweep(cols, by)
         while todo:
             j = todo.pop()
             if wave[j] or urgent[j] <= by:
@@ -78,7 +88,7 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             urgent[j] = by
             late.discard(j)  # a money-losing leaver someone waits for goes when needed, not last
             if j in blocked:
-                todo.extend(x for c in room.touch[j][0].tolist() for x in leavers.get(c, ()) if not wave[x] and urgent[x] > by)
+                todo.extend(sweep(room.touch[j][0].tolist(), by))
             elif indeg[j] == 0:
                 heapq.heappush(ready, prio(j))
             todo.extend(e.u for e in preds[j] if not wave[e.u] and urgent[e.u] > by)
@@ -287,13 +297,27 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     order = sorted(range(len(units)), key=lambda i: (-abs(units[i].saving) / units[i].count, units[i].keys, i))
     months = [0.0] + [months_after(estate, k) for k in range(1, max([u.hi for u in units] + [1]) + 1)]
 
-    in_wave: dict[int, set[int]] = defaultdict(set)
+    # swap's filter runs over whole waves at every step: the units' fields as plain lists, and each wave's units
+    # sorted by what swap takes first (saving, then keys) and by size (largest first), so it reads the start of a
+    # wave in one order or the other
+    prod_of, count_of = [u.is_prod for u in units], [u.count for u in units]
+    lo_of, hi_of = [u.lo for u in units], [u.hi for u in units]
+    swap_key = [(u.saving, u.keys, j) for j, u in enumerate(units)]
+    size_key = [(-u.count, j) for j, u in enumerate(units)]
+    in_wave: dict[int, list[tuple]] = defaultdict(list)
+    by_size: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for i, k in enumerate(wave):
-        in_wave[k].add(i)
+        in_wave[k].append(swap_key[i])
+        by_size[k].append(size_key[i])
+    for ranked in (*in_wave.values(), *by_size.values()):
+        ranked.sort()
 
     def take(i: int) -> int:
         k0 = wave[i]
-        in_wave[k0].discard(i)
+        for ranked, key in ((in_wave[k0], swap_key[i]), (by_size[k0], size_key[i])):
+            at = bisect.bisect_left(ranked, key)
+            if at < len(ranked) and ranked[at] == key:
+                del ranked[at]
         count[k0] -= units[i].count
         hours[k0] -= units[i].effort
         members[k0] -= 1
@@ -304,7 +328,8 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
 
     def put(i: int, k: int) -> None:
         wave[i] = k
-        in_wave[k].add(i)
+        bisect.insort(in_wave[k], swap_key[i])
+        bisect.insort(by_size[k], size_key[i])
         room.place(i, k)
         count[k] += units[i].count
         hours[k] += units[i].effort
@@ -341,12 +366,21 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
         cap_k, cap_k0 = rules.max_workloads_in(k), rules.max_workloads_in(k0)
         if kind.get(k, u.is_prod) != u.is_prod:
             return False
-        near = sorted((j for j in in_wave[k] if units[j].saving < u.saving and units[j].is_prod == u.is_prod
-                       and count[k] - units[j].count + u.count <= cap_k and count[k0] + units[j].count <= cap_k0
-                       and units[j].lo <= k0 <= units[j].hi),
-                      key=lambda j: (units[j].saving, units[j].keys, j))[:pulls]
+        s_u, p_u = u.saving, u.is_prod
+        fewest, most = count[k] + u.count - cap_k, cap_k0 - count[k0]  # the sizes that keep both waves' counts
+        near: list[int] = []
+        big = bisect.bisect_left(by_size[k], (1 - fewest,))  # the units large enough to make room for `u`
+        if big * big < pulls * len(in_wave[k]):  # fewer than the saving order would read before `pulls` pass
+            near = sorted((j for _, j in by_size[k][:big] if swap_key[j][0] < s_u and prod_of[j] == p_u
+                           and count_of[j] <= most and lo_of[j] <= k0 <= hi_of[j]), key=swap_key.__getitem__)[:pulls]
+        else:
+            for saving, _, j in in_wave[k]:  # by saving, then keys: the first `pulls` that pass
+                if saving >= s_u or len(near) >= pulls:
+                    break
+                if prod_of[j] == p_u and fewest <= count_of[j] <= most and lo_of[j] <= k0 <= hi_of[j]:
+                    near.append(j)
         for j in near:
-            if any(wave[e.v] - e.strict < k0 for e in succs[j]):
+            if any((k if e.v == i else wave[e.v]) - e.strict < k0 for e in succs[j]):  # `i` moves to k, not its old wave
                 continue
             take(j)
             if _fits(rules, count, hours, kind, k, u) and room.fits(i, k):

@@ -49,12 +49,15 @@ Solving
     PuLP through the solver layer (:func:`planner.solve.solvers.for_pulp`: HiGHS in-process by default,
     or the scenario's `--backend`), within the scenario's gap and
     ``WAVE_MAX_NODES`` branch-and-bound nodes (a work limit, so the result does not depend on the
-    machine's speed; ``WAVE_TIME_LIMIT_S`` is only a safety net), warm-started with the better of two
-    first-fit schedules: deadline order, and saving-per-workload order (a
+    machine's speed; ``WAVE_TIME_LIMIT_S`` is only a safety net, over every round), warm-started with the
+    better of two first-fit schedules, each improved: deadline order, and saving-per-workload order (a
     unit is as urgent as the richest unit it unlocks; money-losing units without order edges go
-    as late as they fit). First-fit keeps every rule but not the objective. `status` says
+    as late as they fit). First-fit keeps every rule but not the objective. The capacity rows enter in
+    rounds (:func:`planner.schedule.milp._milp`: only the (site, resource) pairs an answer overfilled),
+    and the last round answers what the full model would. `status` says
     `optimal` (proved within the gap: the sample estate, 18 groups, in about 0.1 s), `feasible`
-    (the node limit cut the search) or `heuristic` (the solver returned nothing in time).
+    (the node limit cut the search) or `heuristic` (the solver returned nothing, or its incumbent
+    realised less than the improved first-fit, which is then what is published).
     HiGHS is deterministic with one thread and a node limit, so the same inventory gives the
     same schedule. Estates with more than ``MILP_MAX_UNITS`` move groups (the 10k synthetic
     estate has about 350) keep the better first-fit schedule, improved (`heuristic`), because the MILP's
@@ -141,11 +144,24 @@ from planner.schedule.types import (
     ScheduleStatus,
     Wave,
     _Edge,
+    _Unit,
     group_label,  # noqa: F401 - the schedule's public names
     phases_of,
 )
 
 MILP_MAX_UNITS = 200  # above this many move groups the MILP's root alone takes tens of seconds: first-fit
+
+
+def _best_improved(estate: Estate, units: list[_Unit], edges: list[_Edge], room: _Room,
+                   schedules: list[Optional[list[int]]]) -> Optional[list[int]]:
+    """The schedule realising most among `schedules` (first-fits) each improved, the first on ties; None without any."""
+    best: Optional[list[int]] = None
+    for waves in schedules:
+        if waves is not None:
+            better = _improve(estate, units, edges, waves, room)
+            if best is None or _value(estate, units, better) > _value(estate, units, best):
+                best = better
+    return best
 
 
 def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Mapping[str, str]] = None,
@@ -209,9 +225,16 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
     wave_of_unit: Optional[list[int]] = None
     status: Optional[ScheduleStatus] = None
     if len(units) <= MILP_MAX_UNITS or warm is None:
-        wave_of_unit, status = _milp(estate, settings or estate.scenario.solver, units, list(uedges.values()), dict(pairs), warm, room)
+        # small estates: both first-fits improved, the better one warm-starts the MILP and is kept whenever the MILP
+        # answers less (cut short by its node limit) or nothing, so the MILP can only add to what the heuristic realises
+        best = _best_improved(estate, units, list(uedges.values()), room, [greedy, rich])
+        wave_of_unit, status = _milp(estate, settings or estate.scenario.solver, units, list(uedges.values()), dict(pairs),
+                                     best or warm, room)
         if wave_of_unit is not None and not room.placed(wave_of_unit).clean():
             wave_of_unit = None  # the model keeps over-full sites from growing, not the exact rule: keep the heuristic
+        if best is not None and (wave_of_unit is None or (status is not ScheduleStatus.OPTIMAL
+                                                           and _value(estate, units, best) > _value(estate, units, wave_of_unit))):
+            wave_of_unit, status = best, ScheduleStatus.HEURISTIC
     if wave_of_unit is None:
         if warm is None:
             out.problems.append(why or Problem(Rule.WAVES.value, tuple(sorted(w.id for w in moving)), (), "no schedule found"))
