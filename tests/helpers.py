@@ -124,24 +124,32 @@ SITES = ["mad-dc1", "az-fra", "az-sao"]
 
 
 def brute_force(estate):
+    """The cheapest horizon cost over every placement that keeps the rules, or None.
+
+    Each workload's admissible sites, run and one-time costs are worked out once, before the search: the
+    estate's workloads are views rebuilt on every pass, and rebuilding them per placement was most of the time.
+    """
+    ws = list(estate.workloads)
+    options = [[(s, 12 * monthly_run(estate, w, s).monthly + estate.one_time(w, s)) for s in estate.sites if not violations(estate, w, s)]
+               for w in ws]
+    capped = [s for s in estate.sites if s.capacity and s.capacity.vcpu is not None]
+    grouped = [i for i, w in enumerate(ws) if w.anti_affinity]
+    position = {w.id: i for i, w in enumerate(ws)}
+    bounded = [(i, position[d.workload], d.max_latency_ms) for i, w in enumerate(ws) for d in w.depends_on if d.max_latency_ms is not None]
     best = None
-    ws = estate.workloads
-    for combo in itertools.product(estate.sites, repeat=len(ws)):
-        site_of = {w.id: s.id for w, s in zip(ws, combo)}
-        if any(violations(estate, w, s) for w, s in zip(ws, combo)):
-            continue
+    for combo in itertools.product(*options):
         load = {}
-        for w, s in zip(ws, combo):
+        for w, (s, _) in zip(ws, combo):
             load[s.id] = load.get(s.id, 0) + w.vcpu
-        if any(s.capacity and s.capacity.vcpu is not None and load.get(s.id, 0) > s.capacity.vcpu for s in estate.sites):
+        if any(load.get(s.id, 0) > s.capacity.vcpu for s in capped):
             continue
-        groups = [site_of[w.id] for w in ws if w.anti_affinity]
+        groups = [combo[i][0].id for i in grouped]
         if len(groups) != len(set(groups)):
             continue
-        if any(d.max_latency_ms is not None and estate.latency(estate.site_by_id[site_of[w.id]].zone, estate.site_by_id[site_of[d.workload]].zone) > d.max_latency_ms
-               for w in ws for d in w.depends_on):
+        if any(estate.latency(combo[i][0].zone, combo[j][0].zone) > limit for i, j, limit in bounded):
             continue
-        cost = sum(12 * monthly_run(estate, w, s).monthly + estate.one_time(w, s) for w, s in zip(ws, combo)) + 12 * monthly_egress(estate, site_of)
+        site_of = {w.id: s.id for w, (s, _) in zip(ws, combo)}
+        cost = sum(c for _, c in combo) + 12 * monthly_egress(estate, site_of)
         best = cost if best is None else min(best, cost)
     return best
 

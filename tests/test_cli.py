@@ -22,7 +22,7 @@ def test_plan_verify_and_determinism(tmp_path):
     first = run("plan", inv, "--out", tmp_path / "o1", "--quiet")
     assert first.exit_code == 0, first.output
     assert first.output.startswith("optimal:")
-    second = run("plan", inv, "--out", tmp_path / "o2", "--quiet")
+    second = run("plan", inv, "--out", tmp_path / "o2", "--quiet", "--no-reports")  # plan.json is compared, not the reports
     assert second.exit_code == 0
     doc1 = json.loads((tmp_path / "o1" / "plan.json").read_text())
     doc2 = json.loads((tmp_path / "o2" / "plan.json").read_text())
@@ -32,10 +32,9 @@ def test_plan_verify_and_determinism(tmp_path):
     assert run("verify", inv, tmp_path / "o1" / "plan.json").exit_code == 0
 
 
-@pytest.mark.slow
 def test_verify_catches_a_tampered_plan(tmp_path):
     inv = inventory(tmp_path, [workload("a", data=["personal-eu"])])
-    assert run("plan", inv, "--out", tmp_path, "--quiet").exit_code == 0
+    assert run("plan", inv, "--out", tmp_path, "--quiet", "--no-reports").exit_code == 0
     doc = json.loads((tmp_path / "plan.json").read_text())
     doc["assignments"][0]["site"] = "az-sao"
     (tmp_path / "bad.json").write_text(json.dumps(doc))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 from helpers import BASE, inventory, workload
 
@@ -23,7 +22,7 @@ def run(*args):
 
 def plan_file(tmp_path, inv, name):
     out = tmp_path / name
-    result = run("plan", inv, "--out", out, "--quiet")
+    result = run("plan", inv, "--out", out, "--quiet", "--no-reports")  # diff reads plan.json alone
     assert result.exit_code == 0, result.output
     return out / "plan.json"
 
@@ -33,7 +32,6 @@ def estate_of(path):
     return Estate.of(load_inventory(path, cat), cat)
 
 
-@pytest.mark.slow
 def test_identical_plans_diff_empty(tmp_path):
     inv = inventory(tmp_path, [workload("a"), workload("b", app="web", data=["personal-eu"])])
     p = plan_file(tmp_path, inv, "o")
@@ -45,7 +43,6 @@ def test_identical_plans_diff_empty(tmp_path):
     assert "no rule finding appeared or disappeared" in result.stdout
 
 
-@pytest.mark.slow
 def test_residency_change_names_the_rule(tmp_path):
     old_inv = inventory(tmp_path, [workload("a", data=["personal-br"]), workload("b")], name="old.yaml")
     new_inv = inventory(tmp_path, [workload("a", data=["personal-eu"]), workload("b")], name="new.yaml")
@@ -64,7 +61,6 @@ def test_residency_change_names_the_rule(tmp_path):
     assert "| a | az-sao | az-fra |" in render_markdown(d)
 
 
-@pytest.mark.slow
 def test_without_inventory_moves_are_listed_but_not_explained(tmp_path):
     old_inv = inventory(tmp_path, [workload("a", data=["personal-br"])], name="old.yaml")
     new_inv = inventory(tmp_path, [workload("a", data=["personal-eu"]), workload("c")], name="new.yaml")
@@ -89,7 +85,6 @@ def test_capacity_displacement_is_explained(tmp_path):
     assert [(c.rule, c.site, c.change) for c in d.compliance] == [("capacity", "mad-dc1", "resolved")]
 
 
-@pytest.mark.slow
 def test_json_is_versioned_and_deterministic(tmp_path):
     old_inv = inventory(tmp_path, [workload("a", data=["personal-br"]), workload("b")], name="old.yaml")
     new_inv = inventory(tmp_path, [workload("a", data=["personal-eu"]), workload("c")], name="new.yaml")
@@ -108,7 +103,6 @@ def test_json_is_versioned_and_deterministic(tmp_path):
     assert md.exit_code == 0 and md.stdout.startswith("### Plan diff: ")
 
 
-@pytest.mark.slow
 def test_unreadable_plan_exits_2_naming_the_file(tmp_path):
     good = plan_file(tmp_path, inventory(tmp_path, [workload("a")]), "o")
     bad = tmp_path / "broken.json"

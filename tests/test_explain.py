@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from helpers import BASE, inventory, workload
 
@@ -68,13 +67,12 @@ def test_unknown_workload_exits_2_with_a_suggestion():
     assert "did you mean mainframe-lpar-prd-01" in result.stderr
 
 
-@pytest.mark.slow
 def test_cheaper_site_blocked_by_capacity_is_named(tmp_path):
     sites = [dict(s) for s in BASE["sites"]]
     sites[0] = {**sites[0], "capacity": {"vcpu": 3},
                 "cost": {"vcpu_month": 1.0, "memory_gb_month": 0.1, "storage_gb_month": 0.01, "egress_gb": 0.0}}
     inv = inventory(tmp_path, [workload("a"), workload("b")], sites=sites)
-    assert run("plan", inv, "--out", tmp_path, "--quiet").exit_code == 0
+    assert run("plan", inv, "--out", tmp_path, "--quiet", "--no-reports").exit_code == 0
     plan = json.loads((tmp_path / "plan.json").read_text())
     mover = next(a["workload"] for a in plan["assignments"] if a["moves"])
     doc = explain_json(mover, "--inventory", inv, "--plan", tmp_path / "plan.json")
@@ -85,10 +83,9 @@ def test_cheaper_site_blocked_by_capacity_is_named(tmp_path):
     assert costs == sorted(costs)
 
 
-@pytest.mark.slow
 def test_stale_plan_warns_but_explains(tmp_path):
     inv = inventory(tmp_path, [workload("a"), workload("b", app="web")])
-    assert run("plan", inv, "--out", tmp_path, "--quiet").exit_code == 0
+    assert run("plan", inv, "--out", tmp_path, "--quiet", "--no-reports").exit_code == 0
     changed = inventory(tmp_path, [workload("a", memory_gb=6), workload("b", app="web")], name="changed.yaml")
     result = run("explain", "a", "--inventory", changed, "--plan", tmp_path / "plan.json")
     assert result.exit_code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,13 +13,23 @@ from planner.cli import main
 from planner.cli.common import Progress
 from planner.inputs.synth import synth_to_file
 
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """A 1,500-workload estate and what `planner plan` (no --verbose) said while planning it: two tests read the one run."""
+    tmp = tmp_path_factory.mktemp("progress")
+    path = tmp / "e.yaml"
+    synth_to_file(path, 1500, 3)
+    result = CliRunner().invoke(main, ["plan", str(path), "--out", str(tmp / "a"), "--no-reports"])
+    assert result.exit_code == 0, result.output
+    return path, result
+
 
 @pytest.mark.slow
-def test_lines_in_a_log_name_stages_and_percentages_not_raw_objectives(tmp_path):
-    path = tmp_path / "e.yaml"
-    synth_to_file(path, 1500, 3)
-    result = CliRunner().invoke(main, ["plan", str(path), "--out", str(tmp_path / "o"), "--no-reports"])
-    assert result.exit_code == 0, result.output
+def test_lines_in_a_log_name_stages_and_percentages_not_raw_objectives(planned):
+    _, result = planned
     lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
     assert lines and all(re.match(r"^\[\s*\d+\.\d+s\] \S", line) for line in lines)
     assert any("placing" in line and "keep every rule" in line for line in lines)
@@ -67,33 +78,26 @@ class _Recorder:
 
 @pytest.mark.slow
 def test_reports_count_their_files_up_to_the_total():
-    import tempfile
-    from pathlib import Path
-
-    from planner import load_inventory, make_plan
-    from planner.inputs.synth import synth_to_file as synth
+    from planner.domain.estate import Estate
+    from planner.inputs.load import load_inventory
     from planner.outputs.report import render_files
+    from planner.plan.document import read_plan
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "e.yaml"
-        synth(path, 300, 5)
-        result = make_plan(load_inventory(path))
+    # Any placed plan will do: the golden estate's committed plan, read rather than solved again.
+    estate = Estate.of(load_inventory(HERE / "golden" / "inventory.yaml"))
     heard = _Recorder()
-    files = render_files(result.plan, result.estate, None, ("html", "md"), progress=heard)
+    files = render_files(read_plan(HERE / "golden" / "plan.json"), estate, None, ("html", "md"), progress=heard)
     assert any(line.startswith("reports: rendering") for line in heard.lines)
     assert heard.counts and heard.counts[-1][1] == heard.counts[-1][2] == len(files)
     assert all(what == "report files" and 0 < done <= total for what, done, total in heard.counts)
 
 
-SOLVER_WORDS = re.compile(r"island|master LP|pricing round|column|variables|new plans|classes of", re.I)
+SOLVER_WORDS = re.compile(r"island|master LP|pricing round|column|variables|new plans|classes of", re.IGNORECASE)
 
 
 @pytest.mark.slow
-def test_progress_speaks_in_stages_and_the_gap_only_narrows(tmp_path):
-    path = tmp_path / "e.yaml"
-    synth_to_file(path, 1500, 3)
-    plain = CliRunner().invoke(main, ["plan", str(path), "--out", str(tmp_path / "a"), "--no-reports"])
-    assert plain.exit_code == 0, plain.output
+def test_progress_speaks_in_stages_and_the_gap_only_narrows(planned, tmp_path):
+    path, plain = planned
     lines = [line for line in plain.stderr.splitlines() if line.startswith("[")]
     assert not [line for line in lines if SOLVER_WORDS.search(line)]
     assert any("proving its cost within 0.01 % of the best possible" in line for line in lines)

@@ -17,7 +17,6 @@ def restricted():
         yield
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_competing_islands_from_one_site_each_reach_the_optimum(tmp_path, restricted, seed):
     wls, sites = competing_apps(seed)

@@ -291,7 +291,7 @@ PLAN_KEYS: dict[str, Doc] = {
     "problems[].message": Doc("a sentence a person can act on, in inventory terms", type="text"),
     "schedule": Doc("how the wave schedule was found and what it realises; absent without a plan", type="mapping"),
     "schedule.status": Doc("`optimal` (the schedule's MILP proved its gap), `feasible` (its node limit cut the search) or "
-                           "`heuristic` (too many move groups for the MILP: the better of two first-fit orders, improved by moving groups one at a "
+                           "`heuristic` (too many move groups for the MILP, or a MILP that returned nothing or realised less: the better of two first-fit orders, improved by moving groups one at a "
                            "time; `upper_bound` says how far it can be from the best)", type="text"),
     "schedule.realised_savings": Doc("what the schedule saves over the horizon: each moved workload's monthly saving (stay-put minus "
                                      "planned run cost) from the day after its wave ends", unit="scenario currency", type="number"),

@@ -74,6 +74,7 @@ from planner.solve.stability import prefer_baseline
 __all__ = ["Limits", "Placement", "solve"]
 
 CHOICE_SHARE = 0.8  # of the scenario's gap, where the choice among priced plans may stop
+PROOF_SHARE = 0.9  # of the scenario's gap: once the full-model proof reaches it, the islands not yet checked are left
 NEIGHBOURHOOD_SHARE = 0.25  # of the scenario's gap: the reduced cost up to which the choice offers a plan
 
 
@@ -124,8 +125,9 @@ def solve(estate: Estate, settings: Optional[SolverSettings] = None, progress: O
         return Placement("infeasible", settings.backend, None, None, None, None, time.perf_counter() - t0, full, [over_cap])
     base_site = _baseline_sites(estate, baseline)
     deps_full = active_dependencies(estate, full)
+    edges = coupling_edges(estate, deps_full)
     kept = initial_entries(estate, full, coupled_workloads(estate, deps_full), base_site,
-                           components(len(estate.table), *coupling_edges(estate, deps_full)))
+                           components(len(estate.table), *edges), edges)
     if kept is None:
         full = full.exact(estate)  # small enough to model every admissible site: exact costs for all
     run = _Run(estate, settings, full, base_site, deps_full, deadline, say, budget)
@@ -207,7 +209,7 @@ class _Run:
             if kept is None or kept.all():  # grown to every admissible placement: its own bound is the full model's
                 return model, outcome
             bound, add = _prove_full(self.estate, self.full, kept, model.red, model.core, model.classes, outcome,
-                                     self.settings, self.deadline, self.say)
+                                     self.settings, self.deadline, self.say, model.fixed_cost)
             outcome.bound = bound
             resolves += 1
             total = model.fixed_cost + outcome.plan.cost + sum(float(model.core.cost[c].sum()) for c in outcome.alone_cols.values())
@@ -376,8 +378,21 @@ def _price_out(estate: Estate, full: Candidates, kept: np.ndarray, cands: Candid
     return bound - constant, res.add
 
 
+def _priced_plan(core: Core, outcome: "_Outcome", price: np.ndarray) -> np.ndarray:
+    """Per island, what the plan's columns for it cost at capacity prices `price`."""
+    parts = list(outcome.plan.island_cols.items()) + list(outcome.alone_cols.items())
+    value = np.zeros(core.n_islands)
+    if not parts:
+        return value
+    cols = np.concatenate([np.asarray(c, dtype=np.int64) for _, c in parts])
+    isl = np.repeat(np.array([k for k, _ in parts], dtype=np.int64), [len(c) for _, c in parts])
+    priced = core.cost[cols] + core.price_part(price, cols)
+    return np.bincount(isl, weights=priced, minlength=core.n_islands)
+
+
 def _prove_full(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced, core: Core, classes: ClassColumns,
-                outcome: "_Outcome", settings: SolverSettings, deadline: float, say: Callable[[str], None]) -> tuple[float, np.ndarray]:
+                outcome: "_Outcome", settings: SolverSettings, deadline: float, say: Callable[[str], None],
+                fixed_cost: float = 0.0) -> tuple[float, np.ndarray]:
     """A lower bound of the full model (every admissible site, at the plan's capacity prices; without the fixed
     workloads' constant) and the left-out entries its islands' plans use."""
     from planner.solve.proof import full_bound
@@ -395,11 +410,18 @@ def _prove_full(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced
             say(f"proving the cost over every site the rules allow: {done:,} of {total:,} groups of linked workloads checked")
 
     known = outcome.island_bound if outcome.island_bound is not None else np.full(core.n_islands, -math.inf)
+    # The islands' bounds that prove the scenario's gap (with a margin for rounding): the proof stops there.
+    total = outcome.plan.cost + sum(float(core.cost[c].sum()) for c in outcome.alone_cols.values())
+    need = (total - PROOF_SHARE * settings.gap * abs(total + fixed_cost) - classes.lagrangian(price)
+            + float(price @ red.capacity.limit))
     fb = full_bound(estate, full, kept, red, core, price, known, settings.backend, settings.gap, deadline,
-                    default_workers(settings.threads), tick)
+                    default_workers(settings.threads), tick, _priced_plan(core, outcome, price), need)
+    if fb.skipped:
+        detail(say, f"the gap was proven before {fb.skipped:,} groups of linked workloads were checked: they keep "
+               "their floor")
     bound = float(fb.island_bound.sum()) + classes.lagrangian(price) - float(price @ red.capacity.limit)
-    detail(say, f"every admissible site checked ({fb.entries:,} placements, {fb.dominated:,} more never better): "
-           f"{len(fb.add):,} left-out placements could still help")
+    detail(say, f"{'admissible sites' if fb.skipped else 'every admissible site'} checked ({fb.entries:,} placements, "
+           f"{fb.dominated:,} more never better): {len(fb.add):,} left-out placements could still help")
     return bound, fb.add
 
 

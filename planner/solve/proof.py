@@ -24,11 +24,19 @@ breaks no rule, whatever the rest of the island does, so some optimal plan uses 
 (and, within a zone, some optimal LP solution too): the reduced island's optimum is the full one's.
 
 The islands' own plans at these prices name the left-out entries worth adding to the model.
+
+Solving an island can raise the bound by at most the plan's priced cost of that island less its
+floor (the island's optimum at these prices is no dearer than the plan's own island plan). So the
+islands are solved in the order of that potential, chunk by chunk, and the proof stops as soon as
+the bounds proven so far (floors for the islands not yet solved) prove the scenario's gap: the
+islands left could only raise a bound that already suffices. The order and the stop depend on
+the numbers alone, never on the clock.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -54,15 +62,19 @@ class FullBound:
     entries: int  # entries modelled after dominance, over the islands solved again
     dominated: int  # entries dominance removed, over every island
     solved: int  # islands solved again over their undominated entries (the others keep their restricted bound)
+    skipped: int = 0  # islands that could raise the bound by so little that they keep their floor unsolved
 
 
 def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced, core: Core, price: np.ndarray,
                known: np.ndarray, backend: str, gap: float, deadline: float, workers: int,
-               tick: Optional[Callable[[int, int], None]] = None) -> FullBound:
+               tick: Optional[Callable[[int, int], None]] = None, plan_value: Optional[np.ndarray] = None,
+               need: float = math.inf) -> FullBound:
     """Every island of `core` over all of its admissible entries in `full` at capacity prices `price`.
 
     `known` holds, per island, a proven lower bound of the restricted island at `price` (-inf: none): an island
-    whose undominated entries were all modelled has the restricted island's optimum, so it keeps that bound."""
+    whose undominated entries were all modelled has the restricted island's optimum, so it keeps that bound.
+    With `plan_value` (per island, the plan's priced cost at `price`), the islands are solved in the order of what
+    their solve could add to the bound, and no more once the islands' bounds sum to `need` (see the module docstring)."""
     n_isl = core.n_islands
     if known.shape != (n_isl,):
         raise AssertionError(f"full bound: {known.shape} known bounds for {n_isl} islands")
@@ -91,11 +103,19 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
     floor = np.where(np.diff(core.island_wptr) > 0, floor, 0.0)
     bound = np.where(open_, floor, np.maximum(known, floor))
     todo = np.nonzero(open_)[0]
+    if plan_value is not None and len(todo):
+        if plan_value.shape != (n_isl,):
+            raise AssertionError(f"full bound: {plan_value.shape} plan values for {n_isl} islands")
+        todo = todo[np.lexsort((todo, -np.maximum(0.0, plan_value[todo] - floor[todo])))]  # most to gain first
+    skipped = 0
     add: list[np.ndarray] = []
     modelled = 0
     done = n_isl - len(todo)
     for a, b in _blocks(isl_entries[todo], todo):
-        islands = todo[a:b]
+        if float(bound.sum()) >= need:  # proven: the islands left could only raise a bound that already suffices
+            skipped = len(todo) - a
+            break
+        islands = np.sort(todo[a:b])
         t0 = time.perf_counter()
         size = core.island_wptr[islands + 1] - core.island_wptr[islands]
         members = core.island_workloads[ranges(core.island_wptr[islands], size)]
@@ -141,7 +161,7 @@ def full_bound(estate: Estate, full: Candidates, kept: np.ndarray, red: Reduced,
     if tick is not None and not len(todo):
         tick(n_isl, n_isl)
     out = np.unique(np.concatenate(add)) if add else np.zeros(0, np.int64)
-    return FullBound(bound, out, modelled, int(isl_entries.sum() - survive.sum()), len(todo))
+    return FullBound(bound, out, modelled, int(isl_entries.sum() - survive.sum()), len(todo) - skipped, skipped)
 
 
 def _blocks(entries_per_island: np.ndarray, islands: np.ndarray) -> list[tuple[int, int]]:

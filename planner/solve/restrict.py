@@ -47,7 +47,7 @@ _TOL = 1e-6
 
 
 def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base_site: Optional[np.ndarray],
-                    label: np.ndarray) -> Optional[np.ndarray]:
+                    label: np.ndarray, edges: Optional[tuple[np.ndarray, np.ndarray]] = None) -> Optional[np.ndarray]:
     """The entries the model starts with (a mask over `cands`), or None when the estate is small enough for all.
 
     Below `Limits.restrict_min_entries` the full model fits easily, and its own bound is stronger than any restricted
@@ -72,6 +72,8 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
         if base_site is not None:
             k |= cands.site[e0:e1] == base_site[owner]
         keep[e0:e1] = k
+    if edges is not None:
+        _share_sites(cands, keep, *edges)
     # Latency chains must still hold with the kept sites: where they do not, the island keeps everything.
     for _ in range(3):
         trial = cands.subset(keep)
@@ -88,6 +90,25 @@ def initial_entries(estate: Estate, cands: Candidates, coupled: np.ndarray, base
 
 
 _CHUNK = 1 << 17
+
+
+def _share_sites(cands: Candidates, keep: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Each end of a coupling edge also keeps the sites kept for the other end, where it may run: egress and latency
+    reward sharing a site, and a site neither end ranks first can be where both are cheapest together."""
+    kept = np.flatnonzero(keep)
+    owner = cands.owner[kept].astype(np.int64)
+    by = np.zeros(len(cands.ptr), dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=len(cands.ptr) - 1), out=by[1:])  # kept entries of w: kept[by[w]:by[w+1]]
+    added = []
+    for src, dst in ((a, b), (b, a)):
+        for i in range(0, len(src), _CHUNK):
+            s_, d_ = src[i:i + _CHUNK], dst[i:i + _CHUNK]
+            n = by[d_ + 1] - by[d_]
+            sites = cands.site[kept[ranges(by[d_], n)]]
+            entry = cands.entry_at(np.repeat(s_, n), sites)
+            added.append(entry[entry >= 0])
+    if added:
+        keep[np.concatenate(added)] = True
 _SAMPLE = 50_000  # workloads the capacity prices are guessed from (every k-th, capacity scaled to match)
 
 
