@@ -161,6 +161,18 @@ def _forest(n: int, edges: list[_Edge]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return parent, first, strict, depth
 
 
+def _sibling_ranks(par: np.ndarray) -> list[np.ndarray]:
+    """Positions of `par` split by occurrence: those holding each value's first occurrence, then its second, ...
+
+    ``for at in ranks: f[par[at]] += x[at]`` adds in the order ``np.add.at(f, par, x)`` does (each target's
+    entries in array order), so every float is the same, at the cost of a plain indexed addition per rank."""
+    order = np.argsort(par, kind="stable")
+    start = np.searchsorted(par[order], par[order], side="left")
+    rank = np.empty(len(par), dtype=np.int64)
+    rank[order] = np.arange(len(par)) - start
+    return [np.nonzero(rank == r)[0] for r in range(int(rank.max()) + 1)] if len(par) else []
+
+
 def _lagrangian_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Room",
                       floor: float) -> tuple[float, list[int]]:
     """An upper bound on the savings of any schedule, by Lagrangian relaxation, and the wave each unit takes in it.
@@ -191,6 +203,7 @@ def _lagrangian_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], ro
     parent, first, strict, depth = _forest(n_u, edges)
     levels = [np.nonzero(depth == d)[0] for d in range(int(depth.max()) + 1)]
     roots = levels[0]
+    ranks = [_sibling_ranks(parent[lv]) for lv in levels[1:]]
     # capacity rows: the (site, resource) pairs that some set of arrivals could push over capacity
     r_unit: list[int] = []
     r_row: list[int] = []
@@ -226,7 +239,7 @@ def _lagrangian_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], ro
         f = base - cnt[:, None] * lam[None, :] - eff[:, None] * mu[None, :]
         if n_r:
             f -= use @ np.cumsum(pi[:, ::-1], axis=1)[:, ::-1]  # a unit placed by wave k uses the rows of k and after
-        for lv in reversed(levels[1:]):  # leaves up: a subtree's best value for each wave of its root
+        for lv, by_rank in zip(reversed(levels[1:]), reversed(ranks)):  # leaves up: a subtree's best value for each wave of its root
             sub = f[lv]
             before = np.maximum.accumulate(sub, axis=1)  # best wave at or before k
             after = np.maximum.accumulate(sub[:, ::-1], axis=1)[:, ::-1]  # at or after k
@@ -235,7 +248,8 @@ def _lagrangian_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], ro
             shifted = np.where(one[:, None], -np.inf, msg)
             shifted[one & b, 1:] = msg[one & b, :-1]  # by wave k - 1 when its parent moves in wave k
             shifted[one & ~b, :-1] = msg[one & ~b, 1:]  # from wave k + 1
-            np.add.at(f, parent[lv], shifted)
+            for at in by_rank:
+                f[parent[lv[at]]] += shifted[at]
         ch = np.zeros(n_u, dtype=np.int64)
         ch[roots] = np.argmax(f[roots], axis=1)
         value = float(f[roots, ch[roots]].sum() + lam @ caps + mu.sum() * hours + (pi * room_left[:, None]).sum())

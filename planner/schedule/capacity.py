@@ -61,22 +61,39 @@ class _Room:
         np.add.at(today, here[here >= 0], sizes[here >= 0])
         self.today, self.last = today, last
         site_index, index = estate.site_index, estate.workload_index
-        self.touch: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per unit: columns, net change, workloads arriving
-        for u in units:
-            rows = np.array([index[w.id] for w in u.members], dtype=np.int64)
-            src = here[rows]
-            dst = column[np.array([site_index.get(site_of.get(w.id, ""), -1) for w in u.members], dtype=np.int64)]
-            dst = np.where(np.array([w.id in site_of for w in u.members]), dst, -1)
-            cols = np.unique(np.concatenate([src[src >= 0], dst[dst >= 0]]))
-            delta = np.zeros((len(cols), len(RESOURCES)))
-            arrive = np.zeros((len(cols), len(RESOURCES)), dtype=np.int64)
-            s, d = np.searchsorted(cols, src), np.searchsorted(cols, dst)
-            np.subtract.at(delta, s[src >= 0], sizes[rows[src >= 0]])
-            np.add.at(delta, d[dst >= 0], sizes[rows[dst >= 0]])
-            np.add.at(arrive, d[dst >= 0], (sizes[rows[dst >= 0]] > 0).astype(np.int64))
-            self.touch.append((cols, delta, arrive))
+        # Every unit's members in one column (a unit's in its own order), so the changes are summed for all units at
+        # once: per (unit, site column) the leavers' sizes subtracted in member order, then the arrivals' added, each
+        # one `np.add.at` step in that order, as a unit at a time always summed them.
+        ids = [w.id for u in units for w in u.members]
+        owner = np.repeat(np.arange(len(units), dtype=np.int64), [len(u.members) for u in units])
+        rows = np.fromiter((index[w] for w in ids), dtype=np.int64, count=len(ids))
+        src = here[rows]
+        dst = column[np.fromiter((site_index.get(site_of.get(w, ""), -1) for w in ids), dtype=np.int64, count=len(ids))]
+        dst[~np.fromiter((w in site_of for w in ids), dtype=bool, count=len(ids))] = -1
+        n_c = max(len(limited), 1)
+        left, came = src >= 0, dst >= 0
+        cell_of = np.concatenate([owner[left] * n_c + src[left], owner[came] * n_c + dst[came]])
+        cells, at = np.unique(cell_of, return_inverse=True)
+        delta_all = np.zeros((len(cells), len(RESOURCES)))
+        np.add.at(delta_all, at, np.concatenate([-sizes[rows[left]], sizes[rows[came]]]))
+        arrive_all = np.zeros((len(cells), len(RESOURCES)), dtype=np.int64)
+        n_left = int(left.sum())
+        np.add.at(arrive_all, at[n_left:], (sizes[rows[came]] > 0).astype(np.int64))
+        bounds = np.searchsorted(cells // n_c, np.arange(len(units) + 1))
+        col_all = cells % n_c
+        self.touch: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [  # per unit: columns, net change, workloads arriving
+            (col_all[a:b], delta_all[a:b], arrive_all[a:b]) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+        self._columns()
         self._pairs()
         self.reset()
+
+    def _columns(self) -> None:
+        """Per unit, as plain lists: the site columns it touches, those it takes something off, those it brings
+        workloads to, and those it waits on when it finds no room (where it arrives, else all it touches)."""
+        self.touch_cols = [cols.tolist() for cols, _, _ in self.touch]
+        self.leave_cols = [cols[(delta < 0).any(axis=1)].tolist() for cols, delta, _ in self.touch]
+        self.arrive_cols = [cols[(arrive > 0).any(axis=1)].tolist() for cols, _, arrive in self.touch]
+        self.wait_cols = [a or t for a, t in zip(self.arrive_cols, self.touch_cols)]
 
     def _pairs(self) -> None:
         """The (site, resource) pairs a check must look at, and per unit its pairs and changes there."""
@@ -172,6 +189,15 @@ class _Room:
         adds = self.adds[:, cols].copy()
         adds[k] += arrive
         return interim_breaches(load, adds, self.cap[cols])
+
+    def whole(self, i: int) -> Optional[np.ndarray]:
+        """For a unit touching a site over capacity today, :meth:`fitting` of the room as it is now (kept until the
+        room changes); None for the others, whose checks are cheaper one wave at a time."""
+        if not self._whole[i]:
+            return None
+        if self._fit_key != (i, self._stamp):
+            self._fit, self._fit_key = self.fitting(i), (i, self._stamp)
+        return self._fit
 
     def fits(self, i: int, k: int) -> bool:
         """Whether unit `i` (not placed now) fits wave `k`: ``not breaches(i, k).any()``, the same answer, faster."""

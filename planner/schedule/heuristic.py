@@ -37,6 +37,7 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
     A unit that finds no room waits until a unit leaving one of its sites is placed, so leavers free room before
     arrivals need it."""
     rules = estate.scenario.waves
+    lim = _Limits(rules, units)
     room.reset()
     preds: dict[int, list[_Edge]] = defaultdict(list)
     succ: dict[int, list[int]] = defaultdict(list)
@@ -54,8 +55,8 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
     # A unit that frees room an arrival is waiting for is as urgent as that arrival, and so is what it waits for.
     urgent = [units[i].hi for i in range(len(units))]
     leavers: dict[int, list[int]] = defaultdict(list)  # site column -> units that take something off it
-    for i, (cols, delta, _) in enumerate(room.touch):
-        for c in cols[(delta < 0).any(axis=1)].tolist():
+    for i, cols in enumerate(room.leave_cols):
+        for c in cols:
             leavers[c].append(i)
 
     waited: set[int] = set()
@@ -86,9 +87,12 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             if wave[j] or urgent[j] <= by:
                 continue
             urgent[j] = by
+            for c in room.wait_cols[j]:  # its place in the queues it waits in moves up with it
+                if j in waiting.get(c, ()):
+                    heapq.heappush(queue[c], (by, j))
             late.discard(j)  # a money-losing leaver someone waits for goes when needed, not last
             if j in blocked:
-                todo.extend(sweep(room.touch[j][0].tolist(), by))
+                todo.extend(sweep(room.touch_cols[j], by))
             elif indeg[j] == 0:
                 heapq.heappush(ready, prio(j))
             todo.extend(e.u for e in preds[j] if not wave[e.u] and urgent[e.u] > by)
@@ -102,6 +106,9 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
     kind: dict[int, bool] = {}
     wave: list[int] = [0] * len(units)
     waiting: dict[int, set[int]] = defaultdict(set)  # site column -> units waiting for room there
+    # site column -> (urgency, unit) of its waiting units, the least first; an entry whose unit no longer waits or has
+    # grown more urgent since is dropped when it reaches the top, so `queued` reads a top instead of a whole queue
+    queue: dict[int, list[tuple[int, int]]] = defaultdict(list)
     blocked: set[int] = set()
 
     def put(i: int, k: int, placed: bool = False) -> None:
@@ -112,32 +119,44 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
         hours[k] += unit.effort
         if not placed:
             room.place(i, k)
-        cols, delta, _ = room.touch[i]
-        for c in cols[(delta < 0).any(axis=1)].tolist():  # room freed there: who waited for it tries again
+        for c in room.leave_cols[i]:  # room freed there: who waited for it tries again
+            queue.pop(c, None)
             for j in sorted(waiting.pop(c, ())):
                 if j in blocked:
                     blocked.discard(j)
                     heapq.heappush(ready, prio(j))
 
     def arrivals(i: int) -> list[int]:
-        cols, _, arrive = room.touch[i]
-        return cols[(arrive > 0).any(axis=1)].tolist()
+        return room.arrive_cols[i]
 
     def wait(i: int) -> None:
         blocked.add(i)
         waited.add(i)
-        for c in arrivals(i) or room.touch[i][0].tolist():
+        for c in room.wait_cols[i]:
             waiting[c].add(i)
-        hurry(room.touch[i][0].tolist(), units[i].hi)
+            heapq.heappush(queue[c], (urgent[i], i))
+        hurry(room.touch_cols[i], units[i].hi)
 
     def queued(i: int) -> bool:
         """Whether a unit with an earlier deadline waits for room on a site `i` would fill: `i` queues behind it."""
-        return any(j in blocked and urgent[j] < urgent[i] for c in arrivals(i) for j in waiting.get(c, ()))
+        for c in room.arrive_cols[i]:
+            top = queue.get(c)
+            while top and (top[0][1] not in blocked or urgent[top[0][1]] != top[0][0]):
+                heapq.heappop(top)  # no longer waiting, or queued again nearer the front
+            if top and top[0][0] < urgent[i]:
+                return True
+        return False
 
     def forward(i: int) -> int:
         unit = units[i]
         k = max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])
-        while k <= unit.hi and not (_fits(rules, count, hours, kind, k, unit) and room.fits(i, k)):
+        ok = room.whole(i)
+        if ok is not None and k <= unit.hi:  # every wave's capacity answer at once: the limits only where it fits
+            for j in (np.flatnonzero(ok[k:unit.hi + 1]) + k).tolist():
+                if _fits(lim, count, hours, kind, j, unit):
+                    return j
+            return unit.hi + 1
+        while k <= unit.hi and not (_fits(lim, count, hours, kind, k, unit) and room.fits(i, k)):
             k += 1
         return k
 
@@ -214,7 +233,7 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
                 continue
             k = forward(i)
             if k > unit.hi:
-                if room.limited and _earliest(rules, count, hours, kind, unit, max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])) <= unit.hi:
+                if room.limited and _earliest(lim, count, hours, kind, unit, max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])) <= unit.hi:
                     wait(i)
                     continue
                 sites = f" leave {', '.join(unit.sites)} and" if unit.sites else ""
@@ -239,7 +258,7 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
         for i in pending_late:
             unit = units[i]
             k = unit.hi
-            while k >= unit.lo and not (_fits(rules, count, hours, kind, k, unit) and room.fits(i, k)):
+            while k >= unit.lo and not (_fits(lim, count, hours, kind, k, unit) and room.fits(i, k)):
                 k -= 1
             if k < unit.lo:
                 k = forward(i)
@@ -252,16 +271,27 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
     return wave, None
 
 
-def _earliest(rules, count: dict, hours: dict, kind: dict, unit: "_Unit", k: int) -> int:  # noqa: ANN001
+class _Limits:
+    """The waves' count limits (ramped up, one per wave) and effort limit, looked up rather than recomputed: the
+    checks run millions of times at a million workloads."""
+
+    __slots__ = ("caps", "hours")
+
+    def __init__(self, rules, units: list[_Unit]):  # noqa: ANN001
+        self.caps = [0] + [rules.max_workloads_in(k) for k in range(1, max([u.hi for u in units] + [1]) + 2)]
+        self.hours = rules.max_effort_hours + 1e-9
+
+
+def _earliest(lim: _Limits, count: dict, hours: dict, kind: dict, unit: "_Unit", k: int) -> int:
     """The first wave from `k` on whose count, effort and kind limits take `unit` (capacity aside)."""
-    while k <= unit.hi and not _fits(rules, count, hours, kind, k, unit):
+    while k <= unit.hi and not _fits(lim, count, hours, kind, k, unit):
         k += 1
     return k
 
 
-def _fits(rules, count: dict, hours: dict, kind: dict, k: int, unit: "_Unit") -> bool:  # noqa: ANN001
-    return (kind.get(k, unit.is_prod) == unit.is_prod and count[k] + unit.count <= rules.max_workloads_in(k)
-            and hours[k] + unit.effort <= rules.max_effort_hours + 1e-9)
+def _fits(lim: _Limits, count: dict, hours: dict, kind: dict, k: int, unit: "_Unit") -> bool:
+    return (kind.get(k, unit.is_prod) == unit.is_prod and count[k] + unit.count <= lim.caps[k]
+            and hours[k] + unit.effort <= lim.hours)
 
 
 def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list[int], room: "_Room", passes: int = 4,
@@ -274,6 +304,7 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     with it, when the two together realise more. A fixed number of passes and pulls: work, not time.
     """
     rules = estate.scenario.waves
+    lim = _Limits(rules, units)
     wave = list(waves)
     room.placed(wave)
     count: dict[int, int] = defaultdict(int)
@@ -291,8 +322,8 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
         preds[e.v].append(e)
         succs[e.u].append(e)
     leavers: dict[int, list[int]] = defaultdict(list)  # site column -> units taking something off it
-    for j, (cols, delta, _) in enumerate(room.touch):
-        for c in cols[(delta < 0).any(axis=1)].tolist():
+    for j, cols in enumerate(room.leave_cols):
+        for c in cols:
             leavers[c].append(j)
     order = sorted(range(len(units)), key=lambda i: (-abs(units[i].saving) / units[i].count, units[i].keys, i))
     months = [0.0] + [months_after(estate, k) for k in range(1, max([u.hi for u in units] + [1]) + 1)]
@@ -301,6 +332,7 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     # sorted by what swap takes first (saving, then keys) and by size (largest first), so it reads the start of a
     # wave in one order or the other
     prod_of, count_of = [u.is_prod for u in units], [u.count for u in units]
+    saving_of, keys_of = [u.saving for u in units], [u.keys for u in units]
     lo_of, hi_of = [u.lo for u in units], [u.hi for u in units]
     swap_key = [(u.saving, u.keys, j) for j, u in enumerate(units)]
     size_key = [(-u.count, j) for j, u in enumerate(units)]
@@ -339,10 +371,12 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     def pull(i: int, k: int, k0: int) -> bool:
         """Place saver `i` (taken out of wave `k0`) in wave `k` with a leaver of its sites moved to wave `k` or before."""
         gain = units[i].saving * (months[k] - months[k0])
-        cols, delta, arrive = room.touch[i]
-        full = cols[(arrive > 0).any(axis=1)].tolist()
-        near = sorted({j for c in full for j in leavers.get(c, ()) if j != i and wave[j] > k},
-                      key=lambda j: (-(units[j].saving * (months[k] - months[wave[j]])), units[j].keys, j))[:pulls]
+        full = room.arrive_cols[i]
+        near_k = months[k]
+        near = {j for c in full for j in leavers.get(c, ()) if wave[j] > k}
+        near.discard(i)
+        # the `pulls` first of them in this order (what sorting them all and keeping the first gives, for less)
+        near = heapq.nsmallest(pulls, near, key=lambda j: (-(saving_of[j] * (near_k - months[wave[j]])), keys_of[j], j))
         for j in near:
             kj = wave[j]
             lo_j = max([units[j].lo] + [wave[e.u] + e.strict for e in preds[j]])
@@ -350,10 +384,10 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
             for kk in range(k, lo_j - 1, -1):
                 if units[j].saving * (months[kk] - months[kj]) + gain <= 1e-9:
                     break  # later waves only lose more
-                if not (_fits(rules, count, hours, kind, kk, units[j]) and room.fits(j, kk)):
+                if not (_fits(lim, count, hours, kind, kk, units[j]) and room.fits(j, kk)):
                     continue
                 put(j, kk)
-                if _fits(rules, count, hours, kind, k, units[i]) and room.fits(i, k):
+                if _fits(lim, count, hours, kind, k, units[i]) and room.fits(i, k):
                     put(i, k)
                     return True
                 take(j)
@@ -383,9 +417,9 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
             if any((k if e.v == i else wave[e.v]) - e.strict < k0 for e in succs[j]):  # `i` moves to k, not its old wave
                 continue
             take(j)
-            if _fits(rules, count, hours, kind, k, u) and room.fits(i, k):
+            if _fits(lim, count, hours, kind, k, u) and room.fits(i, k):
                 put(i, k)
-                if _fits(rules, count, hours, kind, k0, units[j]) and room.fits(j, k0):
+                if _fits(lim, count, hours, kind, k0, units[j]) and room.fits(j, k0):
                     put(j, k0)
                     return True
                 take(i)
@@ -404,7 +438,7 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
             candidates = range(lo, k0) if u.saving > 0 else range(hi, k0, -1)
             best, tries = k0, 0
             for k in candidates:
-                if not months[k] * u.saving > months[best] * u.saving + 1e-9 or not _fits(rules, count, hours, kind, k, u):
+                if not months[k] * u.saving > months[best] * u.saving + 1e-9 or not _fits(lim, count, hours, kind, k, u):
                     continue
                 if room.fits(i, k):
                     best = k

@@ -1,0 +1,91 @@
+"""The wave stage's bulk paths give what their one-at-a-time forms gave: each unit's capacity changes, summed for all
+units at once, equal a re-count of its workloads; the Lagrangian bound's children-into-parents sums, one indexed
+addition per sibling rank, equal `np.add.at` bit for bit; and a schedule that waits for room keeps the rule."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import BASE, inventory, workload
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from test_wave_capacity_speed import RESOURCES, breaks, estates, plan_capturing
+
+from planner.schedule.bounds import _sibling_ranks
+
+HYPOTHESIS = settings(max_examples=15, deadline=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@HYPOTHESIS
+@given(case=estates())
+def test_each_units_changes_equal_a_recount_of_its_workloads(tmp_path_factory, case) -> None:
+    sites, wls, waves = case
+    scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves}
+    result, seen = plan_capturing(inventory(tmp_path_factory.mktemp("room"), wls, sites=sites, scenario=scn))
+    if "units" not in seen:
+        return
+    estate, units, room = seen["estate"], seen["units"], seen["room"]
+    site_of = {a.workload: a.site for a in result.plan.assignments}
+    column = {estate.sites[int(j)].id: c for c, j in enumerate(room.sites.tolist())}
+    assert len(room.touch) == len(units)
+    for i, unit in enumerate(units):
+        delta: dict[int, list[float]] = {}
+        arrive: dict[int, list[int]] = {}
+        for w in unit.members:  # sizes are multiples of 1/4: any order of sums is exact
+            size = [float(getattr(w, r)) for r in RESOURCES]
+            if w.current_site in column:
+                row = delta.setdefault(column[w.current_site], [0.0] * 3)
+                row[:] = [x - s for x, s in zip(row, size)]
+                arrive.setdefault(column[w.current_site], [0] * 3)
+            if site_of.get(w.id) in column:
+                c = column[site_of[w.id]]
+                row = delta.setdefault(c, [0.0] * 3)
+                row[:] = [x + s for x, s in zip(row, size)]
+                arrive[c] = [n + (s > 0) for n, s in zip(arrive.setdefault(c, [0] * 3), size)]
+        cols, d, a = room.touch[i]
+        assert cols.tolist() == sorted(delta)
+        assert d.tolist() == [delta[c] for c in sorted(delta)]
+        assert a.tolist() == [arrive[c] for c in sorted(delta)]
+        assert room.touch_cols[i] == sorted(delta)
+        assert room.leave_cols[i] == [c for c in sorted(delta) if min(delta[c]) < 0]
+        assert room.arrive_cols[i] == [c for c in sorted(delta) if max(arrive[c]) > 0]
+        assert room.wait_cols[i] == (room.arrive_cols[i] or room.touch_cols[i])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=st.integers(0, 40), targets=st.integers(1, 6))
+def test_sums_by_sibling_rank_equal_add_at_bit_for_bit(data, n, targets) -> None:
+    par = data.draw(hnp.arrays(np.int64, n, elements=st.integers(0, targets - 1)))
+    x = data.draw(hnp.arrays(np.float64, (n, 3), elements=st.floats(-1e6, 1e6, allow_nan=False) | st.just(-np.inf)))
+    start = data.draw(hnp.arrays(np.float64, (targets, 3), elements=st.floats(-1e6, 1e6, allow_nan=False)))
+    expected = start.copy()
+    np.add.at(expected, par, x)
+    got = start.copy()
+    for at in _sibling_ranks(par):
+        assert len(set(par[at].tolist())) == len(at)  # distinct targets: a plain indexed addition adds each once
+        got[par[at]] += x[at]
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_units_waiting_for_room_queue_by_deadline_and_keep_capacity(tmp_path) -> None:
+    """Arrivals into a full site wait for its leavers; the scheduler on the large-estate path keeps capacity between
+    waves and moves every workload."""
+    cost = {"vcpu_month": 20.0, "memory_gb_month": 2.0, "storage_gb_month": 0.1, "egress_gb": 0.0}
+    sites = [{"id": "dc-0", "kind": "onprem", "zone": "madrid", "cost": {**cost, "vcpu_month": 60.0},
+              "capacity": {"vcpu": 6}},
+             {"id": "dc-1", "kind": "onprem", "zone": "madrid", "cost": {**cost, "vcpu_month": 5.0},
+              "capacity": {"vcpu": 6}}]
+    wls = [workload(f"l{i}", app=f"l{i}", vcpu=2, memory_gb=1, storage_gb=0, current_site="dc-1", pin="dc-0",
+                    migration_effort_hours=4) for i in range(3)]
+    wls += [workload(f"a{i}", app=f"a{i}", vcpu=2, memory_gb=1, storage_gb=0, current_site="dc-0", pin="dc-1",
+                     migration_effort_hours=4) for i in range(3)]
+    scn = {**BASE["scenario"], "horizon_months": 12,
+           "waves": {"first_wave_max_workloads": 2, "growth_per_wave": 0, "max_workloads": 2, "pilot_waves": 0,
+                     "max_effort_hours": 100, "length_days": 30}}
+    result, seen = plan_capturing(inventory(tmp_path, wls, sites=sites, scenario=scn))
+    assert "units" in seen and result.plan.waves
+    site_of = {a.workload: a.site for a in result.plan.assignments}
+    wave_of = {wid: w.number for w in result.plan.waves for wid in w.workloads}
+    assert sorted(wave_of) == sorted(w["id"] for w in wls)
+    assert not breaks(result.estate, site_of, wave_of, {"dc-0", "dc-1"}, max(wave_of.values()))
