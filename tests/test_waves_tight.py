@@ -63,13 +63,3 @@ def test_a_milp_cut_short_never_publishes_less_than_the_improved_first_fit(tmp_p
     if poor:
         assert schedule.realised_savings > poor[0] + 1.0
     assert schedule.realised_savings <= schedule.upper_bound
-
-
-@pytest.mark.slow
-def test_planted_300_22_is_scheduled_optimally_and_realises_a_non_negative_share(tmp_path: Path) -> None:
-    result = plan_planted(tmp_path, 300, 22)
-    schedule = result.schedule
-    assert verify_plan(result.estate, result.plan) == []
-    assert schedule.status is ScheduleStatus.OPTIMAL
-    assert 0.0 <= schedule.realised_savings <= schedule.upper_bound
-    assert result.plan.schedule.realised_savings >= 0.0
