@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import strategies as st
 
@@ -177,3 +178,89 @@ def estates(draw):
         if cap is not None:
             s["capacity"] = {"vcpu": cap}
     return wls, sites
+
+
+# Wave-schedule fixtures several test modules share.
+
+ONPREM_COST = {"vcpu_month": 20.0, "memory_gb_month": 2.0, "storage_gb_month": 0.1, "egress_gb": 0.0}
+RESOURCES = ("vcpu", "memory_gb", "storage_gb")
+
+
+@st.composite
+def capacity_estates(draw):
+    """Sites with capacity in some resources (the final placement fits; today and the waves between may not) and
+    workloads of fractional memory and storage (sizes that add up exactly in any order, so a naive sum is exact)."""
+    n_sites = draw(st.integers(2, 3))
+    sites = [{"id": f"dc-{j}", "kind": "onprem", "zone": "madrid",
+              "cost": {**ONPREM_COST, "vcpu_month": 40.0 if j == 0 else float(draw(st.sampled_from([5, 10, 60])))}}
+             for j in range(n_sites)]
+    wls = []
+    today = [[0.0] * 3 for _ in range(n_sites)]
+    final = [[0.0] * 3 for _ in range(n_sites)]
+    for i in range(draw(st.integers(2, 8))):
+        here, there = draw(st.sampled_from([0, 0, n_sites - 1])), draw(st.integers(0, n_sites - 1))
+        size = (draw(st.integers(1, 4)), draw(st.integers(1, 8)) * 0.5, draw(st.integers(1, 12)) * 0.25)
+        w = workload(f"w{i}", app=f"a{draw(st.integers(0, 3))}", env=draw(st.sampled_from(["prod", "dev"])),
+                     vcpu=size[0], memory_gb=size[1], storage_gb=size[2], current_site=f"dc-{here}", pin=f"dc-{there}",
+                     migration_effort_hours=draw(st.sampled_from([4, 8])))
+        if i and draw(st.booleans()):
+            w["depends_on"] = [{"workload": f"w{draw(st.integers(0, i - 1))}"}]
+        wls.append(w)
+        for r in range(3):
+            today[here][r] += size[r]
+            final[there][r] += size[r]
+    for j, s in enumerate(sites):
+        s["capacity"] = {res: max(final[j][r], draw(st.integers(0, int(max(today[j][r], final[j][r])) + 3)))
+                         for r, res in enumerate(RESOURCES) if draw(st.booleans())}
+    waves = {"first_wave_max_workloads": draw(st.integers(1, 3)), "growth_per_wave": draw(st.integers(0, 2)),
+             "max_workloads": draw(st.integers(3, 6)), "pilot_waves": 0,
+             "max_effort_hours": 100, "length_days": draw(st.sampled_from([45, 90]))}
+    return sites, wls, waves
+
+
+def plan_capturing(path: Path, heuristic: bool = True) -> tuple[Any, dict[str, Any]]:
+    """make_plan on `path` with the wave scheduler's units, order edges and room captured; `heuristic` takes the
+    large-estate path (first-fit and improvement passes, no MILP)."""
+    import planner.schedule.waves as waves_module
+    from planner import load_inventory, make_plan
+
+    seen: dict[str, Any] = {}
+    first_fit = waves_module._first_fit
+
+    def spy(estate, units, edges, room, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        seen.update(estate=estate, units=units, edges=edges, room=room)
+        return first_fit(estate, units, edges, room, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(waves_module, "_first_fit", spy)
+        if heuristic:
+            mp.setattr(waves_module, "MILP_MAX_UNITS", 0)
+        result = make_plan(load_inventory(path))
+    return result, seen
+
+
+def breaks(estate, site_of: dict[str, str], wave_of: dict[str, int], sites: set[str], last: int) -> bool:
+    """Whether a schedule breaks capacity between waves at one of `sites`, re-counted workload by workload: after
+    each wave a site holds more than its capacity (up to the rule's rounding room) unless it already did before the
+    wave and the wave brings it nothing."""
+    wl = estate.inventory.workloads
+    for s in estate.sites:
+        if s.id not in sites or s.capacity is None:
+            continue
+        for res in RESOURCES:
+            cap = getattr(s.capacity, res)
+            if cap is None:
+                continue
+            limit = cap * (1 + 1e-9) + 1e-6
+            load = sum(getattr(w, res) for w in wl if w.current_site == s.id)
+            was = load > limit
+            for k in range(1, last + 1):
+                moved = [w for w in wl if wave_of.get(w.id) == k]
+                arrive = [w for w in moved if site_of[w.id] == s.id and w.current_site != s.id]
+                load += sum(getattr(w, res) for w in arrive) - sum(getattr(w, res) for w in moved
+                                                                   if w.current_site == s.id and site_of[w.id] != s.id)
+                over = load > limit
+                if over and (not was or any(getattr(w, res) > 0 for w in arrive)):
+                    return True
+                was = over
+    return False

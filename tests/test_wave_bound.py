@@ -8,12 +8,11 @@ import json
 from collections import defaultdict
 
 import pytest
-from helpers import BASE, inventory, workload
+from helpers import BASE, inventory, plan_capturing, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import planner.schedule.waves as waves_module
-from planner import load_inventory, make_plan, verify_plan
+from planner import verify_plan
 from planner.schedule.bounds import _lagrangian_bound, _upper_bound
 from planner.schedule.calendar import months_after
 
@@ -66,23 +65,6 @@ def best_schedule(estate, units, edges, room) -> float:
             continue
         best = max(best, sum(u.saving * months_after(estate, k) for u, k in zip(units, wave)))
     return best
-
-
-def plan_capturing(path, heuristic: bool):
-    """make_plan on `path`, with the scheduler's units, order edges and room; `heuristic` takes the large-estate path."""
-    seen = {}
-    first_fit = waves_module._first_fit
-
-    def spy(estate, units, edges, room, *args, **kwargs):
-        seen.update(estate=estate, units=units, edges=edges, room=room)
-        return first_fit(estate, units, edges, room, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(waves_module, "_first_fit", spy)
-        if heuristic:
-            mp.setattr(waves_module, "MILP_MAX_UNITS", 0)
-        result = make_plan(load_inventory(path))
-    return result, seen
 
 
 @pytest.mark.slow

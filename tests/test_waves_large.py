@@ -5,11 +5,10 @@ addition per sibling rank, equal `np.add.at` bit for bit; and a schedule that wa
 from __future__ import annotations
 
 import numpy as np
-from helpers import BASE, inventory, workload
+from helpers import BASE, RESOURCES, breaks, capacity_estates, inventory, plan_capturing, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from test_wave_capacity_speed import RESOURCES, breaks, estates, plan_capturing
 
 from planner.schedule.bounds import _sibling_ranks
 
@@ -18,7 +17,7 @@ HYPOTHESIS = settings(max_examples=15, deadline=None,
 
 
 @HYPOTHESIS
-@given(case=estates())
+@given(case=capacity_estates())
 def test_each_units_changes_equal_a_recount_of_its_workloads(tmp_path_factory, case) -> None:
     sites, wls, waves = case
     scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves}
