@@ -264,3 +264,26 @@ def breaks(estate, site_of: dict[str, str], wave_of: dict[str, int], sites: set[
                     return True
                 was = over
     return False
+
+
+def best_schedule(estate, units, edges, keeps_capacity) -> float:  # noqa: ANN001
+    """The most any schedule keeping every wave rule realises, by trying every wave in every unit's window;
+    `keeps_capacity(waves)` (a wave per unit) judges capacity between waves, so each test brings its own referee."""
+    from collections import defaultdict
+
+    from planner.schedule.calendar import months_after
+
+    rules = estate.scenario.waves
+    best = -float("inf")
+    for wave in itertools.product(*(range(u.lo, u.hi + 1) for u in units)):
+        count, hours, kind = defaultdict(int), defaultdict(float), defaultdict(set)
+        for u, k in zip(units, wave):
+            count[k] += u.count
+            hours[k] += u.effort
+            kind[k].add(u.is_prod)
+        if any(count[k] > rules.max_workloads_in(k) or hours[k] > rules.max_effort_hours + 1e-9 or len(kind[k]) > 1 for k in count):
+            continue
+        if any(wave[e.u] + e.strict > wave[e.v] for e in edges) or not keeps_capacity(wave):
+            continue
+        best = max(best, sum(u.saving * months_after(estate, k) for u, k in zip(units, wave)))
+    return best

@@ -3,18 +3,15 @@ estates), and the large-estate path (Lagrangian bound, guided first-fit) keeps e
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections import defaultdict
 
 import pytest
-from helpers import BASE, inventory, plan_capturing, workload
+from helpers import BASE, best_schedule, inventory, plan_capturing, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import verify_plan
 from planner.schedule.bounds import _lagrangian_bound, _upper_bound
-from planner.schedule.calendar import months_after
 
 ONPREM_COST = {"vcpu_month": 20.0, "memory_gb_month": 2.0, "storage_gb_month": 0.1, "egress_gb": 0.0}
 MOST_SCHEDULES = 20_000  # brute force only estates with at most this many window combinations
@@ -49,24 +46,6 @@ def estates(draw):
     return sites, wls, waves
 
 
-def best_schedule(estate, units, edges, room) -> float:
-    """The most any schedule keeping every wave rule realises, by trying every wave in every unit's window."""
-    rules = estate.scenario.waves
-    best = -float("inf")
-    for wave in itertools.product(*(range(u.lo, u.hi + 1) for u in units)):
-        count, hours, kind = defaultdict(int), defaultdict(float), defaultdict(set)
-        for u, k in zip(units, wave):
-            count[k] += u.count
-            hours[k] += u.effort
-            kind[k].add(u.is_prod)
-        if any(count[k] > rules.max_workloads_in(k) or hours[k] > rules.max_effort_hours + 1e-9 or len(kind[k]) > 1 for k in count):
-            continue
-        if any(wave[e.u] + e.strict > wave[e.v] for e in edges) or not room.placed(list(wave)).clean():
-            continue
-        best = max(best, sum(u.saving * months_after(estate, k) for u, k in zip(units, wave)))
-    return best
-
-
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=estates(), heuristic=st.booleans())
@@ -82,7 +61,7 @@ def test_no_schedule_realises_more_than_the_bounds(tmp_path_factory, case, heuri
         combos *= u.hi - u.lo + 1
     if combos > MOST_SCHEDULES:
         return
-    best = best_schedule(estate, units, edges, room)
+    best = best_schedule(estate, units, edges, lambda wave: room.placed(list(wave)).clean())
     realised = result.plan.schedule.realised_savings
     assert verify_plan(result.estate, result.plan) == []
     assert best >= realised - 0.01  # the schedule found keeps the rules the brute force checks
@@ -103,7 +82,7 @@ def test_the_bound_is_tight_where_prices_must_share_out_a_full_wave(tmp_path) ->
     scn = {**BASE["scenario"], "horizon_months": 12,
            "waves": {"first_wave_max_workloads": 1, "growth_per_wave": 0, "max_workloads": 1, "pilot_waves": 0}}
     result, seen = plan_capturing(inventory(tmp_path, wls, sites=sites, scenario=scn), heuristic=True)
-    best = best_schedule(seen["estate"], seen["units"], seen["edges"], seen["room"])
+    best = best_schedule(seen["estate"], seen["units"], seen["edges"], lambda wave: seen["room"].placed(list(wave)).clean())
     greedy = _upper_bound(seen["estate"], seen["units"], max(u.hi for u in seen["units"]))
     assert result.plan.schedule.realised_savings == pytest.approx(best, abs=0.01)
     assert result.plan.schedule.upper_bound == pytest.approx(best, rel=1e-3) and greedy >= best

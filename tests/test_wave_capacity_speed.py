@@ -5,16 +5,13 @@ capacity today."""
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
 
 import pytest
-from helpers import BASE, ONPREM_COST, breaks, capacity_estates, inventory, plan_capturing, workload
+from helpers import BASE, ONPREM_COST, best_schedule, breaks, capacity_estates, inventory, plan_capturing, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.schedule.bounds import _lp_bound
-from planner.schedule.calendar import months_after
 
 MOST_SCHEDULES = 5_000  # brute force only estates with at most this many window combinations
 HYPOTHESIS = settings(max_examples=12, deadline=None,
@@ -72,27 +69,6 @@ def test_the_schedule_keeps_capacity_between_waves(tmp_path_factory, case) -> No
     assert not breaks(result.estate, site_of, wave_of, {s["id"] for s in sites}, max(wave_of.values()))
 
 
-def best_schedule(estate, units, edges, site_of: dict[str, str], last: int) -> float:
-    """The most any schedule keeping every wave rule realises, by trying every wave in every unit's window."""
-    rules = estate.scenario.waves
-    best = -float("inf")
-    all_sites = {s.id for s in estate.sites}
-    for wave in itertools.product(*(range(u.lo, u.hi + 1) for u in units)):
-        count, hours, kind = defaultdict(int), defaultdict(float), defaultdict(set)
-        for u, k in zip(units, wave):
-            count[k] += u.count
-            hours[k] += u.effort
-            kind[k].add(u.is_prod)
-        if any(count[k] > rules.max_workloads_in(k) or hours[k] > rules.max_effort_hours + 1e-9 or len(kind[k]) > 1 for k in count):
-            continue
-        if any(wave[e.u] + e.strict > wave[e.v] for e in edges):
-            continue
-        if breaks(estate, site_of, wave_of_workloads(units, dict(enumerate(wave))), all_sites, last):
-            continue
-        best = max(best, sum(u.saving * months_after(estate, k) for u, k in zip(units, wave)))
-    return best
-
-
 @pytest.mark.slow
 @HYPOTHESIS
 @given(case=capacity_estates())
@@ -109,7 +85,8 @@ def test_the_linear_relaxation_bounds_every_schedule(tmp_path_factory, case) -> 
     if combos > MOST_SCHEDULES:
         return
     site_of = {a.workload: a.site for a in result.plan.assignments}
-    best = best_schedule(estate, units, edges, site_of, room.last)
+    best = best_schedule(estate, units, edges, lambda wave: not breaks(
+        estate, site_of, wave_of_workloads(units, dict(enumerate(wave))), {s.id for s in estate.sites}, room.last))
     bound = _lp_bound(estate, units, edges, room)
     assert bound is not None and bound >= best - 0.01, (bound, best)
 
