@@ -257,6 +257,47 @@ def test_money_and_count_axes_start_at_zero(sample, chart, axes, axis):
     assert zero == pytest.approx(left if axis == "x" else bottom, abs=0.01), (chart, ticks)
 
 
+def test_every_chart_frames_all_its_text_on_its_background(sample):
+    """Each glyph box (measured with matplotlib's own metrics) lies inside the chart's viewBox, which its background fills."""
+    import html as html_lib
+    import math
+
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    _, _, out, _ = sample
+    measure = TextToPath().get_text_width_height_descent
+    svgs = [s for page in REPORTS for s in re.findall(r"<svg .*?</svg>", out[f"{page}.html"], flags=re.S)]
+    assert len(svgs) == 9
+    for svg in svgs:
+        name = re.search(r'aria-labelledby="([^"]+)-title"', svg).group(1)
+        left, top, width, height = (float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split())
+        right, bottom = left + width, top + height
+        size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
+        assert size == tuple(f"{v:f}".rstrip("0").rstrip(".") for v in (width, height)), name  # drawn at the frame's size
+        background = re.search(rf'id="{name}-patch_1">\s*<path d="([^"]+)"', svg).group(1)
+        corners = [tuple(float(v) for v in p.split()) for p in re.findall(r"[ML] ([-\d.]+ [-\d.]+)", background)]
+        assert {round(x, 3) for x, _ in corners} == {round(left, 3), round(right, 3)}, name
+        assert {round(y, 3) for _, y in corners} == {round(top, 3), round(bottom, 3)}, name
+        texts = re.findall(r"<text ([^>]*)>([^<]*)</text>", svg)
+        assert texts, name
+        for attrs, raw in texts:
+            text = html_lib.unescape(raw)
+            size = float(re.search(r"font-size: ([\d.]+)px", attrs).group(1))
+            bold = re.search(r"font-weight: (\d+|bold)", attrs)
+            anchor = (re.search(r"text-anchor: (\w+)", attrs) or [None, "start"])[1]
+            at = re.search(r'x="([-\d.]+)" y="([-\d.]+)"', attrs) or re.search(r"translate\(([-\d.]+) ([-\d.]+)\)", attrs)
+            x, y = float(at.group(1)), float(at.group(2))
+            angle = math.radians(float((re.search(r"rotate\(([-\d.]+)", attrs) or [None, "0"])[1]))
+            w, h, d = measure(text, FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal"), False)
+            start = {"start": 0.0, "middle": -w / 2, "end": -w}[anchor]
+            along, up = (math.cos(angle), math.sin(angle)), (math.sin(angle), -math.cos(angle))
+            for s in (start, start + w):
+                for t in (-d, h - d):
+                    px, py = x + s * along[0] + t * up[0], y + s * along[1] + t * up[1]
+                    assert left <= px <= right and top <= py <= bottom, (name, text, (px, py), (left, top, right, bottom))
+
+
 @pytest.mark.slow
 def test_executive_pictures_by_country_capacity_and_kind(sample):
     plan, estate, out, ctx = sample

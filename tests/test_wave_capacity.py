@@ -180,3 +180,27 @@ def test_every_schedule_keeps_capacity_between_waves(tmp_path_factory, estate) -
     for site, track in loads_after_waves(result).items():
         for before, after in zip(track, track[1:]):
             assert after <= cap[site] or (before > cap[site] and after <= before), (site, track)
+
+
+def test_a_money_losing_leaver_goes_late_with_the_arrivals_that_need_its_room(tmp_path: Path) -> None:
+    # `loser` leaves the cheap, full dc-cheap for a dearer site; `saver` must leave the closing dc-old for dc-cheap and
+    # can only come in once `loser` has gone. Each month `loser` has gone costs more than `saver` there saves, so the
+    # best schedule moves both in `saver`'s last wave before the closing, not as early as they fit, on either path.
+    from helpers import best_schedule, plan_capturing
+
+    dear = {**ONPREM_COST, "vcpu_month": 40.0}
+    sites = [dc("dc-cheap", 4, cost={**ONPREM_COST, "vcpu_month": 5.0}), dc("dc-dear", 100, cost=dear),
+             dc("dc-old", 100, cost=dear, closes="2027-09-30")]
+    wls = [workload("loser", app="l", vcpu=4, current_site="dc-cheap", pin="dc-dear"),
+           workload("saver", app="s", vcpu=2, current_site="dc-old", pin="dc-cheap")]
+    scn = {**scenario(length_days=90), "horizon_months": 12}
+    for heuristic in (True, False):
+        (tmp_path / str(heuristic)).mkdir()
+        result, seen = plan_capturing(inventory(tmp_path / str(heuristic), wls, sites=sites, scenario=scn), heuristic)
+        assert result.plan.status == "optimal", result.plan.problems
+        room = seen["room"]
+        best = best_schedule(seen["estate"], seen["units"], seen["edges"], lambda wave: room.placed(list(wave)).clean())
+        assert abs(result.plan.schedule.realised_savings - best) <= 0.01, (heuristic, result.plan.schedule.realised_savings, best)
+        wave = {a.workload: a.wave for a in result.plan.assignments}
+        assert wave["loser"] == wave["saver"] > 1
+        assert verify_plan(result.estate, result.plan) == []

@@ -218,6 +218,40 @@ class _Room:
                 return False  # (x + d is monotone in x, so the largest sum is the largest load's)
         return True
 
+    def fit_together(self, group: list[int], k: int) -> bool:
+        """Whether the units of `group` (none placed now) fit wave `k` together: what placing them all and reading
+        :meth:`clean` of their sites answers, with the same sums in the same order, without placing them."""
+        if any(self._whole[j] for j in group):
+            # on copies of the touched columns, each unit's change added in placing order as `place` would: trying
+            # leaves the room (and its cached answers) untouched
+            cols = np.unique(np.concatenate([self.touch[j][0] for j in group]))
+            load, adds = self.load[:, cols], self.adds[:, cols]  # fancy indexing: copies
+            for j in group:
+                own, delta, arrive = self.touch[j]
+                at = np.searchsorted(cols, own)
+                load[k:, at] += delta
+                adds[k, at] += arrive
+            return not interim_breaches(load, adds, self.cap[cols]).any()
+        # no site here is over today: a breach is a wave over capacity, and the largest load from k on with every
+        # change added in placing order is the largest load's (x + d is monotone in x)
+        changes: dict[int, tuple[list[float], list[float], float]] = {}
+        for j in group:
+            for row, d, limit in self._checks[j]:
+                entry = changes.get(id(row))
+                if entry is None:
+                    changes[id(row)] = (row, [d], limit)
+                else:
+                    entry[1].append(d)
+        for row, ds, limit in changes.values():
+            if k > 1 and max(row[1:k]) > limit:
+                return False
+            top = max(row[k:])
+            for d in ds:
+                top = top + d
+            if top > limit:
+                return False
+        return True
+
     def _waves_that_fit(self, i: int) -> tuple[int, int]:
         """(a, b): unit `i` (on sites not over capacity today) fits wave k exactly when a < k <= b. It fits no later
         than the first wave already over capacity, and after the last wave its own change would put over."""

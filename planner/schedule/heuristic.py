@@ -13,7 +13,7 @@ from planner.base.problem import Problem
 from planner.domain.estate import Estate
 from planner.domain.rules import Rule
 from planner.schedule.calendar import months_after
-from planner.schedule.capacity import _Room, interim_breaches
+from planner.schedule.capacity import _Room
 from planner.schedule.groups import _topological
 from planner.schedule.types import _Edge, _short, _Unit
 
@@ -21,6 +21,11 @@ PULL_CANDIDATES = 8  # leavers tried per saver and wave when the saver needs the
 
 
 PULL_WAVES = 3  # earlier waves a saver tries pulling leavers into
+
+
+DEFER_CHECKS = 2_000  # joint capacity checks one improvement may make deferring losers with the arrivals they make
+# room for (a work limit)
+DEFER_MAX = 8  # arrivals a deferred loser may take along
 
 
 JOINT_MAX = 64  # waiting leavers a waiting unit may move with in one wave (a swap between full sites)
@@ -195,7 +200,6 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
         lo = max(max([units[j].lo] + [wave[e.u] + e.strict for e in preds[j]]) for j in group)
         hi = min(units[j].hi for j in group)
         n, h = sum(units[j].count for j in group), sum(units[j].effort for j in group)
-        cols = np.unique(np.concatenate([room.touch[j][0] for j in group]))
         for k in range(lo, hi + 1):
             if not (kind.get(k, units[i].is_prod) == units[i].is_prod and count[k] + n <= rules.max_workloads_in(k)
                     and hours[k] + h <= rules.max_effort_hours + 1e-9):
@@ -203,19 +207,15 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             if tries[0] >= JOINT_TRIES:
                 return False
             tries[0] += 1
-            for j in group:
-                room.place(j, k)
-            if not interim_breaches(room.load[:, cols], room.adds[:, cols], room.cap[cols]).any():
+            if room.fit_together(group, k):
                 for j in group:
                     blocked.discard(j)
-                    put(j, k, placed=True)
+                    put(j, k)
                     for v in succ[j]:
                         indeg[v] -= 1
                         if indeg[v] == 0:
                             heapq.heappush(ready, prio(v))
                 return True
-            for j in group:
-                room.remove(j, k)
         return False
 
     while True:
@@ -301,7 +301,9 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     Each move keeps the unit's window, its order edges (against the waves its neighbours have now), its
     wave's kind, the count and effort limits and capacity between waves; a pass visits the units by saving
     per workload. A saver that finds no room in an earlier wave may pull a unit leaving that site forward
-    with it, when the two together realise more. A fixed number of passes and pulls: work, not time.
+    with it, when the two together realise more; a loser that cannot leave later alone may take along the arrivals
+    that needed its room, when deferring them costs less than it gains. A fixed number of passes, pulls and joint
+    checks: work, not time.
     """
     rules = estate.scenario.waves
     lim = _Limits(rules, units)
@@ -426,6 +428,50 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
             put(j, k)
         return False
 
+    arrivers: dict[int, list[int]] = defaultdict(list)  # site column -> units bringing workloads to it
+    for j, cols in enumerate(room.arrive_cols):
+        for c in cols:
+            arrivers[c].append(j)
+    checks = [0]
+
+    def in_order(group: list[int], k: int) -> bool:
+        """Whether every order edge of `group`'s units holds with all of them in wave `k`."""
+        new = set(group)
+        for x in group:
+            if any((k if e.u in new else wave[e.u]) + e.strict > k for e in preds[x]):
+                return False
+            if any(k + e.strict > (k if e.v in new else wave[e.v]) for e in succs[x]):
+                return False
+        return True
+
+    def defer(i: int, k: int, k0: int, after: list[int]) -> bool:
+        """Place loser `i` (taken out of wave `k0`) in the later wave `k`, moving to `k` with it the arrivals on the
+        sites it leaves (`after`: those of its kind placed from k0 on) that came before k and may need its room,
+        cheapest first, while that still gains."""
+        gain = units[i].saving * (months[k] - months[k0])
+        near = [j for j in after if wave[j] < k and hi_of[j] >= k]
+        cost = {j: saving_of[j] * (months[wave[j]] - months[k]) for j in near}
+        near = heapq.nsmallest(DEFER_MAX, near, key=lambda j: (cost[j], keys_of[j], j))
+        group, spent, was = [i], 0.0, []
+        for j in near:
+            if checks[0] >= DEFER_CHECKS or spent + cost[j] >= gain - 1e-9:
+                break
+            was.append(take(j))
+            group.append(j)
+            spent += cost[j]
+            n = sum(count_of[x] for x in group)
+            h = sum(units[x].effort for x in group)
+            if not (kind.get(k, prod_of[i]) == prod_of[i] and count[k] + n <= lim.caps[k] and hours[k] + h <= lim.hours):
+                break
+            checks[0] += 1
+            if in_order(group, k) and room.fit_together(group, k):
+                for x in group:
+                    put(x, k)
+                return True
+        for j, kj in zip(reversed(group[1:]), reversed(was)):
+            put(j, kj)
+        return False
+
     for _ in range(passes):
         moved = False
         for i in order:
@@ -450,6 +496,16 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
             if best == k0 and u.saving > 0:
                 for k in range(lo, min(k0, lo + PULL_WAVES)):
                     if months[k] > months[k0] + 1e-12 and swap(i, k, k0):
+                        best = -k
+                        break
+            if best == k0 and u.saving < 0 and room.leave_cols[i]:
+                # its latest waves, and the last waves of the arrivals that would come along (their deadlines)
+                later = {k for k in candidates if months[k] < months[k0] - 1e-12}
+                after = [j for j in {j for c in room.leave_cols[i] for j in arrivers.get(c, ())}
+                         if wave[j] >= k0 and j != i and prod_of[j] == u.is_prod]
+                targets = set(sorted(later, reverse=True)[:PULL_WAVES]) | {hi_of[j] for j in after if hi_of[j] in later}
+                for k in sorted(targets, reverse=True)[:2 * PULL_WAVES]:
+                    if defer(i, k, k0, after):
                         best = -k
                         break
             if best < 0:

@@ -7,6 +7,10 @@ Sans metrics, fixed sizes, vectors only (no embedded raster). Every id in a char
 prefixed with the chart's name, so several charts can share one HTML page without id
 clashes. Each SVG carries a `<title>` and `role="img"` for screen readers.
 
+Cost: each figure is drawn once, and framed by a viewBox on the box `savefig(bbox_inches="tight")`
+would crop to (same picture, same size on the page; that option draws everything twice), and
+each distinct label is measured by FreeType once per process (:class:`_Renderer`).
+
 Reading rules: every money axis starts at zero (a saving axis is centred on it), money is
 labelled in thousands or millions (:func:`planner.base.fmt.board`), value labels sit
 clear of their bars (offset in points, never centred on an edge).
@@ -15,6 +19,7 @@ clear of their bars (offset in points, never centred on an edge).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import pickle
@@ -34,8 +39,12 @@ import matplotlib.patches  # noqa: E402
 import numpy as np  # noqa: E402
 from markupsafe import Markup, escape  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_mixed import MixedModeRenderer  # noqa: E402
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.textpath import TextToPath  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
 from planner.base.fmt import board  # noqa: E402
@@ -43,6 +52,7 @@ from planner.base.untrusted import one_line  # noqa: E402
 from planner.outputs.report.context import ReportContext  # noqa: E402
 
 WIDTH_IN = 7.0  # fits an A4 page's text width
+PAD_IN = 0.08  # white margin around everything drawn
 RC = {
     "svg.hashsalt": "hybrid-migration-planner",
     "svg.fonttype": "none",
@@ -112,15 +122,69 @@ def _money_axis(divisor: float, signed: bool = False) -> FuncFormatter:
     return FuncFormatter(fmt)
 
 
+_TEXT_PATH = TextToPath()
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_metrics(text: str, prop: FontProperties) -> tuple[float, float, float]:
+    return _TEXT_PATH.get_text_width_height_descent(text, prop, False)
+
+
+class _Renderer(RendererSVG):
+    """matplotlib's SVG renderer, measuring each plain string once per process.
+
+    matplotlib caches measurements per renderer, and every chart gets a new one: the same tick labels,
+    titles and legends would go through FreeType again in every chart of every report. The key holds the
+    font's properties, all fixed by `RC`, so a cached measurement is the one FreeType would give.
+    """
+
+    def get_text_width_height_descent(self, s: str, prop: FontProperties, ismath: object) -> tuple[float, float, float]:
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        return _text_metrics(s, prop.copy())  # a copy: FontProperties is mutable and hashes by its state
+
+
+def _num(x: float) -> str:
+    """A coordinate as matplotlib writes it in SVG (six decimals at most, no trailing zeros)."""
+    return f"{x:f}".rstrip("0").rstrip(".")
+
+
 _IDS = re.compile(r'\bid="([^"]+)"')
+_SIZE = re.compile(r'width="[^"]*" height="[^"]*" viewBox="[^"]*"')
+_BACKGROUND = re.compile(r'(<g id="patch_1">\s*<path d=")[^"]*(")')
+_NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+
+
+def _draw_svg(fig: Figure) -> str:
+    """The figure drawn once, framed by a viewBox around everything drawn plus `PAD_IN`.
+
+    The same frame as `savefig(bbox_inches="tight")`, which draws every figure twice (once to find the box,
+    once to write it, moved into it); text layout dominates each draw.
+    """
+    FigureCanvasSVG(fig)  # as savefig would: an artist asking for the canvas gets the SVG one
+    fig.set_dpi(72)  # SVG user units are points
+    buf = io.StringIO()
+    w_in, h_in = fig.get_size_inches()
+    svg_renderer = _Renderer(w_in * 72, h_in * 72, buf, image_dpi=72, metadata=_NO_METADATA)
+    renderer = MixedModeRenderer(fig, w_in, h_in, 72, svg_renderer)
+    fig.draw(renderer)
+    box = fig.get_tightbbox(renderer).padded(PAD_IN)  # inches from the bottom left, on the layout just drawn
+    renderer.finalize()
+    x0, y0, x1, y1 = (float(v) * 72 for v in box.extents)
+    left, top, right, bottom = x0, h_in * 72 - y1, x1, h_in * 72 - y0  # SVG counts y down from the top
+    frame = f"{_num(left)} {_num(top)} {_num(right - left)} {_num(bottom - top)}"
+    svg, n = _SIZE.subn(f'width="{_num(right - left)}pt" height="{_num(bottom - top)}pt" viewBox="{frame}"', buf.getvalue(), count=1)
+    # The figure's background fills the frame, which may reach past the figure (a legend below the axes).
+    corners = "".join(f"{op} {_num(x)} {_num(y)} \n" for op, x, y in
+                      (("M", left, bottom), ("L", right, bottom), ("L", right, top), ("L", left, top))) + "z\n"
+    svg, m = _BACKGROUND.subn(lambda g: g.group(1) + corners + g.group(2), svg, count=1)
+    assert n == 1 and m == 1, "matplotlib's SVG head or background changed shape"
+    return svg
 
 
 def _to_svg(fig: Figure, name: str, title: str) -> Markup:
     """The figure as an inline `<svg>` element (no XML prologue, no metadata, ids prefixed)."""
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}, bbox_inches="tight",
-                pad_inches=0.08)
-    svg = buf.getvalue()
+    svg = _draw_svg(fig)
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
     ids = sorted(set(_IDS.findall(svg)), key=len, reverse=True)
