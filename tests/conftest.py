@@ -35,3 +35,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
     if skipped:
         terminalreporter.write_sep("-", f"{len(skipped)} browser test(s) skipped")
         terminalreporter.write_line(CHROMIUM_HINT)
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:  # noqa: ANN001
+    """Modules holding slow tests first, each kept whole and in order: on xdist's workers the long tests start at
+    once and the short ones fill the end, instead of one worker finishing a long test while the other waits."""
+    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module.__name__ not in slow_modules)  # a stable sort: order kept within each part
