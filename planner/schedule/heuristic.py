@@ -26,6 +26,8 @@ PULL_WAVES = 3  # earlier waves a saver tries pulling leavers into
 DEFER_CHECKS = 2_000  # joint capacity checks one improvement may make deferring losers with the arrivals they make
 # room for (a work limit)
 DEFER_MAX = 8  # arrivals a deferred loser may take along
+DEFER_SCAN = 4_000_000  # arrivals one improvement may look through for losers to defer (a work limit: a full site may
+# have tens of thousands, looked at again for each of its losers)
 
 
 JOINT_MAX = 64  # waiting leavers a waiting unit may move with in one wave (a swap between full sites)
@@ -432,7 +434,7 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     for j, cols in enumerate(room.arrive_cols):
         for c in cols:
             arrivers[c].append(j)
-    checks = [0]
+    checks, scanned = [0], [0]
 
     def in_order(group: list[int], k: int) -> bool:
         """Whether every order edge of `group`'s units holds with all of them in wave `k`."""
@@ -498,9 +500,10 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
                     if months[k] > months[k0] + 1e-12 and swap(i, k, k0):
                         best = -k
                         break
-            if best == k0 and u.saving < 0 and room.leave_cols[i]:
+            if best == k0 and u.saving < 0 and room.leave_cols[i] and scanned[0] < DEFER_SCAN:
                 # its latest waves, and the last waves of the arrivals that would come along (their deadlines)
                 later = {k for k in candidates if months[k] < months[k0] - 1e-12}
+                scanned[0] += sum(len(arrivers.get(c, ())) for c in room.leave_cols[i])
                 after = [j for j in {j for c in room.leave_cols[i] for j in arrivers.get(c, ())}
                          if wave[j] >= k0 and j != i and prod_of[j] == u.is_prod]
                 targets = set(sorted(later, reverse=True)[:PULL_WAVES]) | {hi_of[j] for j in after if hi_of[j] in later}
