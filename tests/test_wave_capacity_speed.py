@@ -46,14 +46,24 @@ def test_every_wave_check_equals_a_naive_recount(tmp_path_factory, case, data) -
         else:
             placed[i] = data.draw(st.integers(1, last))
             room.place(i, placed[i])
-        for j in (j for j in range(len(units)) if j not in placed):
+        free = [j for j in range(len(units)) if j not in placed]
+        for j in free:
+            fit = [False]
             for k in range(1, last + 1):  # every wave in turn, as first-fit asks, and the answer at one state twice
                 naive = not breaks(estate, site_of, wave_of_workloads(units, {**placed, j: k}), unit_sites(units[j], site_of), last)
                 assert room.fits(j, k) == naive, (j, k, placed)
+                fit.append(naive)
+            for hi in range(1, last + 1):  # the quick test says no only where no wave up to hi has room
+                assert room.may_fit(j, hi) or not any(fit[1:hi + 1]), (j, hi, placed)
             assert room.fits(j, 1) == (not breaks(estate, site_of, wave_of_workloads(units, {**placed, j: 1}),
                                                   unit_sites(units[j], site_of), last))
         all_sites = {s.id for s in estate.sites}
         assert room.clean() == (not breaks(estate, site_of, wave_of_workloads(units, placed), all_sites, last))
+        if len(free) >= 2:  # two units tried together in one wave, without placing them
+            group, k = data.draw(st.lists(st.sampled_from(free), min_size=2, max_size=3, unique=True)), data.draw(st.integers(1, last))
+            naive = not breaks(estate, site_of, wave_of_workloads(units, {**placed, **{j: k for j in group}}),
+                               set().union(*(unit_sites(units[j], site_of) for j in group)), last)
+            assert room.fit_together(group, k) == naive, (group, k, placed)
 
 
 @HYPOTHESIS

@@ -114,7 +114,8 @@ class _Room:
         self._checks: list[list[tuple[list[float], float, float]]] = []
         self._moves: list[Optional[list[tuple[list[float], float]]]] = []  # None: the unit touches no limited site
         self._whole: list[bool] = []  # per unit: touches a site over capacity today, where arrivals matter: whole check
-        for cols, delta, _ in self.touch:
+        self._arrive_checks: list[list[tuple[list[float], float, float]]] = []  # per unit: its checks where it arrives
+        for cols, delta, arrive in self.touch:
             on = pair[cols]
             c, r = np.nonzero(on >= 0)
             checks = [(self._rows[p], d, limit) for p, d, limit in
@@ -122,6 +123,7 @@ class _Room:
             self._checks.append(checks)
             self._moves.append([(row, d) for row, d, _ in checks if d] if len(cols) else None)
             self._whole.append(bool(over_today[cols].any()))
+            self._arrive_checks.append([check for check, b in zip(checks, (arrive[c, r] > 0).tolist()) if b])
 
     def reset(self) -> None:
         """Nothing placed: every wave holds what the sites hold today."""
@@ -217,6 +219,15 @@ class _Room:
             if (k > 1 and max(row[1:k]) > limit) or max(row[k:]) + d > limit:
                 return False  # (x + d is monotone in x, so the largest sum is the largest load's)
         return True
+
+    def may_fit(self, i: int, hi: int) -> bool:
+        """False only when unit `i` (not placed now) fits no wave up to `hi`: a necessary test of :meth:`fits` and
+        :meth:`fitting` on the loads' short lists, for the many tries of units that still find no room."""
+        if self._whole[i]:
+            # fitting(i)[k] needs, where the unit brings workloads, the load after wave k with it within the limit
+            return all(min(row[1:hi + 1]) + d <= limit for row, d, limit in self._arrive_checks[i])
+        # fits(i, k) needs max(row[k:]) + d within the limit, and max(row[k:]) is no smaller for any k <= hi
+        return all(max(row[hi:]) + d <= limit for row, d, limit in self._checks[i])
 
     def fit_together(self, group: list[int], k: int) -> bool:
         """Whether the units of `group` (none placed now) fit wave `k` together: what placing them all and reading

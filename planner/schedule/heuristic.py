@@ -156,6 +156,8 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
 
     def forward(i: int) -> int:
         unit = units[i]
+        if not room.may_fit(i, unit.hi):
+            return unit.hi + 1  # no wave by its deadline has room (a waiting unit tried again, most often)
         k = max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])
         ok = room.whole(i)
         if ok is not None and k <= unit.hi:  # every wave's capacity answer at once: the limits only where it fits
