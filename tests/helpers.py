@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -264,6 +265,11 @@ def breaks(estate, site_of: dict[str, str], wave_of: dict[str, int], sites: set[
                     return True
                 was = over
     return False
+
+
+def schedules(units) -> int:  # noqa: ANN001
+    """How many schedules :func:`best_schedule` would try: the product of the units' window lengths."""
+    return math.prod(u.hi - u.lo + 1 for u in units)
 
 
 def best_schedule(estate, units, edges, keeps_capacity) -> float:  # noqa: ANN001

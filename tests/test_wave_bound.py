@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import BASE, best_schedule, inventory, plan_capturing, workload
+from helpers import BASE, best_schedule, inventory, plan_capturing, schedules, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,10 +56,7 @@ def test_no_schedule_realises_more_than_the_bounds(tmp_path_factory, case, heuri
     if "units" not in seen or result.plan.status == "infeasible":
         return
     estate, units, edges, room = seen["estate"], seen["units"], seen["edges"], seen["room"]
-    combos = 1
-    for u in units:
-        combos *= u.hi - u.lo + 1
-    if combos > MOST_SCHEDULES:
+    if schedules(units) > MOST_SCHEDULES:
         return
     best = best_schedule(estate, units, edges, lambda wave: room.placed(list(wave)).clean())
     realised = result.plan.schedule.realised_savings
