@@ -240,6 +240,13 @@ def plan_capturing(path: Path, heuristic: bool = True) -> tuple[Any, dict[str, A
     return result, seen
 
 
+def plan_case(tmp_path_factory: Any, case: tuple, name: str, heuristic: bool = True) -> tuple[Any, dict[str, Any]]:
+    """:func:`plan_capturing` on a hypothesis case of (sites, workloads, wave rules), over a 12-month horizon."""
+    sites, wls, waves = case
+    scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves}
+    return plan_capturing(inventory(tmp_path_factory.mktemp(name), wls, sites=sites, scenario=scn), heuristic)
+
+
 def breaks(estate, site_of: dict[str, str], wave_of: dict[str, int], sites: set[str], last: int) -> bool:
     """Whether a schedule breaks capacity between waves at one of `sites`, re-counted workload by workload: after
     each wave a site holds more than its capacity (up to the rule's rounding room) unless it already did before the

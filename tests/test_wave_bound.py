@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import BASE, best_schedule, inventory, plan_capturing, schedules, workload
+from helpers import BASE, best_schedule, inventory, plan_capturing, plan_case, schedules, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,9 +50,7 @@ def estates(draw):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=estates(), heuristic=st.booleans())
 def test_no_schedule_realises_more_than_the_bounds(tmp_path_factory, case, heuristic) -> None:
-    sites, wls, waves = case
-    scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves}
-    result, seen = plan_capturing(inventory(tmp_path_factory.mktemp("bound"), wls, sites=sites, scenario=scn), heuristic)
+    result, seen = plan_case(tmp_path_factory, case, "bound", heuristic)
     if "units" not in seen or result.plan.status == "infeasible":
         return
     estate, units, edges, room = seen["estate"], seen["units"], seen["edges"], seen["room"]

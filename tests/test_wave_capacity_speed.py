@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 import pytest
-from helpers import BASE, ONPREM_COST, best_schedule, breaks, capacity_estates, inventory, plan_capturing, schedules, workload
+from helpers import BASE, ONPREM_COST, best_schedule, breaks, capacity_estates, inventory, plan_capturing, plan_case, schedules, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,9 +29,7 @@ def wave_of_workloads(units, placed: dict[int, int]) -> dict[str, int]:
 @HYPOTHESIS
 @given(case=capacity_estates(), data=st.data())
 def test_every_wave_check_equals_a_naive_recount(tmp_path_factory, case, data) -> None:
-    sites, wls, waves = case
-    scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves}
-    result, seen = plan_capturing(inventory(tmp_path_factory.mktemp("fits"), wls, sites=sites, scenario=scn))
+    result, seen = plan_case(tmp_path_factory, case, "fits")
     if "units" not in seen:
         return
     estate, units, room = seen["estate"], seen["units"], seen["room"]
@@ -69,23 +67,19 @@ def test_every_wave_check_equals_a_naive_recount(tmp_path_factory, case, data) -
 @HYPOTHESIS
 @given(case=capacity_estates())
 def test_the_schedule_keeps_capacity_between_waves(tmp_path_factory, case) -> None:
-    sites, wls, waves = case
-    scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves}
-    result, _ = plan_capturing(inventory(tmp_path_factory.mktemp("keeps"), wls, sites=sites, scenario=scn))
+    result, _ = plan_case(tmp_path_factory, case, "keeps")
     if result.plan.status == "infeasible" or not result.plan.waves:
         return
     site_of = {a.workload: a.site for a in result.plan.assignments}
     wave_of = {wid: w.number for w in result.plan.waves for wid in w.workloads}
-    assert not breaks(result.estate, site_of, wave_of, {s["id"] for s in sites}, max(wave_of.values()))
+    assert not breaks(result.estate, site_of, wave_of, {s.id for s in result.estate.sites}, max(wave_of.values()))
 
 
 @pytest.mark.slow
 @HYPOTHESIS
 @given(case=capacity_estates())
 def test_the_linear_relaxation_bounds_every_schedule(tmp_path_factory, case) -> None:
-    sites, wls, waves = case
-    scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves}
-    result, seen = plan_capturing(inventory(tmp_path_factory.mktemp("lp"), wls, sites=sites, scenario=scn))
+    result, seen = plan_case(tmp_path_factory, case, "lp")
     if "units" not in seen or result.plan.status == "infeasible":
         return
     estate, units, edges, room = seen["estate"], seen["units"], seen["edges"], seen["room"]

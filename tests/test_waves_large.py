@@ -5,7 +5,7 @@ addition per sibling rank, equal `np.add.at` bit for bit; and a schedule that wa
 from __future__ import annotations
 
 import numpy as np
-from helpers import BASE, RESOURCES, breaks, capacity_estates, inventory, plan_capturing, workload
+from helpers import BASE, RESOURCES, breaks, capacity_estates, inventory, plan_capturing, plan_case, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -19,9 +19,7 @@ HYPOTHESIS = settings(max_examples=15, deadline=None,
 @HYPOTHESIS
 @given(case=capacity_estates())
 def test_each_units_changes_equal_a_recount_of_its_workloads(tmp_path_factory, case) -> None:
-    sites, wls, waves = case
-    scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves}
-    result, seen = plan_capturing(inventory(tmp_path_factory.mktemp("room"), wls, sites=sites, scenario=scn))
+    result, seen = plan_case(tmp_path_factory, case, "room")
     if "units" not in seen:
         return
     estate, units, room = seen["estate"], seen["units"], seen["room"]
