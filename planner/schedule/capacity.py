@@ -123,7 +123,8 @@ class _Room:
             self._checks.append(checks)
             self._moves.append([(row, d) for row, d, _ in checks if d] if len(cols) else None)
             self._whole.append(bool(over_today[cols].any()))
-            self._arrive_checks.append([check for check, b in zip(checks, (arrive[c, r] > 0).tolist()) if b])
+            self._arrive_checks.append([check for check, b in zip(checks, (arrive[c, r] > 0).tolist()) if b]
+                                       if self._whole[-1] else [])  # read only for units on over-full sites
 
     def reset(self) -> None:
         """Nothing placed: every wave holds what the sites hold today."""
