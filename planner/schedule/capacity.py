@@ -225,8 +225,10 @@ class _Room:
         """False only when unit `i` (not placed now) fits no wave up to `hi`: a necessary test of :meth:`fits` and
         :meth:`fitting` on the loads' short lists, for the many tries of units that still find no room."""
         if self._whole[i]:
-            # fitting(i)[k] needs, where the unit brings workloads, the load after wave k with it within the limit
-            return all(min(row[1:hi + 1]) + d <= limit for row, d, limit in self._arrive_checks[i])
+            # fitting(i)[k] needs, where the unit brings workloads, the load with it within the limit after wave k
+            # and after every later wave (the first one over would break the rule, as the wave before was not), so
+            # max(row[k:]) + d within it, and max(row[k:]) is no smaller for any k <= hi
+            return all(max(row[hi:]) + d <= limit for row, d, limit in self._arrive_checks[i])
         # fits(i, k) needs max(row[k:]) + d within the limit, and max(row[k:]) is no smaller for any k <= hi
         return all(max(row[hi:]) + d <= limit for row, d, limit in self._checks[i])
 
