@@ -106,9 +106,9 @@ def test_a_swap_keeps_the_order_between_the_two_units_it_swaps(tmp_path) -> None
     assert wave_of == {"w0": 1, "w1": 2}
 
 
-def test_the_quick_test_lets_a_unit_leaving_an_over_full_site_wait_for_room_freed_later(tmp_path_factory) -> None:
+def test_checks_of_units_leaving_an_over_full_site_for_one_with_room_only_later(tmp_path_factory) -> None:
     """A unit leaving a site over capacity today for a site full until a later wave frees room: the quick test says
-    no up to the wave before the room, yes from it, as the full check does."""
+    no up to the wave before the room, yes from it, as the full check does; and checks of units moved together."""
     cost = {**ONPREM_COST, "vcpu_month": 5.0}
     sites = [{"id": "dc-0", "kind": "onprem", "zone": "madrid", "cost": {**ONPREM_COST, "vcpu_month": 40.0}, "capacity": {"vcpu": 1}},
              {"id": "dc-1", "kind": "onprem", "zone": "madrid", "cost": cost, "capacity": {"vcpu": 4}},
@@ -116,7 +116,8 @@ def test_the_quick_test_lets_a_unit_leaving_an_over_full_site_wait_for_room_free
     size = {"memory_gb": 0.5, "storage_gb": 0.0, "migration_effort_hours": 4}
     wls = [workload("u", app="a0", vcpu=2, current_site="dc-0", pin="dc-1", **size),  # dc-0 holds 2 of 1 today
            workload("x", app="a1", vcpu=2, current_site="dc-2", pin="dc-1", **size),  # fills dc-1 to 4 of 4
-           workload("y", app="a2", vcpu=2, current_site="dc-1", pin="dc-2", **size)]  # frees 2 there
+           workload("y", app="a2", vcpu=2, current_site="dc-1", pin="dc-2", **size),  # frees 2 there
+           workload("v", app="a3", vcpu=1, current_site="dc-2", pin="dc-0", **size)]  # fills dc-0 once u has gone
     waves = {"first_wave_max_workloads": 3, "growth_per_wave": 0, "max_workloads": 3, "pilot_waves": 0,
              "max_effort_hours": 100, "length_days": 45}
     result, seen = plan_case(tmp_path_factory, (sites, wls, waves), "quick")
@@ -128,3 +129,7 @@ def test_the_quick_test_lets_a_unit_leaving_an_over_full_site_wait_for_room_free
     u = index["u"]
     assert [room.fits(u, k) for k in range(1, 5)] == [False, False, True, True]
     assert [room.may_fit(u, hi) for hi in range(1, 5)] == [False, False, True, True]
+    # an arrival on the over-full site breaks the rule unless u leaves in the same wave, which needs y gone first
+    v = index["v"]
+    assert [room.fit_together([v], k) for k in (1, 3)] == [False, False]
+    assert [room.fit_together([u, v], k) for k in (1, 2, 3)] == [False, False, True]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from array import array
 from typing import Mapping, Optional
 
 import numpy as np
@@ -37,15 +36,22 @@ def interim_breaches(load: np.ndarray, adds: np.ndarray, cap: np.ndarray) -> np.
     return over[1:] & (~over[:-1] | (adds[1:] > 0))
 
 
+def _breach(load: np.ndarray, adds: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """:func:`interim_breaches` on columns of loads (row 0: today) with over_capacity's threshold `limit` given."""
+    over = load > limit
+    return over[1:] & (~over[:-1] | (adds[1:] > 0))
+
+
 class _Room:
     """What every capacity-limited site holds after each wave (row 0: today) and how many workloads each wave brings,
     as units are placed and removed; whether a unit fits a wave without breaking capacity between waves.
 
     The checks run often (every wave a unit may take, at every step of first-fit and the improvement passes), so a
     (site, resource) pair that no set of arrivals could ever push over its capacity is never looked at, and the others
-    keep their loads as short lists: at a site not over capacity today the rule holds exactly when no wave's load is
-    over, so a check is the largest load before and after the wave, with the same floating-point sums as ever. The
-    full arrays (``load``, ``adds``) are brought up to date only when read."""
+    keep their loads and arrival counts as short lists: at a site not over capacity today the rule holds exactly when
+    no wave's load is over, so a check is the largest load before and after the wave, with the same floating-point
+    sums as ever; the other checks read those lists only. The full arrays (``load``, ``adds``), for messages and the
+    MILP, are rebuilt from the placed units when read."""
 
     def __init__(self, estate: Estate, units: list[_Unit], site_of: Mapping[str, str], last: int):
         t = estate.table
@@ -108,31 +114,35 @@ class _Room:
         pair[tight] = np.arange(int(tight.sum()))
         self._pair_site = np.nonzero(tight)
         over_today = over_capacity(self.today, self.cap)
-        # one list of loads per tight pair (row 0: today), kept as the same lists across resets; per unit, its tight
-        # pairs' lists with its change there and the threshold, and those it changes
+        # one list of loads and one of arrival counts per tight pair (row 0: today), kept as the same lists across
+        # resets; per unit, its tight pairs' lists with its change and arrivals there and the threshold, and those it
+        # changes
         self._rows: list[list[float]] = [[0.0] * (self.last + 1) for _ in range(int(tight.sum()))]
-        self._checks: list[list[tuple[list[float], float, float]]] = []
+        self._add_rows: list[list[int]] = [[0] * (self.last + 1) for _ in range(int(tight.sum()))]
+        self._checks: list[list[tuple[list[float], float, float, list[int], int]]] = []
         self._moves: list[Optional[list[tuple[list[float], float]]]] = []  # None: the unit touches no limited site
+        self._arrivals: list[list[tuple[list[int], int]]] = []
         self._whole: list[bool] = []  # per unit: touches a site over capacity today, where arrivals matter: whole check
         self._arrive_checks: list[list[tuple[list[float], float, float]]] = []  # per unit: its checks where it arrives
         for cols, delta, arrive in self.touch:
             on = pair[cols]
             c, r = np.nonzero(on >= 0)
-            checks = [(self._rows[p], d, limit) for p, d, limit in
-                      zip(on[c, r].tolist(), delta[c, r].tolist(), self._limit[cols[c], r].tolist())]
+            checks = [(self._rows[p], d, limit, self._add_rows[p], a) for p, d, limit, a in
+                      zip(on[c, r].tolist(), delta[c, r].tolist(), self._limit[cols[c], r].tolist(), arrive[c, r].tolist())]
             self._checks.append(checks)
-            self._moves.append([(row, d) for row, d, _ in checks if d] if len(cols) else None)
+            self._moves.append([(row, d) for row, d, _, _, _ in checks if d] if len(cols) else None)
+            self._arrivals.append([(adds, a) for _, _, _, adds, a in checks if a])
             self._whole.append(bool(over_today[cols].any()))
-            self._arrive_checks.append([check for check, b in zip(checks, (arrive[c, r] > 0).tolist()) if b]
+            self._arrive_checks.append([(row, d, limit) for row, d, limit, _, a in checks if a > 0]
                                        if self._whole[-1] else [])  # read only for units on over-full sites
 
     def reset(self) -> None:
         """Nothing placed: every wave holds what the sites hold today."""
-        self._load = np.repeat(self.today[None], self.last + 1, axis=0)
-        self._adds = np.zeros(self._load.shape, dtype=np.int64)
-        self._pending = array("q")  # unit, wave, sign of each change since the arrays were last read
-        for row, c, r in zip(self._rows, *self._pair_site):
+        self._net: dict[tuple[int, int], int] = {}  # (unit, wave) -> how many times it is placed there (never 0)
+        for row, adds, c, r in zip(self._rows, self._add_rows, *self._pair_site):
             row[:] = [float(self.today[c, r])] * (self.last + 1)
+            adds[:] = [0] * (self.last + 1)
+        self._full_stamp = -1
         self._stamp = getattr(self, "_stamp", 0) + 1  # bumped by every change: the cached whole check holds while it does
         self._fit_key: tuple[int, int] = (-1, -1)  # (unit, stamp) whose answer for every wave `_fit` holds
         self._fit = np.ones(0, dtype=bool)
@@ -140,25 +150,33 @@ class _Room:
         self._span_key: tuple[int, int] = (-1, -1)  # (unit, stamp) whose waves that fit `_span` holds
         self._span = (0, 0)
 
-    def _sync(self) -> None:
-        log = self._pending
-        for n in range(0, len(log), 3):  # in order, so every float is the sum it always was
-            i, k, sign = log[n], log[n + 1], log[n + 2]
+    def _full(self) -> None:
+        """Bring ``load`` and ``adds`` up to date: the placed units' changes summed per wave, then the tight pairs'
+        loads taken from their lists, so the arrays hold the very floats every check reads (elsewhere no load comes
+        near a capacity, so the order of a sum cannot matter)."""
+        if self._full_stamp == self._stamp:
+            return
+        change = np.zeros((self.last + 1,) + self.today.shape)
+        adds = np.zeros(change.shape, dtype=np.int64)
+        for (i, k), times in self._net.items():
             cols, delta, arrive = self.touch[i]
-            self._load[k:, cols] += sign * delta
-            self._adds[k, cols] += sign * arrive
-        del log[:]
+            change[k, cols] += times * delta
+            adds[k, cols] += times * arrive
+        load = self.today + np.cumsum(change, axis=0)
+        if self._rows:
+            load[(slice(None),) + self._pair_site] = np.array(self._rows).T
+        self._load, self._adds, self._full_stamp = load, adds, self._stamp
 
     @property
     def load(self) -> np.ndarray:
         """Per wave (row 0: today), limited site and resource: what it holds after the wave."""
-        self._sync()
+        self._full()
         return self._load
 
     @property
     def adds(self) -> np.ndarray:
         """Per wave, limited site and resource: how many workloads the wave brings there."""
-        self._sync()
+        self._full()
         return self._adds
 
     def placed(self, wave: list[int]) -> "_Room":
@@ -176,9 +194,15 @@ class _Room:
         moves = self._moves[i]
         if moves is None:
             return
-        self._pending.extend((i, k, sign))
+        times = self._net.get((i, k), 0) + sign
+        if times:
+            self._net[i, k] = times
+        else:
+            del self._net[i, k]
         for row, d in moves:  # x + d and x - d, as numpy's x + sign * d
             row[k:] = map(d.__radd__ if sign > 0 else d.__rsub__, row[k:])
+        for adds, a in self._arrivals[i]:
+            adds[k] += sign * a
         self._stamp += 1
 
     def remove(self, i: int, k: int) -> None:
@@ -215,7 +239,7 @@ class _Room:
             self._span, self._span_key = self._waves_that_fit(i), key
             return self._span[0] < k <= self._span[1]
         self._asked = key
-        for row, d, limit in self._checks[i]:
+        for row, d, limit, _, _ in self._checks[i]:
             # no site here is over today, so a breach is a wave over capacity: before k as it is, from k with the unit
             if (k > 1 and max(row[1:k]) > limit) or max(row[k:]) + d > limit:
                 return False  # (x + d is monotone in x, so the largest sum is the largest load's)
@@ -230,27 +254,38 @@ class _Room:
             # max(row[k:]) + d within it, and max(row[k:]) is no smaller for any k <= hi
             return all(max(row[hi:]) + d <= limit for row, d, limit in self._arrive_checks[i])
         # fits(i, k) needs max(row[k:]) + d within the limit, and max(row[k:]) is no smaller for any k <= hi
-        return all(max(row[hi:]) + d <= limit for row, d, limit in self._checks[i])
+        return all(max(row[hi:]) + d <= limit for row, d, limit, _, _ in self._checks[i])
 
     def fit_together(self, group: list[int], k: int) -> bool:
         """Whether the units of `group` (none placed now) fit wave `k` together: what placing them all and reading
         :meth:`clean` of their sites answers, with the same sums in the same order, without placing them."""
         if any(self._whole[j] for j in group):
-            # on copies of the touched columns, each unit's change added in placing order as `place` would: trying
+            # on copies of the tight pairs' lists, each unit's change added in placing order as `place` would: trying
             # leaves the room (and its cached answers) untouched
-            cols = np.unique(np.concatenate([self.touch[j][0] for j in group]))
-            load, adds = self.load[:, cols], self.adds[:, cols]  # fancy indexing: copies
+            column: dict[int, int] = {}
+            rows, add_rows, limits = [], [], []
             for j in group:
-                own, delta, arrive = self.touch[j]
-                at = np.searchsorted(cols, own)
-                load[k:, at] += delta
-                adds[k, at] += arrive
-            return not interim_breaches(load, adds, self.cap[cols]).any()
+                for row, _, limit, adds, _ in self._checks[j]:
+                    if id(row) not in column:
+                        column[id(row)] = len(rows)
+                        rows.append(row)
+                        add_rows.append(adds)
+                        limits.append(limit)
+            if not rows:
+                return True
+            load, added = np.array(rows).T, np.array(add_rows).T
+            for j in group:
+                checks = self._checks[j]
+                if checks:
+                    at = [column[id(row)] for row, _, _, _, _ in checks]
+                    load[k:, at] += np.array([d for _, d, _, _, _ in checks])
+                    added[k, at] += np.array([a for _, _, _, _, a in checks])
+            return not _breach(load, added, np.array(limits)).any()
         # no site here is over today: a breach is a wave over capacity, and the largest load from k on with every
         # change added in placing order is the largest load's (x + d is monotone in x)
         changes: dict[int, tuple[list[float], list[float], float]] = {}
         for j in group:
-            for row, d, limit in self._checks[j]:
+            for row, d, limit, _, _ in self._checks[j]:
                 entry = changes.get(id(row))
                 if entry is None:
                     changes[id(row)] = (row, [d], limit)
@@ -270,7 +305,7 @@ class _Room:
         """(a, b): unit `i` (on sites not over capacity today) fits wave k exactly when a < k <= b. It fits no later
         than the first wave already over capacity, and after the last wave its own change would put over."""
         a, b = 0, self.last
-        for row, d, limit in self._checks[i]:
+        for row, d, limit, _, _ in self._checks[i]:
             over = [j for j, x in enumerate(row) if x > limit]
             if over:
                 b = min(b, over[0])
@@ -282,18 +317,20 @@ class _Room:
     def fitting(self, i: int) -> np.ndarray:
         """Per wave k (index 0 unused), whether unit `i` placed in wave k leaves no breach on the sites it touches:
         the same answer as ``not breaches(i, k).any()`` for every k, in one pass over the waves."""
-        cols, delta, arrive = self.touch[i]
-        load, adds = self.load[:, cols], self.adds[:, cols]
-        limit = self._limit[cols]
+        n = self.last
+        checks = self._checks[i]
+        if not checks:  # elsewhere no load comes near a capacity
+            return np.arange(n + 1) > 0
+        load, adds = np.array([c[0] for c in checks]).T, np.array([c[3] for c in checks]).T
+        delta, arrive, limit = (np.array([c[j] for c in checks]) for j in (1, 4, 2))
         was = load > limit  # over without the unit
         now = load + delta > limit  # over with the unit placed in this wave or before
-        n = self.last
         brings = adds[1:] > 0
         # a wave's breach depends on it and the wave before: before k without the unit, after k with it, and at k
         # with it now but not before, and its arrivals added
-        without = (was[1:] & (~was[:-1] | brings)).reshape(n, -1).any(axis=1)
-        with_ = (now[1:] & (~now[:-1] | brings)).reshape(n, -1).any(axis=1)
-        at = (now[1:] & (~was[:-1] | (adds[1:] + arrive > 0))).reshape(n, -1).any(axis=1)
+        without = (was[1:] & (~was[:-1] | brings)).any(axis=1)
+        with_ = (now[1:] & (~now[:-1] | brings)).any(axis=1)
+        at = (now[1:] & (~was[:-1] | (adds[1:] + arrive > 0))).any(axis=1)
         ok = np.ones(n + 1, dtype=bool)
         ok[2:] = ~np.logical_or.accumulate(without[:-1])  # no breach in waves 1..k-1
         ok[1:] &= ~at
@@ -304,8 +341,10 @@ class _Room:
         return ok
 
     def clean(self) -> bool:
-        """Whether no wave breaks capacity between waves."""
-        return not interim_breaches(self.load, self.adds, self.cap).any()
+        """Whether no wave breaks capacity between waves (elsewhere than the tight pairs no load comes near one)."""
+        if not self._rows:
+            return True
+        return not _breach(np.array(self._rows).T, np.array(self._add_rows).T, self._limit[self._pair_site]).any()
 
     def short(self, i: int, estate: Estate, units: list[_Unit]) -> Problem:
         """The problem of unit `i`, which finds no room in any wave it may move in: the site, the wave, the shortfall
