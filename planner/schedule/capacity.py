@@ -256,6 +256,11 @@ class _Room:
         # fits(i, k) needs max(row[k:]) + d within the limit, and max(row[k:]) is no smaller for any k <= hi
         return all(max(row[hi:]) + d <= limit for row, d, limit, _, _ in self._checks[i])
 
+    def still_short(self, i: int, hi: int) -> bool:
+        """Whether unit `i`, on a site over capacity today and waiting for room where it brings workloads, still finds
+        none by wave `hi`: only loads there decide :meth:`may_fit`, so only a leaver there can change the answer."""
+        return self._whole[i] and bool(self._arrive_checks[i]) and not self.may_fit(i, hi)
+
     def fit_together(self, group: list[int], k: int) -> bool:
         """Whether the units of `group` (none placed now) fit wave `k` together: what placing them all and reading
         :meth:`clean` of their sites answers, with the same sums in the same order, without placing them."""

@@ -128,10 +128,16 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             room.place(i, k)
         for c in room.leave_cols[i]:  # room freed there: who waited for it tries again
             queue.pop(c, None)
+            still: list[int] = []
             for j in sorted(waiting.pop(c, ())):
                 if j in blocked:
+                    if room.still_short(j, units[j].hi):
+                        still.append(j)
+                        continue
                     blocked.discard(j)
                     heapq.heappush(ready, prio(j))
+            if still:
+                waiting[c].update(still)
 
     def arrivals(i: int) -> list[int]:
         return room.arrive_cols[i]
