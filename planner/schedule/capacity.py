@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Mapping, Optional
 
 import numpy as np
@@ -123,17 +124,23 @@ class _Room:
         self._moves: list[Optional[list[tuple[list[float], float]]]] = []  # None: the unit touches no limited site
         self._arrivals: list[list[tuple[list[int], int]]] = []
         self._whole: list[bool] = []  # per unit: touches a site over capacity today, where arrivals matter: whole check
-        self._arrive_checks: list[list[tuple[list[float], float, float]]] = []  # per unit: its checks where it arrives
+        self._arrive_checks: list[list[tuple[list[float], float, float, int]]] = []  # per unit: its checks (and pairs)
+        # where it arrives
+        self._pair_limit: list[float] = self._limit[self._pair_site].tolist()
+        self._col_pairs: dict[int, list[int]] = defaultdict(list)
+        for p, col in enumerate(self._pair_site[0].tolist()):
+            self._col_pairs[col].append(p)
         for cols, delta, arrive in self.touch:
             on = pair[cols]
             c, r = np.nonzero(on >= 0)
+            ids = on[c, r].tolist()
             checks = [(self._rows[p], d, limit, self._add_rows[p], a) for p, d, limit, a in
-                      zip(on[c, r].tolist(), delta[c, r].tolist(), self._limit[cols[c], r].tolist(), arrive[c, r].tolist())]
+                      zip(ids, delta[c, r].tolist(), self._limit[cols[c], r].tolist(), arrive[c, r].tolist())]
             self._checks.append(checks)
             self._moves.append([(row, d) for row, d, _, _, _ in checks if d] if len(cols) else None)
             self._arrivals.append([(adds, a) for _, _, _, adds, a in checks if a])
             self._whole.append(bool(over_today[cols].any()))
-            self._arrive_checks.append([(row, d, limit) for row, d, limit, _, a in checks if a > 0]
+            self._arrive_checks.append([(row, d, limit, p) for (row, d, limit, _, a), p in zip(checks, ids) if a > 0]
                                        if self._whole[-1] else [])  # read only for units on over-full sites
 
     def reset(self) -> None:
@@ -252,14 +259,27 @@ class _Room:
             # fitting(i)[k] needs, where the unit brings workloads, the load with it within the limit after wave k
             # and after every later wave (the first one over would break the rule, as the wave before was not), so
             # max(row[k:]) + d within it, and max(row[k:]) is no smaller for any k <= hi
-            return all(max(row[hi:]) + d <= limit for row, d, limit in self._arrive_checks[i])
+            return all(max(row[hi:]) + d <= limit for row, d, limit, _ in self._arrive_checks[i])
         # fits(i, k) needs max(row[k:]) + d within the limit, and max(row[k:]) is no smaller for any k <= hi
         return all(max(row[hi:]) + d <= limit for row, d, limit, _, _ in self._checks[i])
 
-    def still_short(self, i: int, hi: int) -> bool:
-        """Whether unit `i`, on a site over capacity today and waiting for room where it brings workloads, still finds
-        none by wave `hi`: only loads there decide :meth:`may_fit`, so only a leaver there can change the answer."""
-        return self._whole[i] and bool(self._arrive_checks[i]) and not self.may_fit(i, hi)
+    def short_pair(self, i: int, hi: int) -> Optional[tuple[int, float]]:
+        """For unit `i` on a site over capacity today, which only the loads where it brings workloads decide
+        (:meth:`may_fit`): the first (site, resource) pair there with no room by wave `hi`, and the unit's change
+        there; None when it has room at every one, or is not such a unit. Until a leaver frees room at that pair, the
+        unit finds none."""
+        for row, d, limit, p in self._arrive_checks[i]:
+            if max(row[hi:]) + d > limit:
+                return p, d
+        return None
+
+    def pairs_at(self, c: int) -> list[int]:
+        """The tight (site, resource) pairs of site column `c`."""
+        return self._col_pairs.get(c, [])
+
+    def room_at(self, p: int, hi: int, d: float) -> bool:
+        """Whether tight pair `p` has room for a change `d` by wave `hi`: the test :meth:`short_pair` makes there."""
+        return max(self._rows[p][hi:]) + d <= self._pair_limit[p]
 
     def fit_together(self, group: list[int], k: int) -> bool:
         """Whether the units of `group` (none placed now) fit wave `k` together: what placing them all and reading

@@ -95,7 +95,7 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
                 continue
             urgent[j] = by
             for c in room.wait_cols[j]:  # its place in the queues it waits in moves up with it
-                if j in waiting.get(c, ()):
+                if j in waiting.get(c, ()) or j in parked:
                     heapq.heappush(queue[c], (by, j))
             late.discard(j)  # a money-losing leaver someone waits for goes when needed, not last
             if j in blocked:
@@ -128,16 +128,39 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             room.place(i, k)
         for c in room.leave_cols[i]:  # room freed there: who waited for it tries again
             queue.pop(c, None)
-            still: list[int] = []
             for j in sorted(waiting.pop(c, ())):
-                if j in blocked:
-                    if room.still_short(j, units[j].hi):
-                        still.append(j)
-                        continue
+                if j in blocked and not park(j):
                     blocked.discard(j)
                     heapq.heappush(ready, prio(j))
-            if still:
-                waiting[c].update(still)
+            for p in room.pairs_at(c):  # parked units whose pair now has room: parked again elsewhere, or woken
+                for hi, heap in sorted(parked_at.get(p, {}).items()):
+                    while heap and room.room_at(p, hi, heap[0][0]):
+                        _, version, j = heapq.heappop(heap)
+                        if j in blocked and parked.get(j) == version and not park(j):
+                            del parked[j]
+                            blocked.discard(j)
+                            heapq.heappush(ready, prio(j))
+
+    # A waiting unit on a site over capacity today that still finds no room where it brings workloads is parked on
+    # the first (site, resource) pair there without room, and looked at again only when a leaver frees room at that
+    # pair: it is woken exactly when :meth:`_Room.may_fit` turns true, as if every leaver on its sites had woken it
+    # (millions of tries at a million workloads). It keeps its place in the waiting queues meanwhile.
+    parked: dict[int, int] = {}  # unit -> version of its one live entry in parked_at
+    parked_at: dict[int, dict[int, list[tuple[float, int, int]]]] = {}  # pair -> deadline -> (change, version, unit)
+    versions = [0]
+
+    def park(j: int) -> bool:
+        """Park waiting unit `j` if it is such a unit and still finds no room; whether it did."""
+        short = room.short_pair(j, units[j].hi)
+        if short is None:
+            return False
+        p, d = short
+        versions[0] += 1
+        parked[j] = versions[0]
+        heapq.heappush(parked_at.setdefault(p, {}).setdefault(units[j].hi, []), (d, versions[0], j))
+        for c in room.wait_cols[j]:
+            waiting[c].discard(j)
+        return True
 
     def arrivals(i: int) -> list[int]:
         return room.arrive_cols[i]
