@@ -215,6 +215,14 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
 
     tries = [0]
 
+    def waiting_leavers(c: int) -> list[int]:
+        """The waiting units that leave site column `c`, from the shorter of the two lists (a full site may have tens
+        of thousands of leavers)."""
+        mine = leavers.get(c, ())
+        if len(blocked) < len(mine):
+            return [j for j in blocked if c in room.leave_cols[j]]
+        return [j for j in mine if j in blocked]
+
     def together(i: int) -> bool:
         """Place waiting unit `i` in one wave with the waiting units that leave its sites (a swap no order can make
         one by one); whether it worked."""
@@ -223,7 +231,7 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
         group, todo = [i], [i]
         while todo and len(group) < JOINT_MAX:  # the waiting leavers of its sites, theirs in turn, ...
             x = todo.pop(0)
-            for j in sorted({j for c in arrivals(x) for j in leavers.get(c, ()) if j in blocked and j not in group
+            for j in sorted({j for c in arrivals(x) for j in waiting_leavers(c) if j not in group
                              and units[j].is_prod == units[i].is_prod and indeg[j] == 0}):
                 if len(group) < JOINT_MAX:
                     group.append(j)
