@@ -23,6 +23,10 @@ PULL_CANDIDATES = 8  # leavers tried per saver and wave when the saver needs the
 PULL_WAVES = 3  # earlier waves a saver tries pulling leavers into
 
 
+PULL_SCAN = 50_000_000  # leavers one improvement may look through for pulls (a work limit: each pull reads every leaver
+# of the saver's full sites, tens of thousands at a million workloads; the planted 100,000 reads 50 million in all)
+
+
 DEFER_CHECKS = 2_000  # joint capacity checks one improvement may make deferring losers with the arrivals they make
 # room for (a work limit)
 DEFER_MAX = 8  # arrivals a deferred loser may take along
@@ -343,8 +347,8 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     wave's kind, the count and effort limits and capacity between waves; a pass visits the units by saving
     per workload. A saver that finds no room in an earlier wave may pull a unit leaving that site forward
     with it, when the two together realise more; a loser that cannot leave later alone may take along the arrivals
-    that needed its room, when deferring them costs less than it gains. A fixed number of passes, pulls and joint
-    checks: work, not time.
+    that needed its room, when deferring them costs less than it gains. A fixed number of passes, pulls, leavers read
+    for pulls and joint checks: work, not time.
     """
     rules = estate.scenario.waves
     lim = _Limits(rules, units)
@@ -415,6 +419,9 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
         """Place saver `i` (taken out of wave `k0`) in wave `k` with a leaver of its sites moved to wave `k` or before."""
         gain = units[i].saving * (months[k] - months[k0])
         full = room.arrive_cols[i]
+        if pulled[0] >= PULL_SCAN:
+            return False
+        pulled[0] += sum(len(leavers.get(c, ())) for c in full)
         near_k = months[k]
         near = {j for c in full for j in leavers.get(c, ()) if wave[j] > k}
         near.discard(i)
@@ -473,7 +480,7 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     for j, cols in enumerate(room.arrive_cols):
         for c in cols:
             arrivers[c].append(j)
-    checks, scanned = [0], [0]
+    checks, scanned, pulled = [0], [0], [0]
 
     def in_order(group: list[int], k: int) -> bool:
         """Whether every order edge of `group`'s units holds with all of them in wave `k`."""
