@@ -10,7 +10,7 @@ import numpy as np
 
 from planner.domain.estate import Estate
 from planner.schedule.calendar import months_after, wave_dates
-from planner.schedule.capacity import RESOURCES, _Room, over_capacity
+from planner.schedule.capacity import RESOURCES, _Room, capacity_limit, over_capacity
 from planner.schedule.types import _Edge, _Unit
 from planner.solve.matrices import Columns
 from planner.solve.solvers import relaxed_value
@@ -116,7 +116,7 @@ def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Ro
             cs = np.concatenate([first[i] + np.arange(width[i]) for i in us.tolist()])
             dv = np.concatenate([np.full(width[i], d[i]) for i in us.tolist()])
             left = n_x + n_room + np.arange(top)  # room left after waves 1..top
-            equals = np.concatenate([[max(cap * (1 + 1e-9) + 1e-6, today) - today], np.zeros(top - 1)])
+            equals = np.concatenate([[max(capacity_limit(cap), today) - today], np.zeros(top - 1)])
             add(np.concatenate([cs, left, left[:-1]]), np.concatenate([dv, np.ones(top), -np.ones(top - 1)]),
                 np.concatenate([k_of[cs] - 1, np.arange(top), np.arange(1, top)]), equals, equals)
             n_room += top
@@ -224,7 +224,7 @@ def _lagrangian_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], ro
                 r_unit.append(i)
                 r_row.append(len(slack))
                 r_val.append(v)
-            slack.append(max(cap * (1 + 1e-9) + 1e-6, today) - today)  # the exact rule's own rounding room
+            slack.append(max(capacity_limit(cap), today) - today)  # the exact rule's own rounding room
             scale.append(max(cap, today, 1.0))
     n_r = len(slack)
     use = sp.csr_matrix((np.array(r_val, dtype=float), (np.array(r_unit, dtype=np.int64), np.array(r_row, dtype=np.int64))),

@@ -25,20 +25,24 @@ def site_capacities(estate: Estate) -> np.ndarray:
                       for r in RESOURCES] for s in estate.sites], dtype=float).reshape(len(estate.sites), len(RESOURCES))
 
 
+def capacity_limit(cap: "np.ndarray | float") -> "np.ndarray | float":
+    """The most a site may hold against capacity `cap`: the capacity with room for the rounding of sums of sizes."""
+    return cap * (1 + 1e-9) + 1e-6
+
+
 def over_capacity(load: np.ndarray, cap: np.ndarray) -> np.ndarray:
     """Where `load` exceeds `cap`, with room for the rounding of sums of sizes."""
-    return load > cap * (1 + 1e-9) + 1e-6
+    return load > capacity_limit(cap)
 
 
 def interim_breaches(load: np.ndarray, adds: np.ndarray, cap: np.ndarray) -> np.ndarray:
     """Per wave (row k >= 1 of `load`: after wave k; row 0: today), site and resource: whether capacity between waves
     is broken: over capacity after the wave, unless already over before it and the wave brought nothing there."""
-    over = over_capacity(load, cap)
-    return over[1:] & (~over[:-1] | (adds[1:] > 0))
+    return _breach(load, adds, capacity_limit(cap))
 
 
 def _breach(load: np.ndarray, adds: np.ndarray, limit: np.ndarray) -> np.ndarray:
-    """:func:`interim_breaches` on columns of loads (row 0: today) with over_capacity's threshold `limit` given."""
+    """:func:`interim_breaches` with over_capacity's threshold `limit` (a capacity with its rounding room) given."""
     over = load > limit
     return over[1:] & (~over[:-1] | (adds[1:] > 0))
 
@@ -110,7 +114,7 @@ class _Room:
         # Any load the schedule can reach is today's plus some of the units' changes, at most today + grow up to
         # the rounding of sums (far below a millionth): below that margin a pair is never over capacity.
         tight = (self.today + grow) * (1 + 1e-6) > self.cap
-        self._limit = self.cap * (1 + 1e-9) + 1e-6  # over_capacity's own threshold
+        self._limit = capacity_limit(self.cap)  # over_capacity's own threshold
         pair = np.full(self.today.shape, -1, dtype=np.int64)
         pair[tight] = np.arange(int(tight.sum()))
         self._pair_site = np.nonzero(tight)
