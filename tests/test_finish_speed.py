@@ -14,6 +14,7 @@ from planner.domain.estate import Estate
 from planner.solve.candidates import build_candidates
 from planner.solve.core import build_core
 from planner.solve.matrices import Columns
+from planner.solve.guards import MappingError
 from planner.solve.pool import BOUND_ONLY, IslandPool
 from planner.solve.reduce import reduce
 from planner.solve.solvers import DIRECT, Highs, columns_relaxation
@@ -62,6 +63,27 @@ def test_a_bound_only_island_answer_is_below_its_optimum(tmp_path, case):
             assert q.status == "optimal" and abs(q.objective - e.objective) <= 1e-6 * max(1.0, abs(e.objective))
 
 
+def test_an_island_mip_started_from_a_known_plan_finds_the_same_optimum(tmp_path):
+    core = _synth_core(tmp_path, 1000, 1)
+    islands = np.arange(core.n_islands)
+    rng = np.random.default_rng(1)
+    cost = core.cost + rng.uniform(0.0, 10_000.0, core.n_cols) * (core.col_site >= 0)
+    pool = IslandPool(core, DIRECT, 0.0, math.inf, 1)
+    try:
+        cold = pool.solve(islands, core.cost)  # plans at other costs: feasible, rarely optimal at `cost`
+        starts = {a.island: a.cols for a in cold}
+        plain = pool.solve(islands, cost)
+        warm = pool.solve(islands, cost, starts=starts)
+        with pytest.raises(MappingError):
+            pool.solve(islands, cost, starts={k: np.array([core.col_ptr[k + 1] - core.col_ptr[k]]) for k in islands.tolist()})
+    finally:
+        pool.close()
+    assert [a.island for a in warm] == islands.tolist()
+    for p, w in zip(plain, warm):
+        assert w.status == "optimal" and w.bound <= w.objective + 1e-9
+        assert abs(w.objective - p.objective) <= 1e-6 * max(1.0, abs(p.objective))
+
+
 def _knapsack(n: int, seed: int) -> Columns:
     """Pick items (0/1) filling at least half the total weight, at least cost: one row."""
     rng = np.random.default_rng(seed)
@@ -97,3 +119,4 @@ def test_taking_columns_keeps_them_exactly():
         assert part.value[a:b].tolist() == model.value[ma:mb].tolist()
     lp = columns_relaxation(model, 10_000)
     assert lp is not None and lp.col_dual is not None and len(lp.col_dual) == model.n_cols
+

@@ -71,15 +71,18 @@ def batches(core: Core, islands: np.ndarray) -> list[np.ndarray]:
     return [islands[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def solve_batch(state: Islands, task: tuple[np.ndarray, int, bool]) -> list[Answer]:
+Starts = Optional[dict[int, np.ndarray]]  # per island, the local columns at 1 of a known plan (a MIP's first incumbent)
+
+
+def solve_batch(state: Islands, task: tuple[np.ndarray, int, bool, Starts]) -> list[Answer]:
     """The islands of one batch at the shared costs, at most `nodes` MIP nodes each (in a worker or in the main process);
     with `lp_only`, an island whose LP optimum is fractional is answered with that LP value as its bound and no plan."""
-    batch, nodes, lp_only = task
+    batch, nodes, lp_only, starts = task
     with limits.use(state.limits):
-        return _solve_batch(state, batch, nodes, lp_only)
+        return _solve_batch(state, batch, nodes, lp_only, starts or {})
 
 
-def _solve_batch(state: Islands, batch: np.ndarray, nodes: int, lp_only: bool) -> list[Answer]:
+def _solve_batch(state: Islands, batch: np.ndarray, nodes: int, lp_only: bool, starts: dict[int, np.ndarray]) -> list[Answer]:
     core, cost, backend, gap = state.core, state.cost, state.backend, state.gap
     left = state.deadline - time.monotonic()
     if left <= 0:
@@ -93,7 +96,7 @@ def _solve_batch(state: Islands, batch: np.ndarray, nodes: int, lp_only: bool) -
             state.duals[glob] = d
         if x is None and status == "infeasible":
             # Some island of the batch has no plan: find which, one by one.
-            return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
+            return [_one(core, int(k), cost, backend, gap, left, nodes=nodes, start=starts.get(int(k))) for k in batch]
         # The batch's islands ascend, so its global columns sorted are theirs, one island's after another's.
         if (np.diff(batch) <= 0).any():
             raise MappingError("island batch: islands not in ascending order")
@@ -102,7 +105,7 @@ def _solve_batch(state: Islands, batch: np.ndarray, nodes: int, lp_only: bool) -
         for k in batch.tolist():
             c0, c1 = int(core.col_ptr[k]), int(core.col_ptr[k + 1])
             if x_global is None:
-                out.append(_one(core, k, cost, backend, gap, left, nodes=nodes))
+                out.append(_one(core, k, cost, backend, gap, left, nodes=nodes, start=starts.get(k)))
                 continue
             xi = x_global[at:at + c1 - c0]
             at += c1 - c0
@@ -115,11 +118,11 @@ def _solve_batch(state: Islands, batch: np.ndarray, nodes: int, lp_only: bool) -
             elif lp_only:
                 out.append(Answer(k, BOUND_ONLY, math.inf, lp, np.zeros(0, np.int64), lp))
             else:
-                a = _one(core, k, cost, backend, gap, left, lp_first=False, nodes=nodes)
+                a = _one(core, k, cost, backend, gap, left, lp_first=False, nodes=nodes, start=starts.get(k))
                 a.lp = lp
                 out.append(a)
         return out
-    return [_one(core, int(k), cost, backend, gap, left, nodes=nodes) for k in batch]
+    return [_one(core, int(k), cost, backend, gap, left, nodes=nodes, start=starts.get(int(k))) for k in batch]
 
 
 def lp_batch(state: Islands, batch: np.ndarray) -> list[tuple[int, float]]:
@@ -142,10 +145,17 @@ def lp_batch(state: Islands, batch: np.ndarray) -> list[tuple[int, float]]:
 
 
 def _one(core: Core, k: int, cost: np.ndarray, backend: str, gap: float, left: float, lp_first: bool = True,
-         nodes: Optional[int] = None) -> Answer:
+         nodes: Optional[int] = None, start: Optional[np.ndarray] = None) -> Answer:
     sub = core.island(k, cost)
     t0 = time.monotonic()
-    res: Result = solve_mip(sub, backend, gap, time_limit=left, lp_first=lp_first, nodes=nodes)
+    first = None
+    if start is not None:
+        bad = start[(start < 0) | (start >= sub.n_cols)]
+        if len(bad):
+            raise MappingError(f"island {k}: a start names column {int(bad[0])}, outside its {sub.n_cols} columns")
+        first = np.zeros(sub.n_cols)
+        first[start] = 1.0
+    res: Result = solve_mip(sub, backend, gap, time_limit=left, lp_first=lp_first, nodes=nodes, start=first)
     if os.environ.get("PLANNER_DEBUG") and time.monotonic() - t0 > 0.05:
         print(f"    island {k}: {sub.n_x}+{sub.n_y} columns, {len(sub.row_lower)} rows, MIP {time.monotonic() - t0:.2f}s {res.status}")
     if res.x is None:
@@ -170,11 +180,13 @@ class IslandPool:
         self._workers = ForkedWorkers(state, self.workers, parallel_from=_PARALLEL_FROM)
 
     def solve(self, islands: np.ndarray, cost: np.ndarray, nodes: Optional[int] = None,
-              tick: Optional[Callable[[int, int], None]] = None, lp_only: bool = False) -> list[Answer]:
+              tick: Optional[Callable[[int, int], None]] = None, lp_only: bool = False, starts: Starts = None) -> list[Answer]:
         """Every island of `islands` solved at column costs `cost`, in the order given (at most `nodes` branch-and-bound
         nodes per island: the answer's bound says how far from proven its plan is; with `lp_only`, no MIP: an island
-        with a fractional LP optimum comes back `bound-only`)."""
-        return self._map(solve_batch, islands, cost, limits.current().mip_nodes if nodes is None else nodes, tick, lp_only)
+        with a fractional LP optimum comes back `bound-only`). `starts` gives an island's MIP a known plan as its first
+        incumbent: a plan as good within the MIP's gap, found sooner."""
+        return self._map(solve_batch, islands, cost, limits.current().mip_nodes if nodes is None else nodes, tick, lp_only,
+                         starts)
 
     def lp(self, islands: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The islands' LP relaxations at `cost`: (value per island, reduced cost per column of those islands in `duals`;
@@ -183,10 +195,14 @@ class IslandPool:
         return np.array([v for _, v in pairs]), self.duals
 
     def _map(self, fn, islands: np.ndarray, cost: np.ndarray, nodes: Optional[int] = None,  # noqa: ANN001
-             tick: Optional[Callable[[int, int], None]] = None, lp_only: bool = False) -> list:
+             tick: Optional[Callable[[int, int], None]] = None, lp_only: bool = False, starts: Starts = None) -> list:
         self.cost[:] = cost
         cut = batches(self.core, np.asarray(islands, dtype=np.int64))
-        work = cut if nodes is None else [(b, nodes, lp_only) for b in cut]
+        if starts:
+            # Each batch carries only its own islands' starts to its worker.
+            work = [(b, nodes, lp_only, {k: starts[k] for k in b.tolist() if k in starts}) for b in cut]
+        else:
+            work = cut if nodes is None else [(b, nodes, lp_only, None) for b in cut]
         total = int(len(islands))
         results, done = [], 0
         for part in self._workers.imap(fn, work):  # in order, as they finish

@@ -91,14 +91,23 @@ class ColumnGeneration:
         if self.progress:
             self.progress(message)
 
-    def _solve(self, idx: np.ndarray, price: np.ndarray, stage: str, lp_only: bool = False) -> list[Answer]:
+    def _solve(self, idx: np.ndarray, price: np.ndarray, stage: str, lp_only: bool = False,
+               known: Optional[np.ndarray] = None) -> list[Answer]:
         """Solve the linked islands `idx` (positions) at `price`, record their plans and bounds (`stage` names the bar;
-        `lp_only`: an island whose LP is fractional records its LP bound and keeps its plans, see IslandPool.solve)."""
+        `lp_only`: an island whose LP is fractional records its LP bound and keeps its plans, see IslandPool.solve;
+        `known`: per linked island, its cheapest known plan at `price` or -1, where its MIP starts)."""
         part = self.core.price_part(price)
         t0 = time.monotonic()
         count = getattr(self.progress, "count", None)
         tick = (lambda done, total: count(stage, done, total)) if count else None
-        answers = self.pool.solve(self.linked[idx], self.core.cost + part, limits.current().pricing_nodes, tick, lp_only)
+        starts = None
+        if known is not None and not lp_only:
+            starts = {}
+            for i in idx[known[idx] >= 0].tolist():
+                k = int(self.linked[i])
+                starts[k] = self.plans.cols[int(known[i])] - int(self.core.col_ptr[k])
+        answers = self.pool.solve(self.linked[idx], self.core.cost + part, limits.current().pricing_nodes, tick, lp_only,
+                                  starts)
         if os.environ.get("PLANNER_DEBUG"):
             frac = sum(1 for a in answers if math.isfinite(a.lp) and a.bound - a.lp > 1e-6 * max(1.0, abs(a.lp)))
             print(f"  solve {len(idx)} islands: {time.monotonic() - t0:.2f}s, {frac} needed the MIP")
@@ -200,7 +209,7 @@ class ColumnGeneration:
             # While the master still overfills a row its price is the overfill's; islands are priced at most at the
             # row's ceiling, where every one of them would rather leave.
             price = alpha * best_price + (1 - alpha) * np.minimum(m_price, ceiling)
-            lower, known, _ = self.bounds_at(price)
+            lower, known, known_plan = self.bounds_at(price)
             todo = _worth_pricing(known - lower, SCREEN_TOL * np.maximum(1.0, np.abs(known)))
             before = len(self.plans)
             stage = f"sharing out capacity, round {rounds} (groups of linked workloads)"
@@ -208,11 +217,11 @@ class ColumnGeneration:
             # fractional gives its LP bound and no plan (no MIP). Once a round adds fewer plans than it left fractional,
             # those islands are what the master lacks: they get their MIPs, then and in every round after.
             lp_only = lp_rounds and over > 1e-9 and rounds <= limits.current().lp_rounds
-            answers = self._solve(todo, price, stage, lp_only=lp_only)
+            answers = self._solve(todo, price, stage, lp_only=lp_only, known=known_plan)
             fractional = np.array([i for i, a in zip(todo.tolist(), answers) if a.status == BOUND_ONLY], dtype=np.int64)
             if len(fractional) and len(self.plans) - before < len(fractional):
                 lp_rounds = False
-                answers = [a for a in answers if a.status != BOUND_ONLY] + self._solve(fractional, price, stage)
+                answers = [a for a in answers if a.status != BOUND_ONLY] + self._solve(fractional, price, stage, known=known_plan)
             if any(a.status == "no-solution" for a in answers):
                 timed_out = True
                 break
