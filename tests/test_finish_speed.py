@@ -120,3 +120,15 @@ def test_taking_columns_keeps_them_exactly():
     lp = columns_relaxation(model, 10_000)
     assert lp is not None and lp.col_dual is not None and len(lp.col_dual) == model.n_cols
 
+
+
+def test_island_rows_hold_only_unit_coefficients():
+    from planner.solve.core import ASSIGN, _Rows
+
+    rows = _Rows()
+    one = np.zeros(2, np.int64)
+    rows.add(ASSIGN, one, np.array([0, 1]), np.array([1.0, -1.0]), np.array([0, 0]), 1.0, 1.0, np.array([0]), -1)
+    with pytest.raises(ValueError, match="coefficient"):
+        rows.add(ASSIGN, one, np.array([0, 1]), np.array([1.0, 2.0]), np.array([0, 0]), 1.0, 1.0, np.array([0]), -1)
+    built = rows.build(1)
+    assert built[5].dtype == np.float64 and built[5].tolist() == [1.0, -1.0]

@@ -205,6 +205,7 @@ def build_core(estate: Estate, cands: Candidates, red: Reduced, island: Optional
         np.add.at(x_cost, ca[always & pay], price[always & pay])
         share = ~always & pay
         y_dep, y_a, y_b, y_price = dep[kdep[share]], ca[share], col_of_entry[eb[share]], price[share]
+        del src, dst, na, ca, kdep, site_a, eb, price, mates, always, pay, share  # one entry each per (link, site): let go
     y_island = x_island[y_a] if len(y_a) else np.zeros(0, np.int64)
     n_x, n_y = len(x_entry), len(y_a)
     # Global column order: island-major, x columns before y columns within an island.
@@ -220,6 +221,7 @@ def build_core(estate: Estate, cands: Candidates, red: Reduced, island: Optional
     col_workload = np.concatenate([x_work, np.full(n_y, -1, np.int64)])[order].astype(np.int32)
     xcol = newcol[:n_x]  # old x position -> new column
     ycol = newcol[n_x:]
+    del isl, kind, order, x_cost  # the rows below are the peak of the build: nothing they do not read stays
 
     rows = _Rows()
     # Assignment rows: a workload's x columns are consecutive.
@@ -258,8 +260,13 @@ class _Rows:
         hi_a = np.broadcast_to(np.asarray(hi, dtype=float), (n,)) if np.ndim(hi) == 0 else np.asarray(hi, dtype=float)
         ref_a = np.asarray(ref, dtype=np.int64)
         site_a = np.full(n, int(site), dtype=np.int64) if np.ndim(site) == 0 else np.asarray(site, dtype=np.int64)
+        # Every coefficient of these rows is 1 or -1: held as int8 until the matrix is laid out (a million workloads
+        # have some fifty million of them).
+        small = np.asarray(vals).astype(np.int8)
+        if not np.array_equal(small, vals):
+            raise ValueError("island rows: a coefficient other than -1, 0 or 1")
         self.parts.append((kind, row_island.astype(np.int32), lo_a, hi_a, ref_a.astype(np.int32), site_a.astype(np.int32),
-                           np.asarray(key, dtype=np.int32), np.asarray(cols, dtype=np.int32), np.asarray(vals, dtype=float)))
+                           np.asarray(key, dtype=np.int32), np.asarray(cols, dtype=np.int32), small))
 
     def build(self, n_isl: int):  # noqa: ANN201
         if not self.parts:
@@ -275,19 +282,23 @@ class _Rows:
         site = np.concatenate([p[5] for p in self.parts])
         trip_row = np.concatenate([(p[6] + off).astype(np.int32) for p, off in zip(self.parts, offsets[:-1])])
         cols = np.concatenate([p[7].astype(np.int32) for p in self.parts])
-        vals = np.concatenate([p[8] for p in self.parts]).astype(float)
+        vals = np.concatenate([p[8] for p in self.parts])
         self.parts = []  # the parts are copied: let them go before the sort
         n = len(island)
         order = np.argsort(island, kind="stable")  # island-major, kinds and rows in the order added
         new = np.empty(n, dtype=np.int32)
         new[order] = np.arange(n, dtype=np.int32)
         trip_new = new[trip_row]
-        del trip_row
+        del trip_row, new
         torder = np.argsort(trip_new, kind="stable")  # a row's entries in the order added
         counts = np.bincount(trip_new, minlength=n)
+        del trip_new  # each array is dropped as soon as it is read: the peak is that of the layout, not of its inputs
+        cols = cols[torder]
+        vals = vals[torder]
+        del torder
         start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         row_ptr = np.concatenate([[0], np.cumsum(np.bincount(island, minlength=n_isl))]).astype(np.int64)
-        return (row_ptr, lo[order], hi[order], start, cols[torder], vals[torder], kind[order], ref[order], site[order])
+        return (row_ptr, lo[order], hi[order], start, cols, vals.astype(float), kind[order], ref[order], site[order])
 
 
 def _anti_affinity_rows(estate: Estate, cands: Candidates, x_entry: np.ndarray, x_work: np.ndarray, x_island: np.ndarray,
