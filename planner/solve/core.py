@@ -263,7 +263,7 @@ class _Rows:
         # Every coefficient of these rows is 1 or -1: held as int8 until the matrix is laid out (a million workloads
         # have some fifty million of them).
         small = np.asarray(vals).astype(np.int8)
-        if not np.array_equal(small, vals):
+        if not np.array_equal(small, vals) or (len(small) and int(np.abs(small).max()) > 1):
             raise ValueError("island rows: a coefficient other than -1, 0 or 1")
         self.parts.append((kind, row_island.astype(np.int32), lo_a, hi_a, ref_a.astype(np.int32), site_a.astype(np.int32),
                            np.asarray(key, dtype=np.int32), np.asarray(cols, dtype=np.int32), small))
