@@ -262,8 +262,8 @@ class _Room:
         if self._whole[i]:
             # fitting(i)[k] needs, where the unit brings workloads, the load with it within the limit after wave k
             # and after every later wave (the first one over would break the rule, as the wave before was not), so
-            # max(row[k:]) + d within it, and max(row[k:]) is no smaller for any k <= hi
-            return all(max(row[hi:]) + d <= limit for row, d, limit, _ in self._arrive_checks[i])
+            # max(row[k:]) + d within it, and max(row[k:]) is no smaller for any k <= hi: no pair short of room there
+            return self.short_pair(i, hi) is None
         # fits(i, k) needs max(row[k:]) + d within the limit, and max(row[k:]) is no smaller for any k <= hi
         return all(max(row[hi:]) + d <= limit for row, d, limit, _, _ in self._checks[i])
 
