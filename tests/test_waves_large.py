@@ -1,6 +1,7 @@
 """The wave stage's bulk paths give what their one-at-a-time forms gave: each unit's capacity changes, summed for all
 units at once, equal a re-count of its workloads; the Lagrangian bound's children-into-parents sums, one indexed
-addition per sibling rank, equal `np.add.at` bit for bit; and a schedule that waits for room keeps the rule."""
+addition per sibling rank, equal `np.add.at` bit for bit; the leavers a pull tries, picked on columns, are those
+sorting them one by one picks; and a schedule that waits for room keeps the rule."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from planner.schedule.bounds import _sibling_ranks
+from planner.schedule.heuristic import _first_leavers
 
 HYPOTHESIS = settings(max_examples=15, deadline=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -48,6 +50,26 @@ def test_each_units_changes_equal_a_recount_of_its_workloads(tmp_path_factory, c
         assert room.leave_cols[i] == [c for c in sorted(delta) if min(delta[c]) < 0]
         assert room.arrive_cols[i] == [c for c in sorted(delta) if max(arrive[c]) > 0]
         assert room.wait_cols[i] == (room.arrive_cols[i] or room.touch_cols[i])
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), units=st.integers(1, 30), waves=st.integers(1, 8), n=st.integers(0, 10))
+def test_the_leavers_a_pull_tries_are_those_sorting_them_one_by_one_gives(data, units, waves, n) -> None:
+    wave = data.draw(st.lists(st.integers(1, waves), min_size=units, max_size=units))
+    # few distinct savings and months, so that equal losses (and -0.0 against 0.0) are common
+    saving = data.draw(st.lists(st.sampled_from([-3.5, -1.0, 0.0, 0.1, 2.0, 1e9 / 3]), min_size=units, max_size=units))
+    months = [0.0] + data.draw(st.lists(st.sampled_from([0.5, 1.0, 35.9, 1.0 / 3]), min_size=waves, max_size=waves))
+    keys = data.draw(st.lists(st.sampled_from([("a",), ("b",), ("a", "x")]), min_size=units, max_size=units))
+    lists = data.draw(st.lists(st.lists(st.integers(0, units - 1), unique=True), max_size=3))
+    i, k = data.draw(st.integers(0, units - 1)), data.draw(st.integers(0, waves))
+    key_rank = np.empty(units, dtype=np.int64)
+    key_rank[sorted(range(units), key=lambda j: (keys[j], j))] = np.arange(units)
+    near = {j for js in lists for j in js if wave[j] > k}
+    near.discard(i)
+    expected = sorted(near, key=lambda j: (-(saving[j] * (months[k] - months[wave[j]])), keys[j], j))[:n]
+    got = _first_leavers([np.array(js, dtype=np.int64) for js in lists], i, k, n, np.array(wave, dtype=np.int64),
+                         np.array(saving), np.array(months), key_rank)
+    assert got == expected
 
 
 @settings(max_examples=60, deadline=None)

@@ -204,6 +204,10 @@ def _lagrangian_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], ro
     levels = [np.nonzero(depth == d)[0] for d in range(int(depth.max()) + 1)]
     roots = levels[0]
     ranks = [_sibling_ranks(parent[lv]) for lv in levels[1:]]
+    # per level (popped leaves up): the positions of units that move before their parent, after it, and of those
+    # that do so in a strictly earlier or later wave
+    level_sides = [(np.nonzero(first[lv])[0], np.nonzero(first[lv] & (strict[lv] == 1))[0],
+                    np.nonzero(~first[lv] & (strict[lv] == 1))[0]) for lv in levels[1:]]
     # capacity rows: the (site, resource) pairs that some set of arrivals could push over capacity
     r_unit: list[int] = []
     r_row: list[int] = []
@@ -235,30 +239,39 @@ def _lagrangian_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], ro
     best, theta, since = np.inf, 2.0, 0
     guide = np.zeros(n_u, dtype=np.int64)
     col = np.arange(top)[None, :]
+    f, scratch = np.empty((n_u, top)), np.empty((n_u, top))  # reused: two (unit, wave) arrays fewer per step
     for _ in range(LAGRANGE_STEPS):
-        f = base - cnt[:, None] * lam[None, :] - eff[:, None] * mu[None, :]
+        np.multiply(cnt[:, None], lam[None, :], out=scratch)  # base - cnt * lam - eff * mu, in that order
+        np.subtract(base, scratch, out=f)
+        np.multiply(eff[:, None], mu[None, :], out=scratch)
+        f -= scratch
         if n_r:
             f -= use @ np.cumsum(pi[:, ::-1], axis=1)[:, ::-1]  # a unit placed by wave k uses the rows of k and after
+        sides, subs = list(level_sides), []
         for lv, by_rank in zip(reversed(levels[1:]), reversed(ranks)):  # leaves up: a subtree's best value for each wave of its root
             sub = f[lv]
-            before = np.maximum.accumulate(sub, axis=1)  # best wave at or before k
-            after = np.maximum.accumulate(sub[:, ::-1], axis=1)[:, ::-1]  # at or after k
-            b, one = first[lv], strict[lv] == 1
-            msg = np.where(b[:, None], before, after)
-            shifted = np.where(one[:, None], -np.inf, msg)
-            shifted[one & b, 1:] = msg[one & b, :-1]  # by wave k - 1 when its parent moves in wave k
-            shifted[one & ~b, :-1] = msg[one & ~b, 1:]  # from wave k + 1
+            subs.append(sub)  # its rows of f stay as they are now: only the levels above still change
+            b, one_b, one_a = sides.pop()
+            msg = np.maximum.accumulate(sub[:, ::-1], axis=1)[:, ::-1]  # moves after its parent: best wave at or after k
+            if len(b):
+                msg[b] = np.maximum.accumulate(sub[b], axis=1)  # moves first (few do): at or before k
+            shifted, early, late = msg, msg[one_b], msg[one_a]
+            shifted[one_b, 1:], shifted[one_b, 0] = early[:, :-1], -np.inf  # by wave k - 1 when its parent moves in k
+            shifted[one_a, :-1], shifted[one_a, -1] = late[:, 1:], -np.inf  # from wave k + 1
             for at in by_rank:
                 f[parent[lv[at]]] += shifted[at]
         ch = np.zeros(n_u, dtype=np.int64)
-        ch[roots] = np.argmax(f[roots], axis=1)
-        value = float(f[roots, ch[roots]].sum() + lam @ caps + mu.sum() * hours + (pi * room_left[:, None]).sum())
+        at_roots = f[roots]
+        ch[roots] = np.argmax(at_roots, axis=1)
+        value = float(at_roots[np.arange(len(roots)), ch[roots]].sum() + lam @ caps + mu.sum() * hours
+                      + (pi * room_left[:, None]).sum())
         if not np.isfinite(value):
             return np.inf, [u.lo for u in units]  # a tree without a wave for every unit: the windows say why first
-        for lv in levels[1:]:  # root down: each unit's best wave given its parent's
+        for lv, sub, (b, _, _) in zip(levels[1:], reversed(subs), level_sides):  # root down: each unit's best wave given its parent's
             kp, s = ch[parent[lv]][:, None], strict[lv][:, None]
-            ok = np.where(first[lv][:, None], col <= kp - s, col >= kp + s)
-            ch[lv] = np.argmax(np.where(ok, f[lv], -np.inf), axis=1)
+            ok = col >= kp + s
+            ok[b] = col <= kp[b] - s[b]
+            ch[lv] = np.argmax(np.where(ok, sub, -np.inf), axis=1)
         if value < best:
             best, since, guide = value, 0, ch
         else:

@@ -210,8 +210,12 @@ class _Room:
             self._net[i, k] = times
         else:
             del self._net[i, k]
-        for row, d in moves:  # x + d and x - d, as numpy's x + sign * d
-            row[k:] = map(d.__radd__ if sign > 0 else d.__rsub__, row[k:])
+        if sign > 0:  # x + d and x - d, as numpy's x + sign * d
+            for row, d in moves:
+                row[k:] = [x + d for x in row[k:]]
+        else:
+            for row, d in moves:
+                row[k:] = [x - d for x in row[k:]]
         for adds, a in self._arrivals[i]:
             adds[k] += sign * a
         self._stamp += 1

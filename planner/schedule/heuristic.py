@@ -153,9 +153,9 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
     parked_at: dict[int, dict[int, list[tuple[float, int, int]]]] = {}  # pair -> deadline -> (change, version, unit)
     versions = [0]
 
-    def park(j: int) -> bool:
-        """Park waiting unit `j` if it is such a unit and still finds no room; whether it did."""
-        short = room.short_pair(j, units[j].hi)
+    def park(j: int, short: Optional[tuple[int, float]] = None) -> bool:
+        """Park waiting unit `j` if it still finds no room (`short`: its short pair, when just read); whether it did."""
+        short = short or room.short_pair(j, units[j].hi)
         if short is None:
             return False
         p, d = short
@@ -177,6 +177,17 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             heapq.heappush(queue[c], (urgent[i], i))
         hurry(room.touch_cols[i], units[i].hi)
 
+    def wait_parked(i: int, short: tuple[int, float]) -> None:
+        """Wait again, parked at once, for a woken unit `i` that found no room after all at pair and change `short`.
+
+        It is what :func:`wait` and the next leaver on its sites would do: its queue places back, its sites already
+        hurried (a unit that waited before did that for its deadline), and parked, being short of room where a leaver
+        frees it, without sitting in the sites' waiting sets until then."""
+        blocked.add(i)
+        for c in room.wait_cols[i]:
+            heapq.heappush(queue[c], (urgent[i], i))
+        park(i, short)
+
     def queued(i: int) -> bool:
         """Whether a unit with an earlier deadline waits for room on a site `i` would fill: `i` queues behind it."""
         for c in room.arrive_cols[i]:
@@ -187,9 +198,21 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
                 return True
         return False
 
+    short_of: list[Optional[tuple[int, float]]] = [None]  # the short pair that kept forward's last unit out
+    earliest_seen: dict[int, tuple[int, int]] = {}  # unit -> (from wave, first wave from there its limits allowed)
+
+    def earliest(i: int, k: int) -> int:
+        """:func:`_earliest` of unit `i` from wave `k`, resumed where its last answer stood: counts, hours and kinds
+        only fill up during first-fit, so a wave whose limits refused the unit once refuses it still."""
+        seen = earliest_seen.get(i)
+        r = _earliest(lim, count, hours, kind, units[i], seen[1] if seen is not None and seen[0] <= k <= seen[1] else k)
+        earliest_seen[i] = (k, r)
+        return r
+
     def forward(i: int) -> int:
         unit = units[i]
-        if not room.may_fit(i, unit.hi):
+        short_of[0] = room.short_pair(i, unit.hi)  # where a unit on an over-full site is short of room, if it is
+        if short_of[0] is not None or not room.may_fit(i, unit.hi):
             return unit.hi + 1  # no wave by its deadline has room (a waiting unit tried again, most often)
         k = max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])
         ok = room.whole(i)
@@ -278,8 +301,12 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
                 continue
             k = forward(i)
             if k > unit.hi:
-                if room.limited and _earliest(lim, count, hours, kind, unit, max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])) <= unit.hi:
-                    wait(i)
+                short = short_of[0]
+                if room.limited and earliest(i, max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])) <= unit.hi:
+                    if i in waited and short is not None:
+                        wait_parked(i, short)
+                    else:
+                        wait(i)
                     continue
                 sites = f" leave {', '.join(unit.sites)} and" if unit.sites else ""
                 return None, Problem(Rule.WAVES.value, unit.ids, unit.sites,
@@ -314,6 +341,23 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
     if blocked:
         return None, room.short(min(blocked, key=lambda i: (units[i].hi, units[i].keys)), estate, units)
     return wave, None
+
+
+def _first_leavers(lists: list[np.ndarray], i: int, k: int, n: int, wave: np.ndarray, saving: np.ndarray,
+                   months: np.ndarray, key_rank: np.ndarray) -> list[int]:
+    """Of the units in `lists` (but `i`) now in a wave after `k`, the `n` that lose least moved to wave `k`.
+
+    Least ``-(saving * (months[k] - months[wave]))`` first, then `key_rank`: what sorting them one by one in Python
+    floats and keeping the first `n` gives (the same floats), for a pull that reads tens of thousands of leavers."""
+    if not lists or n <= 0:
+        return []
+    cand = lists[0] if len(lists) == 1 else np.unique(np.concatenate(lists))
+    cand = cand[(wave[cand] > k) & (cand != i)]
+    loss = -(saving[cand] * (months[k] - months[wave[cand]]))
+    if len(cand) > n:
+        keep = np.nonzero(loss <= np.partition(loss, n - 1)[n - 1])[0]  # every tie of the n-th kept
+        cand, loss = cand[keep], loss[keep]
+    return cand[np.lexsort((key_rank[cand], loss))][:n].tolist()
 
 
 class _Limits:
@@ -407,6 +451,7 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
 
     def put(i: int, k: int) -> None:
         wave[i] = k
+        wave_at[i] = k
         bisect.insort(in_wave[k], swap_key[i])
         bisect.insort(by_size[k], size_key[i])
         room.place(i, k)
@@ -415,6 +460,13 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
         members[k] += 1
         kind[k] = units[i].is_prod
 
+    # pull reads every leaver of a saver's full sites (tens of thousands at a million workloads): on columns
+    wave_at = np.array(wave, dtype=np.int64)
+    leaving = {c: np.array(js, dtype=np.int64) for c, js in leavers.items()}
+    saving_at, months_at = np.array(saving_of, dtype=float), np.array(months, dtype=float)
+    key_rank = np.empty(len(units), dtype=np.int64)  # position by (keys, unit): ties of what a pull gains
+    key_rank[sorted(range(len(units)), key=lambda j: (keys_of[j], j))] = np.arange(len(units))
+
     def pull(i: int, k: int, k0: int) -> bool:
         """Place saver `i` (taken out of wave `k0`) in wave `k` with a leaver of its sites moved to wave `k` or before."""
         gain = units[i].saving * (months[k] - months[k0])
@@ -422,11 +474,8 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
         if pulled[0] >= PULL_SCAN:
             return False
         pulled[0] += sum(len(leavers.get(c, ())) for c in full)
-        near_k = months[k]
-        near = {j for c in full for j in leavers.get(c, ()) if wave[j] > k}
-        near.discard(i)
-        # the `pulls` first of them in this order (what sorting them all and keeping the first gives, for less)
-        near = heapq.nsmallest(pulls, near, key=lambda j: (-(saving_of[j] * (near_k - months[wave[j]])), keys_of[j], j))
+        near = _first_leavers([leaving[c] for c in full if c in leaving], i, k, pulls, wave_at, saving_at, months_at,
+                              key_rank)
         for j in near:
             kj = wave[j]
             lo_j = max([units[j].lo] + [wave[e.u] + e.strict for e in preds[j]])
