@@ -198,7 +198,6 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
                 return True
         return False
 
-    short_of: list[Optional[tuple[int, float]]] = [None]  # the short pair that kept forward's last unit out
     earliest_seen: dict[int, tuple[int, int]] = {}  # unit -> (from wave, first wave from there its limits allowed)
 
     def earliest(i: int, k: int) -> int:
@@ -209,27 +208,29 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
         earliest_seen[i] = (k, r)
         return r
 
-    def forward(i: int) -> int:
+    def forward(i: int) -> tuple[int, Optional[tuple[int, float]]]:
+        """The first wave unit `i` fits now (past its deadline when none), and where a unit on an over-full site is
+        short of room by then, if that is why."""
         unit = units[i]
-        short_of[0] = room.short_pair(i, unit.hi)  # where a unit on an over-full site is short of room, if it is
-        if short_of[0] is not None or not room.may_fit(i, unit.hi):
-            return unit.hi + 1  # no wave by its deadline has room (a waiting unit tried again, most often)
+        short = room.short_pair(i, unit.hi)
+        if short is not None or not room.may_fit(i, unit.hi):
+            return unit.hi + 1, short  # no wave by its deadline has room (a waiting unit tried again, most often)
         k = max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])
         ok = room.whole(i)
         if ok is not None and k <= unit.hi:  # every wave's capacity answer at once: the limits only where it fits
             for j in (np.flatnonzero(ok[k:unit.hi + 1]) + k).tolist():
                 if _fits(lim, count, hours, kind, j, unit):
-                    return j
-            return unit.hi + 1
+                    return j, None
+            return unit.hi + 1, None
         while k <= unit.hi and not (_fits(lim, count, hours, kind, k, unit) and room.fits(i, k)):
             k += 1
-        return k
+        return k, None
 
     def retry(i: int) -> bool:
         """Place waiting unit `i` where it fits now, queue or not; whether it did."""
         if indeg[i] or max([units[i].lo] + [wave[e.u] + e.strict for e in preds[i]]) > units[i].hi:
             return False
-        k = forward(i)
+        k, _ = forward(i)
         if k > units[i].hi:
             return False
         blocked.discard(i)
@@ -299,9 +300,8 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             if room.limited and queued(i):
                 wait(i)
                 continue
-            k = forward(i)
+            k, short = forward(i)
             if k > unit.hi:
-                short = short_of[0]
                 if room.limited and earliest(i, max([unit.lo] + [wave[e.u] + e.strict for e in preds[i]])) <= unit.hi:
                     if i in waited and short is not None:
                         wait_parked(i, short)
@@ -333,7 +333,7 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
             while k >= unit.lo and not (_fits(lim, count, hours, kind, k, unit) and room.fits(i, k)):
                 k -= 1
             if k < unit.lo:
-                k = forward(i)
+                k, _ = forward(i)
                 if k > unit.hi:
                     wait(i)
                     continue
