@@ -6,6 +6,7 @@ sorting them one by one picks; and a schedule that waits for room keeps the rule
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers import BASE, RESOURCES, breaks, capacity_estates, inventory, plan_capturing, plan_case, workload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -85,6 +86,30 @@ def test_sums_by_sibling_rank_equal_add_at_bit_for_bit(data, n, targets) -> None
         assert len(set(par[at].tolist())) == len(at)  # distinct targets: a plain indexed addition adds each once
         got[par[at]] += x[at]
     assert got.tobytes() == expected.tobytes()
+
+
+@HYPOTHESIS
+@given(case=capacity_estates())
+def test_a_large_schedule_is_the_same_whether_its_parts_ran_side_by_side_or_in_turn(tmp_path_factory, case) -> None:
+    """Above the MILP's size the first-fits, and the improvement beside the Lagrangian bound, may run in a forked
+    process: one worker or two, the schedule, its bound and its status are the same."""
+    import json
+
+    import planner.schedule.waves as waves_module
+    from planner import load_inventory, make_plan
+
+    sites, wls, waves = case
+    out = []
+    for threads in (1, 2):
+        scn = {**BASE["scenario"], "horizon_months": 12, "waves": waves, "solver": {"threads": threads}}
+        path = inventory(tmp_path_factory.mktemp(f"threads{threads}"), wls, sites=sites, scenario=scn)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(waves_module, "MILP_MAX_UNITS", 0)
+            doc = json.loads(make_plan(load_inventory(path)).plan.to_json())
+        doc["solver"]["seconds"] = 0.0
+        doc.pop("inventory_sha256")  # the two scenarios differ in their threads
+        out.append(doc)
+    assert out[0] == out[1]
 
 
 def test_units_waiting_for_room_queue_by_deadline_and_keep_capacity(tmp_path) -> None:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
 from multiprocessing.pool import Pool
 from types import TracebackType
 from typing import Any, Callable, Iterator, Optional, Sequence
 
-__all__ = ["ForkedWorkers", "can_fork"]
+__all__ = ["ForkedWorkers", "beside", "can_fork", "default_workers"]
 
 # Set in a worker process only, by its initializer: that process's copy of its pool's state.
 _WORKER: dict[str, Any] = {}
@@ -38,6 +39,28 @@ def _call(fn: Callable[[Any, Any], Any], task: Any) -> Any:
 def can_fork() -> bool:
     """Whether this process may fork workers: the platform has `fork` and this is no daemon (which may not have children)."""
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def default_workers(threads: Optional[int]) -> int:
+    """Worker processes for work that can run side by side: the machine's cores, or `threads` when the scenario caps them."""
+    cores = os.cpu_count() or 1
+    return min(cores, threads) if threads else cores
+
+
+def beside(state: Any, fn: Callable[[Any, Any], Any], here: Any, there: Any, workers: int) -> tuple[Any, Any]:
+    """`(fn(state, here), fn(state, there))`, the second in one forked process while this one computes the first when
+    `workers` allows two and this process may fork; otherwise one after the other, here. `fn` must leave `state` as it
+    found it for what it computes (each call starts from the same state either way), and be a module-level function."""
+    if workers < 2 or not can_fork():
+        return fn(state, here), fn(state, there)
+    pool = multiprocessing.get_context("fork").Pool(1, initializer=_start, initargs=(state,))
+    try:
+        pending = pool.apply_async(functools.partial(_call, fn), (there,))
+        first = fn(state, here)
+        return first, pending.get()
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 class ForkedWorkers:

@@ -92,6 +92,7 @@ from typing import Mapping, Optional
 import numpy as np
 
 from planner.base.problem import Problem
+from planner.base.workers import beside, default_workers
 from planner.domain.costs import workload_arrays
 from planner.domain.estate import Estate
 from planner.domain.model import SolverSettings, Workload
@@ -164,6 +165,18 @@ def _best_improved(estate: Estate, units: list[_Unit], edges: list[_Edge], room:
     return best
 
 
+def _part(state: tuple[Estate, list[_Unit], list[_Edge], _Room], task: tuple[str, object]) -> object:
+    """One independent part of a large schedule's search: a first-fit (by saving or not), an improvement of a schedule,
+    or the Lagrangian bound towards a value; each leaves the room as any other part will find it."""
+    estate, units, edges, room = state
+    what, arg = task
+    if what == "first-fit":
+        return _first_fit(estate, units, edges, room, by_saving=bool(arg))
+    if what == "improve":
+        return _improve(estate, units, edges, list(arg), room)  # type: ignore[call-overload]
+    return _lagrangian_bound(estate, units, edges, room, float(arg))  # type: ignore[arg-type]
+
+
 def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Mapping[str, str]] = None,
                    settings: Optional[SolverSettings] = None) -> Schedule:
     """Assign every moving workload a wave, maximising realised savings, or explain which rule and apps collide.
@@ -217,9 +230,13 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
                 a, b = sorted((unit_of[w.id], unit_of[d.workload]))
                 pairs[(a, b)] += 1
     room = _Room(estate, units, site_of, last)
-    greedy, why = _first_fit(estate, units, list(uedges.values()), room)
+    large = len(units) > MILP_MAX_UNITS
+    # Above the MILP's size the search's independent parts run side by side (a forked process beside this one); each
+    # starts from the same room either way, so the schedule does not depend on how many cores ran it.
+    state = (estate, units, list(uedges.values()), room)
+    workers = default_workers((settings or estate.scenario.solver).threads) if large else 1
+    (greedy, why), (rich, _) = beside(state, _part, ("first-fit", False), ("first-fit", True), workers)
     warm = greedy
-    rich, _ = _first_fit(estate, units, list(uedges.values()), room, by_saving=True)
     if rich is not None and (warm is None or _value(estate, units, rich) > _value(estate, units, warm)):
         warm = rich
     wave_of_unit: Optional[list[int]] = None
@@ -235,18 +252,22 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
         if best is not None and (wave_of_unit is None or (status is not ScheduleStatus.OPTIMAL
                                                            and _value(estate, units, best) > _value(estate, units, wave_of_unit))):
             wave_of_unit, status = best, ScheduleStatus.HEURISTIC
+    bounded: Optional[tuple[float, list[int]]] = None
     if wave_of_unit is None:
         if warm is None:
             out.problems.append(why or Problem(Rule.WAVES.value, tuple(sorted(w.id for w in moving)), (), "no schedule found"))
             return out
-        wave_of_unit, status = _improve(estate, units, list(uedges.values()), warm, room), ScheduleStatus.HEURISTIC
+        # large estates: the first-fit improved, and beside it the Lagrangian bound, whose steps aim at the first-fit's
+        # value (any schedule's value will do)
+        wave_of_unit, bounded = beside(state, _part, ("improve", warm), ("bound", _value(estate, units, warm)), workers)
+        status = ScheduleStatus.HEURISTIC
     out.upper_bound = _upper_bound(estate, units, last)
     if status is ScheduleStatus.HEURISTIC:
-        # large estates: the Lagrangian relaxation bounds what any schedule could realise, and the waves its units take
-        # there order a second first-fit, improved and kept when it realises more; the linear relaxation, when small
-        # enough, may bound tighter still
+        # the Lagrangian relaxation bounds what any schedule could realise, and the waves its units take there order a
+        # second first-fit, improved and kept when it realises more; the linear relaxation, when small enough, may bound
+        # tighter still
         value = _value(estate, units, wave_of_unit)
-        relaxed, guide = _lagrangian_bound(estate, units, list(uedges.values()), room, value)
+        relaxed, guide = bounded or _lagrangian_bound(estate, units, list(uedges.values()), room, value)
         guided, _ = _first_fit(estate, units, list(uedges.values()), room, by_saving=True, rank=guide)
         if guided is not None:
             guided = _improve(estate, units, list(uedges.values()), guided, room)

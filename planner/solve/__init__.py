@@ -38,6 +38,7 @@ from planner.base import memory
 from planner.base.errors import SolverUnavailable
 from planner.base.fmt import share
 from planner.base.problem import Problem
+from planner.base.workers import default_workers
 from planner.base.progress import detail, proven
 from planner.domain.estate import Estate
 from planner.domain.model import SolverSettings
@@ -56,7 +57,7 @@ from planner.solve.limits import Limits
 from planner.solve.limits import current as current_limits
 from planner.solve.limits import use as use_limits
 from planner.solve.master import ClassColumns
-from planner.solve.pool import IslandPool, default_workers
+from planner.solve.pool import IslandPool
 from planner.solve.pricing import ColumnGeneration
 from planner.solve.reduce import (
     Capacity,

@@ -223,7 +223,3 @@ class IslandPool:
         self.close()
 
 
-def default_workers(threads: Optional[int]) -> int:
-    """Worker processes for island solves: the machine's cores, or `threads` when the scenario caps them."""
-    cores = os.cpu_count() or 1
-    return min(cores, threads) if threads else cores
