@@ -14,7 +14,7 @@ from helpers import BASE, SCENARIO, inventory
 
 from planner import Limits, load_inventory, make_plan, use_limits
 from planner.base import workers
-from planner.base.workers import ForkedWorkers, can_fork
+from planner.base.workers import ForkedWorkers, beside, can_fork
 from planner.executor import island_workers
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="this platform cannot fork")
@@ -29,6 +29,32 @@ def _nested(state: dict, task: int) -> tuple[int, set[int], int]:
     with ForkedWorkers(state, 2, parallel_from=1) as inner:
         pids = {pid for _, _, pid in inner.imap(_echo, [1, 2, 3, 4])}
     return os.getpid(), pids, island_workers(4)
+
+
+def _where(state: dict, task: str) -> tuple[str, str, bool]:
+    """The task, the state's name and whether it ran in the calling process; a task "die" kills a worker it runs in."""
+    here = os.getpid() == state["pid"]
+    if task == "die" and not here:
+        os.kill(os.getpid(), 9)
+    return task, state["name"], here
+
+
+@needs_fork
+def test_beside_runs_the_second_part_in_a_forked_process_and_the_first_here():
+    state = {"name": "c", "pid": os.getpid(), "lock": threading.Lock()}
+    assert beside(state, _where, "one", "two", 2) == (("one", "c", True), ("two", "c", False))
+    assert multiprocessing.active_children() == []
+
+
+def test_beside_with_one_worker_runs_both_parts_here():
+    state = {"name": "d", "pid": os.getpid()}
+    assert beside(state, _where, "one", "two", 1) == (("one", "d", True), ("two", "d", True))
+
+
+@needs_fork
+def test_a_part_whose_worker_is_killed_is_computed_here_instead_of_waiting_for_ever():
+    state = {"name": "e", "pid": os.getpid()}
+    assert beside(state, _where, "one", "die", 2) == (("one", "e", True), ("die", "e", True))
 
 
 @needs_fork

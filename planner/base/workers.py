@@ -18,6 +18,8 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.pool import Pool
 from types import TracebackType
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -53,14 +55,16 @@ def beside(state: Any, fn: Callable[[Any, Any], Any], here: Any, there: Any, wor
     found it for what it computes (each call starts from the same state either way), and be a module-level function."""
     if workers < 2 or not can_fork():
         return fn(state, here), fn(state, there)
-    pool = multiprocessing.get_context("fork").Pool(1, initializer=_start, initargs=(state,))
-    try:
-        pending = pool.apply_async(functools.partial(_call, fn), (there,))
+    # concurrent.futures, not multiprocessing.Pool: a worker killed from outside (the kernel's out-of-memory killer)
+    # breaks the executor, where a Pool would wait for its answer for ever; the part is then computed here.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_start, initargs=(state,)) as pool:
+        pending = pool.submit(_call, fn, there)
         first = fn(state, here)
-        return first, pending.get()
-    finally:
-        pool.terminate()
-        pool.join()
+        try:
+            second = pending.result()
+        except BrokenProcessPool:
+            second = fn(state, there)
+    return first, second
 
 
 class ForkedWorkers:
