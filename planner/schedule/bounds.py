@@ -52,6 +52,11 @@ def _upper_bound(estate: Estate, units: list[_Unit], last: int) -> float:
     return total
 
 
+def _lp_columns(units: list[_Unit]) -> int:
+    """How many (unit, wave) columns :func:`_lp_bound`'s relaxation would have: it is built only up to ``LP_MAX_COLUMNS``."""
+    return int(sum(max(u.hi - u.lo + 1, 0) for u in units))
+
+
 def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Room") -> Optional[float]:
     """A tighter bound than :func:`_upper_bound` for large estates: the linear relaxation of the wave model with every
     rule but the production/non-production split of waves and integrality (windows, order edges, count and effort

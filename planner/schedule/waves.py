@@ -98,9 +98,11 @@ from planner.domain.estate import Estate
 from planner.domain.model import SolverSettings, Workload
 from planner.domain.rules import Rule
 from planner.schedule.bounds import (
+    LP_MAX_COLUMNS,
     _empty_runs,
     _lagrangian_bound,
     _lp_bound,
+    _lp_columns,
     _upper_bound,
     _value,
 )
@@ -167,13 +169,19 @@ def _best_improved(estate: Estate, units: list[_Unit], edges: list[_Edge], room:
 
 def _part(state: tuple[Estate, list[_Unit], list[_Edge], _Room], task: tuple[str, object]) -> object:
     """One independent part of a large schedule's search: a first-fit (by saving or not), an improvement of a schedule,
-    or the Lagrangian bound towards a value; each leaves the room as any other part will find it."""
+    the steered first-fit improved, the linear relaxation's bound, or the Lagrangian bound towards a value; each leaves
+    the room as any other part will find it."""
     estate, units, edges, room = state
     what, arg = task
     if what == "first-fit":
         return _first_fit(estate, units, edges, room, by_saving=bool(arg))
     if what == "improve":
         return _improve(estate, units, edges, list(arg), room)  # type: ignore[call-overload]
+    if what == "steered":  # first-fit in the order of the Lagrangian guide's waves, improved
+        steered, _ = _first_fit(estate, units, edges, room, by_saving=True, rank=arg)  # type: ignore[arg-type]
+        return None if steered is None else _improve(estate, units, edges, steered, room)
+    if what == "linear":
+        return _lp_bound(estate, units, edges, room)
     return _lagrangian_bound(estate, units, edges, room, float(arg))  # type: ignore[arg-type]
 
 
@@ -268,12 +276,12 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
         # tighter still
         value = _value(estate, units, wave_of_unit)
         relaxed, guide = bounded or _lagrangian_bound(estate, units, list(uedges.values()), room, value)
-        guided, _ = _first_fit(estate, units, list(uedges.values()), room, by_saving=True, rank=guide)
-        if guided is not None:
-            guided = _improve(estate, units, list(uedges.values()), guided, room)
-            if _value(estate, units, guided) > value:
-                wave_of_unit, value = guided, _value(estate, units, guided)
-        for tighter in (relaxed, _lp_bound(estate, units, list(uedges.values()), room)):
+        # the linear relaxation, when it is built at all, is solved beside the steered first-fit and its improvement
+        lp = 0 < _lp_columns(units) <= LP_MAX_COLUMNS
+        guided, linear = beside(state, _part, ("steered", guide), ("linear", None), workers if lp else 1)
+        if guided is not None and _value(estate, units, guided) > value:
+            wave_of_unit, value = guided, _value(estate, units, guided)
+        for tighter in (relaxed, linear):
             if tighter is not None and value - 1e-6 * abs(value) <= tighter < out.upper_bound:
                 out.upper_bound = max(tighter, value)
     for i, unit in enumerate(units):
