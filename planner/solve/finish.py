@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
@@ -49,8 +48,8 @@ class Integer:
 
 def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit: np.ndarray, cg: Priced,
                    time_limit: float, backend: str, threads: int, abs_gap: float = 0.0) -> Optional[Integer]:
-    """Round the relaxed master: keep what it left integral; solve the rest exactly, as one MILP of their full
-    models under the capacity the others leave (else choose among their plans)."""
+    """Round the relaxed master: keep what it left integral; choose among their priced plans for the rest under the
+    capacity the others leave (else solve their full models as one MILP, else choose again for every island)."""
     plans = cg.plans
     isl = np.array(plans.island, dtype=np.int64)
     x = cg.master_x if len(cg.master_x) == len(plans) else np.zeros(len(plans))
@@ -78,25 +77,22 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
     if overfilled:  # the relaxed master still leans on an overfill column: nothing it chose can be kept as it is
         todo, free_cols, result = [], np.zeros(0, np.int64), None
     if (todo or len(free_cols)) and not overfilled:
-        # First a choice among the fractional islands' priced plans (a small MIP with the master's tight LP); only when
-        # that misses the rounding's allowance are their full models solved together, from that choice, stopping at
-        # the first plan within the allowance (the bound is the pricing's either way).
+        # First a choice among the fractional islands' priced plans (a small MIP with the master's tight LP), stopping
+        # at the first within the rounding's allowance; only when no choice fits are their full models solved together,
+        # stopping at the first plan within the allowance (the bound is the pricing's either way).
         kept_cost = float(sum(plans.cost[p] for p in chosen.values())) + float(classes.cost @ counts)
         target = cg.bound + abs_gap - kept_cost
         todo_set = set(todo)
         ids = [p for p in range(len(plans)) if plans.island[p] in todo_set]
         result = solve_integer_master(plans, ids, todo, classes, free_cols, limit - used, limits.current().mip_nodes, time_limit,
                                       backend, abs_gap=abs_gap, target=target)
-        rest_cost = math.inf
-        if result is not None:
-            rest_cost = float(sum(plans.cost[p] for p in result[0])) + float(classes.cost[free_cols] @ result[1])
-        if rest_cost > target:
-            start = None
-            if result is not None:
-                start = ({int(plans.island[p]): plans.cols[p] for p in result[0]}, result[1])
+        if result is None:
+            # No choice among their priced plans fits what the others leave: their full models, solved together. A
+            # choice that fits but misses the rounding's target is kept as it is: the choice among every priced plan and
+            # the fixing after it close that gap sooner, and to a plan no dearer, than solving these full models did.
             exact = _exact_rest(core, np.array(todo, dtype=np.int64), classes, free_cols, limit - used, time_limit, backend,
-                                threads, abs_gap, start, target)
-            if exact is not None and exact[2] < rest_cost:
+                                threads, abs_gap, None, target)
+            if exact is not None:
                 island_cols, free_counts, _ = exact
                 cols = {k: plans.cols[p] for k, p in chosen.items()}
                 cols.update(island_cols)
