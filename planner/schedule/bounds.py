@@ -52,9 +52,10 @@ def _upper_bound(estate: Estate, units: list[_Unit], last: int) -> float:
     return total
 
 
-def _lp_columns(units: list[_Unit]) -> int:
-    """How many (unit, wave) columns :func:`_lp_bound`'s relaxation would have: it is built only up to ``LP_MAX_COLUMNS``."""
-    return int(sum(max(u.hi - u.lo + 1, 0) for u in units))
+def _lp_built(units: list[_Unit]) -> bool:
+    """Whether :func:`_lp_bound` builds its relaxation for these units: one column per unit and wave of its window, at
+    most ``LP_MAX_COLUMNS`` of them."""
+    return 0 < sum(max(u.hi - u.lo + 1, 0) for u in units) <= LP_MAX_COLUMNS
 
 
 def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Room") -> Optional[float]:
@@ -72,7 +73,7 @@ def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Ro
     hi = np.array([u.hi for u in units], dtype=np.int64)
     width = np.maximum(hi - lo + 1, 0)
     n_x = int(width.sum())
-    if n_x == 0 or n_x > LP_MAX_COLUMNS:
+    if not _lp_built(units):
         return None
     first = np.concatenate([[0], np.cumsum(width)[:-1]])  # column of (unit, its lo)
     unit_of = np.repeat(np.arange(len(units)), width)

@@ -98,11 +98,10 @@ from planner.domain.estate import Estate
 from planner.domain.model import SolverSettings, Workload
 from planner.domain.rules import Rule
 from planner.schedule.bounds import (
-    LP_MAX_COLUMNS,
     _empty_runs,
     _lagrangian_bound,
     _lp_bound,
-    _lp_columns,
+    _lp_built,
     _upper_bound,
     _value,
 )
@@ -277,8 +276,7 @@ def schedule_waves(estate: Estate, moving: list[Workload], site_of: Optional[Map
         value = _value(estate, units, wave_of_unit)
         relaxed, guide = bounded or _lagrangian_bound(estate, units, list(uedges.values()), room, value)
         # the linear relaxation, when it is built at all, is solved beside the steered first-fit and its improvement
-        lp = 0 < _lp_columns(units) <= LP_MAX_COLUMNS
-        guided, linear = beside(state, _part, ("steered", guide), ("linear", None), workers if lp else 1)
+        guided, linear = beside(state, _part, ("steered", guide), ("linear", None), workers if _lp_built(units) else 1)
         if guided is not None and _value(estate, units, guided) > value:
             wave_of_unit, value = guided, _value(estate, units, guided)
         for tighter in (relaxed, linear):

@@ -38,8 +38,8 @@ from planner.base import memory
 from planner.base.errors import SolverUnavailable
 from planner.base.fmt import share
 from planner.base.problem import Problem
-from planner.base.workers import default_workers
 from planner.base.progress import detail, proven
+from planner.base.workers import default_workers
 from planner.domain.estate import Estate
 from planner.domain.model import SolverSettings
 from planner.solve.assign import apply, class_columns

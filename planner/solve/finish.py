@@ -91,7 +91,7 @@ def integer_master(core: Core, linked: np.ndarray, classes: ClassColumns, limit:
             # choice that fits but misses the rounding's target is kept as it is: the choice among every priced plan and
             # the fixing after it close that gap sooner, and to a plan no dearer, than solving these full models did.
             exact = _exact_rest(core, np.array(todo, dtype=np.int64), classes, free_cols, limit - used, time_limit, backend,
-                                threads, abs_gap, None, target)
+                                threads, abs_gap, target)
             if exact is not None:
                 island_cols, free_counts, _ = exact
                 cols = {k: plans.cols[p] for k, p in chosen.items()}
@@ -189,21 +189,12 @@ def _free_classes(classes: ClassColumns, price: np.ndarray, slack: float, count:
 
 
 def _exact_rest(core: Core, islands: np.ndarray, classes: ClassColumns, class_cols: np.ndarray, limit: np.ndarray,
-                time_limit: float, backend: str, threads: int, abs_gap: float,
-                start: Optional[tuple[dict[int, np.ndarray], np.ndarray]] = None, target: Optional[float] = None,
+                time_limit: float, backend: str, threads: int, abs_gap: float, target: Optional[float] = None,
                 ) -> Optional[tuple[dict[int, np.ndarray], np.ndarray, float]]:
     """`islands` and the class columns `class_cols` solved together, within `abs_gap` (or at the first plan costing at
-    most `target`), under `limit`, from `start` (island columns, class counts) when given: (island columns, class
-    counts, cost), or None when they do not fit."""
+    most `target`), under `limit`: (island columns, class counts, cost), or None when they do not fit."""
     sub, glob = merged_model(core, islands, classes, class_cols, limit)
-    first = None
-    if start is not None:
-        on = np.zeros(core.n_cols, dtype=bool)
-        for cols in start[0].values():
-            on[cols] = True
-        first = np.concatenate([on[glob].astype(float), np.asarray(start[1], dtype=float)])
-    res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, start=first, threads=threads, lp_first=False,
-                    target=target)
+    res = solve_mip(sub, backend, 0.0, abs_gap=abs_gap, time_limit=time_limit, threads=threads, lp_first=False, target=target)
     if res.x is None:
         return None
     x = np.round(res.x)
