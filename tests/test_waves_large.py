@@ -68,8 +68,8 @@ def test_the_leavers_a_pull_tries_are_those_sorting_them_one_by_one_gives(data, 
     near = {j for js in lists for j in js if wave[j] > k}
     near.discard(i)
     expected = sorted(near, key=lambda j: (-(saving[j] * (months[k] - months[wave[j]])), keys[j], j))[:n]
-    got = _first_leavers([np.array(js, dtype=np.int64) for js in lists], i, k, n, np.array(wave, dtype=np.int64),
-                         np.array(saving), np.array(months), key_rank)
+    cand = np.unique(np.array([j for js in lists for j in js], dtype=np.int64))  # the leavers of every list, once each
+    got = _first_leavers(cand, i, k, n, np.array(wave, dtype=np.int64), np.array(saving), np.array(months), key_rank)
     assert got == expected
 
 

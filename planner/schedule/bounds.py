@@ -64,6 +64,8 @@ def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Ro
     limits, capacity between waves as the room left carried from wave to wave: one column per site, resource and wave,
     at least 0, so each column of a unit's wave sits in one row per site, not in every later wave's). None when the
     model is too large or HiGHS proves nothing within its iteration limit."""
+    if not _lp_built(units):
+        return None
     import scipy.sparse as sp
 
     rules = estate.scenario.waves
@@ -73,8 +75,6 @@ def _lp_bound(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_Ro
     hi = np.array([u.hi for u in units], dtype=np.int64)
     width = np.maximum(hi - lo + 1, 0)
     n_x = int(width.sum())
-    if not _lp_built(units):
-        return None
     first = np.concatenate([[0], np.cumsum(width)[:-1]])  # column of (unit, its lo)
     unit_of = np.repeat(np.arange(len(units)), width)
     k_of = np.arange(n_x) - np.repeat(first, width) + np.repeat(lo, width)

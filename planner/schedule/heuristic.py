@@ -344,15 +344,14 @@ def _first_fit(estate: Estate, units: list[_Unit], edges: list[_Edge], room: "_R
     return wave, None
 
 
-def _first_leavers(lists: list[np.ndarray], i: int, k: int, n: int, wave: np.ndarray, saving: np.ndarray,
+def _first_leavers(cand: np.ndarray, i: int, k: int, n: int, wave: np.ndarray, saving: np.ndarray,
                    months: np.ndarray, key_rank: np.ndarray) -> list[int]:
-    """Of the units in `lists` (but `i`) now in a wave after `k`, the `n` that lose least moved to wave `k`.
+    """Of the units `cand` (no repeats; but `i`) now in a wave after `k`, the `n` that lose least moved to wave `k`.
 
     Least ``-(saving * (months[k] - months[wave]))`` first, then `key_rank`: what sorting them one by one in Python
     floats and keeping the first `n` gives (the same floats), for a pull that reads tens of thousands of leavers."""
-    if not lists or n <= 0:
+    if not len(cand) or n <= 0:
         return []
-    cand = lists[0] if len(lists) == 1 else np.unique(np.concatenate(lists))
     cand = cand[(wave[cand] > k) & (cand != i)]
     loss = -(saving[cand] * (months[k] - months[wave[cand]]))
     if len(cand) > n:
@@ -468,17 +467,20 @@ def _improve(estate: Estate, units: list[_Unit], edges: list[_Edge], waves: list
     key_rank = np.empty(len(units), dtype=np.int64)  # position by (keys, unit): ties of what a pull gains
     key_rank[sorted(range(len(units)), key=lambda j: (keys_of[j], j))] = np.arange(len(units))
 
-    joined: dict[tuple[int, ...], list[np.ndarray]] = {}
+    joined: dict[tuple[int, ...], np.ndarray] = {}
+    nobody = np.zeros(0, dtype=np.int64)
 
-    def leavers_of(full: list[int]) -> list[np.ndarray]:
-        """The leavers of sites `full` as `_first_leavers` takes them, joined once per set of sites: savers share a few
-        sets, and joining tens of thousands of leavers again at every pull cost a tenth of the passes."""
+    def leavers_of(full: list[int]) -> np.ndarray:
+        """The leavers of sites `full`, without repeats, joined once per set of sites: savers share a few sets, and
+        joining tens of thousands of leavers again at every pull cost a tenth of the passes."""
         cols = tuple(c for c in full if c in leaving)
+        if len(cols) < 2:
+            return leaving[cols[0]] if cols else nobody
         got = joined.get(cols)
         if got is None:
             if len(joined) >= JOINED_SETS:
                 joined.clear()  # a bound on memory only: a set asked again is joined again, to the same array
-            got = joined[cols] = [np.unique(np.concatenate([leaving[c] for c in cols]))] if len(cols) > 1 else [leaving[c] for c in cols]
+            got = joined[cols] = np.unique(np.concatenate([leaving[c] for c in cols]))
         return got
 
     def pull(i: int, k: int, k0: int) -> bool:
